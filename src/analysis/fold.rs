@@ -1,0 +1,135 @@
+//! Token-level folding: variants a practitioner should not have to guess.
+//!
+//! Applied after segmentation, to index terms and query terms alike:
+//! hiragana → katakana (だめ = ダメ), ヶ/ヵ → ケ/カ (金ヶ崎町 = 金ケ崎町,
+//! NFKC leaves them alone), the long-vowel mark inside katakana words
+//! (マネージャー = マネジャー), and 異体字 common in place and family names
+//! (髙 → 高, 﨑 → 崎 …).
+
+/// Variant kanji (異体字) → the common form. Place and family names in
+/// municipal text mix these freely.
+const KANJI_VARIANTS: &[(char, char)] = &[
+    ('髙', '高'),
+    ('﨑', '崎'),
+    ('嵜', '崎'),
+    ('邊', '辺'),
+    ('邉', '辺'),
+    ('澤', '沢'),
+    ('濱', '浜'),
+    ('廣', '広'),
+    ('德', '徳'),
+    ('齋', '斎'),
+    ('齊', '斉'),
+    ('國', '国'),
+    ('櫻', '桜'),
+    ('龍', '竜'),
+    ('瀨', '瀬'),
+    ('嶋', '島'),
+    ('嶌', '島'),
+    ('槇', '槙'),
+    ('舘', '館'),
+    ('藪', '薮'),
+    ('冨', '富'),
+    ('眞', '真'),
+    ('實', '実'),
+    ('條', '条'),
+    ('榮', '栄'),
+    ('縣', '県'),
+    ('區', '区'),
+    ('與', '与'),
+    ('黑', '黒'),
+    ('惠', '恵'),
+];
+
+fn fold_kanji(c: char) -> char {
+    KANJI_VARIANTS
+        .iter()
+        .find(|(from, _)| *from == c)
+        .map_or(c, |(_, to)| *to)
+}
+
+/// Hiragana → katakana, ヶ/ヵ → ケ/カ, variant kanji → common form.
+/// One char in, one char out (offsets stay aligned).
+pub fn fold_char(c: char) -> char {
+    match c {
+        // ぁ..ゖ → ァ..ヶ, and ゝゞ → ヽヾ (iteration marks).
+        '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
+            char::from_u32(c as u32 + 0x60).unwrap_or(c)
+        }
+        'ヶ' => 'ケ',
+        'ヵ' => 'カ',
+        _ => fold_kanji(c),
+    }
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}')
+}
+
+fn is_kana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}')
+}
+
+/// Folds a term: variants on every char; hiragana → katakana only when the
+/// whole term is kana (だめ = ダメ, but 進める stays as written); drops a
+/// long-vowel mark that follows a katakana letter (マネージャー → マネジャ,
+/// as マネジャー).
+pub fn fold_term(term: &str) -> String {
+    let all_kana = term.chars().all(is_kana);
+    let mut out = String::with_capacity(term.len());
+    let mut prev: Option<char> = None;
+    for c in term.chars() {
+        let f = match c {
+            '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' if !all_kana => c,
+            _ => fold_char(c),
+        };
+        if f == 'ー' && prev.is_some_and(is_katakana) {
+            continue;
+        }
+        out.push(f);
+        prev = Some(f);
+    }
+    out
+}
+
+/// Folding for comparing place names: ヶ/ケ/ヵ and variant kanji, without
+/// touching hiragana (a name's kana are part of its spelling).
+pub fn fold_place_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'ヶ' | 'ケ' | 'ヵ' | 'け' | 'が' | 'ガ' => 'ケ',
+            _ => fold_kanji(c),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_table() {
+        let cases = [
+            ("だめ", "ダメ"),
+            ("ダメ", "ダメ"),
+            ("金ヶ崎町", "金ケ崎町"),
+            ("マネージャー", "マネジャ"),
+            ("マネジャー", "マネジャ"),
+            ("髙橋", "高橋"),
+            ("渡邊", "渡辺"),
+            ("ー", "ー"),
+            ("dna", "dna"),
+            ("進める", "進める"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(fold_term(input), want, "help: fold_term({input:?})");
+        }
+    }
+
+    #[test]
+    fn place_names_fold_ga_variants_only() {
+        assert_eq!(fold_place_name("金ヶ崎町"), fold_place_name("金ケ崎町"));
+        assert_eq!(fold_place_name("霞が関"), fold_place_name("霞ケ関"));
+        assert_ne!(fold_place_name("所沢市"), fold_place_name("所沢町"));
+    }
+}

@@ -1,0 +1,341 @@
+//! The command line: one binary, one sub-command per task. Errors are
+//! `anyhow` here, at the edge; exit codes: 0 ok, 1 problems found in case
+//! files, 2 could not run.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::analysis;
+use crate::case::{self, Level, Severity, store};
+use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
+
+#[derive(Debug, Parser)]
+#[command(name = "kaizen-wa", version, about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Folder of case files (the source of truth).
+    #[arg(long, global = true, env = "KAIZEN_WA_CASES", default_value = "cases")]
+    pub cases: PathBuf,
+    /// Folder of the search index (derived; safe to delete).
+    #[arg(long, global = true, env = "KAIZEN_WA_INDEX", default_value = "index")]
+    pub index: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Update the index from the case files (only what changed).
+    Index {
+        /// Start over from an empty index.
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Validate every case file and report every problem.
+    Check,
+    /// Search the cases.
+    Search(SearchArgs),
+    /// Write a new case file from the template (never overwrites).
+    New(NewArgs),
+    /// Show how a text is analysed (tokens, base forms, readings, offsets).
+    Tokenize {
+        /// The text to analyse.
+        text: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words are ANDed; "phrase", -exclude, a OR b.
+    pub query: Vec<String>,
+    /// Only cases of this improvement level (repeatable: any of them).
+    #[arg(long = "level")]
+    pub levels: Vec<String>,
+    /// Only cases in this prefecture (repeatable).
+    #[arg(long = "prefecture")]
+    pub prefectures: Vec<String>,
+    /// Search only one narrative section (e.g. 失敗・課題 or failures).
+    #[arg(long)]
+    pub section: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// URL-safe id (lowercase letters, digits, hyphens), e.g. fukuoka-dna-undo.
+    pub id: String,
+    /// 事例名.
+    #[arg(long, default_value = "（事例名）")]
+    pub title: String,
+    /// 自治体名.
+    #[arg(long, default_value = "")]
+    pub municipality: String,
+    /// 都道府県 (or 全国).
+    #[arg(long, default_value = "")]
+    pub prefecture: String,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Index { rebuild } => index(g, rebuild),
+        Command::Check => check(g),
+        Command::Search(args) => search(g, args),
+        Command::New(args) => new(g, args),
+        Command::Tokenize { text, json } => tokenize(&text, json),
+    }
+}
+
+fn open_index(g: &Global, rebuild: bool) -> Result<CaseIndex> {
+    CaseIndex::open_with(&g.index, rebuild)
+        .with_context(|| format!("opening the index in {}", g.index.display()))
+}
+
+fn ensure_cases_dir(g: &Global) -> Result<()> {
+    if !g.cases.is_dir() {
+        bail!(
+            "case folder {} not found (run from the project folder, or pass --cases DIR)",
+            g.cases.display()
+        );
+    }
+    Ok(())
+}
+
+fn print_diagnostics(diags: &[case::Diagnostic]) {
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for d in diags {
+        let _ = writeln!(err, "{}", display_path(d));
+    }
+}
+
+/// Diagnostics name files relative to the cases folder; show them as
+/// `cases/…` so they can be opened from the project folder.
+fn display_path(d: &case::Diagnostic) -> String {
+    d.to_string()
+}
+
+fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
+    ensure_cases_dir(g)?;
+    let idx = open_index(g, rebuild)?;
+    let report = with_prefix(g, idx.sync(&g.cases)?);
+    print_diagnostics(&report.diagnostics);
+    let secs = report.elapsed.as_secs_f64();
+    eprintln!(
+        "indexed: {} added, {} updated, {} removed, {} unchanged, {} invalid — {} cases in {:.2}s ({:.1} cases/s, {:.2} MB/s)",
+        report.added,
+        report.updated,
+        report.removed,
+        report.unchanged,
+        report.invalid,
+        idx.num_cases(),
+        secs,
+        (report.added + report.updated) as f64 / secs.max(1e-9),
+        report.bytes_indexed as f64 / 1e6 / secs.max(1e-9),
+    );
+    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Prefixes diagnostics' paths with the cases folder.
+fn with_prefix(g: &Global, mut report: crate::index::SyncReport) -> crate::index::SyncReport {
+    for d in &mut report.diagnostics {
+        d.path = g.cases.join(&d.path);
+    }
+    report
+}
+
+fn check(g: &Global) -> Result<ExitCode> {
+    ensure_cases_dir(g)?;
+    let files = store::list(&g.cases)?;
+    let mut loaded = Vec::with_capacity(files.len());
+    let mut diags = Vec::new();
+    for f in &files {
+        match store::load(f) {
+            Ok(l) => loaded.push(l),
+            Err(e) => diags.push(case::Diagnostic {
+                path: f.path.clone(),
+                line: 1,
+                column: None,
+                field: "file".into(),
+                severity: Severity::Error,
+                message: format!("読み込めません: {e}"),
+            }),
+        }
+    }
+    for l in &loaded {
+        diags.extend(l.parsed.diagnostics.iter().cloned().map(|mut d| {
+            d.path = g.cases.join(&d.path);
+            d
+        }));
+    }
+    diags.extend(store::duplicate_ids(&loaded).into_iter().map(|mut d| {
+        d.path = g.cases.join(&d.path);
+        d
+    }));
+    diags.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    print_diagnostics(&diags);
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.len() - errors;
+    let bad_files: std::collections::BTreeSet<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| &d.path)
+        .collect();
+    eprintln!(
+        "{} files checked: {} ok, {} with errors ({errors} errors, {warnings} warnings)",
+        files.len(),
+        files.len() - bad_files.len(),
+        bad_files.len()
+    );
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
+    let mut levels = Vec::new();
+    for l in &args.levels {
+        match Level::parse(l) {
+            Some(level) => levels.push(level),
+            None => bail!("--level {l}: not an improvement level (did you mean {}?)", Level::nearest(l)),
+        }
+    }
+    let section = match &args.section {
+        None => None,
+        Some(s) => Some(case::Section::parse(s).with_context(|| {
+            let names: Vec<_> = case::Section::ALL.iter().map(|s| format!("{} ({})", s.heading(), s.key())).collect();
+            format!("--section {s}: not a section; one of: {}", names.join(", "))
+        })?),
+    };
+    let idx = open_index(g, false)?;
+    // The first search on a fresh clone builds the index.
+    if idx.created || idx.num_cases() == 0 {
+        ensure_cases_dir(g)?;
+        eprintln!("building the index from {} …", g.cases.display());
+        let report = with_prefix(g, idx.sync(&g.cases)?);
+        print_diagnostics(&report.diagnostics);
+    }
+    let req = SearchRequest {
+        query: args.query.join(" "),
+        levels,
+        prefectures: args.prefectures,
+        section,
+        sort: Sort::Relevance,
+        limit: args.limit,
+        ..SearchRequest::default()
+    };
+    let results = idx.search(&req)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&json_results(&results))?);
+    } else {
+        print_results(&results);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn json_results(results: &SearchResults) -> serde_json::Value {
+    serde_json::json!({
+        "total": results.total,
+        "took_ms": results.took.as_secs_f64() * 1000.0,
+        "hits": results.hits.iter().map(|h| serde_json::json!({
+            "id": h.id,
+            "title": h.title,
+            "municipality": h.municipality,
+            "prefecture": h.prefecture,
+            "levels": h.levels,
+            "period": h.period.to_string(),
+            "score": h.score,
+            "snippets": h.snippets.iter().map(|s| serde_json::json!({
+                "section": s.section,
+                "heading": s.heading,
+                "text": s.snippet.text,
+                "highlights": s.snippet.marks,
+                "html": s.html,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_results(results: &SearchResults) {
+    let color = std::io::stdout().is_terminal();
+    let (open, close) = if color { ("\x1b[1;31m", "\x1b[0m") } else { ("【", "】") };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = writeln!(
+        out,
+        "{} 件 ({:.1} ms)",
+        results.total,
+        results.took.as_secs_f64() * 1000.0
+    );
+    for h in &results.hits {
+        let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
+        let _ = writeln!(out, "\n{}  [{}]  score {:.2}", h.title, h.id, h.score);
+        let _ = writeln!(
+            out,
+            "  {} · {} · {} · {}",
+            h.municipality,
+            h.prefecture,
+            h.period,
+            levels.join("・")
+        );
+        for s in &h.snippets {
+            let _ = writeln!(out, "  {}: {}", s.heading, s.snippet.render(str::to_owned, open, close));
+        }
+    }
+}
+
+fn new(g: &Global, args: NewArgs) -> Result<ExitCode> {
+    let text = case::template(&args.id, &args.title, &args.municipality, &args.prefecture);
+    let parsed = case::parse(Path::new("new.md"), &text);
+    if let Some(d) = parsed.diagnostics.iter().find(|d| d.field == "id") {
+        bail!("{}: {}", args.id, d.message);
+    }
+    let path = g.cases.join(format!("{}.md", args.id));
+    store::create_atomic(&path, text.as_bytes())?;
+    println!("{}", path.display());
+    eprintln!("書き込みました。本文を書いたら `kaizen-wa check` で確かめてください。");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
+    let tokens = analysis::analyzer().explain(text);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tokens)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("surface\tterm\tbase\treading\tpos\tbytes\tchars");
+    for t in &tokens {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}..{}\t{}..{}",
+            t.surface,
+            t.term.as_deref().unwrap_or_else(|| t.dropped.unwrap_or("-")),
+            t.base_form,
+            t.reading,
+            t.part_of_speech,
+            t.byte_start,
+            t.byte_end,
+            t.char_start,
+            t.char_end
+        );
+    }
+    let ngrams: Vec<_> = analysis::analyze(analysis::AnalyzerKind::Ngram, text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    println!("bigrams: {}", ngrams.join(" "));
+    Ok(ExitCode::SUCCESS)
+}

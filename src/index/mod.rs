@@ -1,0 +1,486 @@
+//! The tantivy index in `index/`: derived from `cases/`, converging to it.
+//!
+//! Owns everything under `index/` and nothing else; knows nothing of HTTP.
+//! One [`CaseIndex`] per process: one `IndexReader` (a fresh searcher per
+//! search) and at most one `IndexWriter`, created on first write and kept
+//! behind a mutex, so readers never wait for writers.
+
+mod highlight;
+pub mod query;
+mod schema;
+mod search;
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::AllQuery;
+use tantivy::schema::{Facet, Value};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analysis::{ANALYSIS_VERSION, Analysis, AnalyzerKind};
+use crate::case::store::{self, CaseFile, Loaded};
+use crate::case::{Case, Diagnostic, Severity};
+pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
+pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
+pub use search::{FacetCount, Facets, Hit, SearchRequest, SearchResults, SectionSnippet, Sort};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("index {path}: {source}")]
+    Tantivy {
+        path: PathBuf,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("the index is busy: another kaizen-wa process is writing to {0}")]
+    Locked(PathBuf),
+}
+
+/// `index/kaizen-wa.json`: which schema and analysis built this index.
+const MANIFEST: &str = "kaizen-wa.json";
+
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    schema_version: u32,
+    analysis_version: u32,
+}
+
+impl Manifest {
+    fn current() -> Manifest {
+        Manifest {
+            schema_version: SCHEMA_VERSION,
+            analysis_version: ANALYSIS_VERSION,
+        }
+    }
+}
+
+/// Memory budget for the writer, shared by its threads.
+const WRITER_HEAP: usize = 200 * 1024 * 1024;
+
+pub struct CaseIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Mutex<Option<IndexWriter>>,
+    /// The index was (re)created on open: new, or built by another version.
+    pub created: bool,
+}
+
+/// What a sync did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncReport {
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Files with errors: not (re)indexed. A previously indexed version of
+    /// such a file stays searchable until the file is fixed.
+    pub invalid: usize,
+    /// Every problem found, warnings included, sorted by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Bytes of case files analysed.
+    pub bytes_indexed: u64,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+impl SyncReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn changed(&self) -> bool {
+        self.added + self.updated + self.removed > 0
+    }
+}
+
+/// What the index holds for a file.
+#[derive(Debug, Clone)]
+struct Indexed {
+    hash: String,
+    id: String,
+}
+
+impl CaseIndex {
+    /// Opens the index in `dir`, creating it (or rebuilding it empty, when
+    /// it was built by another schema or analysis version).
+    pub fn open(dir: &Path) -> Result<CaseIndex, IndexError> {
+        Self::open_with(dir, false)
+    }
+
+    /// Like [`open`](Self::open), but always starts from an empty index.
+    pub fn open_with(dir: &Path, rebuild: bool) -> Result<CaseIndex, IndexError> {
+        let io = |source| IndexError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(io)?;
+        let fields = Fields::new();
+        let manifest_path = dir.join(MANIFEST);
+        let current = fs::read(&manifest_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+            .is_some_and(|m| m == Manifest::current());
+        let has_index = dir.join("meta.json").exists();
+        let tantivy_err = |source| IndexError::Tantivy {
+            path: dir.to_owned(),
+            source,
+        };
+        let (index, created) = if has_index && current && !rebuild {
+            (Index::open_in_dir(dir).map_err(tantivy_err)?, false)
+        } else {
+            clear_index_dir(dir).map_err(io)?;
+            let index = Index::create_in_dir(dir, fields.schema.clone()).map_err(tantivy_err)?;
+            let manifest = serde_json::to_vec_pretty(&Manifest::current()).expect("serializable");
+            store::write_atomic(&manifest_path, &manifest)?;
+            (index, true)
+        };
+        crate::analysis::register(index.tokenizers());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(tantivy_err)?;
+        Ok(CaseIndex {
+            dir: dir.to_owned(),
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(None),
+            created,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    fn tantivy_err(&self) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+        |source| match source {
+            tantivy::TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
+            source => IndexError::Tantivy {
+                path: self.dir.clone(),
+                source,
+            },
+        }
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, IndexError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+            let writer = self
+                .index
+                .writer_with_num_threads(threads, WRITER_HEAP)
+                .map_err(self.tantivy_err())?;
+            *guard = Some(writer);
+        }
+        Ok(guard)
+    }
+
+    /// Number of cases in the index.
+    pub fn num_cases(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Size of the index files in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// path → (hash, id) of every indexed case.
+    fn indexed(&self) -> Result<HashMap<String, Indexed>, IndexError> {
+        let searcher = self.reader.searcher();
+        let docs = searcher
+            .search(&AllQuery, &DocSetCollector)
+            .map_err(self.tantivy_err())?;
+        let mut out = HashMap::with_capacity(docs.len());
+        for addr in docs {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
+            let get = |f| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            out.insert(
+                get(self.fields.path),
+                Indexed {
+                    hash: get(self.fields.hash),
+                    id: get(self.fields.id),
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Brings the index in line with the case files under `cases`: new and
+    /// changed files (by content hash) are indexed, removed ones deleted,
+    /// invalid ones reported and skipped. One commit.
+    pub fn sync(&self, cases: &Path) -> Result<SyncReport, IndexError> {
+        let started = Instant::now();
+        let files = store::list(cases)?;
+        let indexed = self.indexed()?;
+        let mut report = SyncReport::default();
+
+        // Read and hash in parallel; parse only what changed.
+        let loaded: Vec<(CaseFile, Result<Option<Loaded>, store::StoreError>)> = files
+            .into_par_iter()
+            .map(|file| {
+                let result = fs::read(&file.path)
+                    .map_err(|source| store::StoreError::Io {
+                        path: file.path.clone(),
+                        source,
+                    })
+                    .map(|bytes| {
+                        let hash = store::hash_bytes(&bytes);
+                        if indexed.get(&file.rel).is_some_and(|i| i.hash == hash) {
+                            None
+                        } else {
+                            Some(store::load_bytes(file.clone(), &bytes))
+                        }
+                    });
+                (file, result)
+            })
+            .collect();
+
+        let on_disk: HashSet<String> = loaded.iter().map(|(f, _)| f.rel.clone()).collect();
+        // Ids taken by files that stay as they are.
+        let mut ids: HashMap<String, String> = indexed
+            .iter()
+            .filter(|(path, _)| on_disk.contains(*path))
+            .map(|(path, i)| (i.id.clone(), path.clone()))
+            .collect();
+
+        let mut to_index: Vec<(Loaded, bool)> = Vec::new();
+        for (file, result) in loaded {
+            match result {
+                Err(e) => {
+                    report.invalid += 1;
+                    report.diagnostics.push(Diagnostic {
+                        path: PathBuf::from(&file.rel),
+                        line: 1,
+                        column: None,
+                        field: "file".into(),
+                        severity: Severity::Error,
+                        message: format!("読み込めません: {e}"),
+                    });
+                }
+                Ok(None) => report.unchanged += 1,
+                Ok(Some(l)) => {
+                    report.diagnostics.extend(l.parsed.diagnostics.iter().cloned());
+                    let Some(case) = &l.parsed.case else {
+                        report.invalid += 1;
+                        continue;
+                    };
+                    if let Some(other) = ids.get(&case.id).filter(|p| **p != l.file.rel) {
+                        report.invalid += 1;
+                        report.diagnostics.push(Diagnostic {
+                            path: PathBuf::from(&l.file.rel),
+                            line: 1,
+                            column: None,
+                            field: "id".into(),
+                            severity: Severity::Error,
+                            message: format!("id「{}」は {other} でも使われています。別の id にしてください", case.id),
+                        });
+                        continue;
+                    }
+                    // A changed file that had another id frees it.
+                    if let Some(old) = indexed.get(&l.file.rel) {
+                        ids.remove(&old.id);
+                    }
+                    ids.insert(case.id.clone(), l.file.rel.clone());
+                    let existed = indexed.contains_key(&l.file.rel);
+                    to_index.push((l, existed));
+                }
+            }
+        }
+        let removed: Vec<&String> = indexed
+            .keys()
+            .filter(|p| !on_disk.contains(*p))
+            .collect();
+
+        if !to_index.is_empty() || !removed.is_empty() {
+            let guard = self.writer()?;
+            let writer = guard.as_ref().expect("writer was just created");
+            for path in &removed {
+                writer.delete_term(Term::from_field_text(self.fields.path, path));
+            }
+            for (l, existed) in &to_index {
+                if *existed {
+                    writer.delete_term(Term::from_field_text(self.fields.path, &l.file.rel));
+                }
+            }
+            // Analysis is the expensive part: spread it over every core.
+            // `add_document` takes `&self` and queues to tantivy's threads.
+            let results: Vec<Result<u64, tantivy::TantivyError>> = to_index
+                .par_iter()
+                .map(|(l, _)| {
+                    let case = l.parsed.case.as_ref().expect("only valid cases are queued");
+                    let doc = self.document(case, &l.file.rel, &l.hash);
+                    writer.add_document(doc).map(|_| text_len(case))
+                })
+                .collect();
+            for r in results {
+                report.bytes_indexed += r.map_err(self.tantivy_err())?;
+            }
+            drop(guard);
+            self.commit()?;
+        }
+        report.removed = removed.len();
+        for (_, existed) in &to_index {
+            if *existed {
+                report.updated += 1;
+            } else {
+                report.added += 1;
+            }
+        }
+        report.diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    fn commit(&self) -> Result<(), IndexError> {
+        let mut guard = self.writer()?;
+        let writer = guard.as_mut().expect("writer was just created");
+        writer.commit().map_err(self.tantivy_err())?;
+        drop(guard);
+        self.reader.reload().map_err(self.tantivy_err())
+    }
+
+    /// The tantivy document of a case, analysed here (once per text, all
+    /// analyzers from one segmentation) rather than by tantivy's tokenizers.
+    fn document(&self, case: &Case, path: &str, hash: &str) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &case.id);
+        doc.add_text(f.path, path);
+        doc.add_text(f.hash, hash);
+        doc.add_text(f.case, serde_json::to_string(case).expect("a case serializes"));
+        doc.add_text(f.municipality, &case.municipality);
+        for level in &case.levels {
+            doc.add_facet(f.level, Facet::from_path([level.name()]));
+        }
+        doc.add_facet(f.prefecture, Facet::from_path([case.prefecture.as_str()]));
+        doc.add_facet(f.kind, Facet::from_path([case.kind.name()]));
+        let decade = case.period.start.div_euclid(10) * 10;
+        doc.add_facet(f.decade, Facet::from_path([format!("{decade}")]));
+        doc.add_i64(f.start_year, i64::from(case.period.start));
+        doc.add_i64(f.end_year, case.period.end.map_or(ONGOING, i64::from));
+        doc.add_i64(f.updated, updated_key(case.updated.as_deref()));
+
+        for tf in &f.texts {
+            let text = text_of(case, tf);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let analysis = Analysis::of(&text);
+            for kind in AnalyzerKind::ALL {
+                let tokens = analysis
+                    .get(kind)
+                    .iter()
+                    .map(|t| Token {
+                        offset_from: t.start,
+                        offset_to: t.end,
+                        position: t.position,
+                        text: t.text.clone(),
+                        position_length: 1,
+                    })
+                    .collect();
+                doc.add_pre_tokenized_text(
+                    tf.field(kind),
+                    PreTokenizedString {
+                        text: String::new(),
+                        tokens,
+                    },
+                );
+            }
+        }
+        doc
+    }
+
+    /// The case with this id, from the index.
+    pub fn get(&self, id: &str) -> Result<Option<Case>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())
+            .map_err(self.tantivy_err())?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr).map_err(self.tantivy_err())?;
+        Ok(doc
+            .get_first(self.fields.case)
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str(s).ok()))
+    }
+}
+
+/// The text a [`TextField`] indexes for a case.
+fn text_of(case: &Case, tf: &TextField) -> String {
+    match (tf.section, tf.name) {
+        (Some(section), _) => case.sections.get(section).to_owned(),
+        (None, "title") => case.title.clone(),
+        (None, "place") => format!("{} {}", case.municipality, case.prefecture),
+        (None, "tags") => case.tags.join(" "),
+        _ => String::new(),
+    }
+}
+
+fn text_len(case: &Case) -> u64 {
+    let sections: usize = case.narrative().map(|(_, t)| t.len()).sum();
+    (case.title.len() + sections) as u64
+}
+
+/// `2025-04-01` → 20250401 (0 when unknown), for sorting.
+fn updated_key(updated: Option<&str>) -> i64 {
+    updated
+        .map(|u| u.replace('-', ""))
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Removes an index's files, keeping what people put there (README).
+fn clear_index_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("README") || name == ".gitkeep" {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The on-disk contract of `index/`: every field, what it holds and why.
+//!
+//! | field | type | why |
+//! |---|---|---|
+//! | `id` | raw string, stored | the case's slug; term for lookups |
+//! | `path` | raw string, stored | file under `cases/` (`a/b.md`); term for deleting a changed or removed file |
+//! | `hash` | stored | blake3 of the file's bytes: unchanged files are skipped |
+//! | `case` | stored | the whole case as JSON: hits and `/api/cases/{id}` render without touching `cases/`, so read-only replicas need only `index/` |
+//! | `title`, `place`, `tags`, each section key (`summary` … `lessons`) | `ja_morph` text, positions | precise matches on base forms |
+//! | `<field>_ng` | `ja_ngram` text, positions | recall: any substring of ≥ 1 character, as a phrase of bigrams |
+//! | `<field>_rd` | `ja_reading` text, positions | kana queries for kanji words (かいぜん → 改善) |
+//! | `level`, `prefecture`, `kind`, `decade` | facets `/改善レベル名` etc. | filters and drill-down counts |
+//! | `municipality` | raw string | exact filter |
+//! | `start_year` | i64, indexed + fast | period filter, sort |
+//! | `end_year` | i64, indexed + fast | period filter; 9999 while the campaign goes on |
+//! | `updated` | i64 `YYYYMMDD`, fast | "newest" sort, recency tie-break |
+//!
+//! `place` is municipality + prefecture, so 所沢 finds 所沢市 and 三重 finds
+//! 三重県 by their morphological parts.
+//!
+//! [`SCHEMA_VERSION`] and [`crate::analysis::ANALYSIS_VERSION`] are written
+//! to `index/kaizen-wa.json`; an index with other versions is rebuilt from
+//! `cases/` on open.
+
+use tantivy::schema::{
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+
+use crate::analysis::AnalyzerKind;
+use crate::case::Section;
+
+/// Bumped whenever a field is added, removed or changes type.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `end_year` of a campaign that goes on.
+pub const ONGOING: i64 = 9999;
+
+/// A searchable text, indexed by each analyzer.
+#[derive(Debug, Clone, Copy)]
+pub struct TextField {
+    pub name: &'static str,
+    pub morph: Field,
+    pub ngram: Field,
+    pub reading: Field,
+    /// What the narrative section is, for section-scoped search and
+    /// snippet labels; `None` for title, place, tags.
+    pub section: Option<Section>,
+    /// Relative weight in ranking: title > 概要 > place, tags > sections.
+    pub boost: f32,
+}
+
+impl TextField {
+    pub fn field(&self, kind: AnalyzerKind) -> Field {
+        match kind {
+            AnalyzerKind::Morph => self.morph,
+            AnalyzerKind::Ngram => self.ngram,
+            AnalyzerKind::Reading => self.reading,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub schema: Schema,
+    pub id: Field,
+    pub path: Field,
+    pub hash: Field,
+    pub case: Field,
+    pub municipality: Field,
+    pub level: Field,
+    pub prefecture: Field,
+    pub kind: Field,
+    pub decade: Field,
+    pub start_year: Field,
+    pub end_year: Field,
+    pub updated: Field,
+    /// Title, place, tags, then the sections in file order.
+    pub texts: Vec<TextField>,
+}
+
+fn text_options(kind: AnalyzerKind) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(kind.name())
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+impl Fields {
+    pub fn new() -> Fields {
+        let mut b = Schema::builder();
+        let id = b.add_text_field("id", STRING | STORED);
+        let path = b.add_text_field("path", STRING | STORED);
+        let hash = b.add_text_field("hash", STORED);
+        let case = b.add_text_field("case", STORED);
+        let municipality = b.add_text_field("municipality", STRING);
+        let level = b.add_facet_field("level", FacetOptions::default());
+        let prefecture = b.add_facet_field("prefecture", FacetOptions::default());
+        let kind = b.add_facet_field("kind", FacetOptions::default());
+        let decade = b.add_facet_field("decade", FacetOptions::default());
+        let start_year = b.add_i64_field("start_year", INDEXED | FAST);
+        let end_year = b.add_i64_field("end_year", INDEXED | FAST);
+        let updated = b.add_i64_field("updated", FAST);
+
+        let mut texts = Vec::new();
+        let mut add = |b: &mut tantivy::schema::SchemaBuilder,
+                       name: &'static str,
+                       section: Option<Section>,
+                       boost: f32| {
+            let morph = b.add_text_field(name, text_options(AnalyzerKind::Morph));
+            let ngram = b.add_text_field(&format!("{name}_ng"), text_options(AnalyzerKind::Ngram));
+            let reading = b.add_text_field(&format!("{name}_rd"), text_options(AnalyzerKind::Reading));
+            texts.push(TextField {
+                name,
+                morph,
+                ngram,
+                reading,
+                section,
+                boost,
+            });
+        };
+        add(&mut b, "title", None, 3.0);
+        add(&mut b, "place", None, 2.0);
+        add(&mut b, "tags", None, 1.5);
+        for s in Section::ALL {
+            let boost = if s == Section::Summary { 2.0 } else { 1.0 };
+            add(&mut b, s.key(), Some(s), boost);
+        }
+        Fields {
+            schema: b.build(),
+            id,
+            path,
+            hash,
+            case,
+            municipality,
+            level,
+            prefecture,
+            kind,
+            decade,
+            start_year,
+            end_year,
+            updated,
+            texts,
+        }
+    }
+
+    pub fn text(&self, name: &str) -> Option<&TextField> {
+        self.texts.iter().find(|t| t.name == name)
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,18 @@
+//! kaizen-wa: a searchable knowledge base of Japanese municipal improvement
+//! campaigns (自治体改善運動).
+//!
+//! ```text
+//! cases/**/*.md ─▶ case (parse, validate) ─▶ analysis (ja) ─▶ index (tantivy) ─▶ index/
+//! ```
+//!
+//! * [`case`]: the case file format and the collection on disk (the only
+//!   writer of `cases/`).
+//! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
+//! * [`index`]: the tantivy index (the only writer of `index/`), query
+//!   building and search.
+//! * [`cli`]: the command line.
+
+pub mod analysis;
+pub mod case;
+pub mod cli;
+pub mod index;
