@@ -54,6 +54,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a deterministic synthetic corpus of valid cases (benchmarks).
+    Synth {
+        /// How many cases.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Folder to write into (created; must be empty or absent).
+        #[arg(long)]
+        out: PathBuf,
+        /// Folder of public-domain *.txt prose to draw sentences from.
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +111,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Search(args) => search(g, args),
         Command::New(args) => new(g, args),
         Command::Tokenize { text, json } => tokenize(&text, json),
+        Command::Synth { count, out, source } => synth(count, &out, source),
     }
 }
 
@@ -337,5 +350,17 @@ fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
         .map(|t| t.text)
         .collect();
     println!("bigrams: {}", ngrams.join(" "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn synth(count: usize, out: &Path, source: Option<PathBuf>) -> Result<ExitCode> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        bail!("{} is not empty: choose a new folder", out.display());
+    }
+    let dir = source.unwrap_or_else(crate::synthetic::default_source_dir);
+    let source = crate::synthetic::Source::load(&dir)
+        .with_context(|| format!("reading benchmark texts in {}", dir.display()))?;
+    let bytes = crate::synthetic::write_corpus(&source, count, out)?;
+    eprintln!("{count} cases, {:.1} MB, in {}", bytes as f64 / 1e6, out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -11,8 +11,10 @@
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
 //! * [`cli`]: the command line.
+//! * [`synthetic`]: the deterministic benchmark corpus.
 
 pub mod analysis;
 pub mod case;
 pub mod cli;
 pub mod index;
+pub mod synthetic;
