@@ -20,6 +20,10 @@ use kaizen_wa::synthetic;
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
 
+/// The same allocator as the binary, so the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]

@@ -20,10 +20,9 @@ use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::AllQuery;
 use tantivy::schema::{Facet, Value};
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::{ANALYSIS_VERSION, Analysis, AnalyzerKind};
+use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
 use crate::case::{Case, Diagnostic, Severity};
 pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
@@ -370,8 +369,7 @@ impl CaseIndex {
         self.reader.reload().map_err(self.tantivy_err())
     }
 
-    /// The tantivy document of a case, analysed here (once per text, all
-    /// analyzers from one segmentation) rather than by tantivy's tokenizers.
+    /// The tantivy document of a case.
     fn document(&self, case: &Case, path: &str, hash: &str) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
@@ -396,26 +394,12 @@ impl CaseIndex {
             if text.trim().is_empty() {
                 continue;
             }
-            let analysis = Analysis::of(&text);
+            // Tokenized by tantivy's indexing threads with our analyzers;
+            // their per-thread cache segments the text once for all three.
+            // (Pre-tokenized strings would skip that, but tantivy 0.27
+            // round-trips them through JSON: slower than a segmentation.)
             for kind in AnalyzerKind::ALL {
-                let tokens = analysis
-                    .get(kind)
-                    .iter()
-                    .map(|t| Token {
-                        offset_from: t.start,
-                        offset_to: t.end,
-                        position: t.position,
-                        text: t.text.clone(),
-                        position_length: 1,
-                    })
-                    .collect();
-                doc.add_pre_tokenized_text(
-                    tf.field(kind),
-                    PreTokenizedString {
-                        text: String::new(),
-                        tokens,
-                    },
-                );
+                doc.add_text(tf.field(kind), &text);
             }
         }
         doc
