@@ -10,9 +10,13 @@
 //! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
+//! * [`members`]: who may write (the members file, argon2 hashes).
+//! * [`transfer`]: CSV / JSON Lines import and export.
 //! * [`cli`]: the command line.
 
 pub mod analysis;
 pub mod case;
 pub mod cli;
 pub mod index;
+pub mod members;
+pub mod transfer;
