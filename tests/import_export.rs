@@ -86,7 +86,10 @@ fn a_cp932_csv_with_one_bad_row_imports_nothing_and_reports_the_row() {
         .filter(|l| l.contains("行目:") && !l.contains("id がないため"))
         .collect();
     assert_eq!(problems.len(), 1, "only the bad row has a problem: {err}");
-    assert!(err.contains("2行目: id がないため「c244724-2004」にします"), "{err}");
+    assert!(
+        err.contains("2行目: id がないため「c244724-2004」にします"),
+        "{err}"
+    );
     assert!(err.contains("追加 2 件"), "{err}");
     assert!(case_files(dir.path()).is_empty(), "dry-run writes nothing");
 

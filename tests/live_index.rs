@@ -148,7 +148,8 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
         finds(live.index(), &word(4), "dropped")
     })
     .expect("fix is picked up");
-    assert!(live.invalid_files().is_empty());
+    wait_for(Duration::from_secs(2), || live.invalid_files().is_empty())
+        .expect("fixed file leaves the list");
 
     // Removed outside: gone from the index.
     std::fs::remove_file(&path).unwrap();
@@ -293,4 +294,49 @@ fn a_hundred_concurrent_creates_give_a_hundred_files_and_searchable_cases() {
         assert!(finds(live.index(), &word(100 + i), &format!("load-{i:03}")));
     }
     assert!(p(0.99) < Duration::from_secs(1) * 5, "bounded");
+}
+
+#[test]
+fn one_create_at_a_time_is_searchable_well_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    let live = start(&cases, &dir.path().join("index"));
+    let mut latencies = Vec::new();
+    for i in 0..30 {
+        let id = format!("seq-{i:03}");
+        let t = Instant::now();
+        live.create(&case(&id, &word(300 + i)), "yamada").unwrap();
+        // Searchable when the call returns: no polling.
+        assert!(finds(live.index(), &word(300 + i), &id));
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    eprintln!(
+        "30 sequential creates: create call → searchable p50 {:?}, max {:?}",
+        latencies[latencies.len() / 2],
+        latencies.last().unwrap()
+    );
+    assert!(latencies[latencies.len() / 2] < Duration::from_secs(1));
+}
+
+#[test]
+fn a_create_is_refused_when_an_indexed_file_elsewhere_has_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(cases.join("fukuoka")).unwrap();
+    std::fs::write(
+        cases.join("fukuoka/other-name.md"),
+        case::render(&case("taken", &word(20))),
+    )
+    .unwrap();
+    let live = start(&cases, &dir.path().join("index"));
+    let err = live
+        .create(&case("taken", &word(21)), "yamada")
+        .unwrap_err();
+    assert!(
+        matches!(err, kaizen_wa::index::LiveError::Edit(edit::EditError::Exists(ref id)) if id == "taken"),
+        "{err:?}"
+    );
+    assert!(!cases.join("taken.md").exists());
 }

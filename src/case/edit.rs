@@ -9,8 +9,10 @@
 //! writes files — the caller (the live index, `import`) updates the index
 //! after the file is safely on disk.
 //!
-//! Check-then-write steps (is this id free? is this ETag current?) run under
-//! one process-wide lock, so two requests in one server cannot both win.
+//! Check-then-write steps of updates and deletes (is this ETag current?)
+//! run under one process-wide lock, so two requests in one server cannot
+//! both win; creates need none (the file system refuses a second file of
+//! one name).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -63,7 +65,7 @@ pub enum IndexOp {
     Upsert {
         rel: String,
         hash: String,
-        case: Case,
+        case: Box<Case>,
     },
     /// Drop whatever the index holds for the file at `rel`.
     Delete { rel: String },
@@ -326,22 +328,56 @@ pub fn read(cases: &Path, id: &str) -> Result<Current, EditError> {
     locate(cases, id)?.ok_or_else(|| EditError::NotFound(id.to_owned()))
 }
 
+/// How a create makes sure its id is not used by a file elsewhere under
+/// `cases/` (a sub-folder, another file name). `cases/<id>.md` itself is
+/// always guarded by [`store::create_atomic`], which also settles races
+/// between two creates of one id.
+#[derive(Clone, Copy)]
+pub enum IdCheck<'a> {
+    /// Read every case file's id: no index at hand (CLI, import). O(files).
+    Scan,
+    /// Ask the caller: a live index knows every indexed id (files edited
+    /// outside in the last moment may not be indexed yet; their id clash
+    /// is then reported by the index sync, and nothing is overwritten).
+    Known(&'a (dyn Fn(&str) -> bool + Sync)),
+}
+
 /// Writes a new case as `cases/<id>.md`, stamped with today's date and the
 /// member's name. Fails with [`EditError::Exists`] when any file already
 /// uses the id.
 pub fn create(cases: &Path, case: &Case, stamp: Stamp<'_>) -> Result<Written, EditError> {
+    create_checked(cases, case, stamp, IdCheck::Scan)
+}
+
+/// [`create`] with a choice of how the id is checked.
+pub fn create_checked(
+    cases: &Path,
+    case: &Case,
+    stamp: Stamp<'_>,
+    check: IdCheck<'_>,
+) -> Result<Written, EditError> {
     let mut case = case.clone();
     case.contributor = Some(stamp.contributor.to_owned());
     case.updated = Some(super::today_iso());
-    write_new(cases, &case)
+    write_new_checked(cases, &case, check)
 }
 
 /// Writes a new case as given (no stamp): the import path, which keeps the
 /// `updated`/`contributor` of the rows it reads.
 pub fn write_new(cases: &Path, case: &Case) -> Result<Written, EditError> {
+    write_new_checked(cases, case, IdCheck::Scan)
+}
+
+fn write_new_checked(cases: &Path, case: &Case, check: IdCheck<'_>) -> Result<Written, EditError> {
     let (case, text, warnings) = prepare(case)?;
-    let _guard = lock();
-    if locate(cases, &case.id)?.is_some() {
+    // No process lock: the final word is create_atomic's link(2), which
+    // fails if the file appeared meanwhile; creates run (and fsync) in
+    // parallel.
+    let taken = match check {
+        IdCheck::Scan => locate(cases, &case.id)?.is_some(),
+        IdCheck::Known(known) => known(&case.id),
+    };
+    if taken {
         return Err(EditError::Exists(case.id));
     }
     let path = store::path_for_new(cases, &case);
@@ -365,7 +401,7 @@ fn written(
         op: IndexOp::Upsert {
             rel: rel.clone(),
             hash: etag.clone(),
-            case: case.clone(),
+            case: Box::new(case.clone()),
         },
         case,
         rel,

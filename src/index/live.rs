@@ -63,8 +63,11 @@ pub struct InvalidFile {
     pub indexed: bool,
 }
 
+/// Where the writer thread reports one write's commit.
+type Reply = mpsc::Sender<Result<(), IndexError>>;
+
 enum Command {
-    Apply(Vec<IndexOp>, mpsc::Sender<Result<(), IndexError>>),
+    Apply(Vec<IndexOp>, Reply),
     /// Absolute paths a watcher saw change.
     Changed(Vec<PathBuf>),
     /// Re-sync everything; the sender, if any, gets the report.
@@ -190,7 +193,15 @@ impl LiveIndex {
 
     /// Writes a new case file, then indexes it; searchable on return.
     pub fn create(&self, case: &Case, contributor: &str) -> Result<Written, LiveError> {
-        let written = edit::create(&self.shared.cases, case, Stamp { contributor })?;
+        // The index knows every id: no need to read every file.
+        let index = &self.shared.index;
+        let known = |id: &str| index.get(id).ok().flatten().is_some();
+        let written = edit::create_checked(
+            &self.shared.cases,
+            case,
+            Stamp { contributor },
+            edit::IdCheck::Known(&known),
+        )?;
         self.index_after_write(written.op.clone());
         Ok(written)
     }
@@ -333,7 +344,7 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
 impl Shared {
     /// One commit for every waiting write; if it fails, each write is
     /// retried alone so that each caller learns its own outcome.
-    fn apply_all(&self, applies: Vec<(Vec<IndexOp>, mpsc::Sender<Result<(), IndexError>>)>) {
+    fn apply_all(&self, applies: Vec<(Vec<IndexOp>, Reply)>) {
         if applies.is_empty() {
             return;
         }

@@ -540,7 +540,7 @@ impl CaseIndex {
             ops.push(IndexOp::Upsert {
                 rel: rel.clone(),
                 hash,
-                case,
+                case: Box::new(case),
             });
         }
         self.apply(&ops)?;
