@@ -36,6 +36,21 @@ use crate::case::{Case, Diagnostic, IndexOp, Severity, store};
 /// the issue allows.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
 
+/// Fault injection for end-to-end tests: when this environment variable is
+/// `1`, the process aborts right after a member's file write and before the
+/// index commit — what `kill -9` at the worst moment does. Start-up must
+/// then make the case searchable (tests/live_index.rs does exactly this).
+pub const CRASH_AFTER_WRITE_ENV: &str = "KAIZEN_WA_TEST_CRASH_AFTER_WRITE";
+
+fn crash_point() {
+    if std::env::var_os(CRASH_AFTER_WRITE_ENV).is_some_and(|v| v == "1") {
+        eprintln!(
+            "{CRASH_AFTER_WRITE_ENV}=1: aborting between the file write and the index commit"
+        );
+        std::process::abort();
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error(transparent)]
@@ -252,6 +267,7 @@ impl LiveIndex {
     /// failed save — the index converges to the file, at the latest at the
     /// next start.
     fn index_after_write(&self, op: IndexOp) {
+        crash_point();
         if let Err(e) = self.apply(vec![op]) {
             tracing::error!("saved file not indexed yet ({e}); re-syncing");
             let _ = self.tx.send(Command::Resync(None));

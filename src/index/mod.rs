@@ -28,7 +28,7 @@ use crate::analysis::{ANALYSIS_VERSION, Analysis, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
 use crate::case::{Case, Diagnostic, IndexOp, Severity};
 pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
-pub use live::{InvalidFile, LiveError, LiveIndex};
+pub use live::{CRASH_AFTER_WRITE_ENV, InvalidFile, LiveError, LiveIndex};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{FacetCount, Facets, Hit, SearchRequest, SearchResults, SectionSnippet, Sort};
 
