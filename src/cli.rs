@@ -576,8 +576,17 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            write(&mut out)?;
-            out.flush()?;
+            let result =
+                write(&mut out).and_then(|()| out.flush().map_err(transfer::TransferError::Write));
+            match result {
+                // `export … | head`: the reader has seen enough.
+                Err(transfer::TransferError::Write(e))
+                    if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                r => r?,
+            }
         }
     }
     eprintln!(

@@ -238,3 +238,30 @@ fn jsonl_problems_name_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn dry_run_lists_every_problem_of_a_row_not_just_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
+    let path = dir.path().join("many.csv");
+    let csv = "事例名,自治体名,都道府県,種別,改善レベル,期間,概要,担い手,取組内容,出典\n\
+               ,所沢市,福岡県,市,業務改革,1900-,概要,担い手,,出典\n";
+    std::fs::write(&path, csv).unwrap();
+    let out = run(dir.path(), &["import", path.to_str().unwrap(), "--dry-run"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1));
+    for expected in [
+        "2行目: 改善レベル: 「業務改革」は改善レベルではありません",
+        "2行目: 事例名: 必須項目が空です",
+        "2行目: 期間: 開始年 1900 はありえない年です",
+        "2行目: 自治体名: 「所沢市」は福岡県ではなく埼玉県の自治体です",
+        "2行目: 取組内容:",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert_eq!(
+        err.matches("2行目: 改善レベル:").count(),
+        1,
+        "an unreadable cell is reported once:\n{err}"
+    );
+}

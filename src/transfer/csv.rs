@@ -123,6 +123,11 @@ pub fn read_csv(bytes: &[u8]) -> Result<Imported, TransferError> {
         .map_err(|e| TransferError::Csv(e.to_string()))?
         .clone();
     let mut imported = Imported::default();
+    // Problems in fields without a column are named by the Japanese header
+    // that column would have.
+    for (c, label) in EXPORT_COLUMNS {
+        imported.columns.insert(c.field(), label.to_owned());
+    }
     let mut cols: Vec<Option<Col>> = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         let col = Col::parse(h);
@@ -134,11 +139,11 @@ pub fn read_csv(bytes: &[u8]) -> Result<Imported, TransferError> {
                 if c == Col::Period {
                     imported.columns.insert("end_year", h.to_owned());
                 }
-                imported
-                    .columns
-                    .entry(field)
-                    .or_insert_with(|| h.to_owned());
-                if cols.contains(&Some(c)) {
+                let duplicate = cols.contains(&Some(c));
+                if !duplicate {
+                    imported.columns.insert(field, h.to_owned());
+                }
+                if duplicate {
                     imported.problems.push(RowProblem {
                         row: 1,
                         column: h.to_owned(),
@@ -339,10 +344,11 @@ fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
             .unwrap_or_default(),
         extra_sections,
     };
-    let readable = !problems.iter().any(|p| p.severity == Severity::Error);
+    // The case goes on to validation even when a cell could not be read,
+    // so that a dry run lists every problem of the row at once.
     ImportRow {
         row,
-        case: readable.then_some(case),
+        case: Some(case),
         problems,
     }
 }
@@ -450,12 +456,12 @@ fn cell(case: &Case, col: Col) -> String {
 /// Writes cases as CSV for Excel: UTF-8 BOM, Japanese headers, CRLF rows,
 /// formula-like cells neutralised.
 pub fn export_csv<W: Write>(cases: &[Case], mut out: W) -> Result<(), TransferError> {
-    let werr = |e: std::io::Error| TransferError::Write(e.to_string());
+    let werr = TransferError::Write;
     out.write_all(b"\xEF\xBB\xBF").map_err(werr)?;
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(out);
-    let cerr = |e: ::csv::Error| TransferError::Write(e.to_string());
+    let cerr = |e: ::csv::Error| TransferError::Write(e.into());
     w.write_record(EXPORT_COLUMNS.iter().map(|(_, h)| *h))
         .map_err(cerr)?;
     for case in cases {
@@ -529,7 +535,7 @@ mod tests {
         let p = &imp.rows[0].problems[0];
         assert_eq!((p.row, p.column.as_str()), (2, "改善レベル"));
         assert!(p.message.contains("業務改善"), "{}", p.message);
-        assert!(imp.rows[0].case.is_none());
+        assert!(imp.rows[0].case.as_ref().unwrap().levels.is_empty());
     }
 
     #[test]

@@ -82,11 +82,10 @@ fn field_in(msg: &str) -> Option<&str> {
 /// Writes one case per line.
 pub fn export_jsonl<W: Write>(cases: &[Case], mut out: W) -> Result<(), TransferError> {
     for case in cases {
-        serde_json::to_writer(&mut out, case).map_err(|e| TransferError::Write(e.to_string()))?;
-        out.write_all(b"\n")
-            .map_err(|e| TransferError::Write(e.to_string()))?;
+        serde_json::to_writer(&mut out, case).map_err(|e| TransferError::Write(e.into()))?;
+        out.write_all(b"\n").map_err(TransferError::Write)?;
     }
-    out.flush().map_err(|e| TransferError::Write(e.to_string()))
+    out.flush().map_err(TransferError::Write)
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub enum TransferError {
     )]
     UnknownFormat,
     #[error("書き出しに失敗しました: {0}")]
-    Write(String),
+    Write(#[source] std::io::Error),
 }
 
 /// File formats for import and export.
@@ -92,7 +92,9 @@ impl fmt::Display for RowProblem {
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     pub row: usize,
-    /// `None` when the row could not be turned into a case at all.
+    /// The case as far as it could be read (validated next, so that every
+    /// problem shows); `None` when the row is not a case at all. A row with
+    /// an error in `problems` is never written.
     pub case: Option<Case>,
     pub problems: Vec<RowProblem>,
 }
@@ -173,9 +175,10 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
         plan.problems.extend(r.problems.iter().cloned());
         let Some(case) = &r.case else { continue };
         let mut case = case.clone();
-        if case.id.trim().is_empty() {
+        let row_has_errors = r.problems.iter().any(|p| p.severity == Severity::Error);
+        let derived = case.id.trim().is_empty();
+        if derived {
             case.id = derive_id(&case, &mut taken);
-            plan.derived_ids.push((r.row, case.id.clone()));
         }
         if case.updated.is_none() {
             case.updated = Some(crate::case::today_iso());
@@ -186,17 +189,27 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
             severity,
             message,
         };
-        let row_has_errors = r.problems.iter().any(|p| p.severity == Severity::Error);
+        // A cell that could not be read is reported once, not again as
+        // "empty" by validation.
+        let reported: HashSet<&str> = r.problems.iter().map(|p| p.column.as_str()).collect();
+        let fresh = |p: &&FieldProblem| !reported.contains(imported.column(p.field).as_str());
         match edit::prepare(&case) {
-            Ok((_, _, warnings)) => plan.problems.extend(
-                warnings
-                    .iter()
-                    .map(|w: &FieldProblem| problem(w.field, w.severity, w.message.clone())),
-            ),
+            Ok((_, _, warnings)) => {
+                if derived && !row_has_errors {
+                    plan.derived_ids.push((r.row, case.id.clone()));
+                }
+                plan.problems.extend(
+                    warnings
+                        .iter()
+                        .filter(fresh)
+                        .map(|w: &FieldProblem| problem(w.field, w.severity, w.message.clone())),
+                )
+            }
             Err(EditError::Invalid(problems)) => {
                 plan.problems.extend(
                     problems
                         .iter()
+                        .filter(fresh)
                         .map(|p| problem(p.field, p.severity, p.message.clone())),
                 );
                 continue;
