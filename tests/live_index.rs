@@ -403,3 +403,30 @@ fn killed_between_file_write_and_index_commit_the_case_is_searchable_after_resta
     );
     assert_eq!(live.index().num_cases(), 2);
 }
+
+#[test]
+fn an_index_op_overtaken_by_a_newer_file_version_indexes_the_file_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    let live = start(&cases, &dir.path().join("index"));
+    let first = live.create(&case("raced", &word(50)), "yamada").unwrap();
+    // A second update wrote the file and its op overtook ours: what reaches
+    // the writer thread now is the older version's op.
+    let second = edit::update(
+        live.cases_dir(),
+        "raced",
+        &first.etag,
+        &case("raced", &word(51)),
+        Stamp {
+            contributor: "sato",
+        },
+    )
+    .unwrap();
+    live.apply(vec![first.op.clone()]).unwrap();
+    assert_eq!(
+        indexed_title(live.index(), "raced"),
+        Some(second.case.title.clone())
+    );
+    assert!(finds(live.index(), &word(51), "raced"));
+}

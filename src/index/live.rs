@@ -360,17 +360,24 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
 impl Shared {
     /// One commit for every waiting write; if it fails, each write is
     /// retried alone so that each caller learns its own outcome.
+    ///
+    /// An op is applied only if the file is still what it describes: two
+    /// updates of one case are serialised at the file write, but their ops
+    /// may reach this thread in either order. A superseded op is replaced
+    /// by a re-sync of the file as it is on disk, so the index never ends
+    /// on an older version than the file.
     fn apply_all(&self, applies: Vec<(Vec<IndexOp>, Reply)>) {
         if applies.is_empty() {
             return;
         }
-        let all: Vec<IndexOp> = applies
+        let (fresh, stale): (Vec<IndexOp>, Vec<IndexOp>) = applies
             .iter()
             .flat_map(|(ops, _)| ops.iter().cloned())
-            .collect();
-        match self.index.apply(&all) {
+            .partition(|op| self.on_disk(op));
+        match self.index.apply(&fresh) {
             Ok(()) => {
-                self.forget_invalid(&all);
+                self.forget_invalid(&fresh);
+                self.resync_stale(&stale);
                 for (_, reply) in applies {
                     let _ = reply.send(Ok(()));
                 }
@@ -378,14 +385,42 @@ impl Shared {
             Err(e) => {
                 tracing::warn!("batched index commit failed ({e}); applying writes one by one");
                 for (ops, reply) in applies {
-                    let r = self.index.apply(&ops);
+                    let (fresh, stale): (Vec<IndexOp>, Vec<IndexOp>) =
+                        ops.into_iter().partition(|op| self.on_disk(op));
+                    let r = self.index.apply(&fresh);
                     if r.is_ok() {
-                        self.forget_invalid(&ops);
+                        self.forget_invalid(&fresh);
+                        self.resync_stale(&stale);
                     }
                     let _ = reply.send(r);
                 }
             }
         }
+    }
+
+    /// Whether the file is (still) what the op says.
+    fn on_disk(&self, op: &IndexOp) -> bool {
+        match op {
+            IndexOp::Upsert { rel, hash, .. } => std::fs::read(self.cases.join(rel))
+                .is_ok_and(|bytes| store::hash_bytes(&bytes) == *hash),
+            IndexOp::Delete { rel } => !self.cases.join(rel).exists(),
+        }
+    }
+
+    fn resync_stale(&self, stale: &[IndexOp]) {
+        if stale.is_empty() {
+            return;
+        }
+        let mut rels: Vec<String> = stale
+            .iter()
+            .map(|op| {
+                let (IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel }) = op;
+                rel.clone()
+            })
+            .collect();
+        rels.sort();
+        rels.dedup();
+        self.sync_files(&rels);
     }
 
     /// A member's save replaces whatever invalid version a file had.
