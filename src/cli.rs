@@ -14,11 +14,7 @@ use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "kaizen-wa",
-    version,
-    about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns"
-)]
+#[command(name = "kaizen-wa", version, about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -102,6 +98,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// csv (UTF-8 with BOM, Japanese headers) or jsonl (one case per line).
     #[arg(long, value_enum)]
     pub format: crate::transfer::Format,
     /// Write here instead of to standard output.
@@ -205,11 +202,7 @@ fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
         (report.added + report.updated) as f64 / secs.max(1e-9),
         report.bytes_indexed as f64 / 1e6 / secs.max(1e-9),
     );
-    Ok(if report.has_errors() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Prefixes diagnostics' paths with the cases folder.
@@ -250,10 +243,7 @@ fn check(g: &Global) -> Result<ExitCode> {
     }));
     diags.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     print_diagnostics(&diags);
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diags.len() - errors;
     let bad_files: std::collections::BTreeSet<_> = diags
         .iter()
@@ -266,11 +256,7 @@ fn check(g: &Global) -> Result<ExitCode> {
         files.len() - bad_files.len(),
         bad_files.len()
     );
-    Ok(if errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
@@ -278,19 +264,13 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     for l in &args.levels {
         match Level::parse(l) {
             Some(level) => levels.push(level),
-            None => bail!(
-                "--level {l}: not an improvement level (did you mean {}?)",
-                Level::nearest(l)
-            ),
+            None => bail!("--level {l}: not an improvement level (did you mean {}?)", Level::nearest(l)),
         }
     }
     let section = match &args.section {
         None => None,
         Some(s) => Some(case::Section::parse(s).with_context(|| {
-            let names: Vec<_> = case::Section::ALL
-                .iter()
-                .map(|s| format!("{} ({})", s.heading(), s.key()))
-                .collect();
+            let names: Vec<_> = case::Section::ALL.iter().map(|s| format!("{} ({})", s.heading(), s.key())).collect();
             format!("--section {s}: not a section; one of: {}", names.join(", "))
         })?),
     };
@@ -345,11 +325,7 @@ fn json_results(results: &SearchResults) -> serde_json::Value {
 
 fn print_results(results: &SearchResults) {
     let color = std::io::stdout().is_terminal();
-    let (open, close) = if color {
-        ("\x1b[1;31m", "\x1b[0m")
-    } else {
-        ("【", "】")
-    };
+    let (open, close) = if color { ("\x1b[1;31m", "\x1b[0m") } else { ("【", "】") };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = writeln!(
@@ -370,12 +346,7 @@ fn print_results(results: &SearchResults) {
             levels.join("・")
         );
         for s in &h.snippets {
-            let _ = writeln!(
-                out,
-                "  {}: {}",
-                s.heading,
-                s.snippet.render(str::to_owned, open, close)
-            );
+            let _ = writeln!(out, "  {}: {}", s.heading, s.snippet.render(str::to_owned, open, close));
         }
     }
 }
@@ -404,9 +375,7 @@ fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}..{}\t{}..{}",
             t.surface,
-            t.term
-                .as_deref()
-                .unwrap_or_else(|| t.dropped.unwrap_or("-")),
+            t.term.as_deref().unwrap_or_else(|| t.dropped.unwrap_or("-")),
             t.base_form,
             t.reading,
             t.part_of_speech,

@@ -103,9 +103,7 @@ pub struct SyncReport {
 
 impl SyncReport {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }
 
     pub fn changed(&self) -> bool {
@@ -191,9 +189,7 @@ impl CaseIndex {
     fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, IndexError> {
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            let threads = std::thread::available_parallelism()
-                .map_or(2, |n| n.get())
-                .min(8);
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
             let writer = self
                 .index
                 .writer_with_num_threads(threads, WRITER_HEAP)
@@ -230,12 +226,7 @@ impl CaseIndex {
         let mut out = HashMap::with_capacity(docs.len());
         for addr in docs {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            let get = |f| {
-                doc.get_first(f)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_owned()
-            };
+            let get = |f| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             out.insert(
                 get(self.fields.path),
                 Indexed {
@@ -301,9 +292,7 @@ impl CaseIndex {
                 }
                 Ok(None) => report.unchanged += 1,
                 Ok(Some(l)) => {
-                    report
-                        .diagnostics
-                        .extend(l.parsed.diagnostics.iter().cloned());
+                    report.diagnostics.extend(l.parsed.diagnostics.iter().cloned());
                     let Some(case) = &l.parsed.case else {
                         report.invalid += 1;
                         continue;
@@ -316,10 +305,7 @@ impl CaseIndex {
                             column: None,
                             field: "id".into(),
                             severity: Severity::Error,
-                            message: format!(
-                                "id「{}」は {other} でも使われています。別の id にしてください",
-                                case.id
-                            ),
+                            message: format!("id「{}」は {other} でも使われています。別の id にしてください", case.id),
                         });
                         continue;
                     }
@@ -333,7 +319,10 @@ impl CaseIndex {
                 }
             }
         }
-        let removed: Vec<&String> = indexed.keys().filter(|p| !on_disk.contains(*p)).collect();
+        let removed: Vec<&String> = indexed
+            .keys()
+            .filter(|p| !on_disk.contains(*p))
+            .collect();
 
         if !to_index.is_empty() || !removed.is_empty() {
             let guard = self.writer()?;
@@ -370,9 +359,7 @@ impl CaseIndex {
                 report.added += 1;
             }
         }
-        report
-            .diagnostics
-            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        report.diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -567,10 +554,7 @@ impl CaseIndex {
         doc.add_text(f.id, &case.id);
         doc.add_text(f.path, path);
         doc.add_text(f.hash, hash);
-        doc.add_text(
-            f.case,
-            serde_json::to_string(case).expect("a case serializes"),
-        );
+        doc.add_text(f.case, serde_json::to_string(case).expect("a case serializes"));
         doc.add_text(f.municipality, &case.municipality);
         for level in &case.levels {
             doc.add_facet(f.level, Facet::from_path([level.name()]));
@@ -621,10 +605,7 @@ impl CaseIndex {
             tantivy::schema::IndexRecordOption::Basic,
         );
         let top = searcher
-            .search(
-                &query,
-                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
-            )
+            .search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())
             .map_err(self.tantivy_err())?;
         let Some((_, addr)) = top.first() else {
             return Ok(None);
