@@ -10,6 +10,8 @@
 //! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
+//! * [`members`]: who may write (the members file, argon2 hashes).
+//! * [`transfer`]: CSV / JSON Lines import and export.
 //! * [`cli`]: the command line.
 //! * [`synthetic`]: the deterministic benchmark corpus.
 
@@ -18,3 +20,5 @@ pub mod case;
 pub mod cli;
 pub mod index;
 pub mod synthetic;
+pub mod members;
+pub mod transfer;

@@ -2,6 +2,7 @@
 //! collection on disk. `cases/` is the source of truth; this module is the
 //! only one that writes into it. It knows nothing of the index or HTTP.
 
+pub mod edit;
 mod model;
 pub mod municipalities;
 mod parse;
@@ -9,6 +10,7 @@ mod render;
 pub mod store;
 mod validate;
 
+pub use edit::{EditError, IndexOp, Stamp};
 pub use model::{Case, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;

@@ -6,6 +6,7 @@
 //! behind a mutex, so readers never wait for writers.
 
 mod highlight;
+pub mod live;
 pub mod query;
 mod schema;
 mod search;
@@ -24,8 +25,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
-use crate::case::{Case, Diagnostic, Severity};
+use crate::case::{Case, Diagnostic, IndexOp, Severity};
 pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
+pub use live::{CRASH_AFTER_WRITE_ENV, InvalidFile, LiveError, LiveIndex};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{FacetCount, Facets, Hit, SearchRequest, SearchResults, SectionSnippet, Sort};
 
@@ -367,6 +369,180 @@ impl CaseIndex {
                 report.added += 1;
             }
         }
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Applies the index side of members' edits, in order, in one commit:
+    /// an upsert deletes whatever the file's path held and adds the case
+    /// (tantivy's update = delete by term + add), a delete drops the path.
+    /// The reader is reloaded before this returns, so the edits are
+    /// searchable as soon as it does.
+    pub fn apply(&self, ops: &[IndexOp]) -> Result<(), IndexError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        // Analyse outside the writer lock: it is the slow part.
+        let docs: Vec<Option<TantivyDocument>> = ops
+            .par_iter()
+            .map(|op| match op {
+                IndexOp::Upsert { rel, hash, case } => Some(self.document(case, rel, hash)),
+                IndexOp::Delete { .. } => None,
+            })
+            .collect();
+        let guard = self.writer()?;
+        let writer = guard.as_ref().expect("writer was just created");
+        for (op, doc) in ops.iter().zip(docs) {
+            let rel = match op {
+                IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel } => rel,
+            };
+            writer.delete_term(Term::from_field_text(self.fields.path, rel));
+            if let Some(doc) = doc {
+                writer.add_document(doc).map_err(self.tantivy_err())?;
+            }
+        }
+        drop(guard);
+        self.commit()
+    }
+
+    /// The (hash, id) the index holds for the file at `rel`.
+    fn indexed_at(&self, rel: &str) -> Result<Option<Indexed>, IndexError> {
+        Ok(self
+            .stored_by(self.fields.path, rel)?
+            .map(|(_, hash, id)| Indexed { hash, id }))
+    }
+
+    /// (path, hash, id) of the first document whose `field` is `value`.
+    fn stored_by(
+        &self,
+        field: tantivy::schema::Field,
+        value: &str,
+    ) -> Result<Option<(String, String, String)>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(field, value),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(
+                &query,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
+            .map_err(self.tantivy_err())?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr).map_err(self.tantivy_err())?;
+        let get = |f| {
+            doc.get_first(f)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        };
+        Ok(Some((
+            get(self.fields.path),
+            get(self.fields.hash),
+            get(self.fields.id),
+        )))
+    }
+
+    /// Like [`sync`](Self::sync), for a few files only (relative paths
+    /// under `cases`): what a file watcher saw change. A file that is gone
+    /// is removed from the index; a changed valid one re-indexed; an
+    /// invalid one reported and its indexed version kept. One commit, and
+    /// none when nothing changed (our own writes come back as unchanged).
+    pub fn sync_files(&self, cases: &Path, rels: &[String]) -> Result<SyncReport, IndexError> {
+        let started = Instant::now();
+        let mut report = SyncReport::default();
+        let mut ops: Vec<IndexOp> = Vec::new();
+        // Ids claimed by files of this batch.
+        let mut claimed: HashMap<String, String> = HashMap::new();
+        for rel in rels {
+            let path = cases.join(rel);
+            let indexed = self.indexed_at(rel)?;
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if indexed.is_some() {
+                        report.removed += 1;
+                        ops.push(IndexOp::Delete { rel: rel.clone() });
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    report.invalid += 1;
+                    report.diagnostics.push(Diagnostic {
+                        path: PathBuf::from(rel),
+                        line: 1,
+                        column: None,
+                        field: "file".into(),
+                        severity: Severity::Error,
+                        message: format!("読み込めません: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let hash = store::hash_bytes(&bytes);
+            if indexed.as_ref().is_some_and(|i| i.hash == hash) {
+                report.unchanged += 1;
+                continue;
+            }
+            let file = CaseFile {
+                rel: rel.clone(),
+                path: path.clone(),
+            };
+            let loaded = store::load_bytes(file, &bytes);
+            report
+                .diagnostics
+                .extend(loaded.parsed.diagnostics.iter().cloned());
+            let Some(case) = loaded.parsed.case else {
+                report.invalid += 1;
+                continue;
+            };
+            let holder = match claimed.get(&case.id) {
+                Some(other) => Some(other.clone()),
+                None => self
+                    .stored_by(self.fields.id, &case.id)?
+                    .map(|(p, _, _)| p)
+                    .filter(|p| p != rel),
+            };
+            if let Some(other) = holder {
+                if cases.join(&other).exists() {
+                    report.invalid += 1;
+                    report.diagnostics.push(Diagnostic {
+                        path: PathBuf::from(rel),
+                        line: 1,
+                        column: None,
+                        field: "id".into(),
+                        severity: Severity::Error,
+                        message: format!(
+                            "id「{}」は {other} でも使われています。別の id にしてください",
+                            case.id
+                        ),
+                    });
+                    continue;
+                }
+                // The other file is gone (a rename): its entry goes too.
+                ops.push(IndexOp::Delete { rel: other });
+                report.removed += 1;
+            }
+            claimed.insert(case.id.clone(), rel.clone());
+            report.bytes_indexed += text_len(&case);
+            if indexed.is_some() {
+                report.updated += 1;
+            } else {
+                report.added += 1;
+            }
+            ops.push(IndexOp::Upsert {
+                rel: rel.clone(),
+                hash,
+                case: Box::new(case),
+            });
+        }
+        self.apply(&ops)?;
         report
             .diagnostics
             .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
