@@ -19,6 +19,6 @@ pub mod analysis;
 pub mod case;
 pub mod cli;
 pub mod index;
-pub mod synthetic;
 pub mod members;
+pub mod synthetic;
 pub mod transfer;
