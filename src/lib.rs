@@ -10,9 +10,11 @@
 //! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
+//! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
 //! * [`cli`]: the command line.
 
 pub mod analysis;
 pub mod case;
 pub mod cli;
+pub mod eval;
 pub mod index;

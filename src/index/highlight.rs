@@ -9,8 +9,10 @@
 
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::query::{Atom, UserQuery};
-use crate::analysis::{AnalyzerKind, Term, analyze};
+use crate::analysis::{Analysis, AnalyzerKind, Term, query_terms};
 
 /// The term sequences of a query, per analyzer.
 #[derive(Debug, Clone, Default)]
@@ -22,13 +24,8 @@ pub struct Matcher {
 /// means (かいぜん → 改善). A kanji word's reading would match homophones.
 pub fn is_kana_word(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| {
-            matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}')
-        })
-}
-
-fn texts(terms: Vec<Term>) -> Vec<String> {
-    terms.into_iter().map(|t| t.text).collect()
+        && s.chars()
+            .all(|c| matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}'))
 }
 
 impl Matcher {
@@ -36,17 +33,15 @@ impl Matcher {
         let mut patterns = Vec::new();
         for atom in query.positive_atoms() {
             let text = atom.text();
-            let morph = texts(analyze(AnalyzerKind::Morph, text));
+            let morph = query_terms(AnalyzerKind::Morph, text);
             match atom {
-                Atom::Word(_) => patterns.extend(
-                    morph
-                        .into_iter()
-                        .map(|t| (AnalyzerKind::Morph, vec![t])),
-                ),
+                Atom::Word(_) => {
+                    patterns.extend(morph.into_iter().map(|t| (AnalyzerKind::Morph, vec![t])))
+                }
                 Atom::Phrase(_) if !morph.is_empty() => patterns.push((AnalyzerKind::Morph, morph)),
                 Atom::Phrase(_) => {}
             }
-            let ngram = texts(analyze(AnalyzerKind::Ngram, text));
+            let ngram = query_terms(AnalyzerKind::Ngram, text);
             if !ngram.is_empty() {
                 patterns.push((AnalyzerKind::Ngram, ngram));
             }
@@ -64,25 +59,34 @@ impl Matcher {
         self.patterns.is_empty()
     }
 
-    /// Byte ranges of `text` that match, sorted and merged.
+    /// Byte ranges of `text` that match, sorted and merged. The text is
+    /// analysed once; a sequence matches by positions, so a compound's
+    /// parts (indexed at the compound's positions) match too.
     pub fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        if self.patterns.is_empty() {
+            return Vec::new();
+        }
+        let analysis = Analysis::of(text);
         let mut out = Vec::new();
         for kind in AnalyzerKind::ALL {
-            let pats: Vec<&Vec<String>> = self
-                .patterns
-                .iter()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, p)| p)
-                .collect();
-            if pats.is_empty() {
-                continue;
+            let terms = analysis.get(kind);
+            let mut at: HashMap<(usize, &str), &Term> = HashMap::with_capacity(terms.len());
+            for t in terms {
+                at.entry((t.position, t.text.as_str())).or_insert(t);
             }
-            let terms = analyze(kind, text);
-            for pat in pats {
-                for i in 0..terms.len() {
-                    let window = terms.get(i..i + pat.len());
-                    if window.is_some_and(|w| w.iter().zip(pat).all(|(t, p)| &t.text == p)) {
-                        out.push((terms[i].start, terms[i + pat.len() - 1].end));
+            for (_, pat) in self.patterns.iter().filter(|(k, _)| *k == kind) {
+                let Some((first, rest)) = pat.split_first() else {
+                    continue;
+                };
+                for t in terms.iter().filter(|t| &t.text == first) {
+                    let mut end = t.end;
+                    let found = rest.iter().enumerate().all(|(k, p)| {
+                        at.get(&(t.position + k + 1, p.as_str()))
+                            .map(|n| end = end.max(n.end))
+                            .is_some()
+                    });
+                    if found {
+                        out.push((t.start, end));
                     }
                 }
             }
@@ -117,7 +121,11 @@ pub struct Snippet {
 impl Snippet {
     /// HTML-escaped, matches in `<mark>`, cuts shown as `…`.
     pub fn to_html(&self) -> String {
-        self.render(|s| html_escape::encode_text(s).into_owned(), "<mark>", "</mark>")
+        self.render(
+            |s| html_escape::encode_text(s).into_owned(),
+            "<mark>",
+            "</mark>",
+        )
     }
 
     /// Plain text with matches between the given markers.
@@ -164,7 +172,10 @@ pub fn snippet(text: &str, ranges: &[(usize, usize)], width: usize) -> Snippet {
     if n > width && !marks.is_empty() {
         let mut best = (0, usize::MAX);
         for (i, &(s, _)) in marks.iter().enumerate() {
-            let count = marks[i..].iter().take_while(|(ms, _)| *ms < s + width).count();
+            let count = marks[i..]
+                .iter()
+                .take_while(|(ms, _)| *ms < s + width)
+                .count();
             if count > best.0 || (count == best.0 && s < best.1) {
                 best = (count, s);
             }
@@ -206,7 +217,10 @@ mod tests {
 
     #[test]
     fn morphological_match_is_marked_in_characters() {
-        assert_eq!(html("改善", "職員の改善運動"), "職員の<mark>改善</mark>運動");
+        assert_eq!(
+            html("改善", "職員の改善運動"),
+            "職員の<mark>改善</mark>運動"
+        );
     }
 
     #[test]
@@ -228,17 +242,43 @@ mod tests {
     }
 
     #[test]
+    fn numeral_variants_mark_each_other() {
+        assert_eq!(html("第3次", "第三次計画"), "<mark>第三次</mark>計画");
+        assert_eq!(html("三十年", "30年の歩み"), "<mark>30年</mark>の歩み");
+    }
+
+    #[test]
+    fn compound_query_marks_parts_written_apart() {
+        assert_eq!(
+            html("業務改善", "業務の改善"),
+            "<mark>業務</mark>の<mark>改善</mark>"
+        );
+        assert_eq!(html("改善", "業務改善運動"), "業務<mark>改善</mark>運動");
+    }
+
+    #[test]
     fn html_in_text_is_escaped() {
-        assert_eq!(html("改善", "<b>改善</b>"), "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;");
+        assert_eq!(
+            html("改善", "<b>改善</b>"),
+            "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;"
+        );
     }
 
     #[test]
     fn long_text_is_cut_around_the_densest_matches() {
-        let text = format!("{}。首長交代で途絶えた。{}", "あ".repeat(300), "い".repeat(300));
+        let text = format!(
+            "{}。首長交代で途絶えた。{}",
+            "あ".repeat(300),
+            "い".repeat(300)
+        );
         let m = Matcher::new(&parse("首長"));
         let s = snippet(&text, &m.ranges(&text), 60);
         assert!(s.cut_start && s.cut_end);
-        assert!(s.to_html().starts_with("…首長") || s.to_html().contains("<mark>首長</mark>"), "{}", s.to_html());
+        assert!(
+            s.to_html().starts_with("…首長") || s.to_html().contains("<mark>首長</mark>"),
+            "{}",
+            s.to_html()
+        );
         assert_eq!(s.text.chars().count(), 60);
     }
 }

@@ -28,7 +28,9 @@ use crate::case::store::{self, CaseFile, Loaded};
 use crate::case::{Case, Diagnostic, Severity};
 pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
-pub use search::{FacetCount, Facets, Hit, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use search::{
+    FacetCount, Facets, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
