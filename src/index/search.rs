@@ -885,3 +885,121 @@ impl CaseIndex {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::eval::Corpus;
+
+    fn corpus() -> Corpus {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        Corpus::build(&[root.join("cases"), root.join("tests/relevance/cases")])
+            .expect("corpus indexes")
+    }
+
+    fn search(idx: &CaseIndex, q: &str) -> SearchResults {
+        idx.search(&SearchRequest {
+            query: q.into(),
+            limit: 20,
+            ..SearchRequest::default()
+        })
+        .unwrap()
+    }
+
+    fn hit<'a>(r: &'a SearchResults, id: &str) -> &'a Hit {
+        r.hits.iter().find(|h| h.id == id).unwrap_or_else(|| {
+            panic!(
+                "{id} not found: {:?}",
+                r.hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+            )
+        })
+    }
+
+    fn all_html(h: &Hit) -> String {
+        let mut s = h.title_html.clone();
+        for sn in &h.snippets {
+            s.push_str(&sn.html);
+        }
+        s
+    }
+
+    #[test]
+    fn every_kind_of_match_is_highlighted() {
+        let c = corpus();
+        let idx = &c.index;
+        // Synonym (one-way rule): 首長 finds and marks 村長.
+        let r = search(idx, "首長");
+        assert!(all_html(hit(&r, "syn-hinohara-sonchou-teian")).contains("<mark>村長</mark>"));
+        // Reading: the kana query marks the kanji word.
+        let r = search(idx, "ゆうげんじっこう");
+        assert!(
+            all_html(hit(&r, "tokorozawa-yugen-jikko-happyokai")).contains("<mark>有言実行</mark>")
+        );
+        // Numerals: 第3次 marks 第三次.
+        let r = search(idx, "第3次");
+        assert!(all_html(hit(&r, "syn-takahashi-pdca-taiko")).contains("<mark>第三次</mark>"));
+        // Width: ｶﾞｲﾄﾞ marks ガイド.
+        let r = search(idx, "ｶﾞｲﾄﾞ");
+        assert!(all_html(hit(&r, "syn-izumisano-kuko-madoguchi")).contains("<mark>ガイド</mark>"));
+        // Variant: 金ヶ崎 marks 金ケ崎.
+        let r = search(idx, "金ヶ崎");
+        assert!(all_html(hit(&r, "syn-kanegasaki-dx-suishin")).contains("<mark>金ケ崎</mark>"));
+        // Part of a compound.
+        let r = search(idx, "空港");
+        assert!(
+            all_html(hit(&r, "syn-izumisano-kuko-madoguchi")).contains("関西国際<mark>空港</mark>")
+        );
+    }
+
+    #[test]
+    fn words_that_never_meet_are_relaxed_and_reported() {
+        let c = corpus();
+        let r = search(&c.index, "担当異動 予算廃止");
+        assert_eq!(r.total_all_words, 0);
+        assert_eq!(r.dropped_words, vec!["担当異動", "予算廃止"]);
+        assert_eq!(
+            hit(&r, "syn-hinohara-sonchou-teian").missing_words,
+            vec!["予算廃止"]
+        );
+        assert_eq!(
+            hit(&r, "syn-kanazawa-kyujitai").missing_words,
+            vec!["担当異動"]
+        );
+
+        // Cases with every word rank first and lack nothing.
+        let r = search(&c.index, "DNA 発表会");
+        assert!(
+            r.total_all_words >= 1 && r.total > r.total_all_words,
+            "{} {}",
+            r.total,
+            r.total_all_words
+        );
+        assert!(r.hits[0].missing_words.is_empty());
+        let first_partial = r
+            .hits
+            .iter()
+            .position(|h| !h.missing_words.is_empty())
+            .unwrap();
+        assert!(
+            r.hits[first_partial..]
+                .iter()
+                .all(|h| !h.missing_words.is_empty())
+        );
+        assert_eq!(first_partial, r.total_all_words);
+    }
+
+    #[test]
+    fn a_sentence_is_searched_by_its_content_words() {
+        let c = corpus();
+        let r = search(&c.index, "市民が審査に参加する改善の取り組み");
+        assert_eq!(r.words, vec!["市民", "審査", "参加", "改善", "取り組み"]);
+        assert_eq!(r.hits[0].id, "saitama-ichi-shokuin-ichi-kaizen");
+        // A word that merely contains an auxiliary stays one word.
+        let r = search(&c.index, "やらされ感");
+        assert_eq!(r.words, vec!["やらされ感"]);
+        // Nothing found is nothing, even for several words.
+        assert_eq!(search(&c.index, "宇宙 ロケット").total, 0);
+    }
+}
