@@ -24,7 +24,7 @@ pub const DEFAULT_PATH: &str = "dict/synonyms.txt";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynonymError {
-    #[error("{path}: {source}")]
+    #[error("synonyms file {path}")]
     Io {
         path: PathBuf,
         #[source]
