@@ -26,7 +26,7 @@ use super::highlight::{Matcher, is_kana_word, snippet};
 use super::query::{self, Atom, Clause, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
 use super::{CaseIndex, IndexError};
-use crate::analysis::{AnalyzerKind, analyzer, query_terms, synonyms};
+use crate::analysis::{Analysis, AnalyzerKind, analyzer, query_terms, synonyms};
 use crate::case::{Case, Kind, Level, Period, Section};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
@@ -200,7 +200,17 @@ struct AtomTerms {
 impl AtomTerms {
     fn new(atom: &Atom) -> AtomTerms {
         let text = atom.text();
-        let texts = |k| query_terms(k, text);
+        // One analysis for both term lists; a compound counts by its parts
+        // (as `query_terms` does).
+        let analysis = Analysis::of(text);
+        let texts = |k| -> Vec<String> {
+            analysis
+                .get(k)
+                .iter()
+                .filter(|t| !t.compound)
+                .map(|t| t.text.clone())
+                .collect()
+        };
         let ngram = texts(AnalyzerKind::Ngram);
         let single_char = match ngram.as_slice() {
             [one] if one.chars().count() == 1 => one.chars().next(),
