@@ -37,6 +37,10 @@ pub struct Global {
     /// Members file (names and password hashes; keep it out of git).
     #[arg(long, global = true, env = "KAIZEN_WA_MEMBERS", default_value = crate::members::DEFAULT_FILE)]
     pub members: PathBuf,
+    /// Synonyms file applied when searching (default: dict/synonyms.txt if
+    /// it exists, else the built-in copy).
+    #[arg(long, global = true, env = "KAIZEN_WA_SYNONYMS")]
+    pub synonyms: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +86,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export every case as CSV (UTF-8 with BOM, for Excel) or JSON Lines.
     Export(ExportArgs),
+    /// Measure search quality on judged queries (nDCG@10, recall@10, MRR).
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +129,22 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Judged queries (tests/relevance/queries.tsv).
+    pub file: PathBuf,
+    /// Which analyzers the query builder may use.
+    #[arg(long, value_enum, default_value = "hybrid")]
+    pub mode: crate::eval::Mode,
+    /// More case folders to search besides --cases (default: the `cases`
+    /// folder next to FILE, if any).
+    #[arg(long = "extra-cases")]
+    pub extra_cases: Vec<PathBuf>,
+    /// Print every query with its ranking.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct SearchArgs {
     /// Words are ANDed; "phrase", -exclude, a OR b.
     pub query: Vec<String>,
@@ -159,6 +181,10 @@ pub struct NewArgs {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
+    if let Some(path) = &g.synonyms {
+        let rules = analysis::synonyms::Synonyms::from_file(path)?;
+        analysis::synonyms::install(rules);
+    }
     match cli.command {
         Command::Index { rebuild } => index(g, rebuild),
         Command::Check => check(g),
@@ -169,7 +195,70 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Member { action } => member(g, action),
         Command::Import(args) => import(g, args),
         Command::Export(args) => export(g, args),
+        Command::Eval(args) => eval(g, args),
     }
+}
+
+/// `kaizen-wa eval`: the judged queries against a throw-away index of
+/// `--cases` plus the extra folders.
+fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
+    use crate::eval::{Corpus, evaluate, parse_queries};
+    ensure_cases_dir(g)?;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let queries = parse_queries(&args.file, &text)?;
+    let mut dirs = vec![g.cases.clone()];
+    if args.extra_cases.is_empty() {
+        let beside = args.file.parent().unwrap_or(Path::new(".")).join("cases");
+        if beside.is_dir() {
+            dirs.push(beside);
+        }
+    } else {
+        dirs.extend(args.extra_cases);
+    }
+    let corpus = Corpus::build(&dirs)?;
+    let report = evaluate(&corpus.index, &queries, &args.mode.options())?;
+    if args.verbose {
+        for o in &report.outcomes {
+            let want: Vec<String> = o
+                .judged
+                .judgments
+                .iter()
+                .map(|(id, g)| format!("{id}:{g}"))
+                .collect();
+            let dropped = if o.dropped_words.is_empty() {
+                String::new()
+            } else {
+                format!(" dropped {:?}", o.dropped_words)
+            };
+            println!(
+                "{:.2} {:.2} [{}] {}  → {} (total {}){dropped}\n      want {}",
+                o.metrics.ndcg,
+                o.metrics.recall,
+                o.judged.kind,
+                o.judged.query,
+                o.ranked.join(" "),
+                o.total,
+                want.join(" ")
+            );
+        }
+    }
+    let sources: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    println!(
+        "{} queries over {} cases ({}), mode {:?}, synonyms: {}",
+        report.outcomes.len(),
+        corpus.index.num_cases(),
+        sources.join(" + "),
+        args.mode,
+        analysis::synonyms::active().source
+    );
+    print!("{}", report.table());
+    println!(
+        "latency: p50 {:.2} ms, p99 {:.2} ms",
+        report.latency_percentile(0.5),
+        report.latency_percentile(0.99)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn open_index(g: &Global, rebuild: bool) -> Result<CaseIndex> {
@@ -337,6 +426,9 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
 fn json_results(results: &SearchResults) -> serde_json::Value {
     serde_json::json!({
         "total": results.total,
+        "total_all_words": results.total_all_words,
+        "words": results.words,
+        "dropped_words": results.dropped_words,
         "took_ms": results.took.as_secs_f64() * 1000.0,
         "hits": results.hits.iter().map(|h| serde_json::json!({
             "id": h.id,
@@ -346,6 +438,7 @@ fn json_results(results: &SearchResults) -> serde_json::Value {
             "levels": h.levels,
             "period": h.period.to_string(),
             "score": h.score,
+            "missing_words": h.missing_words,
             "snippets": h.snippets.iter().map(|s| serde_json::json!({
                 "section": s.section,
                 "heading": s.heading,
@@ -372,6 +465,14 @@ fn print_results(results: &SearchResults) {
         results.total,
         results.took.as_secs_f64() * 1000.0
     );
+    if !results.dropped_words.is_empty() {
+        let _ = writeln!(
+            out,
+            "すべての語を含む事例は {} 件。一部の語を含まない事例も表示しています（一致しない語: {}）",
+            results.total_all_words,
+            results.dropped_words.join("、")
+        );
+    }
     for h in &results.hits {
         let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
         let _ = writeln!(out, "\n{}  [{}]  score {:.2}", h.title, h.id, h.score);
@@ -383,6 +484,9 @@ fn print_results(results: &SearchResults) {
             h.period,
             levels.join("・")
         );
+        if !h.missing_words.is_empty() {
+            let _ = writeln!(out, "  （含まない語: {}）", h.missing_words.join("、"));
+        }
         for s in &h.snippets {
             let _ = writeln!(
                 out,

@@ -86,17 +86,34 @@ fn level_and_prefecture_filters_narrow_results() {
 }
 
 #[test]
-fn words_separated_by_spaces_are_anded() {
+fn cases_with_every_spaced_word_come_first_and_the_rest_say_what_they_miss() {
     let f = Fixture::with_samples();
     let idx = f.index();
     let dna = ids(&idx, "DNA");
     let happyokai = ids(&idx, "発表会");
-    let both = ids(&idx, "DNA 発表会");
-    assert!(!both.is_empty());
-    for id in &both {
-        assert!(dna.contains(id) && happyokai.contains(id), "{id}");
+    let res = idx
+        .search(&SearchRequest {
+            query: "DNA 発表会".into(),
+            limit: 50,
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    let all = res.total_all_words;
+    assert!(all > 0 && all < happyokai.len(), "{all}");
+    // AND first: the leading hits contain both words …
+    for hit in &res.hits[..all] {
+        assert!(
+            dna.contains(&hit.id) && happyokai.contains(&hit.id),
+            "{}",
+            hit.id
+        );
+        assert!(hit.missing_words.is_empty(), "{}", hit.id);
     }
-    assert!(both.len() < happyokai.len());
+    // … then cases with most of them, each saying which word it lacks.
+    for hit in &res.hits[all..] {
+        assert_eq!(hit.missing_words, vec!["DNA"], "{}", hit.id);
+    }
+    assert_eq!(res.dropped_words, vec!["DNA"]);
 }
 
 #[test]

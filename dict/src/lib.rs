@@ -37,3 +37,28 @@ mod tests {
 /// Every prefecture and municipality with its local government code
 /// (`data/local_government.csv`, UTF-8 with BOM).
 pub const LOCAL_GOVERNMENT_CSV: &str = include_str!("../data/local_government.csv");
+
+/// The user dictionary source (`user_dict.csv`): domain words with their
+/// parts and readings. Parsed by kaizen-wa's analysis module, which adds
+/// municipality names and hands the rows to [`user_dictionary`].
+pub const USER_DICT_CSV: &str = include_str!("../user_dict.csv");
+
+/// The synonyms file shipped with the binary (`synonyms.txt`): used when no
+/// editable copy is found at run time.
+pub const SYNONYMS_TXT: &str = include_str!("../synonyms.txt");
+
+/// Compiles user dictionary rows in lindera's simple format
+/// (`surface,part_of_speech,reading`) against the embedded dictionary's
+/// metadata. Cheap enough (a few ms for a few thousand rows) to do at start-up.
+///
+/// # Errors
+/// A malformed row (wrong number of fields).
+pub fn user_dictionary(
+    simple_csv: &str,
+) -> lindera_dictionary::LinderaResult<lindera_dictionary::dictionary::UserDictionary> {
+    let metadata: lindera_dictionary::dictionary::metadata::Metadata =
+        serde_json::from_str(metadata_json())
+            .map_err(|e| lindera_dictionary::error::LinderaErrorKind::Parse.with_error(e))?;
+    lindera_dictionary::builder::DictionaryBuilder::new(metadata)
+        .build_user_dict_from_reader(simple_csv.as_bytes())
+}

@@ -3,8 +3,9 @@
 //! Applied after segmentation, to index terms and query terms alike:
 //! hiragana → katakana (だめ = ダメ), ヶ/ヵ → ケ/カ (金ヶ崎町 = 金ケ崎町,
 //! NFKC leaves them alone), the long-vowel mark inside katakana words
-//! (マネージャー = マネジャー), and 異体字 common in place and family names
-//! (髙 → 高, 﨑 → 崎 …).
+//! (マネージャー = マネジャー), small kana (キャノン = キヤノン, as old texts
+//! and some company names write them), and 異体字 common in place and family
+//! names (髙 → 高, 﨑 → 崎 …).
 
 /// Variant kanji (異体字) → the common form. Place and family names in
 /// municipal text mix these freely.
@@ -48,16 +49,36 @@ fn fold_kanji(c: char) -> char {
         .map_or(c, |(_, to)| *to)
 }
 
-/// Hiragana → katakana, ヶ/ヵ → ケ/カ, variant kanji → common form.
-/// One char in, one char out (offsets stay aligned).
+/// Small katakana → their full-size letter. Old texts and some names write
+/// ャュョッ full size (キヤノン, ビユー); folding both sides makes them meet.
+fn fold_small_kana(c: char) -> char {
+    match c {
+        'ァ' => 'ア',
+        'ィ' => 'イ',
+        'ゥ' => 'ウ',
+        'ェ' => 'エ',
+        'ォ' => 'オ',
+        'ッ' => 'ツ',
+        'ャ' => 'ヤ',
+        'ュ' => 'ユ',
+        'ョ' => 'ヨ',
+        'ヮ' => 'ワ',
+        // Both small ones stand for the same counter/particle ka/ga in
+        // place names and counts (金ヶ崎 = 金ケ崎, 一ヵ所 = 一ヶ所).
+        'ヵ' | 'ヶ' => 'ケ',
+        _ => c,
+    }
+}
+
+/// Hiragana → katakana, small kana → full size (ヶ/ヵ → ケ), variant
+/// kanji → common form. One char in, one char out (offsets stay aligned).
 pub fn fold_char(c: char) -> char {
     match c {
         // ぁ..ゖ → ァ..ヶ, and ゝゞ → ヽヾ (iteration marks).
         '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
-            char::from_u32(c as u32 + 0x60).unwrap_or(c)
+            fold_small_kana(char::from_u32(c as u32 + 0x60).unwrap_or(c))
         }
-        'ヶ' => 'ケ',
-        'ヵ' => 'カ',
+        '\u{30A1}'..='\u{30FA}' => fold_small_kana(c),
         _ => fold_kanji(c),
     }
 }
@@ -113,8 +134,11 @@ mod tests {
             ("だめ", "ダメ"),
             ("ダメ", "ダメ"),
             ("金ヶ崎町", "金ケ崎町"),
-            ("マネージャー", "マネジャ"),
-            ("マネジャー", "マネジャ"),
+            ("金ヵ崎町", "金ケ崎町"),
+            ("マネージャー", "マネジヤ"),
+            ("マネジャー", "マネジヤ"),
+            ("キャノン", "キヤノン"),
+            ("しゅちょう", "シユチヨウ"),
             ("髙橋", "高橋"),
             ("渡邊", "渡辺"),
             ("ー", "ー"),

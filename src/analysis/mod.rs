@@ -16,19 +16,25 @@ mod fold;
 mod morph;
 mod ngram;
 mod normalize;
+mod numeral;
+pub mod synonyms;
 mod tokenizer;
 
 use std::sync::{Arc, OnceLock};
 
 pub use fold::{fold_char, fold_place_name, fold_term};
-pub use morph::Morph;
+pub use morph::{Morph, Segmented};
 pub use ngram::kana_bigrams;
 pub use normalize::{Normalized, nfkc, normalize};
+pub use numeral::to_arabic;
 pub use tokenizer::register;
 
 /// Bumped whenever analysis output changes: the index stores it and
 /// rebuilds itself from `cases/` when it differs.
-pub const ANALYSIS_VERSION: u32 = 1;
+///
+/// 2: user dictionary (domain compounds indexed whole and as parts,
+/// municipality names), kanji numerals → Arabic, small kana folded.
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// The analyzers, by what they index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +73,10 @@ pub struct Term {
     pub end: usize,
     /// Position in the term sequence (for phrases).
     pub position: usize,
+    /// A user-dictionary compound indexed whole; its parts follow at the
+    /// same and next positions. Queries use the parts, so 業務改善 also
+    /// finds 業務の改善.
+    pub compound: bool,
 }
 
 /// Every detail of a morphological token, for `kaizen-wa tokenize`.
@@ -91,13 +101,20 @@ pub fn analyzer() -> &'static Arc<Morph> {
     MORPH.get_or_init(|| Arc::new(Morph::new().expect("the embedded dictionary is valid")))
 }
 
-/// Terms of `text` for one analyzer.
+/// Terms of `text` for one analyzer, as indexed.
 pub fn analyze(kind: AnalyzerKind, text: &str) -> Vec<Term> {
-    match kind {
-        AnalyzerKind::Morph => analyzer().terms(text),
-        AnalyzerKind::Reading => analyzer().readings(text),
-        AnalyzerKind::Ngram => ngram::bigrams(text),
-    }
+    Analysis::of(text).take(kind)
+}
+
+/// Terms of a query word for one analyzer: as indexed, except that a
+/// compound counts by its parts (業務改善 = 業務 + 改善), so the query also
+/// finds the parts written apart.
+pub fn query_terms(kind: AnalyzerKind, text: &str) -> Vec<String> {
+    analyze(kind, text)
+        .into_iter()
+        .filter(|t| !t.compound)
+        .map(|t| t.text)
+        .collect()
 }
 
 /// Every analyzer's terms of one text, with a single segmentation.
@@ -110,11 +127,19 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn of(text: &str) -> Analysis {
-        let (morph, reading) = analyzer().analyze(text);
+        let s = analyzer().analyze(text);
         Analysis {
-            morph,
-            ngram: ngram::bigrams(text),
-            reading,
+            ngram: ngram::bigrams(&s.normalized, &s.numerals),
+            morph: s.morph,
+            reading: s.reading,
+        }
+    }
+
+    pub fn take(self, kind: AnalyzerKind) -> Vec<Term> {
+        match kind {
+            AnalyzerKind::Morph => self.morph,
+            AnalyzerKind::Ngram => self.ngram,
+            AnalyzerKind::Reading => self.reading,
         }
     }
 
@@ -140,11 +165,24 @@ mod tests {
     #[test]
     fn morph_table() {
         let table: &[(&str, &[&str])] = &[
-            ("改善運動を進めてきた", &["改善", "運動", "進める"]),
+            (
+                "改善運動を進めてきた",
+                &["改善運動", "改善", "運動", "進める"],
+            ),
             ("ダメなものはだめ", &["ダメ", "ダメ"]),
             ("ＤＮＡ運動", &["dna", "運動"]),
             ("首長の交代により途絶えた", &["首長", "交代", "途絶える"]),
             ("金ヶ崎町", &["金ケ崎", "町"]),
+            // User dictionary: a compound whole, then its parts.
+            ("業務改善の取組", &["業務改善", "業務", "改善", "取組"]),
+            ("ボトムアップ型", &["ボトムアツプ", "型"]),
+            ("南伊勢町", &["南伊勢", "町"]),
+            // Kanji numerals as Arabic, at index and query time alike.
+            ("第三次計画", &["第", "3", "次", "計画"]),
+            ("第3次計画", &["第", "3", "次", "計画"]),
+            ("三十年", &["30", "年"]),
+            ("三重県", &["三重", "県"]),
+            ("マネージャー", &["マネジヤ"]),
         ];
         for (input, want) in table {
             let got = terms(AnalyzerKind::Morph, input);
@@ -178,6 +216,42 @@ mod tests {
         assert_eq!(kana_bigrams("かいぜん"), vec!["カイ", "イゼ", "ゼン"]);
         // A particle breaks the run: no bigram spans 改善 and 運動 here.
         assert_eq!(terms(AnalyzerKind::Reading, "改善の運動").len(), 6);
+    }
+
+    #[test]
+    fn compound_parts_follow_the_whole() {
+        let t = analyze(AnalyzerKind::Morph, "業務改善運動");
+        let pos: Vec<_> = t
+            .iter()
+            .map(|t| (t.text.as_str(), t.position, t.compound))
+            .collect();
+        assert_eq!(
+            pos,
+            vec![
+                ("業務改善", 0, true),
+                ("業務", 0, false),
+                ("改善", 1, false),
+                ("運動", 2, false)
+            ]
+        );
+        assert_eq!(
+            query_terms(AnalyzerKind::Morph, "業務改善"),
+            vec!["業務", "改善"]
+        );
+    }
+
+    #[test]
+    fn numerals_meet_in_every_analyzer() {
+        for kind in [AnalyzerKind::Morph, AnalyzerKind::Ngram] {
+            assert_eq!(
+                terms(kind, "第三次"),
+                terms(kind, "第3次"),
+                "help: {kind:?}"
+            );
+            assert_eq!(terms(kind, "三十年"), terms(kind, "30年"), "help: {kind:?}");
+        }
+        let t = analyze(AnalyzerKind::Morph, "第三十次");
+        assert_eq!(&"第三十次"[t[1].start..t[1].end], "三十");
     }
 
     #[test]

@@ -1,13 +1,20 @@
-//! Morphological analysis with lindera and the embedded IPADIC.
+//! Morphological analysis with lindera, the embedded IPADIC and our user
+//! dictionary (domain compounds and municipality names, with readings).
+//!
+//! Owns segmentation and everything decided per token: which tokens are
+//! indexed (by part of speech), their base forms, compound parts, kanji
+//! numerals → Arabic, readings. Builds no tantivy types.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
 
 use super::fold::fold_term;
 use super::ngram::{RunChar, pair_up, push_folded};
-use super::normalize::normalize;
+use super::normalize::{Normalized, normalize};
+use super::numeral::to_arabic;
 use super::{Term, TokenInfo};
 
 /// IPADIC detail indices (after surface and ids, which lindera strips).
@@ -31,9 +38,18 @@ const STOP_BASE_FORMS: &[&str] = &[
     "いう",
 ];
 
+/// Municipality suffixes stripped to get the name people type (所沢 for
+/// 所沢市, 三重 for 三重県).
+const PLACE_SUFFIXES: &[char] = &['市', '区', '町', '村', '県', '府', '都'];
+
 /// The segmenter over the embedded dictionary, shared by every analyzer.
 pub struct Morph {
     segmenter: Segmenter,
+    /// Compound (normalised surface) → its parts, folded. A compound is
+    /// indexed whole and as its parts.
+    compounds: HashMap<String, Vec<String>>,
+    /// How many user dictionary words were loaded (for `tokenize`).
+    pub user_words: usize,
 }
 
 /// One lindera token's facts, owned.
@@ -48,52 +64,175 @@ struct Raw {
     reading: String,
 }
 
+/// A user dictionary word.
+struct UserWord {
+    surface: String,
+    parts: Vec<String>,
+    reading: String,
+}
+
+/// Words from `dict/user_dict.csv` (`surface,parts,reading`).
+fn domain_words() -> Vec<UserWord> {
+    kaizen_wa_dict::USER_DICT_CSV
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|line| {
+            let mut f = line.split(',');
+            let surface = normalize(f.next()?.trim()).text;
+            let parts = f
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(fold_term)
+                .collect();
+            let reading = f.next().unwrap_or("").trim().to_owned();
+            (!surface.is_empty()).then_some(UserWord {
+                surface,
+                parts,
+                reading,
+            })
+        })
+        .collect()
+}
+
+/// Municipality and prefecture names without their suffix that IPADIC cuts
+/// into several tokens (南伊勢 → 南/伊勢), with the reading of those tokens.
+/// Names IPADIC already keeps whole are left to it.
+fn place_words(base: &Segmenter) -> Vec<UserWord> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for line in kaizen_wa_dict::LOCAL_GOVERNMENT_CSV.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        for name in [cols.first(), cols.get(2)].into_iter().flatten() {
+            let Some(stem) = name.strip_suffix(PLACE_SUFFIXES) else {
+                continue;
+            };
+            if stem.chars().count() < 2 {
+                continue;
+            }
+            // 金ヶ崎 and 金ケ崎 are both written: register both.
+            let variants = [
+                stem.to_owned(),
+                stem.replace('ヶ', "ケ"),
+                stem.replace('ケ', "ヶ"),
+                stem.replace(['ヶ', 'ケ'], "ヵ"),
+            ];
+            for v in variants {
+                if !seen.insert(v.clone()) {
+                    continue;
+                }
+                let n = normalize(&v);
+                let raws = raw_tokens(base, &n.text);
+                // Whole already; or a name starting with a number (三次,
+                // 十日町), which as one token would hide 第三次 from 第3次.
+                if raws.len() < 2 || raws.iter().any(Morph::is_number) {
+                    continue;
+                }
+                let reading: String = raws
+                    .iter()
+                    .map(|r| {
+                        if r.reading.is_empty() {
+                            r.surface.as_str()
+                        } else {
+                            r.reading.as_str()
+                        }
+                    })
+                    .collect();
+                out.push(UserWord {
+                    surface: n.text,
+                    parts: Vec::new(),
+                    reading,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn raw_tokens(segmenter: &Segmenter, normalized: &str) -> Vec<Raw> {
+    let Ok(tokens) = segmenter.segment(Cow::Borrowed(normalized)) else {
+        return Vec::new();
+    };
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            let (start, end) = (t.byte_start, t.byte_end);
+            let surface = t.surface.to_string();
+            let details = t.details();
+            let get = |i: usize| details.get(i).copied().filter(|s| *s != "*").unwrap_or("");
+            let known = details.len() > READING;
+            Raw {
+                start,
+                end,
+                pos: if known {
+                    get(POS).to_owned()
+                } else {
+                    "名詞".to_owned()
+                },
+                pos_sub1: if known {
+                    get(POS_SUB1).to_owned()
+                } else {
+                    "未知語".to_owned()
+                },
+                base: if known {
+                    get(BASE_FORM).to_owned()
+                } else {
+                    String::new()
+                },
+                reading: if known {
+                    get(READING).to_owned()
+                } else {
+                    String::new()
+                },
+                surface,
+            }
+        })
+        .collect()
+}
+
+/// What a run of tokens becomes in the morphological field.
+struct Unit {
+    /// Byte range in the normalised text.
+    start: usize,
+    end: usize,
+    term: String,
+    /// The compound's parts, indexed after the whole at successive
+    /// positions.
+    parts: Vec<String>,
+    reading: String,
+}
+
 impl Morph {
     pub fn new() -> lindera::LinderaResult<Self> {
-        let dictionary = kaizen_wa_dict::load()?;
-        let segmenter = Segmenter::new(Mode::Normal, dictionary, None);
-        Ok(Morph { segmenter })
+        let base = Segmenter::new(Mode::Normal, kaizen_wa_dict::load()?, None);
+        let mut words = domain_words();
+        let domain: HashSet<String> = words.iter().map(|w| w.surface.clone()).collect();
+        words.extend(
+            place_words(&base)
+                .into_iter()
+                .filter(|w| !domain.contains(&w.surface)),
+        );
+        let mut csv = String::with_capacity(words.len() * 40);
+        let mut compounds = HashMap::new();
+        for w in &words {
+            // Simple format: surface, part of speech, reading.
+            csv.push_str(&format!("{},名詞,{}\n", w.surface, w.reading));
+            if !w.parts.is_empty() {
+                compounds.insert(w.surface.clone(), w.parts.clone());
+            }
+        }
+        let user = kaizen_wa_dict::user_dictionary(&csv)?;
+        let segmenter = Segmenter::new(Mode::Normal, kaizen_wa_dict::load()?, Some(user));
+        Ok(Morph {
+            segmenter,
+            compounds,
+            user_words: words.len(),
+        })
     }
 
     fn raw(&self, normalized: &str) -> Vec<Raw> {
-        let Ok(tokens) = self.segmenter.segment(Cow::Borrowed(normalized)) else {
-            return Vec::new();
-        };
-        tokens
-            .into_iter()
-            .map(|mut t| {
-                let (start, end) = (t.byte_start, t.byte_end);
-                let surface = t.surface.to_string();
-                let details = t.details();
-                let get = |i: usize| details.get(i).copied().filter(|s| *s != "*").unwrap_or("");
-                let known = details.len() > READING;
-                Raw {
-                    start,
-                    end,
-                    pos: if known {
-                        get(POS).to_owned()
-                    } else {
-                        "名詞".to_owned()
-                    },
-                    pos_sub1: if known {
-                        get(POS_SUB1).to_owned()
-                    } else {
-                        "未知語".to_owned()
-                    },
-                    base: if known {
-                        get(BASE_FORM).to_owned()
-                    } else {
-                        String::new()
-                    },
-                    reading: if known {
-                        get(READING).to_owned()
-                    } else {
-                        String::new()
-                    },
-                    surface,
-                }
-            })
-            .collect()
+        raw_tokens(&self.segmenter, normalized)
     }
 
     /// Why a token is not indexed (None: it is).
@@ -132,9 +271,67 @@ impl Morph {
         fold_term(form)
     }
 
+    fn is_number(raw: &Raw) -> bool {
+        raw.pos == "名詞" && raw.pos_sub1 == "数"
+    }
+
+    /// Indexed units of a segmentation, `None` for a dropped token (it
+    /// breaks reading runs). Consecutive number tokens written in kanji
+    /// (三/十 → 30) merge into one unit with their Arabic form.
+    fn units(&self, raws: &[Raw]) -> Vec<Option<Unit>> {
+        let mut out = Vec::with_capacity(raws.len());
+        let mut i = 0;
+        while i < raws.len() {
+            let raw = &raws[i];
+            if Self::drop_reason(raw).is_some() {
+                out.push(None);
+                i += 1;
+                continue;
+            }
+            if Self::is_number(raw) {
+                let mut j = i + 1;
+                while j < raws.len()
+                    && Self::is_number(&raws[j])
+                    && raws[j].start == raws[j - 1].end
+                {
+                    j += 1;
+                }
+                let surface: String = raws[i..j].iter().map(|r| r.surface.as_str()).collect();
+                if let Some(arabic) = to_arabic(&surface) {
+                    out.push(Some(Unit {
+                        start: raw.start,
+                        end: raws[j - 1].end,
+                        term: arabic,
+                        parts: Vec::new(),
+                        reading: raws[i..j].iter().map(|r| r.reading.as_str()).collect(),
+                    }));
+                    i = j;
+                    continue;
+                }
+            }
+            out.push(Some(Unit {
+                start: raw.start,
+                end: raw.end,
+                term: Self::term_of(raw),
+                parts: self
+                    .compounds
+                    .get(&raw.surface)
+                    .cloned()
+                    .unwrap_or_default(),
+                reading: if raw.reading.is_empty() {
+                    raw.surface.clone()
+                } else {
+                    raw.reading.clone()
+                },
+            }));
+            i += 1;
+        }
+        out
+    }
+
     /// Morphological terms of `text`.
     pub fn terms(&self, text: &str) -> Vec<Term> {
-        self.analyze(text).0
+        self.analyze(text).morph
     }
 
     /// Reading bigrams: the katakana readings of consecutive content
@@ -143,41 +340,81 @@ impl Morph {
     /// surface. Every reading character keeps its word's original range, so
     /// a kana query highlights the kanji word it matched.
     pub fn readings(&self, text: &str) -> Vec<Term> {
-        self.analyze(text).1
+        self.analyze(text).reading
     }
 
-    /// Morphological terms and reading bigrams from one segmentation:
-    /// indexing needs both, and segmentation is the expensive part.
-    pub fn analyze(&self, text: &str) -> (Vec<Term>, Vec<Term>) {
+    /// Everything one segmentation gives: indexing needs all of it, and
+    /// segmentation is the expensive part.
+    pub fn analyze(&self, text: &str) -> Segmented {
         let n = normalize(text);
         let raws = self.raw(&n.text);
-        let mut terms = Vec::with_capacity(raws.len());
-        let mut readings = Vec::with_capacity(raws.len() * 2);
+        let units = self.units(&raws);
+        let mut morph = Vec::with_capacity(units.len());
+        let mut reading = Vec::with_capacity(units.len() * 2);
+        let mut numerals = Vec::new();
         let mut run: Vec<RunChar> = Vec::new();
-        for raw in raws {
-            if Self::drop_reason(&raw).is_some() {
-                pair_up(&run, &mut readings);
+        let mut position = 0;
+        for unit in units {
+            let Some(u) = unit else {
+                pair_up(&run, &mut reading);
                 run.clear();
                 continue;
-            }
-            let (start, end) = n.original_range(raw.start, raw.end);
-            let reading = if raw.reading.is_empty() {
-                &raw.surface
-            } else {
-                &raw.reading
             };
-            for c in reading.chars() {
+            let (start, end) = n.original_range(u.start, u.end);
+            for c in u.reading.chars() {
                 push_folded(&mut run, c, start, end);
             }
-            terms.push(Term {
-                text: Self::term_of(&raw),
+            if u.term.bytes().all(|b| b.is_ascii_digit())
+                && !n.text[u.start..u.end].bytes().all(|b| b.is_ascii_digit())
+            {
+                numerals.push((u.start, u.end, u.term.clone()));
+            }
+            morph.push(Term {
+                text: u.term,
                 start,
                 end,
-                position: terms.len(),
+                position,
+                compound: !u.parts.is_empty(),
             });
+            // Parts at successive positions: a phrase of parts (業務 改善
+            // 運動) matches across the compound.
+            // Each part gets its own characters when the parts spell the
+            // compound (業務 + 改善), so a part highlights alone.
+            let width = u.parts.len().max(1);
+            let surface = &n.text[u.start..u.end];
+            let spelled =
+                u.parts.iter().map(|p| p.chars().count()).sum::<usize>() == surface.chars().count();
+            let mut offset = u.start;
+            for (k, part) in u.parts.into_iter().enumerate() {
+                let (s, e) = if spelled {
+                    let len: usize = n.text[offset..]
+                        .chars()
+                        .take(part.chars().count())
+                        .map(char::len_utf8)
+                        .sum();
+                    let range = n.original_range(offset, offset + len);
+                    offset += len;
+                    range
+                } else {
+                    (start, end)
+                };
+                morph.push(Term {
+                    text: part,
+                    start: s,
+                    end: e,
+                    position: position + k,
+                    compound: false,
+                });
+            }
+            position += width;
         }
-        pair_up(&run, &mut readings);
-        (terms, readings)
+        pair_up(&run, &mut reading);
+        Segmented {
+            normalized: n,
+            morph,
+            reading,
+            numerals,
+        }
     }
 
     /// Every token with its details, indexed or not (`kaizen-wa tokenize`).
@@ -189,9 +426,13 @@ impl Morph {
             .map(|raw| {
                 let (start, end) = n.original_range(raw.start, raw.end);
                 let dropped = Self::drop_reason(&raw);
+                let mut term = dropped.is_none().then(|| Self::term_of(&raw));
+                if let (Some(t), Some(parts)) = (&mut term, self.compounds.get(&raw.surface)) {
+                    *t = format!("{t} ({})", parts.join(" + "));
+                }
                 TokenInfo {
                     surface: text[start..end].to_owned(),
-                    term: dropped.is_none().then(|| Self::term_of(&raw)),
+                    term,
                     base_form: raw.base.clone(),
                     reading: raw.reading.clone(),
                     part_of_speech: if raw.pos_sub1.is_empty() {
@@ -208,4 +449,14 @@ impl Morph {
             })
             .collect()
     }
+}
+
+/// The result of one segmentation of a text.
+pub struct Segmented {
+    pub normalized: Normalized,
+    pub morph: Vec<Term>,
+    pub reading: Vec<Term>,
+    /// Kanji numerals (normalised byte range → Arabic form), so the n-gram
+    /// analyzer sees 第3次 where 第三次 was written.
+    pub numerals: Vec<(usize, usize, String)>,
 }

@@ -7,7 +7,7 @@
 
 use super::Term;
 use super::fold::fold_char;
-use super::normalize::normalize;
+use super::normalize::{Normalized, normalize};
 
 /// Characters that split runs: whitespace and punctuation. Bigrams never
 /// span them.
@@ -78,6 +78,7 @@ pub(super) fn pair_up(run: &[RunChar], out: &mut Vec<Term>) {
             start: *start,
             end: *end,
             position: out.len(),
+            compound: false,
         });
         return;
     }
@@ -90,6 +91,7 @@ pub(super) fn pair_up(run: &[RunChar], out: &mut Vec<Term>) {
             start: w[0].1,
             end: w[1].2,
             position: out.len(),
+            compound: false,
         });
     }
 }
@@ -112,14 +114,29 @@ pub(super) fn push_folded(run: &mut Vec<RunChar>, c: char, start: usize, end: us
     run.push((f, start, end));
 }
 
-/// Overlapping bigrams of each run of the folded text. A run of one
-/// character yields that character, so single-character words are found
-/// too.
-pub fn bigrams(text: &str) -> Vec<Term> {
-    let n = normalize(text);
+/// Overlapping bigrams of each run of the folded, normalised text. A run
+/// of one character yields that character, so single-character words are
+/// found too. `numerals` (normalised byte range → Arabic digits, sorted)
+/// replace kanji numerals, so 第三次 gives the bigrams of 第3次; each digit
+/// keeps the whole numeral's original range.
+pub fn bigrams(n: &Normalized, numerals: &[(usize, usize, String)]) -> Vec<Term> {
     let mut run: Vec<RunChar> = Vec::new();
     let mut out = Vec::new();
+    let mut numerals = numerals.iter().peekable();
+    let mut skip_to = 0;
     for (i, c) in n.text.char_indices() {
+        if i < skip_to {
+            continue;
+        }
+        if let Some((s, e, arabic)) = numerals.peek().filter(|(s, _, _)| *s == i) {
+            let (start, end) = n.original_range(*s, *e);
+            for d in arabic.chars() {
+                run.push((d, start, end));
+            }
+            skip_to = *e;
+            numerals.next();
+            continue;
+        }
         if is_separator(c) {
             pair_up(&run, &mut out);
             run.clear();
@@ -154,7 +171,7 @@ mod tests {
 
     #[test]
     fn bigrams_of_folded_runs() {
-        let t: Vec<_> = bigrams("ＤＮＡ運動、市")
+        let t: Vec<_> = bigrams(&normalize("ＤＮＡ運動、市"), &[])
             .into_iter()
             .map(|t| t.text)
             .collect();
@@ -162,9 +179,19 @@ mod tests {
     }
 
     #[test]
+    fn numerals_replace_their_kanji() {
+        let text = "第三次計画";
+        let n = normalize(text);
+        let t = bigrams(&n, &[(3, 6, "3".into())]);
+        let texts: Vec<_> = t.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, vec!["第3", "3次", "次計", "計画"]);
+        assert_eq!(&text[t[0].start..t[0].end], "第三");
+    }
+
+    #[test]
     fn bigram_offsets_cover_original_chars() {
         let text = "ｶﾞｲﾄﾞ";
-        let t = bigrams(text);
+        let t = bigrams(&normalize(text), &[]);
         assert_eq!(t[0].text, "ガイ");
         assert_eq!(&text[t[0].start..t[0].end], "ｶﾞｲ");
     }

@@ -9,8 +9,10 @@
 
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::query::{Atom, UserQuery};
-use crate::analysis::{AnalyzerKind, Term, analyze};
+use crate::analysis::{Analysis, AnalyzerKind, Term, query_terms};
 
 /// The term sequences of a query, per analyzer.
 #[derive(Debug, Clone, Default)]
@@ -26,16 +28,12 @@ pub fn is_kana_word(s: &str) -> bool {
             .all(|c| matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}'))
 }
 
-fn texts(terms: Vec<Term>) -> Vec<String> {
-    terms.into_iter().map(|t| t.text).collect()
-}
-
 impl Matcher {
     pub fn new(query: &UserQuery) -> Matcher {
         let mut patterns = Vec::new();
         for atom in query.positive_atoms() {
             let text = atom.text();
-            let morph = texts(analyze(AnalyzerKind::Morph, text));
+            let morph = query_terms(AnalyzerKind::Morph, text);
             match atom {
                 Atom::Word(_) => {
                     patterns.extend(morph.into_iter().map(|t| (AnalyzerKind::Morph, vec![t])))
@@ -43,7 +41,7 @@ impl Matcher {
                 Atom::Phrase(_) if !morph.is_empty() => patterns.push((AnalyzerKind::Morph, morph)),
                 Atom::Phrase(_) => {}
             }
-            let ngram = texts(analyze(AnalyzerKind::Ngram, text));
+            let ngram = query_terms(AnalyzerKind::Ngram, text);
             if !ngram.is_empty() {
                 patterns.push((AnalyzerKind::Ngram, ngram));
             }
@@ -61,25 +59,34 @@ impl Matcher {
         self.patterns.is_empty()
     }
 
-    /// Byte ranges of `text` that match, sorted and merged.
+    /// Byte ranges of `text` that match, sorted and merged. The text is
+    /// analysed once; a sequence matches by positions, so a compound's
+    /// parts (indexed at the compound's positions) match too.
     pub fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        if self.patterns.is_empty() {
+            return Vec::new();
+        }
+        let analysis = Analysis::of(text);
         let mut out = Vec::new();
         for kind in AnalyzerKind::ALL {
-            let pats: Vec<&Vec<String>> = self
-                .patterns
-                .iter()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, p)| p)
-                .collect();
-            if pats.is_empty() {
-                continue;
+            let terms = analysis.get(kind);
+            let mut at: HashMap<(usize, &str), &Term> = HashMap::with_capacity(terms.len());
+            for t in terms {
+                at.entry((t.position, t.text.as_str())).or_insert(t);
             }
-            let terms = analyze(kind, text);
-            for pat in pats {
-                for i in 0..terms.len() {
-                    let window = terms.get(i..i + pat.len());
-                    if window.is_some_and(|w| w.iter().zip(pat).all(|(t, p)| &t.text == p)) {
-                        out.push((terms[i].start, terms[i + pat.len() - 1].end));
+            for (_, pat) in self.patterns.iter().filter(|(k, _)| *k == kind) {
+                let Some((first, rest)) = pat.split_first() else {
+                    continue;
+                };
+                for t in terms.iter().filter(|t| &t.text == first) {
+                    let mut end = t.end;
+                    let found = rest.iter().enumerate().all(|(k, p)| {
+                        at.get(&(t.position + k + 1, p.as_str()))
+                            .map(|n| end = end.max(n.end))
+                            .is_some()
+                    });
+                    if found {
+                        out.push((t.start, end));
                     }
                 }
             }
@@ -232,6 +239,21 @@ mod tests {
     #[test]
     fn kana_query_marks_the_kanji_word() {
         assert_eq!(html("かいぜん", "業務の改善"), "業務の<mark>改善</mark>");
+    }
+
+    #[test]
+    fn numeral_variants_mark_each_other() {
+        assert_eq!(html("第3次", "第三次計画"), "<mark>第三次</mark>計画");
+        assert_eq!(html("三十年", "30年の歩み"), "<mark>30年</mark>の歩み");
+    }
+
+    #[test]
+    fn compound_query_marks_parts_written_apart() {
+        assert_eq!(
+            html("業務改善", "業務の改善"),
+            "<mark>業務</mark>の<mark>改善</mark>"
+        );
+        assert_eq!(html("改善", "業務改善運動"), "業務<mark>改善</mark>運動");
     }
 
     #[test]

@@ -29,7 +29,9 @@ use crate::case::{Case, Diagnostic, IndexOp, Severity};
 pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
 pub use live::{CRASH_AFTER_WRITE_ENV, InvalidFile, LiveError, LiveIndex};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
-pub use search::{FacetCount, Facets, Hit, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use search::{
+    FacetCount, Facets, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

@@ -1,5 +1,15 @@
 //! Searching: our own query builder over the analyzers' fields, filters,
 //! sorting, drill-down facet counts, and hits with snippets.
+//!
+//! A query becomes a list of *words* ([`Word`]): what the person typed,
+//! a sentence cut into its content words (市民が審査に参加する改善の取り組み
+//! → 市民 · 審査 · 参加 · 改善 · 取り組み), each with its synonyms as
+//! alternatives. Every word is searched in every analyzer's field
+//! (morphological, n-gram, reading) with weights. Several words are not a
+//! strict AND: a case must match most of them (like Elasticsearch's
+//! `minimum_should_match`), and cases matching more words rank in a higher
+//! tier, so those matching every word come first. The words a hit lacks are
+//! reported, per hit and for the page.
 
 use std::time::{Duration, Instant};
 
@@ -10,19 +20,28 @@ use tantivy::query::{
     RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
 use super::highlight::{Matcher, is_kana_word, snippet};
-use super::query::{self, Atom, UserQuery};
+use super::query::{self, Atom, Clause, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
 use super::{CaseIndex, IndexError};
-use crate::analysis::{AnalyzerKind, analyze};
+use crate::analysis::{Analysis, AnalyzerKind, analyzer, query_terms, synonyms};
 use crate::case::{Case, Kind, Level, Period, Section};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
 /// word matches rank first, substring and reading matches still come.
 const NGRAM_WEIGHT: f32 = 0.5;
 const READING_WEIGHT: f32 = 0.6;
+/// Weight of two neighbouring words of a multi-word query appearing close
+/// together (within [`PROXIMITY_SLOP`] positions, in order).
+const PROXIMITY_WEIGHT: f32 = 0.5;
+const PROXIMITY_SLOP: u32 = 8;
+
+/// Score added per matched word of a multi-word query: larger than any
+/// BM25 sum, so a case matching more words always ranks higher, and BM25
+/// orders the cases within a tier.
+const TIER: f32 = 10_000.0;
 
 /// Characters of context in a snippet.
 const SNIPPET_WIDTH: usize = 110;
@@ -87,6 +106,9 @@ pub struct Hit {
     pub score: f32,
     /// Sections that matched, best first; the summary if none did.
     pub snippets: Vec<SectionSnippet>,
+    /// Words of the query this case does not match (a relaxed match of a
+    /// multi-word query or sentence); empty when it matches every word.
+    pub missing_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -108,6 +130,15 @@ pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Option<Facets>,
+    /// The words searched for, after cutting a sentence into its content
+    /// words (市民が審査に参加する… → 市民, 審査, 参加, …).
+    pub words: Vec<String>,
+    /// Words that some hits on this page do not match: the query was
+    /// relaxed to cases matching most words. Empty when every hit matches
+    /// every word. Show it ("一致しない語: …").
+    pub dropped_words: Vec<String>,
+    /// Cases matching every word (`total` also counts relaxed matches).
+    pub total_all_words: usize,
     #[serde(skip)]
     pub took: Duration,
 }
@@ -169,11 +200,16 @@ struct AtomTerms {
 impl AtomTerms {
     fn new(atom: &Atom) -> AtomTerms {
         let text = atom.text();
-        let texts = |k| {
-            analyze(k, text)
-                .into_iter()
-                .map(|t| t.text)
-                .collect::<Vec<_>>()
+        // One analysis for both term lists; a compound counts by its parts
+        // (as `query_terms` does).
+        let analysis = Analysis::of(text);
+        let texts = |k| -> Vec<String> {
+            analysis
+                .get(k)
+                .iter()
+                .filter(|t| !t.compound)
+                .map(|t| t.text.clone())
+                .collect()
         };
         let ngram = texts(AnalyzerKind::Ngram);
         let single_char = match ngram.as_slice() {
@@ -193,10 +229,12 @@ impl AtomTerms {
         }
     }
 
-    /// Matches of this atom in one text field, each analyzer weighted.
-    fn in_field(&self, tf: &TextField) -> Vec<Box<dyn Query>> {
+    /// Matches of this atom in one text field, each allowed analyzer
+    /// weighted.
+    fn in_field(&self, tf: &TextField, kinds: &[AnalyzerKind]) -> Vec<Box<dyn Query>> {
         let mut out = Vec::new();
         let morph = match self.atom {
+            _ if !kinds.contains(&AnalyzerKind::Morph) => None,
             // A word: all its terms, in any order, within the field — never
             // an implicit phrase (tantivy#718).
             Atom::Word(_) if self.morph.len() > 1 => Some(Box::new(BooleanQuery::new(
@@ -211,6 +249,7 @@ impl AtomTerms {
             out.push(boost(q, tf.boost));
         }
         let ngram = match self.single_char {
+            _ if !kinds.contains(&AnalyzerKind::Ngram) => None,
             // One character: any bigram containing it, or the lone char.
             Some(c) => {
                 let escaped = regex_escape(c);
@@ -223,11 +262,153 @@ impl AtomTerms {
         if let Some(q) = ngram {
             out.push(boost(q, tf.boost * NGRAM_WEIGHT));
         }
-        if let Some(q) = sequence(tf.reading, &self.reading) {
+        if kinds.contains(&AnalyzerKind::Reading)
+            && let Some(q) = sequence(tf.reading, &self.reading)
+        {
             out.push(boost(q, tf.boost * READING_WEIGHT));
         }
         out
     }
+}
+
+/// One unit of a query: required (or excluded) as a whole, counted when a
+/// multi-word query is relaxed, reported when a hit lacks it.
+#[derive(Debug, Clone)]
+pub(crate) struct Word {
+    /// As the person wrote it (`a OR b` for alternatives).
+    pub label: String,
+    pub negated: bool,
+    /// What typed, then its synonyms: any of them matches.
+    pub atoms: Vec<Atom>,
+}
+
+/// The content words of a text written as a sentence: runs of indexed
+/// tokens between particles, auxiliaries and light verbs, as written.
+/// Only a text with a particle (助詞) is a sentence: やらされ意識 or
+/// 改善された stay one word. A kana-only text is never cut (unknown kana
+/// strings segment arbitrarily: かいぜん is one word, not か + いぜん).
+fn content_words(text: &str) -> Vec<String> {
+    if is_kana_word(text) {
+        return vec![text.to_owned()];
+    }
+    let mut out = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    let mut particle = false;
+    for t in analyzer().explain(text) {
+        match (t.dropped, &mut run) {
+            (None, Some((_, end))) => *end = t.byte_end,
+            (None, None) => run = Some((t.byte_start, t.byte_end)),
+            (Some(reason), _) => {
+                particle |= reason == "助詞";
+                if let Some((s, e)) = run.take() {
+                    out.push(text[s..e].to_owned());
+                }
+            }
+        }
+    }
+    if let Some((s, e)) = run {
+        out.push(text[s..e].to_owned());
+    }
+    if particle { out } else { vec![text.to_owned()] }
+}
+
+/// The synonyms of a word: by its text, else by its base forms (止まっ,
+/// as a sentence is cut, finds the rule for 止まる).
+fn synonyms_of<'a>(word: &str, rules: &'a synonyms::Synonyms) -> &'a [String] {
+    let direct = rules.expand(word);
+    if !direct.is_empty() {
+        return direct;
+    }
+    let base: String = query_terms(AnalyzerKind::Morph, word).concat();
+    if base.is_empty() {
+        &[]
+    } else {
+        rules.expand(&base)
+    }
+}
+
+/// Adds each atom's synonyms as alternatives (same kind: a phrase's
+/// synonym is a phrase).
+fn with_synonyms(atoms: Vec<Atom>, rules: &synonyms::Synonyms) -> Vec<Atom> {
+    let mut out = atoms.clone();
+    for a in &atoms {
+        for syn in synonyms_of(a.text(), rules) {
+            let alt = match a {
+                Atom::Word(_) => Atom::Word(syn.clone()),
+                Atom::Phrase(_) => Atom::Phrase(syn.clone()),
+            };
+            if !out.contains(&alt) {
+                out.push(alt);
+            }
+        }
+    }
+    out
+}
+
+/// The words of a parsed query: a word typed as a sentence becomes its
+/// content words; every word gets its synonyms.
+pub(crate) fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
+    let mut out = Vec::new();
+    for clause in &q.clauses {
+        if let (false, [Atom::Word(text)]) = (clause.negated, clause.any_of.as_slice())
+            && rules.expand(text).is_empty()
+        {
+            let parts = content_words(text);
+            if parts.len() > 1 {
+                for p in parts {
+                    out.push(Word {
+                        label: p.clone(),
+                        negated: false,
+                        atoms: with_synonyms(vec![Atom::Word(p)], rules),
+                    });
+                }
+                continue;
+            }
+        }
+        out.push(Word {
+            label: clause
+                .any_of
+                .iter()
+                .map(Atom::text)
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            negated: clause.negated,
+            atoms: with_synonyms(clause.any_of.clone(), rules),
+        });
+    }
+    out
+}
+
+/// How many of `n` words a case must match: at least half, rounded up. Of
+/// two words one suffices (首長交代 活動停止 never meet in one case); the
+/// tiers still rank cases with both first.
+fn required(n: usize) -> usize {
+    n.div_ceil(2).max(1)
+}
+
+/// Which analyzers a search may use. The default is all of them (hybrid);
+/// `kaizen-wa eval --mode` restricts it to show each analyzer's share.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub analyzers: Vec<AnalyzerKind>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            analyzers: AnalyzerKind::ALL.to_vec(),
+        }
+    }
+}
+
+/// A built query with what its hits need explained.
+struct Built {
+    query: Box<dyn Query>,
+    /// Each positive word's label and query (without tiers), to find what a
+    /// hit lacks.
+    positives: Vec<(String, Box<dyn Query>)>,
+    /// All positive words required (for `total_all_words`).
+    strict: Option<Box<dyn Query>>,
 }
 
 fn regex_escape(c: char) -> String {
@@ -248,33 +429,124 @@ impl CaseIndex {
             .collect()
     }
 
-    fn text_query(&self, q: &UserQuery, section: Option<Section>) -> Box<dyn Query> {
-        let fields = self.search_fields(section);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for clause in &q.clauses {
-            let alternatives: Vec<Box<dyn Query>> = clause
-                .any_of
-                .iter()
-                .map(AtomTerms::new)
-                .filter_map(|at| should(fields.iter().flat_map(|tf| at.in_field(tf)).collect()))
-                .collect();
-            let occur = if clause.negated {
-                Occur::MustNot
-            } else {
-                Occur::Must
-            };
-            match should(alternatives) {
-                Some(q) => clauses.push((occur, q)),
-                // A required word with no searchable form (only
-                // punctuation): nothing can match it.
-                None if !clause.negated => clauses.push((Occur::Must, Box::new(EmptyQuery))),
-                None => {}
+    fn word_query(
+        &self,
+        w: &Word,
+        fields: &[&TextField],
+        kinds: &[AnalyzerKind],
+    ) -> Option<Box<dyn Query>> {
+        let alternatives: Vec<Box<dyn Query>> = w
+            .atoms
+            .iter()
+            .map(AtomTerms::new)
+            .filter_map(|at| {
+                should(
+                    fields
+                        .iter()
+                        .flat_map(|tf| at.in_field(tf, kinds))
+                        .collect(),
+                )
+            })
+            .collect();
+        should(alternatives)
+    }
+
+    /// Neighbouring words close together, in order, in one field: a boost
+    /// for multi-word queries and sentences (市民 … 審査 near each other
+    /// beats the two words far apart).
+    fn proximity(&self, words: &[&Word], fields: &[&TextField]) -> Vec<Box<dyn Query>> {
+        let terms: Vec<Vec<String>> = words
+            .iter()
+            .map(|w| query_terms(AnalyzerKind::Morph, w.atoms[0].text()))
+            .collect();
+        let mut out = Vec::new();
+        for pair in terms.windows(2) {
+            let phrase: Vec<&String> = pair.iter().flatten().collect();
+            if pair[0].is_empty() || pair[1].is_empty() {
+                continue;
+            }
+            for tf in fields {
+                let q = PhraseQuery::new_with_offset_and_slop(
+                    phrase
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (i, Term::from_field_text(tf.morph, t)))
+                        .collect(),
+                    PROXIMITY_SLOP,
+                );
+                out.push(boost(Box::new(q), tf.boost * PROXIMITY_WEIGHT));
             }
         }
-        if q.is_match_all() {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
+        out
+    }
+
+    fn text_query(
+        &self,
+        words: &[Word],
+        section: Option<Section>,
+        kinds: &[AnalyzerKind],
+    ) -> Built {
+        let fields = self.search_fields(section);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
+        let mut impossible = false;
+        for w in words {
+            match (self.word_query(w, &fields, kinds), w.negated) {
+                (Some(q), true) => clauses.push((Occur::MustNot, q)),
+                (Some(q), false) => positives.push((w.label.clone(), q)),
+                (None, true) => {}
+                // A required word with no searchable form (only
+                // punctuation): nothing can match it.
+                (None, false) => impossible = true,
+            }
         }
-        Box::new(BooleanQuery::new(clauses))
+        let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+        let strict = (positives.len() > 1).then(|| {
+            Box::new(BooleanQuery::new(
+                positives
+                    .iter()
+                    .map(|(_, q)| (Occur::Must, q.box_clone()))
+                    .collect(),
+            )) as Box<dyn Query>
+        });
+        match positives.len() {
+            _ if impossible => clauses.push((Occur::Must, Box::new(EmptyQuery))),
+            0 => clauses.push((Occur::Must, Box::new(AllQuery))),
+            1 => clauses.push((Occur::Must, positives[0].1.box_clone())),
+            n => {
+                // Each word: its BM25 score plus a tier for matching it.
+                let tiered: Vec<(Occur, Box<dyn Query>)> = positives
+                    .iter()
+                    .map(|(_, q)| {
+                        let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                            (Occur::Should, q.box_clone()),
+                            (
+                                Occur::Should,
+                                Box::new(ConstScoreQuery::new(q.box_clone(), TIER)),
+                            ),
+                        ]));
+                        (Occur::Should, both)
+                    })
+                    .collect();
+                clauses.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::with_minimum_required_clauses(
+                        tiered,
+                        required(n),
+                    )),
+                ));
+                if kinds.contains(&AnalyzerKind::Morph) {
+                    for q in self.proximity(&positive_words, &fields) {
+                        clauses.push((Occur::Should, q));
+                    }
+                }
+            }
+        }
+        Built {
+            query: Box::new(BooleanQuery::new(clauses)),
+            positives: if impossible { Vec::new() } else { positives },
+            strict,
+        }
     }
 
     /// Filters, each as (facet name, query), so facet counts can leave their
@@ -363,11 +635,22 @@ impl CaseIndex {
     }
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        self.search_with(req, &SearchOptions::default())
+    }
+
+    /// [`search`](Self::search) with some analyzers left out (evaluation).
+    pub fn search_with(
+        &self,
+        req: &SearchRequest,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let parsed = query::parse(&req.query);
+        let words = plan(&parsed, synonyms::active());
         let searcher = self.reader.searcher();
         let filters = self.filters(req);
-        let text = self.text_query(&parsed, req.section);
+        let built = self.text_query(&words, req.section, &opts.analyzers);
+        let text = built.query.box_clone();
         let query = Self::combine(
             text.box_clone(),
             filters.iter().map(|(_, q)| q.box_clone()).collect(),
@@ -408,13 +691,52 @@ impl CaseIndex {
             }
         };
 
-        let matcher = Matcher::new(&parsed);
+        let total_all_words = match &built.strict {
+            Some(strict) => {
+                let q = Self::combine(
+                    strict.box_clone(),
+                    filters.iter().map(|(_, q)| q.box_clone()).collect(),
+                );
+                searcher.search(&*q, &Count).map_err(&err)?
+            }
+            None => total,
+        };
+        // Highlight what was searched: the words and their synonyms.
+        let matcher = Matcher::new(&UserQuery {
+            clauses: words
+                .iter()
+                .map(|w| Clause {
+                    negated: w.negated,
+                    any_of: w.atoms.clone(),
+                })
+                .collect(),
+        });
         let mut hits = Vec::with_capacity(addrs.len());
+        let mut dropped_words: Vec<String> = Vec::new();
         for (score, addr) in addrs {
-            if let Some(hit) = self.hit(&searcher, addr, score, &matcher, req.section)? {
+            let missing = if built.positives.len() > 1 {
+                self.missing_words(&searcher, addr, &built.positives)?
+            } else {
+                Vec::new()
+            };
+            for m in &missing {
+                if !dropped_words.contains(m) {
+                    dropped_words.push(m.clone());
+                }
+            }
+            if let Some(mut hit) = self.hit(
+                &searcher,
+                addr,
+                score.rem_euclid(TIER),
+                &matcher,
+                req.section,
+            )? {
+                hit.missing_words = missing;
                 hits.push(hit);
             }
         }
+        // In query order.
+        dropped_words.sort_by_key(|d| built.positives.iter().position(|(l, _)| l == d));
         let facets = if req.facets {
             Some(self.facets(&searcher, &*text, &filters)?)
         } else {
@@ -424,8 +746,41 @@ impl CaseIndex {
             total,
             hits,
             facets,
+            words: words
+                .iter()
+                .filter(|w| !w.negated)
+                .map(|w| w.label.clone())
+                .collect(),
+            dropped_words,
+            total_all_words,
             took: started.elapsed(),
         })
+    }
+
+    /// The labels of the words `addr` does not match.
+    fn missing_words(
+        &self,
+        searcher: &Searcher,
+        addr: DocAddress,
+        positives: &[(String, Box<dyn Query>)],
+    ) -> Result<Vec<String>, IndexError> {
+        let err = self.tantivy_err();
+        let segment = searcher.segment_reader(addr.segment_ord);
+        let mut out = Vec::new();
+        for (label, q) in positives {
+            let weight = q
+                .weight(tantivy::query::EnableScoring::disabled_from_searcher(
+                    searcher,
+                ))
+                .map_err(&err)?;
+            let mut scorer = weight.scorer(segment, 1.0).map_err(&err)?;
+            let matched = scorer.doc() == addr.doc_id
+                || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id);
+            if !matched {
+                out.push(label.clone());
+            }
+        }
+        Ok(out)
     }
 
     fn hit(
@@ -490,6 +845,7 @@ impl CaseIndex {
             updated: case.updated,
             score,
             snippets,
+            missing_words: Vec::new(),
         }))
     }
 
@@ -537,5 +893,123 @@ impl CaseIndex {
             kind: count("kind")?,
             decade,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::eval::Corpus;
+
+    fn corpus() -> Corpus {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        Corpus::build(&[root.join("cases"), root.join("tests/relevance/cases")])
+            .expect("corpus indexes")
+    }
+
+    fn search(idx: &CaseIndex, q: &str) -> SearchResults {
+        idx.search(&SearchRequest {
+            query: q.into(),
+            limit: 20,
+            ..SearchRequest::default()
+        })
+        .unwrap()
+    }
+
+    fn hit<'a>(r: &'a SearchResults, id: &str) -> &'a Hit {
+        r.hits.iter().find(|h| h.id == id).unwrap_or_else(|| {
+            panic!(
+                "{id} not found: {:?}",
+                r.hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+            )
+        })
+    }
+
+    fn all_html(h: &Hit) -> String {
+        let mut s = h.title_html.clone();
+        for sn in &h.snippets {
+            s.push_str(&sn.html);
+        }
+        s
+    }
+
+    #[test]
+    fn every_kind_of_match_is_highlighted() {
+        let c = corpus();
+        let idx = &c.index;
+        // Synonym (one-way rule): 首長 finds and marks 村長.
+        let r = search(idx, "首長");
+        assert!(all_html(hit(&r, "syn-hinohara-sonchou-teian")).contains("<mark>村長</mark>"));
+        // Reading: the kana query marks the kanji word.
+        let r = search(idx, "ゆうげんじっこう");
+        assert!(
+            all_html(hit(&r, "tokorozawa-yugen-jikko-happyokai")).contains("<mark>有言実行</mark>")
+        );
+        // Numerals: 第3次 marks 第三次.
+        let r = search(idx, "第3次");
+        assert!(all_html(hit(&r, "syn-takahashi-pdca-taiko")).contains("<mark>第三次</mark>"));
+        // Width: ｶﾞｲﾄﾞ marks ガイド.
+        let r = search(idx, "ｶﾞｲﾄﾞ");
+        assert!(all_html(hit(&r, "syn-izumisano-kuko-madoguchi")).contains("<mark>ガイド</mark>"));
+        // Variant: 金ヶ崎 marks 金ケ崎.
+        let r = search(idx, "金ヶ崎");
+        assert!(all_html(hit(&r, "syn-kanegasaki-dx-suishin")).contains("<mark>金ケ崎</mark>"));
+        // Part of a compound.
+        let r = search(idx, "空港");
+        assert!(
+            all_html(hit(&r, "syn-izumisano-kuko-madoguchi")).contains("関西国際<mark>空港</mark>")
+        );
+    }
+
+    #[test]
+    fn words_that_never_meet_are_relaxed_and_reported() {
+        let c = corpus();
+        let r = search(&c.index, "担当異動 予算廃止");
+        assert_eq!(r.total_all_words, 0);
+        assert_eq!(r.dropped_words, vec!["担当異動", "予算廃止"]);
+        assert_eq!(
+            hit(&r, "syn-hinohara-sonchou-teian").missing_words,
+            vec!["予算廃止"]
+        );
+        assert_eq!(
+            hit(&r, "syn-kanazawa-kyujitai").missing_words,
+            vec!["担当異動"]
+        );
+
+        // Cases with every word rank first and lack nothing.
+        let r = search(&c.index, "DNA 発表会");
+        assert!(
+            r.total_all_words >= 1 && r.total > r.total_all_words,
+            "{} {}",
+            r.total,
+            r.total_all_words
+        );
+        assert!(r.hits[0].missing_words.is_empty());
+        let first_partial = r
+            .hits
+            .iter()
+            .position(|h| !h.missing_words.is_empty())
+            .unwrap();
+        assert!(
+            r.hits[first_partial..]
+                .iter()
+                .all(|h| !h.missing_words.is_empty())
+        );
+        assert_eq!(first_partial, r.total_all_words);
+    }
+
+    #[test]
+    fn a_sentence_is_searched_by_its_content_words() {
+        let c = corpus();
+        let r = search(&c.index, "市民が審査に参加する改善の取り組み");
+        assert_eq!(r.words, vec!["市民", "審査", "参加", "改善", "取り組み"]);
+        assert_eq!(r.hits[0].id, "saitama-ichi-shokuin-ichi-kaizen");
+        // A word that merely contains an auxiliary stays one word.
+        let r = search(&c.index, "やらされ感");
+        assert_eq!(r.words, vec!["やらされ感"]);
+        // Nothing found is nothing, even for several words.
+        assert_eq!(search(&c.index, "宇宙 ロケット").total, 0);
     }
 }

@@ -1,0 +1,129 @@
+//! Kanji numerals → Arabic digits, a token filter shared by the
+//! morphological and n-gram analyzers, at index and query time alike.
+//!
+//! Municipal text mixes 第3次 / 第三次 and 30年 / 三十年 (JAPANESE-SEARCH.md
+//! #6: 憲法9条 found nothing where 憲法九条 was written). Only tokens IPADIC
+//! tags as numbers (名詞,数) are converted, so words that merely contain a
+//! numeral character (三重県, 統一, 一般) are left alone. This module knows
+//! nothing of segmentation: it converts a run of numeral tokens' text.
+
+/// The value of a kanji digit.
+fn digit(c: char) -> Option<u64> {
+    Some(match c {
+        '〇' | '零' => 0,
+        '一' | '壱' => 1,
+        '二' | '弐' => 2,
+        '三' | '参' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        '0'..='9' => u64::from(c as u8 - b'0'),
+        _ => return None,
+    })
+}
+
+/// The multiplier of a kanji unit within a group of four digits.
+fn small_unit(c: char) -> Option<u64> {
+    Some(match c {
+        '十' | '拾' => 10,
+        '百' => 100,
+        '千' => 1000,
+        _ => return None,
+    })
+}
+
+/// The multiplier of a kanji unit that closes a group (万, 億, 兆).
+fn large_unit(c: char) -> Option<u64> {
+    Some(match c {
+        '万' => 10_000,
+        '億' => 100_000_000,
+        '兆' => 1_000_000_000_000,
+        _ => return None,
+    })
+}
+
+/// Whether `c` can be part of a kanji numeral.
+pub fn is_numeral_char(c: char) -> bool {
+    digit(c).is_some() || small_unit(c).is_some() || large_unit(c).is_some()
+}
+
+/// The Arabic form of a numeral written in kanji (三十 → 30, 二〇一五 →
+/// 2015, 三万二千 → 32000), `None` if `s` is not one or contains no kanji
+/// (already Arabic: nothing to do).
+pub fn to_arabic(s: &str) -> Option<String> {
+    if s.is_empty() || !s.chars().all(is_numeral_char) || s.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let has_units = s
+        .chars()
+        .any(|c| small_unit(c).is_some() || large_unit(c).is_some());
+    if !has_units {
+        // Digit by digit, as years are written: 二〇一五 → 2015.
+        return Some(
+            s.chars()
+                .map(|c| char::from(b'0' + digit(c).unwrap_or(0) as u8))
+                .collect(),
+        );
+    }
+    let (mut total, mut group, mut current): (u64, u64, Option<u64>) = (0, 0, None);
+    for c in s.chars() {
+        if let Some(d) = digit(c) {
+            current = Some(match current {
+                None => d,
+                Some(v) => v.checked_mul(10)?.checked_add(d)?,
+            });
+        } else if let Some(m) = small_unit(c) {
+            group = group.checked_add(current.unwrap_or(1).checked_mul(m)?)?;
+            current = None;
+        } else if let Some(m) = large_unit(c) {
+            let g = group.checked_add(current.unwrap_or(0))?;
+            total = total.checked_add(if g == 0 { 1 } else { g }.checked_mul(m)?)?;
+            group = 0;
+            current = None;
+        }
+    }
+    Some(
+        total
+            .checked_add(group)?
+            .checked_add(current.unwrap_or(0))?
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kanji_numerals_become_arabic() {
+        let table = [
+            ("三", "3"),
+            ("三十", "30"),
+            ("十", "10"),
+            ("二十一", "21"),
+            ("百五", "105"),
+            ("三千二百", "3200"),
+            ("二〇一五", "2015"),
+            ("三万二千", "32000"),
+            ("一億", "100000000"),
+            ("3万", "30000"),
+        ];
+        for (kanji, want) in table {
+            assert_eq!(
+                to_arabic(kanji).as_deref(),
+                Some(want),
+                "help: to_arabic({kanji:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn non_numerals_and_arabic_are_left_alone() {
+        assert_eq!(to_arabic("30"), None);
+        assert_eq!(to_arabic("三重"), None);
+        assert_eq!(to_arabic(""), None);
+    }
+}
