@@ -41,6 +41,20 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// An id already used by the file `other`.
+    pub fn duplicate_id(path: PathBuf, line: usize, id: &str, other: &str) -> Diagnostic {
+        Diagnostic {
+            path,
+            line,
+            column: None,
+            field: "id".into(),
+            severity: Severity::Error,
+            message: format!("id「{id}」は {other} でも使われています。別の id にしてください"),
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     /// `cases/fukuoka/dna.md:7: levels: 「業務改革」は…`, the shape editors
     /// and terminals turn into a link.

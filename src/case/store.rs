@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use super::model::Case;
 use super::parse::{self, Diagnostic, Parsed};
-use super::validate::Severity;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -128,17 +127,12 @@ pub fn duplicate_ids(loaded: &[Loaded]) -> Vec<Diagnostic> {
             None => {
                 first.insert(&case.id, &l.file.rel);
             }
-            Some(other) => out.push(Diagnostic {
-                path: PathBuf::from(&l.file.rel),
-                line: id_line(&l.file.path).unwrap_or(1),
-                column: None,
-                field: "id".into(),
-                severity: Severity::Error,
-                message: format!(
-                    "id「{}」は {other} でも使われています。別の id にしてください",
-                    case.id
-                ),
-            }),
+            Some(other) => out.push(Diagnostic::duplicate_id(
+                PathBuf::from(&l.file.rel),
+                id_line(&l.file.path).unwrap_or(1),
+                &case.id,
+                other,
+            )),
         }
     }
     out

@@ -311,17 +311,12 @@ impl CaseIndex {
                     };
                     if let Some(other) = ids.get(&case.id).filter(|p| **p != l.file.rel) {
                         report.invalid += 1;
-                        report.diagnostics.push(Diagnostic {
-                            path: PathBuf::from(&l.file.rel),
-                            line: 1,
-                            column: None,
-                            field: "id".into(),
-                            severity: Severity::Error,
-                            message: format!(
-                                "id「{}」は {other} でも使われています。別の id にしてください",
-                                case.id
-                            ),
-                        });
+                        report.diagnostics.push(Diagnostic::duplicate_id(
+                            PathBuf::from(&l.file.rel),
+                            1,
+                            &case.id,
+                            other,
+                        ));
                         continue;
                     }
                     // A changed file that had another id frees it.
@@ -417,12 +412,12 @@ impl CaseIndex {
             .map(|(_, hash, id)| Indexed { hash, id }))
     }
 
-    /// (path, hash, id) of the first document whose `field` is `value`.
-    fn stored_by(
+    /// The first document whose raw-string `field` is `value`.
+    fn first_doc(
         &self,
         field: tantivy::schema::Field,
         value: &str,
-    ) -> Result<Option<(String, String, String)>, IndexError> {
+    ) -> Result<Option<TantivyDocument>, IndexError> {
         let searcher = self.reader.searcher();
         let query = tantivy::query::TermQuery::new(
             Term::from_field_text(field, value),
@@ -437,7 +432,18 @@ impl CaseIndex {
         let Some((_, addr)) = top.first() else {
             return Ok(None);
         };
-        let doc: TantivyDocument = searcher.doc(*addr).map_err(self.tantivy_err())?;
+        searcher.doc(*addr).map(Some).map_err(self.tantivy_err())
+    }
+
+    /// (path, hash, id) of the first document whose `field` is `value`.
+    fn stored_by(
+        &self,
+        field: tantivy::schema::Field,
+        value: &str,
+    ) -> Result<Option<(String, String, String)>, IndexError> {
+        let Some(doc) = self.first_doc(field, value)? else {
+            return Ok(None);
+        };
         let get = |f| {
             doc.get_first(f)
                 .and_then(|v| v.as_str())
@@ -514,17 +520,12 @@ impl CaseIndex {
             if let Some(other) = holder {
                 if cases.join(&other).exists() {
                     report.invalid += 1;
-                    report.diagnostics.push(Diagnostic {
-                        path: PathBuf::from(rel),
-                        line: 1,
-                        column: None,
-                        field: "id".into(),
-                        severity: Severity::Error,
-                        message: format!(
-                            "id「{}」は {other} でも使われています。別の id にしてください",
-                            case.id
-                        ),
-                    });
+                    report.diagnostics.push(Diagnostic::duplicate_id(
+                        PathBuf::from(rel),
+                        1,
+                        &case.id,
+                        &other,
+                    ));
                     continue;
                 }
                 // The other file is gone (a rename): its entry goes too.
@@ -601,25 +602,11 @@ impl CaseIndex {
 
     /// The case with this id, from the index.
     pub fn get(&self, id: &str) -> Result<Option<Case>, IndexError> {
-        let searcher = self.reader.searcher();
-        let query = tantivy::query::TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
-            tantivy::schema::IndexRecordOption::Basic,
-        );
-        let top = searcher
-            .search(
-                &query,
-                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
-            )
-            .map_err(self.tantivy_err())?;
-        let Some((_, addr)) = top.first() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(*addr).map_err(self.tantivy_err())?;
-        Ok(doc
-            .get_first(self.fields.case)
-            .and_then(|v| v.as_str())
-            .and_then(|s| serde_json::from_str(s).ok()))
+        Ok(self.first_doc(self.fields.id, id)?.and_then(|doc| {
+            doc.get_first(self.fields.case)
+                .and_then(|v| v.as_str())
+                .and_then(|s| serde_json::from_str(s).ok())
+        }))
     }
 }
 
