@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
+    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -271,6 +271,34 @@ impl AtomTerms {
     }
 }
 
+/// Any of the atoms in any of the fields.
+fn atoms_query(
+    atoms: &[AtomTerms],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Option<Box<dyn Query>> {
+    should(
+        atoms
+            .iter()
+            .filter_map(|at| {
+                should(
+                    fields
+                        .iter()
+                        .flat_map(|tf| at.in_field(tf, kinds))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Whether the document at `addr` matches `weight`.
+fn matches(weight: &dyn Weight, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
+    let mut scorer = weight.scorer(searcher.segment_reader(addr.segment_ord), 1.0)?;
+    Ok(scorer.doc() == addr.doc_id
+        || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id))
+}
+
 /// One unit of a query: required (or excluded) as a whole, counted when a
 /// multi-word query is relaxed, reported when a hit lacks it.
 #[derive(Debug, Clone)]
@@ -435,20 +463,8 @@ impl CaseIndex {
         fields: &[&TextField],
         kinds: &[AnalyzerKind],
     ) -> Option<Box<dyn Query>> {
-        let alternatives: Vec<Box<dyn Query>> = w
-            .atoms
-            .iter()
-            .map(AtomTerms::new)
-            .filter_map(|at| {
-                should(
-                    fields
-                        .iter()
-                        .flat_map(|tf| at.in_field(tf, kinds))
-                        .collect(),
-                )
-            })
-            .collect();
-        should(alternatives)
+        let atoms: Vec<AtomTerms> = w.atoms.iter().map(AtomTerms::new).collect();
+        atoms_query(&atoms, fields, kinds)
     }
 
     /// Neighbouring words close together, in order, in one field: a boost
@@ -711,9 +727,42 @@ impl CaseIndex {
                 })
                 .collect(),
         });
+        // Per section, the words in its fields: only the sections a hit
+        // matches are re-analysed for snippets (analysis is the expensive
+        // part of a search).
+        let positive_atoms: Vec<Vec<AtomTerms>> = words
+            .iter()
+            .filter(|w| !w.negated)
+            .map(|w| w.atoms.iter().map(AtomTerms::new).collect())
+            .collect();
+        let mut section_weights: Vec<(Section, Box<dyn Weight>)> = Vec::new();
+        for tf in &self.fields.texts {
+            let Some(s) = tf
+                .section
+                .filter(|s| req.section.is_none_or(|only| only == *s))
+            else {
+                continue;
+            };
+            let per_word = positive_atoms
+                .iter()
+                .filter_map(|atoms| atoms_query(atoms, &[tf], &opts.analyzers))
+                .collect();
+            if let Some(q) = should(per_word) {
+                let weight = q
+                    .weight(EnableScoring::disabled_from_searcher(&searcher))
+                    .map_err(&err)?;
+                section_weights.push((s, weight));
+            }
+        }
         let mut hits = Vec::with_capacity(addrs.len());
         let mut dropped_words: Vec<String> = Vec::new();
         for (score, addr) in addrs {
+            let mut sections = Vec::with_capacity(section_weights.len());
+            for (s, w) in &section_weights {
+                if matches(w.as_ref(), &searcher, addr).map_err(&err)? {
+                    sections.push(*s);
+                }
+            }
             let missing = if built.positives.len() > 1 {
                 self.missing_words(&searcher, addr, &built.positives)?
             } else {
@@ -730,6 +779,7 @@ impl CaseIndex {
                 score.rem_euclid(TIER),
                 &matcher,
                 req.section,
+                &sections,
             )? {
                 hit.missing_words = missing;
                 hits.push(hit);
@@ -765,18 +815,12 @@ impl CaseIndex {
         positives: &[(String, Box<dyn Query>)],
     ) -> Result<Vec<String>, IndexError> {
         let err = self.tantivy_err();
-        let segment = searcher.segment_reader(addr.segment_ord);
         let mut out = Vec::new();
         for (label, q) in positives {
             let weight = q
-                .weight(tantivy::query::EnableScoring::disabled_from_searcher(
-                    searcher,
-                ))
+                .weight(EnableScoring::disabled_from_searcher(searcher))
                 .map_err(&err)?;
-            let mut scorer = weight.scorer(segment, 1.0).map_err(&err)?;
-            let matched = scorer.doc() == addr.doc_id
-                || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id);
-            if !matched {
+            if !matches(weight.as_ref(), searcher, addr).map_err(&err)? {
                 out.push(label.clone());
             }
         }
@@ -790,6 +834,7 @@ impl CaseIndex {
         score: f32,
         matcher: &Matcher,
         section: Option<Section>,
+        matched_sections: &[Section],
     ) -> Result<Option<Hit>, IndexError> {
         let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
         let Some(case) = doc
@@ -804,6 +849,7 @@ impl CaseIndex {
         let mut snippets: Vec<SectionSnippet> = Section::ALL
             .into_iter()
             .filter(|s| section.is_none_or(|only| only == *s))
+            .filter(|s| matched_sections.contains(s))
             .filter_map(|s| {
                 let text = case.sections.get(s);
                 if matcher.is_empty() || text.is_empty() {
