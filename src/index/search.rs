@@ -45,6 +45,8 @@ const TIER: f32 = 10_000.0;
 
 /// Characters of context in a snippet.
 const SNIPPET_WIDTH: usize = 110;
+/// Section snippets per hit.
+const MAX_SNIPPETS: usize = 3;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,7 +106,8 @@ pub struct Hit {
     pub period: Period,
     pub updated: Option<String>,
     pub score: f32,
-    /// Sections that matched, best first; the summary if none did.
+    /// Up to three matching sections (the first in reading order), most
+    /// marks first; the summary if none matched.
     pub snippets: Vec<SectionSnippet>,
     /// Words of the query this case does not match (a relaxed match of a
     /// multi-word query or sentence); empty when it matches every word.
@@ -866,9 +869,11 @@ impl CaseIndex {
                     }
                 })
             })
+            // The first three matching sections in reading order (概要
+            // first): each costs an analysis, and a hit shows three.
+            .take(MAX_SNIPPETS)
             .collect();
         snippets.sort_by_key(|s| std::cmp::Reverse(s.snippet.marks.len()));
-        snippets.truncate(3);
         if snippets.is_empty() {
             let s = section.unwrap_or(Section::Summary);
             let snip = snippet(case.sections.get(s), &[], SNIPPET_WIDTH);
