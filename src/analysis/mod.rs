@@ -224,9 +224,16 @@ mod tests {
         eprintln!("user dictionary: {n} words");
         assert!(n > 300, "only {n} user words");
         // Names IPADIC cuts, now one token with a reading.
-        for (text, name, reading) in [("南伊勢町", "南伊勢", "ミナミイセ"), ("金ヶ崎町", "金ヶ崎", "カネガサキ")] {
+        for (text, name, reading) in [
+            ("南伊勢町", "南伊勢", "ミナミイセ"),
+            ("金ヶ崎町", "金ヶ崎", "カネガサキ"),
+        ] {
             let t = &analyzer().explain(text)[0];
-            assert_eq!((t.surface.as_str(), t.reading.as_str()), (name, reading), "help: {text}");
+            assert_eq!(
+                (t.surface.as_str(), t.reading.as_str()),
+                (name, reading),
+                "help: {text}"
+            );
         }
     }
 
