@@ -340,8 +340,37 @@ fn content_words(text: &str) -> Vec<String> {
     if let Some((s, e)) = run {
         out.push(text[s..e].to_owned());
     }
-    if particle { out } else { vec![text.to_owned()] }
+    if !particle {
+        return vec![text.to_owned()];
+    }
+    // Words that name what every case is (事例, 自治体, 取り組み) say
+    // nothing about which case is meant: a sentence is searched without
+    // them, unless nothing else is left.
+    let meaningful: Vec<String> = out
+        .iter()
+        .filter(|w| !COLLECTION_WORDS.contains(&String::as_str(w)))
+        .cloned()
+        .collect();
+    if meaningful.is_empty() {
+        out
+    } else {
+        meaningful
+    }
 }
+
+/// Words of a sentence that describe the collection itself.
+const COLLECTION_WORDS: &[&str] = &[
+    "事例",
+    "自治体",
+    "取り組み",
+    "取組",
+    "取組み",
+    "ケース",
+    "例",
+    "話",
+    "方法",
+    "やり方",
+];
 
 /// The synonyms of a word: by its text, else by its base forms (止まっ,
 /// as a sentence is cut, finds the rule for 止まる).
@@ -1055,7 +1084,7 @@ mod tests {
     fn a_sentence_is_searched_by_its_content_words() {
         let c = corpus();
         let r = search(&c.index, "市民が審査に参加する改善の取り組み");
-        assert_eq!(r.words, vec!["市民", "審査", "参加", "改善", "取り組み"]);
+        assert_eq!(r.words, vec!["市民", "審査", "参加", "改善"]);
         assert_eq!(r.hits[0].id, "saitama-ichi-shokuin-ichi-kaizen");
         // A word that merely contains an auxiliary stays one word.
         let r = search(&c.index, "やらされ感");
