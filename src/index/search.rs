@@ -201,7 +201,11 @@ struct AtomTerms {
 }
 
 impl AtomTerms {
-    fn new(atom: &Atom) -> AtomTerms {
+    /// `typed`: the atom is what the person typed, not a synonym; only
+    /// typed kana words search readings (a kana synonym such as カイゼン
+    /// for 改善 would only add homophones, at the price of a phrase query
+    /// over every reading field).
+    fn new(atom: &Atom, typed: bool) -> AtomTerms {
         let text = atom.text();
         // One analysis for both term lists; a compound counts by its parts
         // (as `query_terms` does).
@@ -222,7 +226,7 @@ impl AtomTerms {
         AtomTerms {
             atom: atom.clone(),
             morph: texts(AnalyzerKind::Morph),
-            reading: if is_kana_word(text) && text.chars().count() > 1 {
+            reading: if typed && is_kana_word(text) && text.chars().count() > 1 {
                 crate::analysis::kana_bigrams(text)
             } else {
                 Vec::new()
@@ -311,6 +315,18 @@ pub(crate) struct Word {
     pub negated: bool,
     /// What typed, then its synonyms: any of them matches.
     pub atoms: Vec<Atom>,
+    /// How many of `atoms` were typed (the rest are synonyms).
+    pub typed: usize,
+}
+
+impl Word {
+    fn atom_terms(&self) -> Vec<AtomTerms> {
+        self.atoms
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AtomTerms::new(a, i < self.typed))
+            .collect()
+    }
 }
 
 /// The content words of a text written as a sentence: runs of indexed
@@ -420,6 +436,7 @@ pub(crate) fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
                         label: p.clone(),
                         negated: false,
                         atoms: with_synonyms(vec![Atom::Word(p)], rules),
+                        typed: 1,
                     });
                 }
                 continue;
@@ -434,6 +451,7 @@ pub(crate) fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
                 .join(" OR "),
             negated: clause.negated,
             atoms: with_synonyms(clause.any_of.clone(), rules),
+            typed: clause.any_of.len(),
         });
     }
     out
@@ -495,7 +513,7 @@ impl CaseIndex {
         fields: &[&TextField],
         kinds: &[AnalyzerKind],
     ) -> Option<Box<dyn Query>> {
-        let atoms: Vec<AtomTerms> = w.atoms.iter().map(AtomTerms::new).collect();
+        let atoms = w.atom_terms();
         atoms_query(&atoms, fields, kinds)
     }
 
@@ -765,7 +783,7 @@ impl CaseIndex {
         let positive_atoms: Vec<Vec<AtomTerms>> = words
             .iter()
             .filter(|w| !w.negated)
-            .map(|w| w.atoms.iter().map(AtomTerms::new).collect())
+            .map(Word::atom_terms)
             .collect();
         let mut section_weights: Vec<(Section, Box<dyn Weight>)> = Vec::new();
         for tf in &self.fields.texts {
