@@ -14,7 +14,11 @@ use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Parser)]
-#[command(name = "kaizen-wa", version, about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns")]
+#[command(
+    name = "kaizen-wa",
+    version,
+    about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -30,6 +34,9 @@ pub struct Global {
     /// Folder of the search index (derived; safe to delete).
     #[arg(long, global = true, env = "KAIZEN_WA_INDEX", default_value = "index")]
     pub index: PathBuf,
+    /// Members file (names and password hashes; keep it out of git).
+    #[arg(long, global = true, env = "KAIZEN_WA_MEMBERS", default_value = crate::members::DEFAULT_FILE)]
+    pub members: PathBuf,
     /// Synonyms file applied when searching (default: dict/synonyms.txt if
     /// it exists, else the built-in copy).
     #[arg(long, global = true, env = "KAIZEN_WA_SYNONYMS")]
@@ -58,8 +65,67 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a deterministic synthetic corpus of valid cases (benchmarks).
+    Synth {
+        /// How many cases.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Folder to write into (created; must be empty or absent).
+        #[arg(long)]
+        out: PathBuf,
+        /// Folder of public-domain *.txt prose to draw sentences from.
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
+    /// Manage the members who may write cases.
+    Member {
+        #[command(subcommand)]
+        action: MemberAction,
+    },
+    /// Import cases from CSV (UTF-8 or Shift_JIS, as Excel saves it) or JSON Lines.
+    Import(ImportArgs),
+    /// Export every case as CSV (UTF-8 with BOM, for Excel) or JSON Lines.
+    Export(ExportArgs),
     /// Measure search quality on judged queries (nDCG@10, recall@10, MRR).
     Eval(EvalArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberAction {
+    /// Add a member and print their new secret (once, on the last line).
+    Add {
+        /// The member's name (recorded as contributor of their edits).
+        name: String,
+    },
+    /// List members (names and dates; secrets are never stored).
+    List,
+    /// Remove a member: their secret stops working.
+    Remove { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import (.csv or .jsonl).
+    pub file: PathBuf,
+    /// Report every problem and what would be written, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace existing cases with the same id (never done without this).
+    #[arg(long)]
+    pub update: bool,
+    /// File format, when the extension does not tell.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::transfer::Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// csv (UTF-8 with BOM, Japanese headers) or jsonl (one case per line).
+    #[arg(long, value_enum)]
+    pub format: crate::transfer::Format,
+    /// Write here instead of to standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +191,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Search(args) => search(g, args),
         Command::New(args) => new(g, args),
         Command::Tokenize { text, json } => tokenize(&text, json),
+        Command::Synth { count, out, source } => synth(count, &out, source),
+        Command::Member { action } => member(g, action),
+        Command::Import(args) => import(g, args),
+        Command::Export(args) => export(g, args),
         Command::Eval(args) => eval(g, args),
     }
 }
@@ -238,7 +308,11 @@ fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
         (report.added + report.updated) as f64 / secs.max(1e-9),
         report.bytes_indexed as f64 / 1e6 / secs.max(1e-9),
     );
-    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prefixes diagnostics' paths with the cases folder.
@@ -279,7 +353,10 @@ fn check(g: &Global) -> Result<ExitCode> {
     }));
     diags.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     print_diagnostics(&diags);
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
     let bad_files: std::collections::BTreeSet<_> = diags
         .iter()
@@ -292,7 +369,11 @@ fn check(g: &Global) -> Result<ExitCode> {
         files.len() - bad_files.len(),
         bad_files.len()
     );
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
@@ -300,13 +381,19 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     for l in &args.levels {
         match Level::parse(l) {
             Some(level) => levels.push(level),
-            None => bail!("--level {l}: not an improvement level (did you mean {}?)", Level::nearest(l)),
+            None => bail!(
+                "--level {l}: not an improvement level (did you mean {}?)",
+                Level::nearest(l)
+            ),
         }
     }
     let section = match &args.section {
         None => None,
         Some(s) => Some(case::Section::parse(s).with_context(|| {
-            let names: Vec<_> = case::Section::ALL.iter().map(|s| format!("{} ({})", s.heading(), s.key())).collect();
+            let names: Vec<_> = case::Section::ALL
+                .iter()
+                .map(|s| format!("{} ({})", s.heading(), s.key()))
+                .collect();
             format!("--section {s}: not a section; one of: {}", names.join(", "))
         })?),
     };
@@ -365,7 +452,11 @@ fn json_results(results: &SearchResults) -> serde_json::Value {
 
 fn print_results(results: &SearchResults) {
     let color = std::io::stdout().is_terminal();
-    let (open, close) = if color { ("\x1b[1;31m", "\x1b[0m") } else { ("【", "】") };
+    let (open, close) = if color {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("【", "】")
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = writeln!(
@@ -397,7 +488,12 @@ fn print_results(results: &SearchResults) {
             let _ = writeln!(out, "  （含まない語: {}）", h.missing_words.join("、"));
         }
         for s in &h.snippets {
-            let _ = writeln!(out, "  {}: {}", s.heading, s.snippet.render(str::to_owned, open, close));
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                s.heading,
+                s.snippet.render(str::to_owned, open, close)
+            );
         }
     }
 }
@@ -426,7 +522,9 @@ fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}..{}\t{}..{}",
             t.surface,
-            t.term.as_deref().unwrap_or_else(|| t.dropped.unwrap_or("-")),
+            t.term
+                .as_deref()
+                .unwrap_or_else(|| t.dropped.unwrap_or("-")),
             t.base_form,
             t.reading,
             t.part_of_speech,
@@ -442,4 +540,200 @@ fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
         .collect();
     println!("bigrams: {}", ngrams.join(" "));
     Ok(ExitCode::SUCCESS)
+}
+
+fn synth(count: usize, out: &Path, source: Option<PathBuf>) -> Result<ExitCode> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        bail!("{} is not empty: choose a new folder", out.display());
+    }
+    let dir = source.unwrap_or_else(crate::synthetic::default_source_dir);
+    let source = crate::synthetic::Source::load(&dir)
+        .with_context(|| format!("reading benchmark texts in {}", dir.display()))?;
+    let bytes = crate::synthetic::write_corpus(&source, count, out)?;
+    eprintln!(
+        "{count} cases, {:.1} MB, in {}",
+        bytes as f64 / 1e6,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+fn member(g: &Global, action: MemberAction) -> Result<ExitCode> {
+    use crate::members::Members;
+    let mut members = Members::load(&g.members)?;
+    match action {
+        MemberAction::Add { name } => {
+            let secret = members.add(&name)?;
+            members.save()?;
+            let name = &members.list().last().expect("just added").name;
+            println!("会員「{name}」を {} に登録しました。", g.members.display());
+            println!(
+                "次の合言葉は今だけ表示されます（保存されるのはハッシュだけです）。本人に安全な方法で渡してください:"
+            );
+            println!("{secret}");
+        }
+        MemberAction::List => {
+            if members.is_empty() {
+                eprintln!(
+                    "会員はいません（{}）。書き込みは無効です。`kaizen-wa member add 名前` で有効になります。",
+                    g.members.display()
+                );
+            }
+            for m in members.list() {
+                println!("{}\t{}", m.name, m.created);
+            }
+        }
+        MemberAction::Remove { name } => {
+            let removed = members.remove(&name)?;
+            members.save()?;
+            println!("会員「{}」を削除しました。", removed.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
+    use crate::transfer::{self, Format};
+    ensure_cases_dir(g)?;
+    let format = args
+        .format
+        .or_else(|| Format::from_path(&args.file))
+        .ok_or(transfer::TransferError::UnknownFormat)?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let imported = match format {
+        Format::Csv => transfer::read_csv(&bytes)?,
+        Format::Jsonl => transfer::read_jsonl(&bytes)?,
+    };
+    let plan = transfer::plan(&imported, &g.cases, args.update)?;
+    {
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
+        for p in &plan.problems {
+            let _ = writeln!(err, "{}:{p}", args.file.display());
+        }
+        for (row, id) in &plan.derived_ids {
+            let _ = writeln!(
+                err,
+                "{}:{row}行目: id がないため「{id}」にします",
+                args.file.display()
+            );
+        }
+    }
+    let errors = plan
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let rows_with_errors: std::collections::BTreeSet<_> = plan
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| p.row)
+        .collect();
+    eprintln!(
+        "{} 行: 追加 {} 件、更新 {} 件、エラー {errors} 件（{} 行）",
+        imported.rows.len(),
+        plan.creates.len(),
+        plan.updates.len(),
+        rows_with_errors.len()
+    );
+    if args.dry_run {
+        eprintln!("--dry-run: 何も書き込んでいません。");
+        return Ok(if errors > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    if errors > 0 {
+        eprintln!(
+            "エラーがあるため、1件も書き込みませんでした。直してからもう一度実行してください（--dry-run で確認できます）。"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let written = transfer::execute(&plan, &g.cases)?;
+    for w in &written {
+        println!("{}", g.cases.join(&w.rel).display());
+    }
+    eprintln!("{} 件を書き込みました。", written.len());
+    // The files are saved; now the index. A running server holds the index
+    // lock, and its file watcher picks the new files up instead.
+    match CaseIndex::open(&g.index).and_then(|idx| idx.sync(&g.cases)) {
+        Ok(report) => eprintln!(
+            "索引を更新しました（追加 {}、更新 {}）。",
+            report.added, report.updated
+        ),
+        Err(crate::index::IndexError::Locked(_)) => {
+            eprintln!(
+                "索引は実行中のサーバーが使っています。サーバーがファイルの変更を取り込みます。"
+            )
+        }
+        Err(e) => eprintln!(
+            "警告: 索引を更新できませんでした（`kaizen-wa index` で更新してください）: {e}"
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
+    use crate::transfer::{self, Format};
+    ensure_cases_dir(g)?;
+    let mut cases = Vec::new();
+    let mut skipped = 0;
+    for f in store::list(&g.cases)? {
+        let loaded = store::load(&f)?;
+        match loaded.parsed.case {
+            Some(c) => cases.push(c),
+            None => {
+                skipped += 1;
+                eprintln!(
+                    "{}: 誤りがあるため書き出しません（`kaizen-wa check` で確認）",
+                    f.path.display()
+                );
+            }
+        }
+    }
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    let write = |out: &mut dyn Write| match args.format {
+        Format::Csv => transfer::export_csv(&cases, out),
+        Format::Jsonl => transfer::export_jsonl(&cases, out),
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let result =
+                write(&mut out).and_then(|()| out.flush().map_err(transfer::TransferError::Write));
+            match result {
+                // `export … | head`: the reader has seen enough.
+                Err(transfer::TransferError::Write(e))
+                    if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                r => r?,
+            }
+        }
+    }
+    eprintln!(
+        "{} 件を書き出しました{}。",
+        cases.len(),
+        if skipped > 0 {
+            format!("（{skipped} 件は誤りのため除外）")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

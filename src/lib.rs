@@ -10,11 +10,17 @@
 //! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
+//! * [`members`]: who may write (the members file, argon2 hashes).
+//! * [`transfer`]: CSV / JSON Lines import and export.
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
 //! * [`cli`]: the command line.
+//! * [`synthetic`]: the deterministic benchmark corpus.
 
 pub mod analysis;
 pub mod case;
 pub mod cli;
 pub mod eval;
 pub mod index;
+pub mod members;
+pub mod synthetic;
+pub mod transfer;

@@ -42,6 +42,20 @@ fn is_voicing_mark(c: char) -> bool {
     matches!(c, '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}')
 }
 
+/// Characters that NFKC and lowercasing leave unchanged, checked without
+/// the normaliser: most of a Japanese text. (Not ゛゜ U+309B/C, which NFKC
+/// turns into a space and a combining mark.)
+fn is_stable(c: char) -> bool {
+    matches!(c,
+        '\u{3041}'..='\u{3096}'   // hiragana
+        | '\u{30A1}'..='\u{30FA}' // katakana
+        | '\u{30FC}'              // ー
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{3001}'..='\u{3002}' // 、。
+        | '\u{300C}'..='\u{300F}' // 「」『』
+    )
+}
+
 /// NFKC + lowercase, cluster by cluster: a base character and the marks
 /// that compose with it are normalised together, and every output byte
 /// maps to that cluster's original range.
@@ -61,6 +75,14 @@ pub fn normalize(original: &str) -> Normalized {
             }
         }
         let cluster = &original[start..end];
+        if end == start + c.len_utf8() && is_stable(c) {
+            text.push(c);
+            spans.extend(std::iter::repeat_n(
+                (start as u32, end as u32),
+                c.len_utf8(),
+            ));
+            continue;
+        }
         if cluster.is_ascii() {
             for b in cluster.bytes() {
                 text.push(b.to_ascii_lowercase() as char);
@@ -98,6 +120,18 @@ mod tests {
         check("Kaizen", "kaizen");
         check("か\u{3099}", "が");
         check("金ヶ崎町", "金ヶ崎町"); // NFKC leaves ヶ: folded later.
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_nfkc() {
+        for c in [
+            'あ', 'ゖ', 'ア', 'ヺ', 'ー', '一', '龥', '、', '。', '「', '』',
+        ] {
+            assert!(is_stable(c));
+            let s = c.to_string();
+            assert_eq!(nfkc(&s).to_lowercase(), s, "help: {c:?} is not NFKC-stable");
+        }
+        assert!(!is_stable('\u{309B}'));
     }
 
     #[test]

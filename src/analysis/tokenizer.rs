@@ -2,9 +2,36 @@
 //! tantivy: [`register`] must be called wherever an index is opened, since
 //! tantivy persists the schema but not the tokenizers.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-use super::{AnalyzerKind, analyze};
+use super::{Analysis, AnalyzerKind};
+
+/// Texts analysed most recently on this thread. The index gives every text
+/// to three fields (`x`, `x_ng`, `x_rd`), one after the other on the same
+/// indexing thread: the cache makes that one segmentation, not two.
+const CACHE_SIZE: usize = 4;
+
+thread_local! {
+    static RECENT: RefCell<Vec<(String, Rc<Analysis>)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn analysis_of(text: &str) -> Rc<Analysis> {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some((_, a)) = recent.iter().find(|(t, _)| t == text) {
+            return Rc::clone(a);
+        }
+        let a = Rc::new(Analysis::of(text));
+        if recent.len() == CACHE_SIZE {
+            recent.remove(0);
+        }
+        recent.push((text.to_owned(), Rc::clone(&a)));
+        a
+    })
+}
 
 #[derive(Clone)]
 struct JaTokenizer(AnalyzerKind);
@@ -18,13 +45,14 @@ impl Tokenizer for JaTokenizer {
     type TokenStream<'a> = Stream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Stream {
-        let tokens = analyze(self.0, text)
-            .into_iter()
+        let tokens = analysis_of(text)
+            .get(self.0)
+            .iter()
             .map(|t| Token {
                 offset_from: t.start,
                 offset_to: t.end,
                 position: t.position,
-                text: t.text,
+                text: t.text.clone(),
                 position_length: 1,
             })
             .collect();

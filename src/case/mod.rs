@@ -2,6 +2,7 @@
 //! collection on disk. `cases/` is the source of truth; this module is the
 //! only one that writes into it. It knows nothing of the index or HTTP.
 
+pub mod edit;
 mod model;
 pub mod municipalities;
 mod parse;
@@ -9,6 +10,7 @@ mod render;
 pub mod store;
 mod validate;
 
+pub use edit::{EditError, IndexOp, Stamp};
 pub use model::{Case, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;
@@ -18,8 +20,7 @@ pub use validate::{FieldProblem, Severity, current_year, today_iso, validate};
 /// placeholders an author replaces. It parses; `check` then lists what is
 /// still empty.
 pub fn template(id: &str, title: &str, municipality: &str, prefecture: &str) -> String {
-    let kind = municipalities::infer_kind(prefecture, municipality)
-        .map_or("市", |k| k.name());
+    let kind = municipalities::infer_kind(prefecture, municipality).map_or("市", |k| k.name());
     let case = Case {
         id: id.to_owned(),
         title: title.to_owned(),

@@ -6,6 +6,7 @@
 //! behind a mutex, so readers never wait for writers.
 
 mod highlight;
+pub mod live;
 pub mod query;
 mod schema;
 mod search;
@@ -20,13 +21,13 @@ use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::AllQuery;
 use tantivy::schema::{Facet, Value};
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::{ANALYSIS_VERSION, Analysis, AnalyzerKind};
+use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
-use crate::case::{Case, Diagnostic, Severity};
+use crate::case::{Case, Diagnostic, IndexOp, Severity};
 pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
+pub use live::{CRASH_AFTER_WRITE_ENV, InvalidFile, LiveError, LiveIndex};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{
     FacetCount, Facets, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort,
@@ -103,7 +104,9 @@ pub struct SyncReport {
 
 impl SyncReport {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     pub fn changed(&self) -> bool {
@@ -189,7 +192,9 @@ impl CaseIndex {
     fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, IndexError> {
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+            let threads = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8);
             let writer = self
                 .index
                 .writer_with_num_threads(threads, WRITER_HEAP)
@@ -226,7 +231,12 @@ impl CaseIndex {
         let mut out = HashMap::with_capacity(docs.len());
         for addr in docs {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            let get = |f| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let get = |f| {
+                doc.get_first(f)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
             out.insert(
                 get(self.fields.path),
                 Indexed {
@@ -292,21 +302,21 @@ impl CaseIndex {
                 }
                 Ok(None) => report.unchanged += 1,
                 Ok(Some(l)) => {
-                    report.diagnostics.extend(l.parsed.diagnostics.iter().cloned());
+                    report
+                        .diagnostics
+                        .extend(l.parsed.diagnostics.iter().cloned());
                     let Some(case) = &l.parsed.case else {
                         report.invalid += 1;
                         continue;
                     };
                     if let Some(other) = ids.get(&case.id).filter(|p| **p != l.file.rel) {
                         report.invalid += 1;
-                        report.diagnostics.push(Diagnostic {
-                            path: PathBuf::from(&l.file.rel),
-                            line: 1,
-                            column: None,
-                            field: "id".into(),
-                            severity: Severity::Error,
-                            message: format!("id「{}」は {other} でも使われています。別の id にしてください", case.id),
-                        });
+                        report.diagnostics.push(Diagnostic::duplicate_id(
+                            PathBuf::from(&l.file.rel),
+                            1,
+                            &case.id,
+                            other,
+                        ));
                         continue;
                     }
                     // A changed file that had another id frees it.
@@ -319,10 +329,7 @@ impl CaseIndex {
                 }
             }
         }
-        let removed: Vec<&String> = indexed
-            .keys()
-            .filter(|p| !on_disk.contains(*p))
-            .collect();
+        let removed: Vec<&String> = indexed.keys().filter(|p| !on_disk.contains(*p)).collect();
 
         if !to_index.is_empty() || !removed.is_empty() {
             let guard = self.writer()?;
@@ -359,7 +366,189 @@ impl CaseIndex {
                 report.added += 1;
             }
         }
-        report.diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Applies the index side of members' edits, in order, in one commit:
+    /// an upsert deletes whatever the file's path held and adds the case
+    /// (tantivy's update = delete by term + add), a delete drops the path.
+    /// The reader is reloaded before this returns, so the edits are
+    /// searchable as soon as it does.
+    pub fn apply(&self, ops: &[IndexOp]) -> Result<(), IndexError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        // Analyse outside the writer lock: it is the slow part.
+        let docs: Vec<Option<TantivyDocument>> = ops
+            .par_iter()
+            .map(|op| match op {
+                IndexOp::Upsert { rel, hash, case } => Some(self.document(case, rel, hash)),
+                IndexOp::Delete { .. } => None,
+            })
+            .collect();
+        let guard = self.writer()?;
+        let writer = guard.as_ref().expect("writer was just created");
+        for (op, doc) in ops.iter().zip(docs) {
+            let rel = match op {
+                IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel } => rel,
+            };
+            writer.delete_term(Term::from_field_text(self.fields.path, rel));
+            if let Some(doc) = doc {
+                writer.add_document(doc).map_err(self.tantivy_err())?;
+            }
+        }
+        drop(guard);
+        self.commit()
+    }
+
+    /// The (hash, id) the index holds for the file at `rel`.
+    fn indexed_at(&self, rel: &str) -> Result<Option<Indexed>, IndexError> {
+        Ok(self
+            .stored_by(self.fields.path, rel)?
+            .map(|(_, hash, id)| Indexed { hash, id }))
+    }
+
+    /// The first document whose raw-string `field` is `value`.
+    fn first_doc(
+        &self,
+        field: tantivy::schema::Field,
+        value: &str,
+    ) -> Result<Option<TantivyDocument>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(field, value),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(
+                &query,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
+            .map_err(self.tantivy_err())?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        searcher.doc(*addr).map(Some).map_err(self.tantivy_err())
+    }
+
+    /// (path, hash, id) of the first document whose `field` is `value`.
+    fn stored_by(
+        &self,
+        field: tantivy::schema::Field,
+        value: &str,
+    ) -> Result<Option<(String, String, String)>, IndexError> {
+        let Some(doc) = self.first_doc(field, value)? else {
+            return Ok(None);
+        };
+        let get = |f| {
+            doc.get_first(f)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        };
+        Ok(Some((
+            get(self.fields.path),
+            get(self.fields.hash),
+            get(self.fields.id),
+        )))
+    }
+
+    /// Like [`sync`](Self::sync), for a few files only (relative paths
+    /// under `cases`): what a file watcher saw change. A file that is gone
+    /// is removed from the index; a changed valid one re-indexed; an
+    /// invalid one reported and its indexed version kept. One commit, and
+    /// none when nothing changed (our own writes come back as unchanged).
+    pub fn sync_files(&self, cases: &Path, rels: &[String]) -> Result<SyncReport, IndexError> {
+        let started = Instant::now();
+        let mut report = SyncReport::default();
+        let mut ops: Vec<IndexOp> = Vec::new();
+        // Ids claimed by files of this batch.
+        let mut claimed: HashMap<String, String> = HashMap::new();
+        for rel in rels {
+            let path = cases.join(rel);
+            let indexed = self.indexed_at(rel)?;
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if indexed.is_some() {
+                        report.removed += 1;
+                        ops.push(IndexOp::Delete { rel: rel.clone() });
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    report.invalid += 1;
+                    report.diagnostics.push(Diagnostic {
+                        path: PathBuf::from(rel),
+                        line: 1,
+                        column: None,
+                        field: "file".into(),
+                        severity: Severity::Error,
+                        message: format!("読み込めません: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let hash = store::hash_bytes(&bytes);
+            if indexed.as_ref().is_some_and(|i| i.hash == hash) {
+                report.unchanged += 1;
+                continue;
+            }
+            let file = CaseFile {
+                rel: rel.clone(),
+                path: path.clone(),
+            };
+            let loaded = store::load_bytes(file, &bytes);
+            report
+                .diagnostics
+                .extend(loaded.parsed.diagnostics.iter().cloned());
+            let Some(case) = loaded.parsed.case else {
+                report.invalid += 1;
+                continue;
+            };
+            let holder = match claimed.get(&case.id) {
+                Some(other) => Some(other.clone()),
+                None => self
+                    .stored_by(self.fields.id, &case.id)?
+                    .map(|(p, _, _)| p)
+                    .filter(|p| p != rel),
+            };
+            if let Some(other) = holder {
+                if cases.join(&other).exists() {
+                    report.invalid += 1;
+                    report.diagnostics.push(Diagnostic::duplicate_id(
+                        PathBuf::from(rel),
+                        1,
+                        &case.id,
+                        &other,
+                    ));
+                    continue;
+                }
+                // The other file is gone (a rename): its entry goes too.
+                ops.push(IndexOp::Delete { rel: other });
+                report.removed += 1;
+            }
+            claimed.insert(case.id.clone(), rel.clone());
+            report.bytes_indexed += text_len(&case);
+            if indexed.is_some() {
+                report.updated += 1;
+            } else {
+                report.added += 1;
+            }
+            ops.push(IndexOp::Upsert {
+                rel: rel.clone(),
+                hash,
+                case: Box::new(case),
+            });
+        }
+        self.apply(&ops)?;
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -372,15 +561,17 @@ impl CaseIndex {
         self.reader.reload().map_err(self.tantivy_err())
     }
 
-    /// The tantivy document of a case, analysed here (once per text, all
-    /// analyzers from one segmentation) rather than by tantivy's tokenizers.
+    /// The tantivy document of a case.
     fn document(&self, case: &Case, path: &str, hash: &str) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &case.id);
         doc.add_text(f.path, path);
         doc.add_text(f.hash, hash);
-        doc.add_text(f.case, serde_json::to_string(case).expect("a case serializes"));
+        doc.add_text(
+            f.case,
+            serde_json::to_string(case).expect("a case serializes"),
+        );
         doc.add_text(f.municipality, &case.municipality);
         for level in &case.levels {
             doc.add_facet(f.level, Facet::from_path([level.name()]));
@@ -398,26 +589,12 @@ impl CaseIndex {
             if text.trim().is_empty() {
                 continue;
             }
-            let analysis = Analysis::of(&text);
+            // Tokenized by tantivy's indexing threads with our analyzers;
+            // their per-thread cache segments the text once for all three.
+            // (Pre-tokenized strings would skip that, but tantivy 0.27
+            // round-trips them through JSON: slower than a segmentation.)
             for kind in AnalyzerKind::ALL {
-                let tokens = analysis
-                    .get(kind)
-                    .iter()
-                    .map(|t| Token {
-                        offset_from: t.start,
-                        offset_to: t.end,
-                        position: t.position,
-                        text: t.text.clone(),
-                        position_length: 1,
-                    })
-                    .collect();
-                doc.add_pre_tokenized_text(
-                    tf.field(kind),
-                    PreTokenizedString {
-                        text: String::new(),
-                        tokens,
-                    },
-                );
+                doc.add_text(tf.field(kind), &text);
             }
         }
         doc
@@ -425,22 +602,11 @@ impl CaseIndex {
 
     /// The case with this id, from the index.
     pub fn get(&self, id: &str) -> Result<Option<Case>, IndexError> {
-        let searcher = self.reader.searcher();
-        let query = tantivy::query::TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
-            tantivy::schema::IndexRecordOption::Basic,
-        );
-        let top = searcher
-            .search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())
-            .map_err(self.tantivy_err())?;
-        let Some((_, addr)) = top.first() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(*addr).map_err(self.tantivy_err())?;
-        Ok(doc
-            .get_first(self.fields.case)
-            .and_then(|v| v.as_str())
-            .and_then(|s| serde_json::from_str(s).ok()))
+        Ok(self.first_doc(self.fields.id, id)?.and_then(|doc| {
+            doc.get_first(self.fields.case)
+                .and_then(|v| v.as_str())
+                .and_then(|s| serde_json::from_str(s).ok())
+        }))
     }
 }
 

@@ -1,0 +1,702 @@
+//! Members' writes into `cases/`: create, update (with an expected content
+//! hash), delete (to `cases/.trash/`, restorable), and the import's plain
+//! writes.
+//!
+//! Every write is validated first (field-level problems, for a form), then
+//! rendered, re-parsed (the file must read back as exactly the case that was
+//! meant), and written atomically. Each returns the [`IndexOp`] the index
+//! must apply; this module knows nothing of the index itself, and only
+//! writes files — the caller (the live index, `import`) updates the index
+//! after the file is safely on disk.
+//!
+//! Check-then-write steps of updates and deletes (is this ETag current?)
+//! run under one process-wide lock, so two requests in one server cannot
+//! both win; creates need none (the file system refuses a second file of
+//! one name).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::model::Case;
+use super::parse;
+use super::store::{self, StoreError};
+use super::validate::{FieldProblem, Severity, validate};
+
+/// The folder under `cases/` that deleted cases are moved to (skipped by
+/// [`store::list`], ignored by git).
+pub const TRASH_DIR: &str = ".trash";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The case does not validate; nothing was written. Every problem is
+    /// listed (warnings too, so a form can show them next to each field).
+    #[error("入力に問題があります: {}", summary(.0))]
+    Invalid(Vec<FieldProblem>),
+    /// `create` with an id some file already uses.
+    #[error("id「{0}」の事例は既にあります")]
+    Exists(String),
+    #[error("id「{0}」の事例はありません")]
+    NotFound(String),
+    /// The file changed since the caller read it (ETag mismatch): nothing
+    /// was written. HTTP: 412.
+    #[error("id「{id}」の事例は他の人が先に更新しました。読み込み直してから編集してください")]
+    Stale { id: String, current: String },
+    /// `update` with a body whose id differs from the case being edited.
+    #[error("id は変更できません（「{from}」→「{to}」）")]
+    IdChanged { from: String, to: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn summary(problems: &[FieldProblem]) -> String {
+    problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// What the index must do after a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexOp {
+    /// (Re)index the file at `rel` (relative to `cases/`) as `case`.
+    Upsert {
+        rel: String,
+        hash: String,
+        case: Box<Case>,
+    },
+    /// Drop whatever the index holds for the file at `rel`.
+    Delete { rel: String },
+}
+
+/// A case as written: what the caller returns (201/200), and the ETag of
+/// the new file.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The case as it now reads from its file.
+    pub case: Case,
+    /// Path relative to `cases/`.
+    pub rel: String,
+    pub path: PathBuf,
+    /// blake3 of the file's bytes: the ETag for the next update.
+    pub etag: String,
+    /// Warnings that did not stop the write (e.g. a municipality spelling).
+    pub warnings: Vec<FieldProblem>,
+    pub op: IndexOp,
+}
+
+/// A deleted case: where its file went.
+#[derive(Debug, Clone)]
+pub struct Deleted {
+    pub id: String,
+    pub rel: String,
+    /// The file in `cases/.trash/`; moving it back restores the case.
+    pub trash_path: PathBuf,
+    pub op: IndexOp,
+}
+
+/// A case read back from its file, with the ETag a later update must send.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub case: Case,
+    pub rel: String,
+    pub path: PathBuf,
+    pub etag: String,
+}
+
+/// Who is writing, recorded in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    /// Member name, stored as `contributor`.
+    pub contributor: &'a str,
+}
+
+static WRITE_LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Validates `case` and renders it: the file text and the case exactly as
+/// that text parses back. Errors → [`EditError::Invalid`] with every problem.
+pub fn prepare(case: &Case) -> Result<(Case, String, Vec<FieldProblem>), EditError> {
+    let case = tidy(case.clone());
+    let mut problems = validate(&case);
+    problems.extend(structure_problems(&case));
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return Err(EditError::Invalid(problems));
+    }
+    let text = super::render(&case);
+    let parsed = parse::parse(Path::new(&format!("{}.md", case.id)), &text);
+    match parsed.case {
+        Some(back) if back == case => Ok((back, text, problems)),
+        _ => {
+            // The renderer and parser disagree: a bug, but never write a
+            // file that would not read back as what the member typed.
+            let detail = parsed
+                .diagnostics
+                .iter()
+                .map(|d| format!("{}: {}", d.field, d.message))
+                .collect::<Vec<_>>()
+                .join(" / ");
+            problems.push(FieldProblem {
+                field: "case",
+                severity: Severity::Error,
+                message: format!("この内容はファイルに正しく書き戻せません {detail}"),
+            });
+            Err(EditError::Invalid(problems))
+        }
+    }
+}
+
+/// Trims what the file format trims anyway, so that "what was written" and
+/// "what reads back" compare equal.
+fn tidy(mut case: Case) -> Case {
+    for s in [
+        &mut case.id,
+        &mut case.title,
+        &mut case.municipality,
+        &mut case.prefecture,
+    ] {
+        *s = s.trim().to_owned();
+    }
+    for section in super::Section::ALL {
+        let text = case.sections.get_mut(section);
+        *text = text.trim().replace("\r\n", "\n");
+    }
+    case.sources = case
+        .sources
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    case.tags = case
+        .tags
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for (h, t) in &mut case.extra_sections {
+        *h = h.trim().to_owned();
+        *t = t.trim().replace("\r\n", "\n");
+    }
+    case.contributor = case
+        .contributor
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    case.updated = case
+        .updated
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    case
+}
+
+/// Problems that would change the file's structure: a `## ` line inside a
+/// section would start a new section, a line break inside a source would
+/// make two.
+fn structure_problems(case: &Case) -> Vec<FieldProblem> {
+    let mut out = Vec::new();
+    for (section, text) in case.narrative() {
+        if text.lines().any(is_heading_line) {
+            out.push(FieldProblem {
+                field: section.key(),
+                severity: Severity::Error,
+                message: "行頭の「## 」は見出しになるため本文に書けません（「### 」か別の書き方にしてください）".into(),
+            });
+        }
+    }
+    for (_, text) in &case.extra_sections {
+        if text.lines().any(is_heading_line) {
+            out.push(FieldProblem {
+                field: "extra_sections",
+                severity: Severity::Error,
+                message: "行頭の「## 」は見出しになるため本文に書けません".into(),
+            });
+        }
+    }
+    if case
+        .sources
+        .iter()
+        .any(|s| s.contains('\n') || s.contains('\r'))
+    {
+        out.push(FieldProblem {
+            field: "sources",
+            severity: Severity::Error,
+            message: "出典は1行に1つずつ書いてください".into(),
+        });
+    }
+    out
+}
+
+fn is_heading_line(line: &str) -> bool {
+    line.strip_prefix("##")
+        .is_some_and(|rest| !rest.starts_with('#'))
+}
+
+/// Finds the file of the case with this id: `cases/<id>.md` first (where
+/// new cases go), then any file named `<id>.md` in a sub-folder, then any
+/// file whose front matter says this id.
+pub fn locate(cases: &Path, id: &str) -> Result<Option<Current>, EditError> {
+    if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
+        return Ok(None);
+    }
+    let direct = cases.join(format!("{id}.md"));
+    if let Some(c) = read_if_id(cases, &direct, id)? {
+        return Ok(Some(c));
+    }
+    let files = store::list(cases)?;
+    let stem = format!("{id}.md");
+    let (named, others): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| f.path.file_name().is_some_and(|n| n == stem.as_str()));
+    for f in named.iter().chain(others.iter()) {
+        if let Some(c) = read_if_id(cases, &f.path, id)? {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
+fn read_if_id(cases: &Path, path: &Path, id: &str) -> Result<Option<Current>, EditError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_owned(),
+                source,
+            }
+            .into());
+        }
+    };
+    // Most files name another id on an early line: skip them without
+    // parsing (a create scans the whole collection).
+    if raw_id(&bytes).is_some_and(|raw| raw != id) {
+        return Ok(None);
+    }
+    let rel = store::rel_path(cases, path);
+    let parsed = parse::parse_bytes(Path::new(&rel), &bytes);
+    // An invalid file has no case, but its id may still be found by
+    // a cheap look at the front matter: it must not be shadowed by a new
+    // case with the same id.
+    let file_id = parsed
+        .case
+        .as_ref()
+        .map(|c| c.id.clone())
+        .or_else(|| raw_id(&bytes));
+    if file_id.as_deref() != Some(id) {
+        return Ok(None);
+    }
+    let etag = store::hash_bytes(&bytes);
+    match parsed.case {
+        Some(case) => Ok(Some(Current {
+            case,
+            rel,
+            path: path.to_owned(),
+            etag,
+        })),
+        // The id is taken by a file that does not parse: report it as
+        // existing but unreadable rather than as free.
+        None => Err(EditError::Invalid(vec![FieldProblem {
+            field: "case",
+            severity: Severity::Error,
+            message: format!(
+                "{rel} は id「{id}」ですが、ファイルに誤りがあるため読み込めません（`kaizen-wa check` で確認してください）"
+            ),
+        }])),
+    }
+}
+
+/// `id = "x"` from the front matter of a file that may not validate.
+fn raw_id(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.lines().take(40).find_map(|l| {
+        let rest = l
+            .trim_start()
+            .strip_prefix("id")?
+            .trim_start()
+            .strip_prefix('=')?;
+        let v = rest.trim().trim_matches('"').trim_matches('\'');
+        Some(v.to_owned())
+    })
+}
+
+/// Reads the case with this id (for an edit form or `GET`), with its ETag.
+pub fn read(cases: &Path, id: &str) -> Result<Current, EditError> {
+    locate(cases, id)?.ok_or_else(|| EditError::NotFound(id.to_owned()))
+}
+
+/// How a create makes sure its id is not used by a file elsewhere under
+/// `cases/` (a sub-folder, another file name). `cases/<id>.md` itself is
+/// always guarded by [`store::create_atomic`], which also settles races
+/// between two creates of one id.
+#[derive(Clone, Copy)]
+pub enum IdCheck<'a> {
+    /// Read every case file's id: no index at hand (CLI, import). O(files).
+    Scan,
+    /// Ask the caller: a live index knows every indexed id (files edited
+    /// outside in the last moment may not be indexed yet; their id clash
+    /// is then reported by the index sync, and nothing is overwritten).
+    Known(&'a (dyn Fn(&str) -> bool + Sync)),
+}
+
+/// Writes a new case as `cases/<id>.md`, stamped with today's date and the
+/// member's name. Fails with [`EditError::Exists`] when any file already
+/// uses the id.
+pub fn create(cases: &Path, case: &Case, stamp: Stamp<'_>) -> Result<Written, EditError> {
+    create_checked(cases, case, stamp, IdCheck::Scan)
+}
+
+/// [`create`] with a choice of how the id is checked.
+pub fn create_checked(
+    cases: &Path,
+    case: &Case,
+    stamp: Stamp<'_>,
+    check: IdCheck<'_>,
+) -> Result<Written, EditError> {
+    let mut case = case.clone();
+    case.contributor = Some(stamp.contributor.to_owned());
+    case.updated = Some(super::today_iso());
+    write_new_checked(cases, &case, check)
+}
+
+/// Writes a new case as given (no stamp): the import path, which keeps the
+/// `updated`/`contributor` of the rows it reads.
+pub fn write_new(cases: &Path, case: &Case) -> Result<Written, EditError> {
+    write_new_checked(cases, case, IdCheck::Scan)
+}
+
+fn write_new_checked(cases: &Path, case: &Case, check: IdCheck<'_>) -> Result<Written, EditError> {
+    let (case, text, warnings) = prepare(case)?;
+    // No process lock: the final word is create_atomic's link(2), which
+    // fails if the file appeared meanwhile; creates run (and fsync) in
+    // parallel.
+    let taken = match check {
+        IdCheck::Scan => locate(cases, &case.id)?.is_some(),
+        IdCheck::Known(known) => known(&case.id),
+    };
+    if taken {
+        return Err(EditError::Exists(case.id));
+    }
+    let path = store::path_for_new(cases, &case);
+    store::create_atomic(&path, text.as_bytes()).map_err(|e| match e {
+        StoreError::Exists(_) => EditError::Exists(case.id.clone()),
+        e => e.into(),
+    })?;
+    Ok(written(cases, path, case, &text, warnings))
+}
+
+fn written(
+    cases: &Path,
+    path: PathBuf,
+    case: Case,
+    text: &str,
+    warnings: Vec<FieldProblem>,
+) -> Written {
+    let rel = store::rel_path(cases, &path);
+    let etag = store::hash_bytes(text.as_bytes());
+    Written {
+        op: IndexOp::Upsert {
+            rel: rel.clone(),
+            hash: etag.clone(),
+            case: Box::new(case.clone()),
+        },
+        case,
+        rel,
+        path,
+        etag,
+        warnings,
+    }
+}
+
+/// Replaces the case `id` with `case`, provided its file still has the
+/// content hash `expected_etag` (what the member's form or `If-Match`
+/// carries); otherwise [`EditError::Stale`] and nothing is written. The
+/// file keeps its place (a case in a sub-folder stays there).
+pub fn update(
+    cases: &Path,
+    id: &str,
+    expected_etag: &str,
+    case: &Case,
+    stamp: Stamp<'_>,
+) -> Result<Written, EditError> {
+    let mut case = case.clone();
+    case.contributor = Some(stamp.contributor.to_owned());
+    case.updated = Some(super::today_iso());
+    replace(cases, id, Some(expected_etag), &case)
+}
+
+/// Replaces the case `id` as given (no stamp); `expected_etag: None` skips
+/// the staleness check (the import's `--update`).
+pub fn replace(
+    cases: &Path,
+    id: &str,
+    expected_etag: Option<&str>,
+    case: &Case,
+) -> Result<Written, EditError> {
+    if case.id.trim() != id {
+        return Err(EditError::IdChanged {
+            from: id.to_owned(),
+            to: case.id.trim().to_owned(),
+        });
+    }
+    let (case, text, warnings) = prepare(case)?;
+    let _guard = lock();
+    let current = read(cases, id)?;
+    if let Some(expected) = expected_etag
+        && strip_etag(expected) != current.etag
+    {
+        return Err(EditError::Stale {
+            id: id.to_owned(),
+            current: current.etag,
+        });
+    }
+    store::write_atomic(&current.path, text.as_bytes())?;
+    Ok(written(cases, current.path, case, &text, warnings))
+}
+
+/// `"abc"`, `W/"abc"` → `abc`: an HTTP ETag as sent back in `If-Match`.
+pub fn strip_etag(s: &str) -> &str {
+    let s = s.trim();
+    let s = s.strip_prefix("W/").unwrap_or(s);
+    s.trim_matches('"')
+}
+
+/// Moves the case's file to `cases/.trash/<UTC timestamp>-<file name>`.
+/// With `expected_etag`, a stale one fails like an update.
+pub fn delete(cases: &Path, id: &str, expected_etag: Option<&str>) -> Result<Deleted, EditError> {
+    let _guard = lock();
+    let current = read(cases, id)?;
+    if let Some(expected) = expected_etag
+        && strip_etag(expected) != current.etag
+    {
+        return Err(EditError::Stale {
+            id: id.to_owned(),
+            current: current.etag,
+        });
+    }
+    let trash = cases.join(TRASH_DIR);
+    fs::create_dir_all(&trash).map_err(|source| StoreError::Io {
+        path: trash.clone(),
+        source,
+    })?;
+    let name = current
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{id}.md"));
+    let stamp = timestamp();
+    let mut target = trash.join(format!("{stamp}-{name}"));
+    let mut n = 2;
+    while target.exists() {
+        target = trash.join(format!("{stamp}-{n}-{name}"));
+        n += 1;
+    }
+    fs::rename(&current.path, &target).map_err(|source| StoreError::Io {
+        path: current.path.clone(),
+        source,
+    })?;
+    for dir in [&trash, current.path.parent().unwrap_or(cases)] {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(Deleted {
+        id: id.to_owned(),
+        op: IndexOp::Delete {
+            rel: current.rel.clone(),
+        },
+        rel: current.rel,
+        trash_path: target,
+    })
+}
+
+/// Moves a file from `cases/.trash/` back to `cases/<id>.md`, unless that
+/// id is in use again.
+pub fn restore(cases: &Path, trash_name: &str) -> Result<Written, EditError> {
+    let from = cases.join(TRASH_DIR).join(trash_name);
+    let bytes = fs::read(&from).map_err(|source| StoreError::Io {
+        path: from.clone(),
+        source,
+    })?;
+    let parsed = parse::parse_bytes(Path::new(trash_name), &bytes);
+    let Some(case) = parsed.case else {
+        return Err(EditError::Invalid(vec![FieldProblem {
+            field: "case",
+            severity: Severity::Error,
+            message: format!("{trash_name} に誤りがあるため戻せません"),
+        }]));
+    };
+    let written = write_new(cases, &case)?;
+    let _ = fs::remove_file(&from);
+    Ok(written)
+}
+
+/// `20261124T043512Z`: sorts by time, safe in file names.
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (y, m, d) = super::validate::civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// A valid case for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::case::{Case, Kind, Level, Period, Sections};
+
+    pub(crate) fn sample(id: &str) -> Case {
+        Case {
+            id: id.into(),
+            title: "テスト改善運動".into(),
+            municipality: "福岡市".into(),
+            prefecture: "福岡県".into(),
+            kind: Kind::DesignatedCity,
+            levels: vec![Level::Gyomu],
+            period: Period {
+                start: 2001,
+                end: None,
+            },
+            tags: vec![],
+            contributor: None,
+            updated: None,
+            sections: Sections {
+                summary: "概要です。".into(),
+                actors: "職員有志".into(),
+                activities: "発表会を開いた。".into(),
+                ..Sections::default()
+            },
+            sources: vec!["https://example.jp/".into()],
+            extra_sections: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::sample;
+    use super::*;
+
+    const ME: Stamp<'static> = Stamp {
+        contributor: "yamada",
+    };
+
+    #[test]
+    fn create_writes_a_stamped_file_and_refuses_a_taken_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = create(dir.path(), &sample("t-one"), ME).unwrap();
+        assert_eq!(w.rel, "t-one.md");
+        assert_eq!(w.case.contributor.as_deref(), Some("yamada"));
+        assert_eq!(w.case.updated, Some(crate::case::today_iso()));
+        let bytes = fs::read(dir.path().join("t-one.md")).unwrap();
+        assert_eq!(store::hash_bytes(&bytes), w.etag);
+        assert!(matches!(
+            create(dir.path(), &sample("t-one"), ME),
+            Err(EditError::Exists(_))
+        ));
+    }
+
+    #[test]
+    fn create_refuses_an_id_used_in_a_subfolder() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("fukuoka");
+        fs::create_dir_all(&sub).unwrap();
+        fs::write(
+            sub.join("other-name.md"),
+            crate::case::render(&sample("t-sub")),
+        )
+        .unwrap();
+        assert!(matches!(
+            create(dir.path(), &sample("t-sub"), ME),
+            Err(EditError::Exists(_))
+        ));
+    }
+
+    #[test]
+    fn invalid_case_lists_field_problems_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = sample("t-bad");
+        c.levels.clear();
+        c.sections.summary = "一行目\n## 偽の見出し".into();
+        let Err(EditError::Invalid(problems)) = create(dir.path(), &c, ME) else {
+            panic!("expected Invalid");
+        };
+        let fields: Vec<_> = problems.iter().map(|p| p.field).collect();
+        assert!(
+            fields.contains(&"levels") && fields.contains(&"summary"),
+            "{fields:?}"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn stale_etag_is_refused_and_the_file_is_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = create(dir.path(), &sample("t-etag"), ME).unwrap();
+        let mut c = w.case.clone();
+        c.title = "一回目の修正".into();
+        let w2 = update(dir.path(), "t-etag", &format!("\"{}\"", w.etag), &c, ME).unwrap();
+        assert_ne!(w2.etag, w.etag);
+        let before = fs::read(&w2.path).unwrap();
+        c.title = "古い版からの修正".into();
+        let err = update(dir.path(), "t-etag", &w.etag, &c, ME).unwrap_err();
+        assert!(
+            matches!(&err, EditError::Stale { current, .. } if *current == w2.etag),
+            "{err:?}"
+        );
+        assert_eq!(fs::read(&w2.path).unwrap(), before);
+        assert!(matches!(
+            update(dir.path(), "nope", &w.etag, &sample("nope"), ME),
+            Err(EditError::NotFound(_))
+        ));
+        assert!(matches!(
+            update(dir.path(), "t-etag", &w2.etag, &sample("t-other"), ME),
+            Err(EditError::IdChanged { .. })
+        ));
+    }
+
+    #[test]
+    fn delete_moves_to_trash_and_restore_brings_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = create(dir.path(), &sample("t-del"), ME).unwrap();
+        let d = delete(dir.path(), "t-del", Some(&w.etag)).unwrap();
+        assert_eq!(
+            d.op,
+            IndexOp::Delete {
+                rel: "t-del.md".into()
+            }
+        );
+        assert!(!w.path.exists());
+        assert!(d.trash_path.starts_with(dir.path().join(TRASH_DIR)));
+        assert_eq!(
+            fs::read(&d.trash_path).unwrap().len() as u64,
+            fs::metadata(&d.trash_path).unwrap().len()
+        );
+        assert!(store::list(dir.path()).unwrap().is_empty());
+        assert!(matches!(
+            delete(dir.path(), "t-del", None),
+            Err(EditError::NotFound(_))
+        ));
+        let name = d.trash_path.file_name().unwrap().to_str().unwrap();
+        let r = restore(dir.path(), name).unwrap();
+        assert_eq!(r.case, w.case);
+        assert!(w.path.exists());
+    }
+
+    #[test]
+    fn timestamps_look_like_utc_basic_format() {
+        let t = timestamp();
+        assert_eq!(t.len(), 16);
+        assert!(t.ends_with('Z') && t.as_bytes()[8] == b'T');
+    }
+}

@@ -1,0 +1,539 @@
+//! The index of a running server: one thread owns every index write, and a
+//! file watcher keeps the index in step with edits made outside (an editor,
+//! `git pull`).
+//!
+//! * Members' writes go file first ([`crate::case::edit`]), then here: the
+//!   writer thread applies their [`IndexOp`]s — several waiting writes share
+//!   one commit — and reloads the reader, so a saved case is searchable when
+//!   [`LiveIndex::create`] returns.
+//! * The watcher (debounced, [`DEBOUNCE`]) hands changed paths to the same
+//!   thread, which re-syncs only those files. An invalid file is logged and
+//!   listed in [`LiveIndex::invalid_files`] (for an admin page); the version
+//!   the index already holds stays searchable until the file is fixed.
+//! * At start the index converges to `cases/` with a full
+//!   [`CaseIndex::sync`]: a crash between a file write and the index commit
+//!   loses nothing, because the file is the source of truth.
+//!
+//! Methods block (the file write fsyncs, the commit waits for the writer
+//! thread); an async server calls them from `spawn_blocking`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+
+use super::{CaseIndex, IndexError, SyncReport};
+use crate::case::edit::{self, Deleted, EditError, Stamp, Written};
+use crate::case::{Case, Diagnostic, IndexOp, Severity, store};
+
+/// Quiet time after the last file event before re-syncing: one editor save
+/// (often write + rename + chmod) becomes one re-sync, well within the 2 s
+/// the issue allows.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Fault injection for end-to-end tests: when this environment variable is
+/// `1`, the process aborts right after a member's file write and before the
+/// index commit — what `kill -9` at the worst moment does. Start-up must
+/// then make the case searchable (tests/live_index.rs does exactly this).
+pub const CRASH_AFTER_WRITE_ENV: &str = "KAIZEN_WA_TEST_CRASH_AFTER_WRITE";
+
+fn crash_point() {
+    if std::env::var_os(CRASH_AFTER_WRITE_ENV).is_some_and(|v| v == "1") {
+        eprintln!(
+            "{CRASH_AFTER_WRITE_ENV}=1: aborting between the file write and the index commit"
+        );
+        std::process::abort();
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("{path}: 事例フォルダが見つかりません: {source}")]
+    CasesDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the index writer thread has stopped")]
+    Stopped,
+}
+
+/// A case file that does not validate, as last seen.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InvalidFile {
+    /// Relative to `cases/`.
+    pub rel: String,
+    /// Its errors (and warnings), with file lines.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether an earlier valid version is still searchable.
+    pub indexed: bool,
+}
+
+/// Where the writer thread reports one write's commit.
+type Reply = mpsc::Sender<Result<(), IndexError>>;
+
+enum Command {
+    Apply(Vec<IndexOp>, Reply),
+    /// Absolute paths a watcher saw change.
+    Changed(Vec<PathBuf>),
+    /// Re-sync everything; the sender, if any, gets the report.
+    Resync(Option<mpsc::Sender<Result<SyncReport, IndexError>>>),
+    Shutdown,
+}
+
+struct Shared {
+    index: Arc<CaseIndex>,
+    /// Canonical path of the cases folder (watcher paths are under it).
+    cases: PathBuf,
+    invalid: Mutex<BTreeMap<String, InvalidFile>>,
+}
+
+/// The index of a running server. Hold one in the server's state.
+pub struct LiveIndex {
+    shared: Arc<Shared>,
+    tx: Sender<Command>,
+    worker: Option<JoinHandle<()>>,
+    watcher: Option<Debouncer<RecommendedWatcher>>,
+    startup: SyncReport,
+}
+
+impl LiveIndex {
+    /// Converges the index to `cases` (a full sync), then starts the writer
+    /// thread and the watcher. A watcher that cannot start (e.g. the OS
+    /// limit on watches) is logged: writes through this handle still reach
+    /// the index, outside edits wait for the next start.
+    pub fn start(index: Arc<CaseIndex>, cases: &Path) -> Result<LiveIndex, LiveError> {
+        let cases = cases.canonicalize().map_err(|source| LiveError::CasesDir {
+            path: cases.to_owned(),
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            index,
+            cases: cases.clone(),
+            invalid: Mutex::new(BTreeMap::new()),
+        });
+        let startup = shared.index.sync(&cases)?;
+        shared.record_full(&startup);
+        tracing::info!(
+            added = startup.added,
+            updated = startup.updated,
+            removed = startup.removed,
+            invalid = startup.invalid,
+            "index converged to {}",
+            cases.display()
+        );
+
+        let (tx, rx) = mpsc::channel();
+        let worker_shared = Arc::clone(&shared);
+        let worker = std::thread::Builder::new()
+            .name("kaizen-wa-index".into())
+            .spawn(move || writer_loop(&worker_shared, &rx))
+            .map_err(|e| IndexError::Io {
+                path: shared.index.dir().to_owned(),
+                source: e,
+            })?;
+
+        let watch_tx = tx.clone();
+        let watcher = new_debouncer(DEBOUNCE, move |res: DebounceEventResult| match res {
+            Ok(events) => {
+                let paths = events.into_iter().map(|e| e.path).collect();
+                let _ = watch_tx.send(Command::Changed(paths));
+            }
+            Err(e) => {
+                tracing::warn!("file watcher: {e}; re-syncing everything");
+                let _ = watch_tx.send(Command::Resync(None));
+            }
+        })
+        .and_then(|mut d| {
+            d.watcher().watch(&cases, RecursiveMode::Recursive)?;
+            Ok(d)
+        });
+        let watcher = match watcher {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot watch {}: {e}; outside edits are picked up at the next start",
+                    cases.display()
+                );
+                None
+            }
+        };
+        Ok(LiveIndex {
+            shared,
+            tx,
+            worker: Some(worker),
+            watcher,
+            startup,
+        })
+    }
+
+    pub fn index(&self) -> &Arc<CaseIndex> {
+        &self.shared.index
+    }
+
+    /// The cases folder (canonical).
+    pub fn cases_dir(&self) -> &Path {
+        &self.shared.cases
+    }
+
+    /// What the start-up sync did.
+    pub fn startup_report(&self) -> &SyncReport {
+        &self.startup
+    }
+
+    /// Whether outside edits are being watched.
+    pub fn watching(&self) -> bool {
+        self.watcher.is_some()
+    }
+
+    /// Case files that do not validate right now, by path.
+    pub fn invalid_files(&self) -> Vec<InvalidFile> {
+        self.shared
+            .invalid
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Writes a new case file, then indexes it; searchable on return.
+    pub fn create(&self, case: &Case, contributor: &str) -> Result<Written, LiveError> {
+        // The index knows every id: no need to read every file.
+        let index = &self.shared.index;
+        let known = |id: &str| index.get(id).ok().flatten().is_some();
+        let written = edit::create_checked(
+            &self.shared.cases,
+            case,
+            Stamp { contributor },
+            edit::IdCheck::Known(&known),
+        )?;
+        self.index_after_write(written.op.clone());
+        Ok(written)
+    }
+
+    /// Replaces case `id` if its file still hashes to `etag` (else
+    /// [`EditError::Stale`], nothing written), then re-indexes it.
+    pub fn update(
+        &self,
+        id: &str,
+        etag: &str,
+        case: &Case,
+        contributor: &str,
+    ) -> Result<Written, LiveError> {
+        let written = edit::update(&self.shared.cases, id, etag, case, Stamp { contributor })?;
+        self.index_after_write(written.op.clone());
+        Ok(written)
+    }
+
+    /// Moves case `id` to `cases/.trash/` and removes it from the index.
+    pub fn delete(&self, id: &str, etag: Option<&str>) -> Result<Deleted, LiveError> {
+        let deleted = edit::delete(&self.shared.cases, id, etag)?;
+        self.index_after_write(deleted.op.clone());
+        Ok(deleted)
+    }
+
+    /// Applies index operations for files already written (e.g. by an
+    /// import) and waits for the commit.
+    pub fn apply(&self, ops: Vec<IndexOp>) -> Result<(), LiveError> {
+        let (reply, rx) = mpsc::channel();
+        self.tx
+            .send(Command::Apply(ops, reply))
+            .map_err(|_| LiveError::Stopped)?;
+        rx.recv().map_err(|_| LiveError::Stopped)??;
+        Ok(())
+    }
+
+    /// A full re-sync now (what start-up does), e.g. from an admin page.
+    pub fn resync(&self) -> Result<SyncReport, LiveError> {
+        let (reply, rx) = mpsc::channel();
+        self.tx
+            .send(Command::Resync(Some(reply)))
+            .map_err(|_| LiveError::Stopped)?;
+        Ok(rx.recv().map_err(|_| LiveError::Stopped)??)
+    }
+
+    /// The file is on disk: that is the member's save. If the index cannot
+    /// take it now, log it and queue a full re-sync rather than report a
+    /// failed save — the index converges to the file, at the latest at the
+    /// next start.
+    fn index_after_write(&self, op: IndexOp) {
+        crash_point();
+        if let Err(e) = self.apply(vec![op]) {
+            tracing::error!("saved file not indexed yet ({e}); re-syncing");
+            let _ = self.tx.send(Command::Resync(None));
+        }
+    }
+
+    /// Stops the watcher and the writer thread (after the writes already
+    /// queued). Dropping the handle does the same.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.watcher.take();
+        let _ = self.tx.send(Command::Shutdown);
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for LiveIndex {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
+    while let Ok(first) = rx.recv() {
+        // Everything already waiting shares this round (and one commit).
+        let mut batch = vec![first];
+        while let Ok(c) = rx.try_recv() {
+            batch.push(c);
+        }
+        let mut applies = Vec::new();
+        let mut changed = Vec::new();
+        let mut resyncs = Vec::new();
+        let mut full = false;
+        let mut stop = false;
+        for c in batch {
+            match c {
+                Command::Apply(ops, reply) => applies.push((ops, reply)),
+                Command::Changed(paths) => changed.extend(paths),
+                Command::Resync(reply) => {
+                    full = true;
+                    resyncs.extend(reply);
+                }
+                Command::Shutdown => stop = true,
+            }
+        }
+        shared.apply_all(applies);
+        if !full && !changed.is_empty() {
+            match shared.changed_rels(&changed) {
+                Some(rels) if rels.is_empty() => {}
+                Some(rels) => shared.sync_files(&rels),
+                None => full = true,
+            }
+        }
+        if full {
+            let started = Instant::now();
+            let result = shared.index.sync(&shared.cases);
+            match &result {
+                Ok(report) => {
+                    shared.record_full(report);
+                    tracing::info!(
+                        added = report.added,
+                        updated = report.updated,
+                        removed = report.removed,
+                        invalid = report.invalid,
+                        "re-synced {} in {:?}",
+                        shared.cases.display(),
+                        started.elapsed()
+                    );
+                }
+                Err(e) => tracing::error!("re-sync failed: {e}"),
+            }
+            for reply in resyncs {
+                let _ = reply.send(match &result {
+                    Ok(r) => Ok(r.clone()),
+                    Err(_) => shared.index.sync(&shared.cases),
+                });
+            }
+        }
+        if stop {
+            break;
+        }
+    }
+}
+
+impl Shared {
+    /// One commit for every waiting write; if it fails, each write is
+    /// retried alone so that each caller learns its own outcome.
+    ///
+    /// An op is applied only if the file is still what it describes: two
+    /// updates of one case are serialised at the file write, but their ops
+    /// may reach this thread in either order. A superseded op is replaced
+    /// by a re-sync of the file as it is on disk, so the index never ends
+    /// on an older version than the file.
+    fn apply_all(&self, applies: Vec<(Vec<IndexOp>, Reply)>) {
+        if applies.is_empty() {
+            return;
+        }
+        let (fresh, stale): (Vec<IndexOp>, Vec<IndexOp>) = applies
+            .iter()
+            .flat_map(|(ops, _)| ops.iter().cloned())
+            .partition(|op| self.on_disk(op));
+        match self.index.apply(&fresh) {
+            Ok(()) => {
+                self.forget_invalid(&fresh);
+                self.resync_stale(&stale);
+                for (_, reply) in applies {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!("batched index commit failed ({e}); applying writes one by one");
+                for (ops, reply) in applies {
+                    let (fresh, stale): (Vec<IndexOp>, Vec<IndexOp>) =
+                        ops.into_iter().partition(|op| self.on_disk(op));
+                    let r = self.index.apply(&fresh);
+                    if r.is_ok() {
+                        self.forget_invalid(&fresh);
+                        self.resync_stale(&stale);
+                    }
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+
+    /// Whether the file is (still) what the op says.
+    fn on_disk(&self, op: &IndexOp) -> bool {
+        match op {
+            IndexOp::Upsert { rel, hash, .. } => std::fs::read(self.cases.join(rel))
+                .is_ok_and(|bytes| store::hash_bytes(&bytes) == *hash),
+            IndexOp::Delete { rel } => !self.cases.join(rel).exists(),
+        }
+    }
+
+    fn resync_stale(&self, stale: &[IndexOp]) {
+        if stale.is_empty() {
+            return;
+        }
+        let mut rels: Vec<String> = stale
+            .iter()
+            .map(|op| {
+                let (IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel }) = op;
+                rel.clone()
+            })
+            .collect();
+        rels.sort();
+        rels.dedup();
+        self.sync_files(&rels);
+    }
+
+    /// A member's save replaces whatever invalid version a file had.
+    fn forget_invalid(&self, ops: &[IndexOp]) {
+        let mut invalid = self.invalid.lock().unwrap_or_else(|e| e.into_inner());
+        for op in ops {
+            let (IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel }) = op;
+            invalid.remove(rel);
+        }
+    }
+
+    /// Watcher paths → case files (relative) to re-sync; `None` when only a
+    /// full sync will do (a folder appeared, moved or vanished).
+    fn changed_rels(&self, paths: &[PathBuf]) -> Option<Vec<String>> {
+        let mut rels = Vec::new();
+        for path in paths {
+            let Ok(rel_path) = path.strip_prefix(&self.cases) else {
+                continue;
+            };
+            if rel_path.as_os_str().is_empty() {
+                return None;
+            }
+            // `.trash/`, `_drafts/`, temp files of atomic writes.
+            let hidden = rel_path.components().any(|c| {
+                let s = c.as_os_str().to_string_lossy();
+                s.starts_with('.') || s.starts_with('_')
+            });
+            if hidden {
+                continue;
+            }
+            if path.is_dir() {
+                return None;
+            }
+            if store::is_case_file(path) {
+                rels.push(store::rel_path(&self.cases, path));
+            } else if !path.exists() && path.extension().is_none() {
+                // Probably a folder that was removed or renamed away.
+                return None;
+            }
+        }
+        rels.sort();
+        rels.dedup();
+        Some(rels)
+    }
+
+    fn sync_files(&self, rels: &[String]) {
+        let started = Instant::now();
+        match self.index.sync_files(&self.cases, rels) {
+            Ok(report) => {
+                self.record(rels, &report);
+                if report.changed() {
+                    tracing::info!(
+                        added = report.added,
+                        updated = report.updated,
+                        removed = report.removed,
+                        "outside edit re-indexed in {:?}: {}",
+                        started.elapsed(),
+                        rels.join(", ")
+                    );
+                }
+            }
+            Err(e) => tracing::error!("re-indexing {} failed: {e}", rels.join(", ")),
+        }
+    }
+
+    /// Updates the invalid list for the files a partial sync looked at.
+    fn record(&self, rels: &[String], report: &SyncReport) {
+        let mut invalid = self.invalid.lock().unwrap_or_else(|e| e.into_inner());
+        for rel in rels {
+            invalid.remove(rel);
+        }
+        self.collect_invalid(&mut invalid, report);
+    }
+
+    fn record_full(&self, report: &SyncReport) {
+        let mut invalid = self.invalid.lock().unwrap_or_else(|e| e.into_inner());
+        invalid.clear();
+        self.collect_invalid(&mut invalid, report);
+    }
+
+    fn collect_invalid(&self, invalid: &mut BTreeMap<String, InvalidFile>, report: &SyncReport) {
+        let mut by_file: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+        for d in &report.diagnostics {
+            by_file
+                .entry(d.path.to_string_lossy().replace('\\', "/"))
+                .or_default()
+                .push(d.clone());
+        }
+        for (rel, diagnostics) in by_file {
+            if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+                continue;
+            }
+            for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+                tracing::warn!(
+                    "invalid case file (not re-indexed): {}",
+                    with_dir(&self.cases, d)
+                );
+            }
+            let indexed = self.index.indexed_at(&rel).ok().flatten().is_some();
+            invalid.insert(
+                rel.clone(),
+                InvalidFile {
+                    rel,
+                    diagnostics,
+                    indexed,
+                },
+            );
+        }
+    }
+}
+
+fn with_dir(cases: &Path, d: &Diagnostic) -> String {
+    let mut d = d.clone();
+    d.path = cases.join(&d.path);
+    d.to_string()
+}

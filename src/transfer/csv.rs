@@ -1,0 +1,552 @@
+//! Cases as CSV, one case per row, the way Excel in Japan handles it.
+//!
+//! Reading: UTF-8 (with or without BOM) or Shift_JIS/CP932; headers in
+//! Japanese or English, in any order; the period as `2000-2007`, `2004-`,
+//! `2004〜` or as separate start/end year columns; lists separated by 、 , ;
+//! / or line breaks. Writing: UTF-8 with BOM (so Excel detects it), CRLF
+//! rows, Japanese headers, and every cell that a spreadsheet would run as a
+//! formula (`=`, `+`, `-`, `@`, tab, CR first) prefixed with `'`; reading
+//! removes that prefix again, so import(export(x)) == x.
+
+use std::io::Write;
+
+use super::{ImportRow, Imported, RowProblem, TransferError, split_list, split_sources};
+use crate::analysis::nfkc;
+use crate::case::{Case, Kind, Level, Period, Section, Sections, Severity, municipalities};
+
+/// A column of the CSV format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Id,
+    Title,
+    Municipality,
+    Prefecture,
+    Kind,
+    Levels,
+    Period,
+    StartYear,
+    EndYear,
+    Section(Section),
+    Sources,
+    Tags,
+    Updated,
+    Contributor,
+    Extra,
+}
+
+/// Export order, with the Japanese header written.
+const EXPORT_COLUMNS: [(Col, &str); 21] = [
+    (Col::Id, "ID"),
+    (Col::Title, "事例名"),
+    (Col::Municipality, "自治体名"),
+    (Col::Prefecture, "都道府県"),
+    (Col::Kind, "種別"),
+    (Col::Levels, "改善レベル"),
+    (Col::StartYear, "開始年"),
+    (Col::EndYear, "終了年"),
+    (Col::Section(Section::Summary), "概要"),
+    (Col::Section(Section::Actors), "担い手"),
+    (Col::Section(Section::Motivations), "思い・動機"),
+    (Col::Section(Section::Background), "背景・経緯"),
+    (Col::Section(Section::Activities), "取組内容"),
+    (Col::Section(Section::Successes), "成功・成果"),
+    (Col::Section(Section::Failures), "失敗・課題"),
+    (Col::Section(Section::Lessons), "教訓"),
+    (Col::Sources, "出典"),
+    (Col::Tags, "タグ"),
+    (Col::Updated, "更新日"),
+    (Col::Contributor, "投稿者"),
+    (Col::Extra, "その他の節"),
+];
+
+impl Col {
+    /// Recognises a header (after NFKC, case- and space-insensitively).
+    fn parse(header: &str) -> Option<Col> {
+        let h: String = nfkc(header.trim_start_matches('\u{feff}'))
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let h = h.replace(['･', '·'], "・");
+        if let Some(s) = Section::parse(&h) {
+            return Some(Col::Section(s));
+        }
+        Some(match h.as_str() {
+            "id" => Col::Id,
+            "title" | "事例名" | "タイトル" => Col::Title,
+            "municipality" | "自治体名" | "自治体" => Col::Municipality,
+            "prefecture" | "都道府県" | "都道府県名" => Col::Prefecture,
+            "kind" | "種別" | "自治体種別" => Col::Kind,
+            "levels" | "level" | "改善レベル" | "レベル" => Col::Levels,
+            "period" | "期間" => Col::Period,
+            "start_year" | "start" | "開始年" => Col::StartYear,
+            "end_year" | "end" | "終了年" => Col::EndYear,
+            "sources" | "source" | "出典" => Col::Sources,
+            "tags" | "タグ" => Col::Tags,
+            "updated" | "更新日" => Col::Updated,
+            "contributor" | "投稿者" | "登録者" => Col::Contributor,
+            "extra_sections" | "その他の節" | "その他" => Col::Extra,
+            _ => return None,
+        })
+    }
+
+    /// The validation field a column carries.
+    fn field(self) -> &'static str {
+        match self {
+            Col::Id => "id",
+            Col::Title => "title",
+            Col::Municipality => "municipality",
+            Col::Prefecture => "prefecture",
+            Col::Kind => "kind",
+            Col::Levels => "levels",
+            Col::Period | Col::StartYear => "start_year",
+            Col::EndYear => "end_year",
+            Col::Section(s) => s.key(),
+            Col::Sources => "sources",
+            Col::Tags => "tags",
+            Col::Updated => "updated",
+            Col::Contributor => "contributor",
+            Col::Extra => "extra_sections",
+        }
+    }
+}
+
+/// Reads CSV bytes (encoding detected) into rows.
+pub fn read_csv(bytes: &[u8]) -> Result<Imported, TransferError> {
+    let text = super::decode(bytes)?;
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| TransferError::Csv(e.to_string()))?
+        .clone();
+    let mut imported = Imported::default();
+    // Problems in fields without a column are named by the Japanese header
+    // that column would have.
+    for (c, label) in EXPORT_COLUMNS {
+        imported.columns.insert(c.field(), label.to_owned());
+    }
+    let mut cols: Vec<Option<Col>> = Vec::with_capacity(headers.len());
+    for (i, h) in headers.iter().enumerate() {
+        let col = Col::parse(h);
+        match col {
+            Some(c) => {
+                let field = c.field();
+                // 期間 and 終了年 both locate end-year problems: prefer the
+                // column that holds the value.
+                if c == Col::Period {
+                    imported.columns.insert("end_year", h.to_owned());
+                }
+                let duplicate = cols.contains(&Some(c));
+                if !duplicate {
+                    imported.columns.insert(field, h.to_owned());
+                }
+                if duplicate {
+                    imported.problems.push(RowProblem {
+                        row: 1,
+                        column: h.to_owned(),
+                        severity: Severity::Error,
+                        message: format!("{}列目と同じ項目の列が2つあります", i + 1),
+                    });
+                }
+            }
+            None if h.trim().is_empty() => {}
+            None => imported.problems.push(RowProblem {
+                row: 1,
+                column: h.to_owned(),
+                severity: Severity::Warning,
+                message: "知らない列名です（この列は読み込みません）".into(),
+            }),
+        }
+        cols.push(col);
+    }
+    for (required, label) in [(Col::Title, "事例名"), (Col::Prefecture, "都道府県")] {
+        if !cols.contains(&Some(required)) {
+            imported.problems.push(RowProblem {
+                row: 1,
+                column: label.into(),
+                severity: Severity::Error,
+                message: format!("「{label}」の列がありません"),
+            });
+        }
+    }
+    for (i, record) in reader.records().enumerate() {
+        // Spreadsheet row: the header is row 1.
+        let row = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                imported.rows.push(ImportRow {
+                    row,
+                    case: None,
+                    problems: vec![RowProblem {
+                        row,
+                        column: "ファイル".into(),
+                        severity: Severity::Error,
+                        message: format!("CSV として読めません: {e}"),
+                    }],
+                });
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cells: Vec<(Col, &str, String)> = cols
+            .iter()
+            .zip(headers.iter())
+            .zip(record.iter())
+            .filter_map(|((c, h), v)| c.map(|c| (c, h, unneutralise(v))))
+            .collect();
+        imported.rows.push(row_to_case(row, &cells));
+    }
+    Ok(imported)
+}
+
+/// One record → a case (or the problems that prevent one).
+fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
+    let mut problems = Vec::new();
+    let mut err = |column: &str, message: String| {
+        problems.push(RowProblem {
+            row,
+            column: column.to_owned(),
+            severity: Severity::Error,
+            message,
+        })
+    };
+    let get = |col: Col| cells.iter().find(|(c, _, _)| *c == col);
+    let text = |col: Col| {
+        get(col)
+            .map(|(_, _, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+
+    let mut levels = Vec::new();
+    if let Some((_, h, v)) = get(Col::Levels) {
+        for name in split_list(v) {
+            match Level::parse(&name) {
+                Some(l) if !levels.contains(&l) => levels.push(l),
+                Some(_) => {}
+                None => err(
+                    h,
+                    format!(
+                        "「{name}」は改善レベルではありません（{} のことですか？）",
+                        Level::nearest(&name)
+                    ),
+                ),
+            }
+        }
+    }
+
+    let mut start = None;
+    let mut end = None;
+    let mut period_col = None;
+    if let Some((_, h, v)) = get(Col::Period).filter(|(_, _, v)| !v.trim().is_empty()) {
+        period_col = Some(*h);
+        match parse_period(v) {
+            Some((s, e)) => {
+                start = Some(s);
+                end = e;
+            }
+            None => err(
+                h,
+                format!(
+                    "期間「{}」を読めません（例: 2000-2007、2004-、2004〜）",
+                    v.trim()
+                ),
+            ),
+        }
+    } else {
+        if let Some((_, h, v)) = get(Col::StartYear) {
+            period_col = Some(*h);
+            match parse_year(v) {
+                Some(y) => start = Some(y),
+                None if v.trim().is_empty() => err(h, "開始年が空です".into()),
+                None => err(
+                    h,
+                    format!("開始年「{}」は年ではありません（例: 2004）", v.trim()),
+                ),
+            }
+        }
+        if let Some((_, h, v)) = get(Col::EndYear).filter(|(_, _, v)| !v.trim().is_empty()) {
+            match parse_year(v) {
+                Some(y) => end = Some(y),
+                None => err(
+                    h,
+                    format!(
+                        "終了年「{}」は年ではありません（続いている取組なら空欄に）",
+                        v.trim()
+                    ),
+                ),
+            }
+        }
+    }
+    if period_col.is_none() {
+        err("期間", "「期間」か「開始年」の列がありません".into());
+    }
+
+    let prefecture = text(Col::Prefecture);
+    let municipality = text(Col::Municipality);
+    let kind = match get(Col::Kind).filter(|(_, _, v)| !v.trim().is_empty()) {
+        Some((_, h, v)) => Kind::parse(v).or_else(|| {
+            let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+            err(
+                h,
+                format!(
+                    "種別「{}」は使えません（{} のどれか）",
+                    v.trim(),
+                    names.join("・")
+                ),
+            );
+            None
+        }),
+        None => {
+            let inferred = municipalities::infer_kind(&prefecture, &municipality);
+            if inferred.is_none() && !prefecture.is_empty() {
+                err(
+                    "種別",
+                    format!(
+                        "「{municipality}」の種別が分かりません。種別の列に 市・町・村・中核市 などを書いてください"
+                    ),
+                );
+            }
+            inferred
+        }
+    };
+
+    let mut sections = Sections::default();
+    for s in Section::ALL {
+        *sections.get_mut(s) = text(Col::Section(s));
+    }
+    let extra_sections = parse_extra(&text(Col::Extra));
+    let optional = |col| Some(text(col)).filter(|s| !s.is_empty());
+    let case = Case {
+        id: text(Col::Id),
+        title: text(Col::Title),
+        municipality,
+        prefecture,
+        kind: kind.unwrap_or(Kind::City),
+        levels,
+        period: Period {
+            start: start.unwrap_or(0),
+            end,
+        },
+        tags: get(Col::Tags)
+            .map(|(_, _, v)| split_list(v))
+            .unwrap_or_default(),
+        contributor: optional(Col::Contributor),
+        updated: optional(Col::Updated),
+        sections,
+        sources: get(Col::Sources)
+            .map(|(_, _, v)| split_sources(v))
+            .unwrap_or_default(),
+        extra_sections,
+    };
+    // The case goes on to validation even when a cell could not be read,
+    // so that a dry run lists every problem of the row at once.
+    ImportRow {
+        row,
+        case: Some(case),
+        problems,
+    }
+}
+
+/// `2000-2007`, `2004-`, `2004〜`, `2000年〜2007年`, `2000–2007`, `2004`.
+fn parse_period(s: &str) -> Option<(i32, Option<i32>)> {
+    let s = nfkc(s.trim()).replace('年', "");
+    let s = s.trim();
+    let dash = ['-', '–', '—', '~', '〜', '−', 'ー', '―'];
+    match s.find(dash) {
+        None => Some((parse_year(s)?, None)),
+        Some(i) => {
+            let (a, b) = s.split_at(i);
+            let b: String = b.chars().skip(1).collect();
+            let start = parse_year(a)?;
+            let b = b.trim();
+            let end = if b.is_empty() || b == "現在" {
+                None
+            } else {
+                Some(parse_year(b)?)
+            };
+            Some((start, end))
+        }
+    }
+}
+
+fn parse_year(s: &str) -> Option<i32> {
+    let s = nfkc(s.trim());
+    let s = s.trim().trim_end_matches('年').trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `## 見出し` blocks in one cell → extra sections.
+fn parse_extra(cell: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, Vec<&str>)> = Vec::new();
+    for line in cell.lines() {
+        if let Some(h) = line.strip_prefix("## ") {
+            out.push((h.trim().to_owned(), Vec::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push(line);
+        } else if !line.trim().is_empty() {
+            out.push(("その他".to_owned(), vec![line]));
+        }
+    }
+    out.into_iter()
+        .map(|(h, body)| (h, body.join("\n").trim().to_owned()))
+        .collect()
+}
+
+fn render_extra(extra: &[(String, String)]) -> String {
+    extra
+        .iter()
+        .map(|(h, t)| format!("## {h}\n{t}"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Cells a spreadsheet would evaluate: a leading `=`, `+`, `-`, `@`, tab
+/// or CR. Prefixing `'` makes Excel and LibreOffice show them as text.
+fn neutralise(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// Undoes [`neutralise`] (and normalises line breaks).
+fn unneutralise(cell: &str) -> String {
+    let cell = cell.replace("\r\n", "\n");
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
+        _ => cell,
+    }
+}
+
+fn cell(case: &Case, col: Col) -> String {
+    match col {
+        Col::Id => case.id.clone(),
+        Col::Title => case.title.clone(),
+        Col::Municipality => case.municipality.clone(),
+        Col::Prefecture => case.prefecture.clone(),
+        Col::Kind => case.kind.name().to_owned(),
+        Col::Levels => case
+            .levels
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join("、"),
+        Col::Period => case.period.to_string(),
+        Col::StartYear => case.period.start.to_string(),
+        Col::EndYear => case.period.end.map(|e| e.to_string()).unwrap_or_default(),
+        Col::Section(s) => case.sections.get(s).to_owned(),
+        Col::Sources => case.sources.join("\n"),
+        Col::Tags => case.tags.join("、"),
+        Col::Updated => case.updated.clone().unwrap_or_default(),
+        Col::Contributor => case.contributor.clone().unwrap_or_default(),
+        Col::Extra => render_extra(&case.extra_sections),
+    }
+}
+
+/// Writes cases as CSV for Excel: UTF-8 BOM, Japanese headers, CRLF rows,
+/// formula-like cells neutralised.
+pub fn export_csv<W: Write>(cases: &[Case], mut out: W) -> Result<(), TransferError> {
+    let werr = TransferError::Write;
+    out.write_all(b"\xEF\xBB\xBF").map_err(werr)?;
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(out);
+    let cerr = |e: ::csv::Error| TransferError::Write(e.into());
+    w.write_record(EXPORT_COLUMNS.iter().map(|(_, h)| *h))
+        .map_err(cerr)?;
+    for case in cases {
+        w.write_record(
+            EXPORT_COLUMNS
+                .iter()
+                .map(|(c, _)| neutralise(cell(case, *c))),
+        )
+        .map_err(cerr)?;
+    }
+    w.flush().map_err(werr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> &'static str {
+        "ID,事例名,自治体名,都道府県,改善レベル,期間,概要,担い手,取組内容,出典\n"
+    }
+
+    #[test]
+    fn periods_in_the_ways_people_write_them() {
+        assert_eq!(parse_period("2000-2007"), Some((2000, Some(2007))));
+        assert_eq!(parse_period("2004-"), Some((2004, None)));
+        assert_eq!(parse_period("2004〜"), Some((2004, None)));
+        assert_eq!(
+            parse_period("２０００年～２００７年"),
+            Some((2000, Some(2007)))
+        );
+        assert_eq!(parse_period("2000–2007"), Some((2000, Some(2007))));
+        assert_eq!(parse_period("2004"), Some((2004, None)));
+        assert_eq!(parse_period("平成12年"), None);
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_restored() {
+        for s in ["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            let n = neutralise(s.to_owned());
+            assert!(n.starts_with('\''), "{s:?}");
+            assert_eq!(unneutralise(&n), s);
+        }
+        assert_eq!(neutralise("普通".into()), "普通");
+        assert_eq!(unneutralise("'普通"), "'普通");
+    }
+
+    #[test]
+    fn english_headers_and_levels_with_nakaguro_are_read() {
+        let csv = "title,municipality,prefecture,levels,start_year,end_year,summary,actors,activities,sources\n\
+                   改善運動,福岡市,福岡県,\"業務改善、戦略提案・施策改善\",2000,2007,概要,職員,発表会,https://example.jp/ | 書籍\n";
+        let imp = read_csv(csv.as_bytes()).unwrap();
+        assert!(imp.problems.is_empty(), "{:?}", imp.problems);
+        let case = imp.rows[0].case.as_ref().unwrap();
+        assert_eq!(case.levels, vec![Level::Gyomu, Level::Senryaku]);
+        assert_eq!(
+            case.period,
+            Period {
+                start: 2000,
+                end: Some(2007)
+            }
+        );
+        assert_eq!(case.kind, Kind::DesignatedCity);
+        assert_eq!(case.sources, vec!["https://example.jp/", "書籍"]);
+        assert_eq!(case.id, "");
+    }
+
+    #[test]
+    fn unknown_level_is_reported_with_row_and_column() {
+        let csv = format!("{}x,改善,福岡市,福岡県,業務改革,2000-,a,b,c,d\n", header());
+        let imp = read_csv(csv.as_bytes()).unwrap();
+        let p = &imp.rows[0].problems[0];
+        assert_eq!((p.row, p.column.as_str()), (2, "改善レベル"));
+        assert!(p.message.contains("業務改善"), "{}", p.message);
+        assert!(imp.rows[0].case.as_ref().unwrap().levels.is_empty());
+    }
+
+    #[test]
+    fn export_starts_with_bom_and_neutralises() {
+        let mut case = crate::case::edit::tests_support::sample("t-x");
+        case.title = "=1+1".into();
+        let mut out = Vec::new();
+        export_csv(&[case], &mut out).unwrap();
+        assert!(out.starts_with(b"\xEF\xBB\xBFID,"));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("'=1+1"));
+        assert!(text.contains("\r\n"));
+    }
+}
