@@ -219,6 +219,25 @@ mod tests {
     }
 
     #[test]
+    fn user_dictionary_holds_domain_words_and_municipalities() {
+        let n = analyzer().user_words;
+        eprintln!("user dictionary: {n} words");
+        assert!(n > 300, "only {n} user words");
+        // Names IPADIC cuts, now one token with a reading.
+        for (text, name, reading) in [
+            ("南伊勢町", "南伊勢", "ミナミイセ"),
+            ("金ヶ崎町", "金ヶ崎", "カネガサキ"),
+        ] {
+            let t = &analyzer().explain(text)[0];
+            assert_eq!(
+                (t.surface.as_str(), t.reading.as_str()),
+                (name, reading),
+                "help: {text}"
+            );
+        }
+    }
+
+    #[test]
     fn compound_parts_follow_the_whole() {
         let t = analyze(AnalyzerKind::Morph, "業務改善運動");
         let pos: Vec<_> = t

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
+    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -45,6 +45,8 @@ const TIER: f32 = 10_000.0;
 
 /// Characters of context in a snippet.
 const SNIPPET_WIDTH: usize = 110;
+/// Section snippets per hit.
+const MAX_SNIPPETS: usize = 3;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,7 +106,8 @@ pub struct Hit {
     pub period: Period,
     pub updated: Option<String>,
     pub score: f32,
-    /// Sections that matched, best first; the summary if none did.
+    /// Up to three matching sections (the first in reading order), most
+    /// marks first; the summary if none matched.
     pub snippets: Vec<SectionSnippet>,
     /// Words of the query this case does not match (a relaxed match of a
     /// multi-word query or sentence); empty when it matches every word.
@@ -198,7 +201,11 @@ struct AtomTerms {
 }
 
 impl AtomTerms {
-    fn new(atom: &Atom) -> AtomTerms {
+    /// `typed`: the atom is what the person typed, not a synonym; only
+    /// typed kana words search readings (a kana synonym such as カイゼン
+    /// for 改善 would only add homophones, at the price of a phrase query
+    /// over every reading field).
+    fn new(atom: &Atom, typed: bool) -> AtomTerms {
         let text = atom.text();
         // One analysis for both term lists; a compound counts by its parts
         // (as `query_terms` does).
@@ -219,7 +226,7 @@ impl AtomTerms {
         AtomTerms {
             atom: atom.clone(),
             morph: texts(AnalyzerKind::Morph),
-            reading: if is_kana_word(text) && text.chars().count() > 1 {
+            reading: if typed && is_kana_word(text) && text.chars().count() > 1 {
                 crate::analysis::kana_bigrams(text)
             } else {
                 Vec::new()
@@ -271,6 +278,34 @@ impl AtomTerms {
     }
 }
 
+/// Any of the atoms in any of the fields.
+fn atoms_query(
+    atoms: &[AtomTerms],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Option<Box<dyn Query>> {
+    should(
+        atoms
+            .iter()
+            .filter_map(|at| {
+                should(
+                    fields
+                        .iter()
+                        .flat_map(|tf| at.in_field(tf, kinds))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Whether the document at `addr` matches `weight`.
+fn matches(weight: &dyn Weight, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
+    let mut scorer = weight.scorer(searcher.segment_reader(addr.segment_ord), 1.0)?;
+    Ok(scorer.doc() == addr.doc_id
+        || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id))
+}
+
 /// One unit of a query: required (or excluded) as a whole, counted when a
 /// multi-word query is relaxed, reported when a hit lacks it.
 #[derive(Debug, Clone)]
@@ -280,6 +315,18 @@ pub(crate) struct Word {
     pub negated: bool,
     /// What typed, then its synonyms: any of them matches.
     pub atoms: Vec<Atom>,
+    /// How many of `atoms` were typed (the rest are synonyms).
+    pub typed: usize,
+}
+
+impl Word {
+    fn atom_terms(&self) -> Vec<AtomTerms> {
+        self.atoms
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AtomTerms::new(a, i < self.typed))
+            .collect()
+    }
 }
 
 /// The content words of a text written as a sentence: runs of indexed
@@ -309,8 +356,37 @@ fn content_words(text: &str) -> Vec<String> {
     if let Some((s, e)) = run {
         out.push(text[s..e].to_owned());
     }
-    if particle { out } else { vec![text.to_owned()] }
+    if !particle {
+        return vec![text.to_owned()];
+    }
+    // Words that name what every case is (事例, 自治体, 取り組み) say
+    // nothing about which case is meant: a sentence is searched without
+    // them, unless nothing else is left.
+    let meaningful: Vec<String> = out
+        .iter()
+        .filter(|w| !COLLECTION_WORDS.contains(&String::as_str(w)))
+        .cloned()
+        .collect();
+    if meaningful.is_empty() {
+        out
+    } else {
+        meaningful
+    }
 }
+
+/// Words of a sentence that describe the collection itself.
+const COLLECTION_WORDS: &[&str] = &[
+    "事例",
+    "自治体",
+    "取り組み",
+    "取組",
+    "取組み",
+    "ケース",
+    "例",
+    "話",
+    "方法",
+    "やり方",
+];
 
 /// The synonyms of a word: by its text, else by its base forms (止まっ,
 /// as a sentence is cut, finds the rule for 止まる).
@@ -360,6 +436,7 @@ pub(crate) fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
                         label: p.clone(),
                         negated: false,
                         atoms: with_synonyms(vec![Atom::Word(p)], rules),
+                        typed: 1,
                     });
                 }
                 continue;
@@ -374,6 +451,7 @@ pub(crate) fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
                 .join(" OR "),
             negated: clause.negated,
             atoms: with_synonyms(clause.any_of.clone(), rules),
+            typed: clause.any_of.len(),
         });
     }
     out
@@ -435,20 +513,8 @@ impl CaseIndex {
         fields: &[&TextField],
         kinds: &[AnalyzerKind],
     ) -> Option<Box<dyn Query>> {
-        let alternatives: Vec<Box<dyn Query>> = w
-            .atoms
-            .iter()
-            .map(AtomTerms::new)
-            .filter_map(|at| {
-                should(
-                    fields
-                        .iter()
-                        .flat_map(|tf| at.in_field(tf, kinds))
-                        .collect(),
-                )
-            })
-            .collect();
-        should(alternatives)
+        let atoms = w.atom_terms();
+        atoms_query(&atoms, fields, kinds)
     }
 
     /// Neighbouring words close together, in order, in one field: a boost
@@ -711,9 +777,42 @@ impl CaseIndex {
                 })
                 .collect(),
         });
+        // Per section, the words in its fields: only the sections a hit
+        // matches are re-analysed for snippets (analysis is the expensive
+        // part of a search).
+        let positive_atoms: Vec<Vec<AtomTerms>> = words
+            .iter()
+            .filter(|w| !w.negated)
+            .map(Word::atom_terms)
+            .collect();
+        let mut section_weights: Vec<(Section, Box<dyn Weight>)> = Vec::new();
+        for tf in &self.fields.texts {
+            let Some(s) = tf
+                .section
+                .filter(|s| req.section.is_none_or(|only| only == *s))
+            else {
+                continue;
+            };
+            let per_word = positive_atoms
+                .iter()
+                .filter_map(|atoms| atoms_query(atoms, &[tf], &opts.analyzers))
+                .collect();
+            if let Some(q) = should(per_word) {
+                let weight = q
+                    .weight(EnableScoring::disabled_from_searcher(&searcher))
+                    .map_err(&err)?;
+                section_weights.push((s, weight));
+            }
+        }
         let mut hits = Vec::with_capacity(addrs.len());
         let mut dropped_words: Vec<String> = Vec::new();
         for (score, addr) in addrs {
+            let mut sections = Vec::with_capacity(section_weights.len());
+            for (s, w) in &section_weights {
+                if matches(w.as_ref(), &searcher, addr).map_err(&err)? {
+                    sections.push(*s);
+                }
+            }
             let missing = if built.positives.len() > 1 {
                 self.missing_words(&searcher, addr, &built.positives)?
             } else {
@@ -730,6 +829,7 @@ impl CaseIndex {
                 score.rem_euclid(TIER),
                 &matcher,
                 req.section,
+                &sections,
             )? {
                 hit.missing_words = missing;
                 hits.push(hit);
@@ -765,18 +865,12 @@ impl CaseIndex {
         positives: &[(String, Box<dyn Query>)],
     ) -> Result<Vec<String>, IndexError> {
         let err = self.tantivy_err();
-        let segment = searcher.segment_reader(addr.segment_ord);
         let mut out = Vec::new();
         for (label, q) in positives {
             let weight = q
-                .weight(tantivy::query::EnableScoring::disabled_from_searcher(
-                    searcher,
-                ))
+                .weight(EnableScoring::disabled_from_searcher(searcher))
                 .map_err(&err)?;
-            let mut scorer = weight.scorer(segment, 1.0).map_err(&err)?;
-            let matched = scorer.doc() == addr.doc_id
-                || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id);
-            if !matched {
+            if !matches(weight.as_ref(), searcher, addr).map_err(&err)? {
                 out.push(label.clone());
             }
         }
@@ -790,6 +884,7 @@ impl CaseIndex {
         score: f32,
         matcher: &Matcher,
         section: Option<Section>,
+        matched_sections: &[Section],
     ) -> Result<Option<Hit>, IndexError> {
         let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
         let Some(case) = doc
@@ -804,6 +899,7 @@ impl CaseIndex {
         let mut snippets: Vec<SectionSnippet> = Section::ALL
             .into_iter()
             .filter(|s| section.is_none_or(|only| only == *s))
+            .filter(|s| matched_sections.contains(s))
             .filter_map(|s| {
                 let text = case.sections.get(s);
                 if matcher.is_empty() || text.is_empty() {
@@ -820,9 +916,11 @@ impl CaseIndex {
                     }
                 })
             })
+            // The first three matching sections in reading order (概要
+            // first): each costs an analysis, and a hit shows three.
+            .take(MAX_SNIPPETS)
             .collect();
         snippets.sort_by_key(|s| std::cmp::Reverse(s.snippet.marks.len()));
-        snippets.truncate(3);
         if snippets.is_empty() {
             let s = section.unwrap_or(Section::Summary);
             let snip = snippet(case.sections.get(s), &[], SNIPPET_WIDTH);
@@ -1004,7 +1102,7 @@ mod tests {
     fn a_sentence_is_searched_by_its_content_words() {
         let c = corpus();
         let r = search(&c.index, "市民が審査に参加する改善の取り組み");
-        assert_eq!(r.words, vec!["市民", "審査", "参加", "改善", "取り組み"]);
+        assert_eq!(r.words, vec!["市民", "審査", "参加", "改善"]);
         assert_eq!(r.hits[0].id, "saitama-ichi-shokuin-ichi-kaizen");
         // A word that merely contains an auxiliary stays one word.
         let r = search(&c.index, "やらされ感");
