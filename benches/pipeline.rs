@@ -55,8 +55,15 @@ fn main() {
         })
         .collect();
     loads.sort();
-    println!("dictionary load: p50 {:.3} ms, max {:.3} ms (30 loads)", ms(percentile(&loads, 0.5)), ms(*loads.last().unwrap()));
-    json.insert("dict_load_ms_p50".into(), ms(percentile(&loads, 0.5)).into());
+    println!(
+        "dictionary load: p50 {:.3} ms, max {:.3} ms (30 loads)",
+        ms(percentile(&loads, 0.5)),
+        ms(*loads.last().unwrap())
+    );
+    json.insert(
+        "dict_load_ms_p50".into(),
+        ms(percentile(&loads, 0.5)).into(),
+    );
 
     // 2. Raw segmentation throughput on bocchan.txt.
     let bocchan = std::fs::read_to_string(data.join("bocchan.txt")).expect("bocchan.txt");
@@ -78,7 +85,10 @@ fn main() {
         }
     });
     let two = (bocchan.len() * rounds) as f64 / 1e6 / t.elapsed().as_secs_f64();
-    println!("raw lindera segmentation (bocchan.txt, {} bytes): {one:.2} MB/s on 1 thread, {two:.2} MB/s on 2 threads", bocchan.len());
+    println!(
+        "raw lindera segmentation (bocchan.txt, {} bytes): {one:.2} MB/s on 1 thread, {two:.2} MB/s on 2 threads",
+        bocchan.len()
+    );
     json.insert("segment_mb_s_1t".into(), one.into());
     json.insert("segment_mb_s_2t".into(), two.into());
 
@@ -115,16 +125,33 @@ fn main() {
     // A second sync with nothing changed: the incremental path.
     let t = Instant::now();
     let again = idx.sync(&corpus).expect("re-sync");
-    println!("re-index with nothing changed: {:.0} ms ({} unchanged)", ms(t.elapsed()), again.unchanged);
+    println!(
+        "re-index with nothing changed: {:.0} ms ({} unchanged)",
+        ms(t.elapsed()),
+        again.unchanged
+    );
     json.insert("resync_ms".into(), ms(t.elapsed()).into());
 
     // 4. Search latency.
     let queries = [
-        "改善", "首長交代", "かいぜん", "職員提案 発表会", "やらされ感 -福岡", "\"改善発表会\"", "行政経営", "市", "ＤＮＡ", "人材育成 研修",
+        "改善",
+        "首長交代",
+        "かいぜん",
+        "職員提案 発表会",
+        "やらされ感 -福岡",
+        "\"改善発表会\"",
+        "行政経営",
+        "市",
+        "ＤＮＡ",
+        "人材育成 研修",
     ];
     let mut all = Vec::new();
     for q in queries {
-        let req = SearchRequest { query: q.into(), limit: 10, ..SearchRequest::default() };
+        let req = SearchRequest {
+            query: q.into(),
+            limit: 10,
+            ..SearchRequest::default()
+        };
         for _ in 0..5 {
             idx.search(&req).unwrap();
         }
@@ -137,15 +164,27 @@ fn main() {
             .collect();
         times.sort();
         let total = idx.search(&req).unwrap().total;
-        println!("search {q:<16} {total:>6} hits  p50 {:>7.2} ms  p99 {:>7.2} ms", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)));
+        println!(
+            "search {q:<16} {total:>6} hits  p50 {:>7.2} ms  p99 {:>7.2} ms",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99))
+        );
         all.extend(times);
     }
     all.sort();
-    println!("search overall: p50 {:.2} ms, p99 {:.2} ms ({} searches)", ms(percentile(&all, 0.5)), ms(percentile(&all, 0.99)), all.len());
+    println!(
+        "search overall: p50 {:.2} ms, p99 {:.2} ms ({} searches)",
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99)),
+        all.len()
+    );
     json.insert("search_p50_ms".into(), ms(percentile(&all, 0.5)).into());
     json.insert("search_p99_ms".into(), ms(percentile(&all, 0.99)).into());
 
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&out);
-    let _ = std::fs::write(out.join("pipeline.json"), serde_json::to_string_pretty(&json).unwrap());
+    let _ = std::fs::write(
+        out.join("pipeline.json"),
+        serde_json::to_string_pretty(&json).unwrap(),
+    );
 }

@@ -14,7 +14,11 @@ use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Parser)]
-#[command(name = "kaizen-wa", version, about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns")]
+#[command(
+    name = "kaizen-wa",
+    version,
+    about = "自治体改善運動の事例ナレッジベース / A knowledge base of Japanese municipal improvement campaigns"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -66,6 +70,15 @@ pub enum Command {
         #[arg(long)]
         source: Option<PathBuf>,
     },
+    /// Serve the web UI and JSON API (indexes the cases first if needed).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KAIZEN_WA_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +125,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::New(args) => new(g, args),
         Command::Tokenize { text, json } => tokenize(&text, json),
         Command::Synth { count, out, source } => synth(count, &out, source),
+        Command::Serve(args) => serve(g, args),
     }
 }
 
@@ -162,7 +176,11 @@ fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
         (report.added + report.updated) as f64 / secs.max(1e-9),
         report.bytes_indexed as f64 / 1e6 / secs.max(1e-9),
     );
-    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prefixes diagnostics' paths with the cases folder.
@@ -203,7 +221,10 @@ fn check(g: &Global) -> Result<ExitCode> {
     }));
     diags.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     print_diagnostics(&diags);
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
     let bad_files: std::collections::BTreeSet<_> = diags
         .iter()
@@ -216,7 +237,11 @@ fn check(g: &Global) -> Result<ExitCode> {
         files.len() - bad_files.len(),
         bad_files.len()
     );
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
@@ -224,13 +249,19 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     for l in &args.levels {
         match Level::parse(l) {
             Some(level) => levels.push(level),
-            None => bail!("--level {l}: not an improvement level (did you mean {}?)", Level::nearest(l)),
+            None => bail!(
+                "--level {l}: not an improvement level (did you mean {}?)",
+                Level::nearest(l)
+            ),
         }
     }
     let section = match &args.section {
         None => None,
         Some(s) => Some(case::Section::parse(s).with_context(|| {
-            let names: Vec<_> = case::Section::ALL.iter().map(|s| format!("{} ({})", s.heading(), s.key())).collect();
+            let names: Vec<_> = case::Section::ALL
+                .iter()
+                .map(|s| format!("{} ({})", s.heading(), s.key()))
+                .collect();
             format!("--section {s}: not a section; one of: {}", names.join(", "))
         })?),
     };
@@ -285,7 +316,11 @@ fn json_results(results: &SearchResults) -> serde_json::Value {
 
 fn print_results(results: &SearchResults) {
     let color = std::io::stdout().is_terminal();
-    let (open, close) = if color { ("\x1b[1;31m", "\x1b[0m") } else { ("【", "】") };
+    let (open, close) = if color {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("【", "】")
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = writeln!(
@@ -306,7 +341,12 @@ fn print_results(results: &SearchResults) {
             levels.join("・")
         );
         for s in &h.snippets {
-            let _ = writeln!(out, "  {}: {}", s.heading, s.snippet.render(str::to_owned, open, close));
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                s.heading,
+                s.snippet.render(str::to_owned, open, close)
+            );
         }
     }
 }
@@ -335,7 +375,9 @@ fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}..{}\t{}..{}",
             t.surface,
-            t.term.as_deref().unwrap_or_else(|| t.dropped.unwrap_or("-")),
+            t.term
+                .as_deref()
+                .unwrap_or_else(|| t.dropped.unwrap_or("-")),
             t.base_form,
             t.reading,
             t.part_of_speech,
@@ -361,6 +403,24 @@ fn synth(count: usize, out: &Path, source: Option<PathBuf>) -> Result<ExitCode> 
     let source = crate::synthetic::Source::load(&dir)
         .with_context(|| format!("reading benchmark texts in {}", dir.display()))?;
     let bytes = crate::synthetic::write_corpus(&source, count, out)?;
-    eprintln!("{count} cases, {:.1} MB, in {}", bytes as f64 / 1e6, out.display());
+    eprintln!(
+        "{count} cases, {:.1} MB, in {}",
+        bytes as f64 / 1e6,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
+    ensure_cases_dir(g)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(crate::web::serve(
+        args.addr,
+        g.cases.clone(),
+        g.index.clone(),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

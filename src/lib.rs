@@ -12,9 +12,11 @@
 //!   building and search.
 //! * [`cli`]: the command line.
 //! * [`synthetic`]: the deterministic benchmark corpus.
+//! * [`web`]: the HTTP server (JSON API and the Japanese web UI).
 
 pub mod analysis;
 pub mod case;
 pub mod cli;
 pub mod index;
 pub mod synthetic;
+pub mod web;

@@ -33,8 +33,16 @@ const DOMAIN: &[&str] = &[
 ];
 
 const TOPICS: &[&str] = &[
-    "改善運動", "業務改善の取組", "職員提案制度", "改善発表会", "カイゼン活動",
-    "行政経営改革", "人材育成プログラム", "職場改善運動", "事務事業評価", "窓口サービス改善",
+    "改善運動",
+    "業務改善の取組",
+    "職員提案制度",
+    "改善発表会",
+    "カイゼン活動",
+    "行政経営改革",
+    "人材育成プログラム",
+    "職場改善運動",
+    "事務事業評価",
+    "窓口サービス改善",
 ];
 
 /// splitmix64: tiny, fast, and the same everywhere.
@@ -153,15 +161,27 @@ pub fn case(source: &Source, i: usize) -> Case {
         levels.push(Level::ALL[rng.below(5)]);
     }
     let start = 1995 + rng.below(30) as i32;
-    let end = rng.chance(30).then(|| start + rng.below(8) as i32).filter(|e| *e <= 2025);
+    let end = rng
+        .chance(30)
+        .then(|| start + rng.below(8) as i32)
+        .filter(|e| *e <= 2025);
     let mut sections = Sections::default();
     for s in case::Section::ALL {
-        let n = if s == case::Section::Summary { 1 } else { 2 + rng.below(4) };
+        let n = if s == case::Section::Summary {
+            1
+        } else {
+            2 + rng.below(4)
+        };
         *sections.get_mut(s) = source.passage(&mut rng, n);
     }
     Case {
         id: format!("synth-{i:06}"),
-        title: format!("{}の{}（第{}期）", m.name, TOPICS[rng.below(TOPICS.len())], 1 + rng.below(5)),
+        title: format!(
+            "{}の{}（第{}期）",
+            m.name,
+            TOPICS[rng.below(TOPICS.len())],
+            1 + rng.below(5)
+        ),
         municipality: m.name.clone(),
         prefecture: m.prefecture.clone(),
         kind,
@@ -169,7 +189,12 @@ pub fn case(source: &Source, i: usize) -> Case {
         period: Period { start, end },
         tags: vec!["合成データ".into()],
         contributor: Some("kaizen-wa synth".into()),
-        updated: Some(format!("{}-{:02}-{:02}", 2020 + rng.below(6), 1 + rng.below(12), 1 + rng.below(28))),
+        updated: Some(format!(
+            "{}-{:02}-{:02}",
+            2020 + rng.below(6),
+            1 + rng.below(12),
+            1 + rng.below(28)
+        )),
         sections,
         sources: vec![format!("https://example.invalid/synthetic/{i}")],
         extra_sections: Vec::new(),

@@ -30,7 +30,11 @@ fn check_passes_on_the_bundled_cases() {
     let f = Fixture::with_samples();
     let out = run(&f, &["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("12 files checked: 12 ok"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("12 files checked: 12 ok"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -49,10 +53,19 @@ fn check_reports_line_of_unknown_level_and_exits_1() {
         "{err}"
     );
     // Every problem of the other file too, in the same run.
-    assert!(err.contains("cases/bad.md:2:6: id: 「Bad Id」は id に使えません"), "{err}");
-    assert!(err.contains("cases/bad.md:10: 担い手: 「## 担い手」の本文が空です"), "{err}");
+    assert!(
+        err.contains("cases/bad.md:2:6: id: 「Bad Id」は id に使えません"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cases/bad.md:10: 担い手: 「## 担い手」の本文が空です"),
+        "{err}"
+    );
     assert!(err.contains("cases/bad.md:10: 取組内容"), "{err}");
-    assert!(err.contains("13 files checked: 11 ok, 2 with errors"), "{err}");
+    assert!(
+        err.contains("13 files checked: 11 ok, 2 with errors"),
+        "{err}"
+    );
     assert!(err.contains("cases/bad.md:8: sources"), "{err}");
 }
 
@@ -76,7 +89,11 @@ fn check_reports_a_shift_jis_file_as_not_utf8() {
     fs::write(f.cases().join("sjis.md"), b"+++\nid = \"\x82\xa0\"\n").unwrap();
     let out = run(&f, &["check"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("cases/sjis.md:2:7: file: UTF-8 ではない文字があります"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cases/sjis.md:2:7: file: UTF-8 ではない文字があります"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -101,7 +118,10 @@ fn search_json_has_character_offsets() {
     assert_eq!(hit["id"], "fukuoka-dna-undo");
     let snip = &hit["snippets"][0];
     let text = snip["text"].as_str().unwrap();
-    let (s, e) = (snip["highlights"][0][0].as_u64().unwrap() as usize, snip["highlights"][0][1].as_u64().unwrap() as usize);
+    let (s, e) = (
+        snip["highlights"][0][0].as_u64().unwrap() as usize,
+        snip["highlights"][0][1].as_u64().unwrap() as usize,
+    );
     let marked: String = text.chars().skip(s).take(e - s).collect();
     assert_eq!(marked, "DNA");
 }
@@ -111,7 +131,11 @@ fn search_rejects_an_unknown_level_with_a_suggestion() {
     let f = Fixture::with_samples();
     let out = run(&f, &["search", "--level", "業務改革", "改善"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("did you mean 業務改善"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean 業務改善"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -131,7 +155,19 @@ fn index_exits_nonzero_on_invalid_files_but_indexes_the_rest() {
 #[test]
 fn new_writes_a_template_and_never_overwrites() {
     let f = Fixture::with_samples();
-    let out = run(&f, &["new", "kanegasaki-kaizen", "--title", "金ケ崎町の改善", "--municipality", "金ケ崎町", "--prefecture", "岩手県"]);
+    let out = run(
+        &f,
+        &[
+            "new",
+            "kanegasaki-kaizen",
+            "--title",
+            "金ケ崎町の改善",
+            "--municipality",
+            "金ケ崎町",
+            "--prefecture",
+            "岩手県",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = fs::read_to_string(f.cases().join("kanegasaki-kaizen.md")).unwrap();
     assert!(text.contains("kind = \"町\""), "{text}");
@@ -140,8 +176,15 @@ fn new_writes_a_template_and_never_overwrites() {
     }
     let again = run(&f, &["new", "kanegasaki-kaizen"]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("既にあります"), "{}", stderr(&again));
-    assert_eq!(fs::read_to_string(f.cases().join("kanegasaki-kaizen.md")).unwrap(), text);
+    assert!(
+        stderr(&again).contains("既にあります"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        fs::read_to_string(f.cases().join("kanegasaki-kaizen.md")).unwrap(),
+        text
+    );
     let bad = run(&f, &["new", "金ケ崎"]);
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -154,8 +197,16 @@ fn tokenize_shows_offsets_in_bytes_and_characters() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["surface"], "ＤＮＡ");
     assert_eq!(v[0]["term"], "dna");
-    assert_eq!((v[0]["byte_end"].as_u64(), v[0]["char_end"].as_u64()), (Some(9), Some(3)));
-    let verb = v.as_array().unwrap().iter().find(|t| t["surface"] == "進め").unwrap();
+    assert_eq!(
+        (v[0]["byte_end"].as_u64(), v[0]["char_end"].as_u64()),
+        (Some(9), Some(3))
+    );
+    let verb = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["surface"] == "進め")
+        .unwrap();
     assert_eq!(verb["term"], "進める");
     assert_eq!(verb["reading"], "ススメ");
 }

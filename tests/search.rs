@@ -32,7 +32,11 @@ fn a_word_inside_one_section_is_found_and_highlighted_there() {
     let hit = &res.hits[0];
     assert_eq!(hit.id, "fukuoka-dna-undo");
     assert_eq!(hit.snippets[0].section, "successes");
-    assert!(hit.snippets[0].html.contains("<mark>エレベーター</mark>"), "{}", hit.snippets[0].html);
+    assert!(
+        hit.snippets[0].html.contains("<mark>エレベーター</mark>"),
+        "{}",
+        hit.snippets[0].html
+    );
 }
 
 #[test]
@@ -40,13 +44,19 @@ fn section_scope_limits_matches_to_that_section() {
     let f = Fixture::with_samples();
     let idx = f.index();
     let everywhere = ids(&idx, "市長");
-    let in_failures = search_ids(&idx, &SearchRequest {
-        query: "市長".into(),
-        section: Some(Section::Failures),
-        limit: 50,
-        ..SearchRequest::default()
-    });
-    assert!(in_failures.len() < everywhere.len(), "{in_failures:?} vs {everywhere:?}");
+    let in_failures = search_ids(
+        &idx,
+        &SearchRequest {
+            query: "市長".into(),
+            section: Some(Section::Failures),
+            limit: 50,
+            ..SearchRequest::default()
+        },
+    );
+    assert!(
+        in_failures.len() < everywhere.len(),
+        "{in_failures:?} vs {everywhere:?}"
+    );
     assert!(in_failures.contains(&"fukuoka-dna-undo".to_owned()));
     assert!(in_failures.contains(&"takashima-shutcho-kaizen-seminar".to_owned()));
 }
@@ -65,7 +75,10 @@ fn level_and_prefecture_filters_narrow_results() {
     let mie = search_ids(&idx, &req(vec![], vec!["三重県"]));
     assert!(!mie.is_empty());
     for id in &mie {
-        assert!(id.starts_with("mie-") || id.starts_with("minamiise-"), "{id}");
+        assert!(
+            id.starts_with("mie-") || id.starts_with("minamiise-"),
+            "{id}"
+        );
     }
     let strategy = search_ids(&idx, &req(vec![Level::Senryaku], vec![]));
     assert!(strategy.contains(&"mie-gyosei-keiei-taikei".to_owned()));
@@ -136,9 +149,24 @@ fn editing_and_removing_files_is_reflected_after_sync() {
 
     let path = f.cases().join("fukuoka-dna-undo.md");
     let text = fs::read_to_string(&path).unwrap();
-    fs::write(&path, text.replace("## 教訓\n", "## 教訓\nぬか床のように毎日かき混ぜることが大切だ。\n")).unwrap();
+    fs::write(
+        &path,
+        text.replace(
+            "## 教訓\n",
+            "## 教訓\nぬか床のように毎日かき混ぜることが大切だ。\n",
+        ),
+    )
+    .unwrap();
     let report = idx.sync(&f.cases()).unwrap();
-    assert_eq!((report.added, report.updated, report.removed, report.unchanged), (0, 1, 0, 11));
+    assert_eq!(
+        (
+            report.added,
+            report.updated,
+            report.removed,
+            report.unchanged
+        ),
+        (0, 1, 0, 11)
+    );
     assert_eq!(ids(&idx, "ぬか床"), vec!["fukuoka-dna-undo"]);
 
     fs::remove_file(&path).unwrap();
@@ -155,7 +183,11 @@ fn an_invalid_edit_keeps_the_last_valid_version_searchable() {
     let idx = f.index();
     let path = f.cases().join("nakano-omotenashi-undo.md");
     let text = fs::read_to_string(&path).unwrap();
-    fs::write(&path, text.replace("levels = [", "levels = [\"業務改革\", ")).unwrap();
+    fs::write(
+        &path,
+        text.replace("levels = [", "levels = [\"業務改革\", "),
+    )
+    .unwrap();
     let report = idx.sync(&f.cases()).unwrap();
     assert_eq!(report.invalid, 1);
     assert!(report.has_errors());
@@ -171,7 +203,12 @@ fn a_duplicate_id_in_a_new_file_is_rejected_not_indexed() {
     fs::write(f.cases().join("copies/dna.md"), text).unwrap();
     let report = idx.sync(&f.cases()).unwrap();
     assert_eq!(report.invalid, 1);
-    assert!(report.diagnostics.iter().any(|d| d.field == "id" && d.message.contains("fukuoka-dna-undo.md")));
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.field == "id" && d.message.contains("fukuoka-dna-undo.md"))
+    );
     assert_eq!(idx.num_cases(), 12);
 }
 
@@ -193,7 +230,11 @@ fn deleting_the_index_and_reindexing_gives_the_same_results() {
 fn an_index_from_another_analysis_version_is_rebuilt_on_open() {
     let f = Fixture::with_samples();
     drop(f.index());
-    fs::write(f.index_dir().join("kaizen-wa.json"), r#"{"schema_version":0,"analysis_version":0}"#).unwrap();
+    fs::write(
+        f.index_dir().join("kaizen-wa.json"),
+        r#"{"schema_version":0,"analysis_version":0}"#,
+    )
+    .unwrap();
     let idx = CaseIndex::open(&f.index_dir()).unwrap();
     assert!(idx.created);
     assert_eq!(idx.num_cases(), 0);

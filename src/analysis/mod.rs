@@ -42,7 +42,11 @@ pub enum AnalyzerKind {
 }
 
 impl AnalyzerKind {
-    pub const ALL: [AnalyzerKind; 3] = [AnalyzerKind::Morph, AnalyzerKind::Ngram, AnalyzerKind::Reading];
+    pub const ALL: [AnalyzerKind; 3] = [
+        AnalyzerKind::Morph,
+        AnalyzerKind::Ngram,
+        AnalyzerKind::Reading,
+    ];
 
     /// The tokenizer name registered with tantivy.
     pub fn name(self) -> &'static str {
@@ -145,7 +149,8 @@ mod tests {
         for (input, want) in table {
             let got = terms(AnalyzerKind::Morph, input);
             assert_eq!(
-                &got, want,
+                &got,
+                want,
                 "\nhelp: analyzing {input:?}\n  got:  {got:?}\n  want: {want:?}\n  details: {:#?}",
                 analyzer().explain(input)
             );
@@ -166,7 +171,10 @@ mod tests {
 
     #[test]
     fn readings_are_folded_katakana() {
-        assert_eq!(terms(AnalyzerKind::Reading, "改善"), vec!["カイ", "イゼ", "ゼン"]);
+        assert_eq!(
+            terms(AnalyzerKind::Reading, "改善"),
+            vec!["カイ", "イゼ", "ゼン"]
+        );
         assert_eq!(kana_bigrams("かいぜん"), vec!["カイ", "イゼ", "ゼン"]);
         // A particle breaks the run: no bigram spans 改善 and 運動 here.
         assert_eq!(terms(AnalyzerKind::Reading, "改善の運動").len(), 6);

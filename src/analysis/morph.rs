@@ -18,7 +18,18 @@ const READING: usize = 7;
 
 /// Base forms that carry no meaning for search: light verbs and auxiliary
 /// verbs IPADIC tags as 動詞,自立.
-const STOP_BASE_FORMS: &[&str] = &["する", "ある", "いる", "なる", "できる", "れる", "られる", "せる", "させる", "いう"];
+const STOP_BASE_FORMS: &[&str] = &[
+    "する",
+    "ある",
+    "いる",
+    "なる",
+    "できる",
+    "れる",
+    "られる",
+    "せる",
+    "させる",
+    "いう",
+];
 
 /// The segmenter over the embedded dictionary, shared by every analyzer.
 pub struct Morph {
@@ -59,10 +70,26 @@ impl Morph {
                 Raw {
                     start,
                     end,
-                    pos: if known { get(POS).to_owned() } else { "名詞".to_owned() },
-                    pos_sub1: if known { get(POS_SUB1).to_owned() } else { "未知語".to_owned() },
-                    base: if known { get(BASE_FORM).to_owned() } else { String::new() },
-                    reading: if known { get(READING).to_owned() } else { String::new() },
+                    pos: if known {
+                        get(POS).to_owned()
+                    } else {
+                        "名詞".to_owned()
+                    },
+                    pos_sub1: if known {
+                        get(POS_SUB1).to_owned()
+                    } else {
+                        "未知語".to_owned()
+                    },
+                    base: if known {
+                        get(BASE_FORM).to_owned()
+                    } else {
+                        String::new()
+                    },
+                    reading: if known {
+                        get(READING).to_owned()
+                    } else {
+                        String::new()
+                    },
                     surface,
                 }
             })

@@ -18,8 +18,7 @@ pub use validate::{FieldProblem, Severity, current_year, today_iso, validate};
 /// placeholders an author replaces. It parses; `check` then lists what is
 /// still empty.
 pub fn template(id: &str, title: &str, municipality: &str, prefecture: &str) -> String {
-    let kind = municipalities::infer_kind(prefecture, municipality)
-        .map_or("市", |k| k.name());
+    let kind = municipalities::infer_kind(prefecture, municipality).map_or("市", |k| k.name());
     let case = Case {
         id: id.to_owned(),
         title: title.to_owned(),

@@ -304,9 +304,7 @@ impl std::fmt::Display for Period {
 impl Case {
     /// Every narrative section with its text, in file order.
     pub fn narrative(&self) -> impl Iterator<Item = (Section, &str)> {
-        Section::ALL
-            .into_iter()
-            .map(|s| (s, self.sections.get(s)))
+        Section::ALL.into_iter().map(|s| (s, self.sections.get(s)))
     }
 }
 

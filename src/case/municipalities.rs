@@ -51,7 +51,10 @@ fn table() -> &'static Table {
         }
         let mut by_folded: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, m) in all.iter().enumerate() {
-            by_folded.entry(fold_place_name(&m.name)).or_default().push(i);
+            by_folded
+                .entry(fold_place_name(&m.name))
+                .or_default()
+                .push(i);
         }
         Table {
             prefectures,
@@ -174,7 +177,10 @@ mod tests {
             Lookup::Variant("金ケ崎町".into())
         );
         assert_eq!(lookup("岩手県", "金ケ崎町"), Lookup::Found);
-        assert_eq!(lookup("福岡県", "所沢市"), Lookup::OtherPrefecture("埼玉県".into()));
+        assert_eq!(
+            lookup("福岡県", "所沢市"),
+            Lookup::OtherPrefecture("埼玉県".into())
+        );
         assert_eq!(lookup("三重県", "三重県"), Lookup::IsPrefecture);
     }
 

@@ -182,7 +182,14 @@ impl Front<'_> {
 }
 
 impl FileParser<'_> {
-    fn push(&mut self, line: usize, column: Option<usize>, field: &str, severity: Severity, message: String) {
+    fn push(
+        &mut self,
+        line: usize,
+        column: Option<usize>,
+        field: &str,
+        severity: Severity,
+        message: String,
+    ) {
         self.diags.push(Diagnostic {
             path: self.path.to_owned(),
             line,
@@ -277,8 +284,7 @@ impl FileParser<'_> {
                     }
                 }
             };
-            let field = Section::parse(problem.field)
-                .map_or(problem.field, |s| s.heading());
+            let field = Section::parse(problem.field).map_or(problem.field, |s| s.heading());
             self.push(line, column, field, problem.severity, problem.message);
         }
         Some(case)
@@ -325,7 +331,10 @@ impl FileParser<'_> {
                     this.error(
                         front.key_line(key),
                         key,
-                        format!("文字列を \"…\" で書いてください（{} が書かれています）", other.type_str()),
+                        format!(
+                            "文字列を \"…\" で書いてください（{} が書かれています）",
+                            other.type_str()
+                        ),
                     );
                     ok = false;
                     None
@@ -356,7 +365,10 @@ impl FileParser<'_> {
                         col,
                         "kind",
                         Severity::Error,
-                        format!("「{k}」は自治体の種別ではありません（{} のいずれか）", names.join(" / ")),
+                        format!(
+                            "「{k}」は自治体の種別ではありません（{} のいずれか）",
+                            names.join(" / ")
+                        ),
                     );
                     None
                 }
@@ -388,12 +400,20 @@ impl FileParser<'_> {
                     .map(|v| v.as_str().map(|s| s.trim().to_owned()))
                     .collect();
                 if tags.is_none() {
-                    self.error(front.key_line("tags"), "tags", "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）");
+                    self.error(
+                        front.key_line("tags"),
+                        "tags",
+                        "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）",
+                    );
                 }
                 tags
             }
             Some(_) => {
-                self.error(front.key_line("tags"), "tags", "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）");
+                self.error(
+                    front.key_line("tags"),
+                    "tags",
+                    "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）",
+                );
                 None
             }
         };
@@ -404,7 +424,11 @@ impl FileParser<'_> {
                 Some(Some(d.to_string()))
             }
             Some(_) => {
-                self.error(front.key_line("updated"), "updated", "日付を YYYY-MM-DD で書いてください（例: updated = 2025-04-01）");
+                self.error(
+                    front.key_line("updated"),
+                    "updated",
+                    "日付を YYYY-MM-DD で書いてください（例: updated = 2025-04-01）",
+                );
                 None
             }
         };
@@ -429,11 +453,19 @@ impl FileParser<'_> {
     fn levels(&mut self, front: &Front, value: Option<&toml::Value>) -> Option<Vec<Level>> {
         let line = front.key_line("levels");
         let Some(value) = value else {
-            self.error(line, "levels", "必須項目がありません（例: levels = [\"業務改善\"]）");
+            self.error(
+                line,
+                "levels",
+                "必須項目がありません（例: levels = [\"業務改善\"]）",
+            );
             return None;
         };
         let Some(items) = value.as_array() else {
-            self.error(line, "levels", "改善レベルは配列で書いてください（例: levels = [\"業務改善\", \"職場改善\"]）");
+            self.error(
+                line,
+                "levels",
+                "改善レベルは配列で書いてください（例: levels = [\"業務改善\", \"職場改善\"]）",
+            );
             return None;
         };
         let mut levels = Vec::new();
@@ -447,7 +479,13 @@ impl FileParser<'_> {
             match Level::parse(s) {
                 Some(level) if levels.contains(&level) => {
                     let (l, c) = front.value_pos("levels", s);
-                    self.push(l, c, "levels", Severity::Warning, format!("「{s}」が2回書かれています"));
+                    self.push(
+                        l,
+                        c,
+                        "levels",
+                        Severity::Warning,
+                        format!("「{s}」が2回書かれています"),
+                    );
                 }
                 Some(level) => levels.push(level),
                 None => {
@@ -472,7 +510,11 @@ impl FileParser<'_> {
             match table.get(key) {
                 None => Ok(None),
                 Some(toml::Value::Integer(y)) => i32::try_from(*y).map(Some).map_err(|_| {
-                    this.error(front.key_line(key), key, format!("{y} は年として大きすぎます"));
+                    this.error(
+                        front.key_line(key),
+                        key,
+                        format!("{y} は年として大きすぎます"),
+                    );
                 }),
                 Some(other) => {
                     this.error(
@@ -489,7 +531,11 @@ impl FileParser<'_> {
         match (start, end) {
             (Ok(Some(start)), Ok(end)) => Some(Period { start, end }),
             (Ok(None), _) => {
-                self.error(front.key_line("start_year"), "start_year", "必須項目がありません（取組を始めた西暦年、例: start_year = 2004）");
+                self.error(
+                    front.key_line("start_year"),
+                    "start_year",
+                    "必須項目がありません（取組を始めた西暦年、例: start_year = 2004）",
+                );
                 None
             }
             _ => None,
@@ -504,7 +550,12 @@ impl FileParser<'_> {
         &mut self,
         lines: &[&str],
         first_line: usize,
-    ) -> (Sections, Vec<String>, Vec<(String, String)>, Vec<(Option<Section>, usize)>) {
+    ) -> (
+        Sections,
+        Vec<String>,
+        Vec<(String, String)>,
+        Vec<(Option<Section>, usize)>,
+    ) {
         let mut sections = Sections::default();
         let mut sources = Vec::new();
         let mut extra = Vec::new();
@@ -531,7 +582,11 @@ impl FileParser<'_> {
         for (head, line, body) in blocks {
             let text = body.join("\n").trim().to_owned();
             if !seen.insert(head.clone()) {
-                self.error(line, &head, format!("「## {head}」が2回あります。1つにまとめてください"));
+                self.error(
+                    line,
+                    &head,
+                    format!("「## {head}」が2回あります。1つにまとめてください"),
+                );
                 continue;
             }
             if head == SOURCES_HEADING {
@@ -656,7 +711,13 @@ updated = 2025-04-01
         let case = parsed.case.unwrap();
         assert_eq!(case.kind, Kind::DesignatedCity);
         assert_eq!(case.levels, vec![Level::Gyomu, Level::Shokuba]);
-        assert_eq!(case.period, Period { start: 2000, end: Some(2007) });
+        assert_eq!(
+            case.period,
+            Period {
+                start: 2000,
+                end: Some(2007)
+            }
+        );
         assert_eq!(case.sections.summary, "職員の改善運動。");
         assert_eq!(case.sections.failures, "");
         assert_eq!(case.sources.len(), 2);
@@ -677,7 +738,9 @@ updated = 2025-04-01
         let d = diags(&text);
         assert_eq!(
             d,
-            vec!["cases/x.md:6:19: levels: 「業務改革」は改善レベルではありません（業務改善 のことですか？）"]
+            vec![
+                "cases/x.md:6:19: levels: 「業務改革」は改善レベルではありません（業務改善 のことですか？）"
+            ]
         );
     }
 
@@ -690,14 +753,23 @@ updated = 2025-04-01
         let d = diags(&text);
         assert_eq!(d.len(), 3, "{d:#?}");
         assert!(d[0].starts_with("cases/x.md:5:14: prefecture: 「福岡」は都道府県名ではありません（福岡県 のことですか？）"), "{d:#?}");
-        assert!(d[1].starts_with("cases/x.md:7: start_year: 開始年 3000"), "{d:#?}");
-        assert!(d[2].starts_with("cases/x.md:16: 担い手: 「## 担い手」の本文が空です"), "{d:#?}");
+        assert!(
+            d[1].starts_with("cases/x.md:7: start_year: 開始年 3000"),
+            "{d:#?}"
+        );
+        assert!(
+            d[2].starts_with("cases/x.md:16: 担い手: 「## 担い手」の本文が空です"),
+            "{d:#?}"
+        );
     }
 
     #[test]
     fn missing_required_key_names_the_field() {
         let text = GOOD.replace("title = \"テスト市の改善運動\"\n", "");
-        assert_eq!(diags(&text), vec!["cases/x.md:1: title: 必須項目がありません"]);
+        assert_eq!(
+            diags(&text),
+            vec!["cases/x.md:1: title: 必須項目がありません"]
+        );
     }
 
     #[test]
@@ -723,9 +795,16 @@ updated = 2025-04-01
         let parsed = parse(Path::new("x.md"), &text);
         assert!(!parsed.has_errors());
         assert_eq!(parsed.diagnostics.len(), 1);
-        assert!(parsed.diagnostics[0].to_string().contains("警告: 感想: 不明な見出しです"));
+        assert!(
+            parsed.diagnostics[0]
+                .to_string()
+                .contains("警告: 感想: 不明な見出しです")
+        );
         let case = parsed.case.unwrap();
-        assert_eq!(case.extra_sections, vec![("感想".to_owned(), "よかった。".to_owned())]);
+        assert_eq!(
+            case.extra_sections,
+            vec![("感想".to_owned(), "よかった。".to_owned())]
+        );
     }
 
     #[test]
@@ -740,7 +819,10 @@ updated = 2025-04-01
 
     #[test]
     fn nationwide_records_need_the_nationwide_kind() {
-        let text = GOOD.replace("prefecture = \"福岡県\"", "prefecture = \"全国\"\nkind = \"市\"");
+        let text = GOOD.replace(
+            "prefecture = \"福岡県\"",
+            "prefecture = \"全国\"\nkind = \"市\"",
+        );
         let d = diags(&text);
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].contains("kind"), "{d:?}");
@@ -752,7 +834,9 @@ updated = 2025-04-01
     fn missing_front_matter_is_explained() {
         assert_eq!(
             diags("## 概要\nx\n"),
-            vec!["cases/x.md:1: front matter: ファイルの先頭は「+++」で始まるメタデータ（TOML）にしてください"]
+            vec![
+                "cases/x.md:1: front matter: ファイルの先頭は「+++」で始まるメタデータ（TOML）にしてください"
+            ]
         );
     }
 }

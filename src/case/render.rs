@@ -82,7 +82,10 @@ mod tests {
             prefecture: "福岡県".into(),
             kind: Kind::DesignatedCity,
             levels: vec![Level::Gyomu, Level::Senryaku],
-            period: Period { start: 2000, end: Some(2007) },
+            period: Period {
+                start: 2000,
+                end: Some(2007),
+            },
             tags: vec!["発表会".into()],
             contributor: Some("会員".into()),
             updated: Some("2025-04-01".into()),

@@ -134,7 +134,10 @@ pub fn duplicate_ids(loaded: &[Loaded]) -> Vec<Diagnostic> {
                 column: None,
                 field: "id".into(),
                 severity: Severity::Error,
-                message: format!("id「{}」は {other} でも使われています。別の id にしてください", case.id),
+                message: format!(
+                    "id「{}」は {other} でも使われています。別の id にしてください",
+                    case.id
+                ),
             }),
         }
     }
@@ -194,7 +197,10 @@ pub fn create_atomic(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
 fn temp_beside(path: &Path) -> Result<PathBuf, StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let unique = format!(
         ".{name}.{}.{}.tmp",
         std::process::id(),
@@ -254,11 +260,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.md");
         create_atomic(&p, b"one").unwrap();
-        assert!(matches!(create_atomic(&p, b"two"), Err(StoreError::Exists(_))));
+        assert!(matches!(
+            create_atomic(&p, b"two"),
+            Err(StoreError::Exists(_))
+        ));
         assert_eq!(fs::read(&p).unwrap(), b"one");
         write_atomic(&p, b"three").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"three");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 }

@@ -66,7 +66,10 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
     if !start_ok {
         err(
             "start_year",
-            format!("開始年 {start} はありえない年です（{MIN_YEAR}〜{} の範囲で書いてください）", this_year + 1),
+            format!(
+                "開始年 {start} はありえない年です（{MIN_YEAR}〜{} の範囲で書いてください）",
+                this_year + 1
+            ),
         );
     }
     if let Some(end) = case.period.end {
@@ -78,7 +81,9 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
         } else if end > this_year {
             err(
                 "end_year",
-                format!("終了年 {end} は未来の年です（続いている取組なら end_year を書かないでください）"),
+                format!(
+                    "終了年 {end} は未来の年です（続いている取組なら end_year を書かないでください）"
+                ),
             );
         }
     }

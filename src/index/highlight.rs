@@ -22,9 +22,8 @@ pub struct Matcher {
 /// means (かいぜん → 改善). A kanji word's reading would match homophones.
 pub fn is_kana_word(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| {
-            matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}')
-        })
+        && s.chars()
+            .all(|c| matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}'))
 }
 
 fn texts(terms: Vec<Term>) -> Vec<String> {
@@ -38,11 +37,9 @@ impl Matcher {
             let text = atom.text();
             let morph = texts(analyze(AnalyzerKind::Morph, text));
             match atom {
-                Atom::Word(_) => patterns.extend(
-                    morph
-                        .into_iter()
-                        .map(|t| (AnalyzerKind::Morph, vec![t])),
-                ),
+                Atom::Word(_) => {
+                    patterns.extend(morph.into_iter().map(|t| (AnalyzerKind::Morph, vec![t])))
+                }
                 Atom::Phrase(_) if !morph.is_empty() => patterns.push((AnalyzerKind::Morph, morph)),
                 Atom::Phrase(_) => {}
             }
@@ -117,7 +114,11 @@ pub struct Snippet {
 impl Snippet {
     /// HTML-escaped, matches in `<mark>`, cuts shown as `…`.
     pub fn to_html(&self) -> String {
-        self.render(|s| html_escape::encode_text(s).into_owned(), "<mark>", "</mark>")
+        self.render(
+            |s| html_escape::encode_text(s).into_owned(),
+            "<mark>",
+            "</mark>",
+        )
     }
 
     /// Plain text with matches between the given markers.
@@ -164,7 +165,10 @@ pub fn snippet(text: &str, ranges: &[(usize, usize)], width: usize) -> Snippet {
     if n > width && !marks.is_empty() {
         let mut best = (0, usize::MAX);
         for (i, &(s, _)) in marks.iter().enumerate() {
-            let count = marks[i..].iter().take_while(|(ms, _)| *ms < s + width).count();
+            let count = marks[i..]
+                .iter()
+                .take_while(|(ms, _)| *ms < s + width)
+                .count();
             if count > best.0 || (count == best.0 && s < best.1) {
                 best = (count, s);
             }
@@ -206,7 +210,10 @@ mod tests {
 
     #[test]
     fn morphological_match_is_marked_in_characters() {
-        assert_eq!(html("改善", "職員の改善運動"), "職員の<mark>改善</mark>運動");
+        assert_eq!(
+            html("改善", "職員の改善運動"),
+            "職員の<mark>改善</mark>運動"
+        );
     }
 
     #[test]
@@ -229,16 +236,27 @@ mod tests {
 
     #[test]
     fn html_in_text_is_escaped() {
-        assert_eq!(html("改善", "<b>改善</b>"), "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;");
+        assert_eq!(
+            html("改善", "<b>改善</b>"),
+            "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;"
+        );
     }
 
     #[test]
     fn long_text_is_cut_around_the_densest_matches() {
-        let text = format!("{}。首長交代で途絶えた。{}", "あ".repeat(300), "い".repeat(300));
+        let text = format!(
+            "{}。首長交代で途絶えた。{}",
+            "あ".repeat(300),
+            "い".repeat(300)
+        );
         let m = Matcher::new(&parse("首長"));
         let s = snippet(&text, &m.ranges(&text), 60);
         assert!(s.cut_start && s.cut_end);
-        assert!(s.to_html().starts_with("…首長") || s.to_html().contains("<mark>首長</mark>"), "{}", s.to_html());
+        assert!(
+            s.to_html().starts_with("…首長") || s.to_html().contains("<mark>首長</mark>"),
+            "{}",
+            s.to_html()
+        );
         assert_eq!(s.text.chars().count(), 60);
     }
 }

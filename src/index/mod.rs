@@ -9,6 +9,10 @@ mod highlight;
 pub mod query;
 mod schema;
 mod search;
+// Web-facing views (issue 3).
+pub mod similar;
+pub mod stats;
+pub mod suggest;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -101,7 +105,9 @@ pub struct SyncReport {
 
 impl SyncReport {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     pub fn changed(&self) -> bool {
@@ -187,7 +193,9 @@ impl CaseIndex {
     fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, IndexError> {
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+            let threads = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8);
             let writer = self
                 .index
                 .writer_with_num_threads(threads, WRITER_HEAP)
@@ -224,7 +232,12 @@ impl CaseIndex {
         let mut out = HashMap::with_capacity(docs.len());
         for addr in docs {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            let get = |f| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let get = |f| {
+                doc.get_first(f)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
             out.insert(
                 get(self.fields.path),
                 Indexed {
@@ -290,7 +303,9 @@ impl CaseIndex {
                 }
                 Ok(None) => report.unchanged += 1,
                 Ok(Some(l)) => {
-                    report.diagnostics.extend(l.parsed.diagnostics.iter().cloned());
+                    report
+                        .diagnostics
+                        .extend(l.parsed.diagnostics.iter().cloned());
                     let Some(case) = &l.parsed.case else {
                         report.invalid += 1;
                         continue;
@@ -303,7 +318,10 @@ impl CaseIndex {
                             column: None,
                             field: "id".into(),
                             severity: Severity::Error,
-                            message: format!("id「{}」は {other} でも使われています。別の id にしてください", case.id),
+                            message: format!(
+                                "id「{}」は {other} でも使われています。別の id にしてください",
+                                case.id
+                            ),
                         });
                         continue;
                     }
@@ -317,10 +335,7 @@ impl CaseIndex {
                 }
             }
         }
-        let removed: Vec<&String> = indexed
-            .keys()
-            .filter(|p| !on_disk.contains(*p))
-            .collect();
+        let removed: Vec<&String> = indexed.keys().filter(|p| !on_disk.contains(*p)).collect();
 
         if !to_index.is_empty() || !removed.is_empty() {
             let guard = self.writer()?;
@@ -357,7 +372,9 @@ impl CaseIndex {
                 report.added += 1;
             }
         }
-        report.diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -378,7 +395,10 @@ impl CaseIndex {
         doc.add_text(f.id, &case.id);
         doc.add_text(f.path, path);
         doc.add_text(f.hash, hash);
-        doc.add_text(f.case, serde_json::to_string(case).expect("a case serializes"));
+        doc.add_text(
+            f.case,
+            serde_json::to_string(case).expect("a case serializes"),
+        );
         doc.add_text(f.municipality, &case.municipality);
         for level in &case.levels {
             doc.add_facet(f.level, Facet::from_path([level.name()]));
@@ -429,7 +449,10 @@ impl CaseIndex {
             tantivy::schema::IndexRecordOption::Basic,
         );
         let top = searcher
-            .search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())
+            .search(
+                &query,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
             .map_err(self.tantivy_err())?;
         let Some((_, addr)) = top.first() else {
             return Ok(None);

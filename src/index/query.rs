@@ -188,9 +188,15 @@ mod tests {
 
     #[test]
     fn odd_input_is_still_a_query() {
-        assert_eq!(parse("\"未完").clauses, vec![must(vec![Atom::Phrase("未完".into())])]);
+        assert_eq!(
+            parse("\"未完").clauses,
+            vec![must(vec![Atom::Phrase("未完".into())])]
+        );
         assert_eq!(parse("OR").clauses, vec![must(vec![w("OR")])]);
-        assert_eq!(parse("- x").clauses, vec![must(vec![w("-")]), must(vec![w("x")])]);
+        assert_eq!(
+            parse("- x").clauses,
+            vec![must(vec![w("-")]), must(vec![w("x")])]
+        );
         assert!(parse("   ").is_match_all());
         assert!(parse("-福岡").is_match_all());
     }

@@ -110,7 +110,8 @@ impl Fields {
                        boost: f32| {
             let morph = b.add_text_field(name, text_options(AnalyzerKind::Morph));
             let ngram = b.add_text_field(&format!("{name}_ng"), text_options(AnalyzerKind::Ngram));
-            let reading = b.add_text_field(&format!("{name}_rd"), text_options(AnalyzerKind::Reading));
+            let reading =
+                b.add_text_field(&format!("{name}_rd"), text_options(AnalyzerKind::Reading));
             texts.push(TextField {
                 name,
                 morph,

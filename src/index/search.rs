@@ -132,7 +132,9 @@ fn sequence(field: Field, terms: &[String]) -> Option<Box<dyn Query>> {
         [] => None,
         [one] => Some(term_query(field, one)),
         many => Some(Box::new(PhraseQuery::new(
-            many.iter().map(|t| Term::from_field_text(field, t)).collect(),
+            many.iter()
+                .map(|t| Term::from_field_text(field, t))
+                .collect(),
         ))),
     }
 }
@@ -167,7 +169,12 @@ struct AtomTerms {
 impl AtomTerms {
     fn new(atom: &Atom) -> AtomTerms {
         let text = atom.text();
-        let texts = |k| analyze(k, text).into_iter().map(|t| t.text).collect::<Vec<_>>();
+        let texts = |k| {
+            analyze(k, text)
+                .into_iter()
+                .map(|t| t.text)
+                .collect::<Vec<_>>()
+        };
         let ngram = texts(AnalyzerKind::Ngram);
         let single_char = match ngram.as_slice() {
             [one] if one.chars().count() == 1 => one.chars().next(),
@@ -251,7 +258,11 @@ impl CaseIndex {
                 .map(AtomTerms::new)
                 .filter_map(|at| should(fields.iter().flat_map(|tf| at.in_field(tf)).collect()))
                 .collect();
-            let occur = if clause.negated { Occur::MustNot } else { Occur::Must };
+            let occur = if clause.negated {
+                Occur::MustNot
+            } else {
+                Occur::Must
+            };
             match should(alternatives) {
                 Some(q) => clauses.push((occur, q)),
                 // A required word with no searchable form (only
@@ -277,19 +288,31 @@ impl CaseIndex {
         if !req.levels.is_empty() {
             out.push((
                 "level",
-                any(req.levels.iter().map(|l| facet_query(f.level, l.name())).collect()),
+                any(req
+                    .levels
+                    .iter()
+                    .map(|l| facet_query(f.level, l.name()))
+                    .collect()),
             ));
         }
         if !req.prefectures.is_empty() {
             out.push((
                 "prefecture",
-                any(req.prefectures.iter().map(|p| facet_query(f.prefecture, p)).collect()),
+                any(req
+                    .prefectures
+                    .iter()
+                    .map(|p| facet_query(f.prefecture, p))
+                    .collect()),
             ));
         }
         if !req.kinds.is_empty() {
             out.push((
                 "kind",
-                any(req.kinds.iter().map(|k| facet_query(f.kind, k.name())).collect()),
+                any(req
+                    .kinds
+                    .iter()
+                    .map(|k| facet_query(f.kind, k.name()))
+                    .collect()),
             ));
         }
         if let Some(m) = &req.municipality {
@@ -330,11 +353,12 @@ impl CaseIndex {
             return text;
         }
         let mut clauses = vec![(Occur::Must, text)];
-        clauses.extend(
-            filters
-                .into_iter()
-                .map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)),
-        );
+        clauses.extend(filters.into_iter().map(|q| {
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
+            )
+        }));
         Box::new(BooleanQuery::new(clauses))
     }
 
@@ -365,13 +389,21 @@ impl CaseIndex {
                         (score, u)
                     }
                 });
-                let (count, docs) = searcher.search(&*query, &(Count, collector)).map_err(&err)?;
+                let (count, docs) = searcher
+                    .search(&*query, &(Count, collector))
+                    .map_err(&err)?;
                 (count, docs.into_iter().map(|((s, _), a)| (s, a)).collect())
             }
             Sort::Newest | Sort::Period => {
-                let field = if req.sort == Sort::Newest { "updated" } else { "start_year" };
+                let field = if req.sort == Sort::Newest {
+                    "updated"
+                } else {
+                    "start_year"
+                };
                 let collector = top.order_by_fast_field::<i64>(field, Order::Desc);
-                let (count, docs) = searcher.search(&*query, &(Count, collector)).map_err(&err)?;
+                let (count, docs) = searcher
+                    .search(&*query, &(Count, collector))
+                    .map_err(&err)?;
                 (count, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
         };
@@ -478,7 +510,9 @@ impl CaseIndex {
             let query = Self::combine(text.box_clone(), others);
             let mut collector = FacetCollector::for_field(name);
             collector.add_facet(Facet::root());
-            let counts = searcher.search(&*query, &collector).map_err(self.tantivy_err())?;
+            let counts = searcher
+                .search(&*query, &collector)
+                .map_err(self.tantivy_err())?;
             let mut out: Vec<FacetCount> = counts
                 .get(Facet::root())
                 .map(|(facet, count)| FacetCount {

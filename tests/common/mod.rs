@@ -54,11 +54,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// Ids of the hits for `query`, best first.
 pub fn ids(idx: &CaseIndex, query: &str) -> Vec<String> {
-    search_ids(idx, &SearchRequest {
-        query: query.into(),
-        limit: 50,
-        ..SearchRequest::default()
-    })
+    search_ids(
+        idx,
+        &SearchRequest {
+            query: query.into(),
+            limit: 50,
+            ..SearchRequest::default()
+        },
+    )
 }
 
 pub fn search_ids(idx: &CaseIndex, req: &SearchRequest) -> Vec<String> {
