@@ -34,14 +34,19 @@ pub struct Similar {
     pub shared: Vec<String>,
 }
 
-/// Whether a morph term is worth comparing on: not a number, not a
-/// single kana or symbol.
+/// Whether a morph term is worth comparing on: a word of two or more
+/// characters that is not a number, and not a verb or adjective (their
+/// base forms end in hiragana: 行う, 続ける, 多い), which every narrative
+/// shares.
 fn meaningful(term: &str) -> bool {
-    let chars = term.chars().count();
-    !term
-        .chars()
-        .all(|c| c.is_ascii_digit() || !c.is_alphanumeric())
-        && (chars >= 2 || term.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)))
+    term.chars().count() >= 2
+        && !term
+            .chars()
+            .all(|c| c.is_ascii_digit() || !c.is_alphanumeric())
+        && !term
+            .chars()
+            .last()
+            .is_some_and(|c| ('\u{3041}'..='\u{3096}').contains(&c))
 }
 
 impl CaseIndex {
