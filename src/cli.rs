@@ -88,6 +88,15 @@ pub enum Command {
     Export(ExportArgs),
     /// Measure search quality on judged queries (nDCG@10, recall@10, MRR).
     Eval(EvalArgs),
+    /// Serve the web UI and JSON API (indexes the cases first if needed).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KAIZEN_WA_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: std::net::SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +205,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => import(g, args),
         Command::Export(args) => export(g, args),
         Command::Eval(args) => eval(g, args),
+        Command::Serve(args) => serve(g, args),
     }
 }
 
@@ -736,4 +746,18 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
+    ensure_cases_dir(g)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(crate::web::serve(
+        args.addr,
+        g.cases.clone(),
+        g.index.clone(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }

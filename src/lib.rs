@@ -15,6 +15,7 @@
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
 //! * [`cli`]: the command line.
 //! * [`synthetic`]: the deterministic benchmark corpus.
+//! * [`web`]: the HTTP server (JSON API and the Japanese web UI).
 
 pub mod analysis;
 pub mod case;
@@ -24,3 +25,4 @@ pub mod index;
 pub mod members;
 pub mod synthetic;
 pub mod transfer;
+pub mod web;

@@ -129,7 +129,11 @@ mod tests {
         for round in 0..2 {
             for kind in AnalyzerKind::ALL {
                 let want: Vec<String> = analyze(kind, text).into_iter().map(|t| t.text).collect();
-                assert_eq!(texts(tokens_of(text, kind)), want, "round {round}, {kind:?}");
+                assert_eq!(
+                    texts(tokens_of(text, kind)),
+                    want,
+                    "round {round}, {kind:?}"
+                );
             }
         }
     }

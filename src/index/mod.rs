@@ -10,6 +10,9 @@ pub mod live;
 pub mod query;
 mod schema;
 mod search;
+pub mod similar;
+pub mod stats;
+pub mod suggest;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

@@ -1,0 +1,234 @@
+//! Completion for the search box: case titles, municipality and prefecture
+//! names, and the frequent content words of the collection, each matched by
+//! its spelling or by its reading, so かい and カイ both complete 改善.
+//!
+//! An in-memory list, built from the indexed cases (a few thousand entries
+//! even at 10k cases); rebuilt by whoever syncs the index. Matching is a
+//! prefix test on folded keys (NFKC, lowercase, hiragana → katakana,
+//! long-vowel marks dropped), so it needs no index of its own.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::analysis::{self, fold_char};
+use crate::case::Case;
+
+/// Where a suggestion comes from; also its rank among equals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestionKind {
+    Municipality,
+    Prefecture,
+    Term,
+    Title,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// What to put in the search box.
+    pub text: String,
+    pub kind: SuggestionKind,
+    /// Cases it occurs in.
+    pub cases: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    suggestion: Suggestion,
+    /// Folded spelling.
+    key: String,
+    /// Folded reading (katakana), when the dictionary knows it.
+    reading: String,
+}
+
+/// The completion list.
+#[derive(Debug, Clone, Default)]
+pub struct Suggester {
+    entries: Vec<Entry>,
+}
+
+/// Content words rarer than this (cases) are not offered as completions:
+/// one case's idiosyncratic word is noise in a suggestion list.
+const MIN_TERM_CASES: u32 = 2;
+
+/// Folds text for prefix comparison: NFKC, lowercase, hiragana →
+/// katakana, variant kanji → common form, no long-vowel marks or spaces.
+pub fn fold_key(text: &str) -> String {
+    analysis::nfkc(text)
+        .to_lowercase()
+        .chars()
+        .map(fold_char)
+        .filter(|c| *c != 'ー' && !c.is_whitespace())
+        .collect()
+}
+
+/// The reading of a text: each token's dictionary reading (its surface
+/// when the dictionary has none), folded.
+fn reading_of(text: &str) -> String {
+    let tokens = analysis::analyzer().explain(text);
+    let mut out = String::new();
+    for t in tokens {
+        if t.reading.is_empty() || t.reading == "*" {
+            out.push_str(&t.surface);
+        } else {
+            out.push_str(&t.reading);
+        }
+    }
+    fold_key(&out)
+}
+
+/// A word worth completing: a noun of two or more characters that is not
+/// just digits or symbols.
+fn is_content_noun(pos: &str, surface: &str) -> bool {
+    pos.starts_with("名詞")
+        && !pos.contains("数")
+        && !pos.contains("非自立")
+        && !pos.contains("代名詞")
+        && surface.chars().count() >= 2
+        && surface.chars().any(|c| c.is_alphabetic())
+}
+
+impl Suggester {
+    /// Builds the list from every case.
+    pub fn build(cases: &[Case]) -> Suggester {
+        let mut counts: HashMap<(SuggestionKind, String), u32> = HashMap::new();
+        let mut readings: HashMap<String, String> = HashMap::new();
+        for case in cases {
+            let mut seen: std::collections::HashSet<(SuggestionKind, String)> = Default::default();
+            seen.insert((SuggestionKind::Title, case.title.clone()));
+            seen.insert((SuggestionKind::Municipality, case.municipality.clone()));
+            seen.insert((SuggestionKind::Prefecture, case.prefecture.clone()));
+            let texts = std::iter::once(case.title.as_str())
+                .chain(case.narrative().map(|(_, t)| t))
+                .chain(case.tags.iter().map(String::as_str));
+            for text in texts {
+                for t in analysis::analyzer().explain(text) {
+                    if t.dropped.is_some() || !is_content_noun(&t.part_of_speech, &t.surface) {
+                        continue;
+                    }
+                    let surface = analysis::nfkc(&t.surface);
+                    if !t.reading.is_empty() && t.reading != "*" {
+                        readings
+                            .entry(surface.clone())
+                            .or_insert_with(|| fold_key(&t.reading));
+                    }
+                    seen.insert((SuggestionKind::Term, surface));
+                }
+            }
+            for k in seen {
+                *counts.entry(k).or_default() += 1;
+            }
+        }
+        let mut entries: Vec<Entry> = counts
+            .into_iter()
+            .filter(|((kind, text), n)| {
+                !text.is_empty() && (*kind != SuggestionKind::Term || *n >= MIN_TERM_CASES)
+            })
+            .map(|((kind, text), n)| {
+                let reading = match kind {
+                    SuggestionKind::Term => readings
+                        .get(&text)
+                        .cloned()
+                        .unwrap_or_else(|| fold_key(&text)),
+                    _ => reading_of(&text),
+                };
+                Entry {
+                    key: fold_key(&text),
+                    reading,
+                    suggestion: Suggestion {
+                        text,
+                        kind,
+                        cases: n,
+                    },
+                }
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then(a.suggestion.kind.cmp(&b.suggestion.kind))
+        });
+        Suggester { entries }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Up to `limit` completions of `prefix`: places first, then the most
+    /// frequent words, then titles; spelling matches before reading ones.
+    pub fn suggest(&self, prefix: &str, limit: usize) -> Vec<Suggestion> {
+        let key = fold_key(prefix);
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<(u8, &Entry)> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                if e.key.starts_with(&key) {
+                    Some((0, e))
+                } else if e.reading.starts_with(&key) {
+                    Some((1, e))
+                } else if e.suggestion.kind == SuggestionKind::Title && e.key.contains(&key) {
+                    // Titles also complete from a word inside them.
+                    Some((2, e))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        found.sort_by(|(ma, a), (mb, b)| {
+            ma.cmp(mb)
+                .then(a.suggestion.kind.cmp(&b.suggestion.kind))
+                .then(b.suggestion.cases.cmp(&a.suggestion.cases))
+                .then(a.key.len().cmp(&b.key.len()))
+                .then(a.key.cmp(&b.key))
+        });
+        let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
+        for (_, e) in found {
+            if out.len() >= limit {
+                break;
+            }
+            if !out.iter().any(|s| s.text == e.suggestion.text) {
+                out.push(e.suggestion.clone());
+            }
+        }
+        out
+    }
+
+    /// A word of the collection close to `query`, for "did you mean" on a
+    /// search that found nothing: same reading (different spelling), or
+    /// spelling or reading within a small edit distance. `None` when
+    /// nothing is close or the query is already a known word.
+    pub fn did_you_mean(&self, query: &str) -> Option<String> {
+        let key = fold_key(query);
+        let len = key.chars().count();
+        if len < 2 || self.entries.iter().any(|e| e.key == key) {
+            return None;
+        }
+        let max = (len / 3).max(1);
+        self.entries
+            .iter()
+            .filter(|e| e.suggestion.kind != SuggestionKind::Title)
+            .filter_map(|e| {
+                let d = strsim::levenshtein(&e.key, &key).min(if e.reading.is_empty() {
+                    usize::MAX
+                } else {
+                    strsim::levenshtein(&e.reading, &key)
+                });
+                (d <= max).then_some((d, e))
+            })
+            .min_by(|(da, a), (db, b)| {
+                da.cmp(db)
+                    .then(b.suggestion.cases.cmp(&a.suggestion.cases))
+                    .then(a.key.cmp(&b.key))
+            })
+            .map(|(_, e)| e.suggestion.text.clone())
+    }
+}

@@ -1,0 +1,508 @@
+//! JSON API handlers. Response shapes are our own DTOs (not the index's
+//! types) so the API stays stable while search internals change, and so
+//! every shape is described in the OpenAPI document.
+
+use axum::Json;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::{ErrorBody, WebError};
+use super::insights::InsightsReport;
+use super::params::{MAX_QUERY_CHARS, SearchParams, Validated};
+use crate::index::suggest::Suggestion;
+use crate::index::{FacetCount, Facets, Hit, SearchResults};
+
+/// Header the UI's search-as-you-type sets: such partial queries are not
+/// counted in the insights (only searches people commit to are).
+pub const LIVE_HEADER: &str = "x-kaizen-live";
+
+#[derive(Serialize, ToSchema)]
+pub struct PeriodDto {
+    pub start: i32,
+    /// `null` while the campaign goes on.
+    pub end: Option<i32>,
+    /// `2000–2007`, or `2000–` while it goes on.
+    pub label: String,
+}
+
+impl From<crate::case::Period> for PeriodDto {
+    fn from(p: crate::case::Period) -> Self {
+        PeriodDto {
+            start: p.start,
+            end: p.end,
+            label: p.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SnippetDto {
+    /// Section key (`failures`).
+    pub section: &'static str,
+    /// Its heading (失敗・課題).
+    pub heading: &'static str,
+    /// HTML-escaped text, matches in `<mark>`.
+    pub html: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HitDto {
+    pub id: String,
+    pub title: String,
+    /// Title HTML-escaped, matches in `<mark>`.
+    pub title_html: String,
+    pub municipality: String,
+    pub prefecture: String,
+    pub kind: String,
+    pub levels: Vec<String>,
+    pub period: PeriodDto,
+    pub updated: Option<String>,
+    pub score: f32,
+    /// Matching sections, best first (the summary when none matched).
+    pub snippets: Vec<SnippetDto>,
+}
+
+impl From<Hit> for HitDto {
+    fn from(h: Hit) -> Self {
+        HitDto {
+            id: h.id,
+            title: h.title,
+            title_html: h.title_html,
+            municipality: h.municipality,
+            prefecture: h.prefecture,
+            kind: h.kind.name().to_owned(),
+            levels: h.levels.iter().map(|l| l.name().to_owned()).collect(),
+            period: h.period.into(),
+            updated: h.updated,
+            score: h.score,
+            snippets: h
+                .snippets
+                .into_iter()
+                .map(|s| SnippetDto {
+                    section: s.section,
+                    heading: s.heading,
+                    html: s.html,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetCountDto {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts per value under the query and every other filter (drill-down).
+#[derive(Serialize, ToSchema, Default)]
+pub struct FacetsDto {
+    pub level: Vec<FacetCountDto>,
+    pub prefecture: Vec<FacetCountDto>,
+    pub kind: Vec<FacetCountDto>,
+    /// Decade of the start year (`2000` = 2000–2009).
+    pub decade: Vec<FacetCountDto>,
+}
+
+impl From<Facets> for FacetsDto {
+    fn from(f: Facets) -> Self {
+        let conv = |v: Vec<FacetCount>| {
+            v.into_iter()
+                .map(|c| FacetCountDto {
+                    value: c.value,
+                    count: c.count,
+                })
+                .collect()
+        };
+        FacetsDto {
+            level: conv(f.level),
+            prefecture: conv(f.prefecture),
+            kind: conv(f.kind),
+            decade: conv(f.decade),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub total: usize,
+    pub took_ms: f64,
+    pub page: usize,
+    pub per_page: usize,
+    pub hits: Vec<HitDto>,
+    pub facets: FacetsDto,
+    /// A close known word when nothing was found.
+    pub did_you_mean: Option<String>,
+}
+
+/// Validates and runs a search; counts it in the insights unless it is a
+/// live (as-you-type) one. Shared by the API and the HTML page.
+pub(super) fn run_search(
+    state: &AppState,
+    params: &SearchParams,
+    headers: &HeaderMap,
+) -> Result<(Validated, SearchResults, Option<String>), WebError> {
+    let v = params.validate()?;
+    let results = state.index.search(&v.request)?;
+    let live = headers.contains_key(LIVE_HEADER);
+    if !live && v.page == 1 {
+        state.insights.record(&v.request.query, results.total);
+    }
+    let did_you_mean = if results.total == 0 && !v.request.query.trim().is_empty() {
+        did_you_mean(state, &v.request.query)
+    } else {
+        None
+    };
+    Ok((v, results, did_you_mean))
+}
+
+/// A corrected query: the whole query, or one word of it, replaced by a
+/// close known word.
+fn did_you_mean(state: &AppState, query: &str) -> Option<String> {
+    let s = state.suggester();
+    if let Some(w) = s.did_you_mean(query) {
+        return Some(w);
+    }
+    let words: Vec<&str> = query.split_whitespace().collect();
+    if words.len() < 2 {
+        return None;
+    }
+    for (i, w) in words.iter().enumerate() {
+        if let Some(fixed) = s.did_you_mean(w) {
+            let mut out: Vec<&str> = words.clone();
+            out[i] = &fixed;
+            return Some(out.join(" "));
+        }
+    }
+    None
+}
+
+/// Full-text search over the cases, with filters, sorting, paging and
+/// drill-down facet counts.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    tag = "api",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Hits and facet counts", body = SearchResponse),
+        (status = 400, description = "A parameter is invalid; `error.param` names it", body = ErrorBody)
+    )
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<SearchResponse>, WebError> {
+    let params = SearchParams::from_query(raw.as_deref())?;
+    let (v, results, did_you_mean) = run_search(&state, &params, &headers)?;
+    Ok(Json(SearchResponse {
+        total: results.total,
+        took_ms: results.took.as_secs_f64() * 1000.0,
+        page: v.page,
+        per_page: v.per_page,
+        hits: results.hits.into_iter().map(HitDto::from).collect(),
+        facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
+        did_you_mean,
+    }))
+}
+
+/// The full case record, as in its file.
+#[utoipa::path(
+    get,
+    path = "/api/cases/{id}",
+    tag = "api",
+    params(("id" = String, Path, description = "Case id (slug)")),
+    responses(
+        (status = 200, description = "The case: front matter fields, `sections` by key, `sources`", body = Object),
+        (status = 404, description = "No case with this id", body = ErrorBody)
+    )
+)]
+pub async fn case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match state.index.get(&id)? {
+        Some(case) => Ok(Json(case).into_response()),
+        None => Err(not_found(&id)),
+    }
+}
+
+pub(super) fn not_found(id: &str) -> WebError {
+    WebError::NotFound(format!(
+        "事例「{id}」は見つかりません。検索から探してください"
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitParams {
+    /// How many, 1–20 (default 5).
+    pub limit: Option<usize>,
+}
+
+fn limit(l: Option<usize>, default: usize, max: usize) -> Result<usize, WebError> {
+    match l {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(WebError::bad(
+            "limit",
+            format!("{n} は範囲外です。1〜{max} にしてください"),
+        )),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SimilarDto {
+    pub id: String,
+    pub title: String,
+    pub municipality: String,
+    pub prefecture: String,
+    pub levels: Vec<String>,
+    pub period: PeriodDto,
+    pub score: f32,
+    /// Distinctive words of the source case that this one shares.
+    pub shared: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SimilarResponse {
+    pub id: String,
+    pub similar: Vec<SimilarDto>,
+}
+
+/// Cases most like this one, from the distinctive words of its narrative.
+#[utoipa::path(
+    get,
+    path = "/api/cases/{id}/similar",
+    tag = "api",
+    params(("id" = String, Path, description = "Case id (slug)"), LimitParams),
+    responses(
+        (status = 200, description = "Most similar first", body = SimilarResponse),
+        (status = 400, description = "Bad limit", body = ErrorBody),
+        (status = 404, description = "No case with this id", body = ErrorBody)
+    )
+)]
+pub async fn similar(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<LimitParams>,
+) -> Result<Json<SimilarResponse>, WebError> {
+    let n = limit(p.limit, 5, 20)?;
+    let similar = state.index.similar(&id, n)?.ok_or_else(|| not_found(&id))?;
+    Ok(Json(SimilarResponse {
+        id,
+        similar: similar
+            .into_iter()
+            .map(|s| SimilarDto {
+                id: s.id,
+                title: s.title,
+                municipality: s.municipality,
+                prefecture: s.prefecture,
+                levels: s.levels.iter().map(|l| l.name().to_owned()).collect(),
+                period: s.period.into(),
+                score: s.score,
+                shared: s.shared,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestParams {
+    /// What has been typed so far (kanji, kana or romaji letters).
+    pub q: Option<String>,
+    /// How many, 1–20 (default 8).
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuggestionDto {
+    pub text: String,
+    /// `municipality`, `prefecture`, `term` or `title`.
+    pub kind: String,
+    /// Cases it occurs in.
+    pub cases: u32,
+}
+
+impl From<Suggestion> for SuggestionDto {
+    fn from(s: Suggestion) -> Self {
+        SuggestionDto {
+            text: s.text,
+            kind: serde_json::to_value(s.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            cases: s.cases,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuggestResponse {
+    pub q: String,
+    pub suggestions: Vec<SuggestionDto>,
+}
+
+/// Completions of a prefix: municipality and prefecture names, frequent
+/// words and case titles, by spelling or reading (かい → 改善).
+#[utoipa::path(
+    get,
+    path = "/api/suggest",
+    tag = "api",
+    params(SuggestParams),
+    responses(
+        (status = 200, description = "Completions, best first", body = SuggestResponse),
+        (status = 400, description = "q too long or bad limit", body = ErrorBody)
+    )
+)]
+pub async fn suggest(
+    State(state): State<AppState>,
+    Query(p): Query<SuggestParams>,
+) -> Result<Json<SuggestResponse>, WebError> {
+    let q = p.q.unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(WebError::bad(
+            "q",
+            format!("{MAX_QUERY_CHARS} 文字以内にしてください"),
+        ));
+    }
+    let n = limit(p.limit, 8, 20)?;
+    let suggestions = state
+        .suggester()
+        .suggest(&q, n)
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(SuggestResponse { q, suggestions }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabelCount {
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct YearCount {
+    pub year: i32,
+    pub count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsResponse {
+    pub total: u64,
+    /// A case with several levels counts under each.
+    pub by_level: Vec<LabelCount>,
+    pub by_prefecture: Vec<LabelCount>,
+    pub by_kind: Vec<LabelCount>,
+    /// Campaigns started per year.
+    pub by_start_year: Vec<YearCount>,
+    /// Campaigns running per year.
+    pub active_by_year: Vec<YearCount>,
+}
+
+/// Counts over the whole collection.
+#[utoipa::path(
+    get,
+    path = "/api/stats",
+    tag = "api",
+    responses((status = 200, description = "Counts by level, prefecture, kind and year", body = StatsResponse))
+)]
+pub async fn stats(State(state): State<AppState>) -> Result<Json<StatsResponse>, WebError> {
+    let s = state.index.stats()?;
+    let labels = |v: Vec<(String, u64)>| {
+        v.into_iter()
+            .map(|(label, count)| LabelCount { label, count })
+            .collect()
+    };
+    let years = |v: Vec<(i32, u64)>| {
+        v.into_iter()
+            .map(|(year, count)| YearCount { year, count })
+            .collect()
+    };
+    Ok(Json(StatsResponse {
+        total: s.total,
+        by_level: labels(s.by_level),
+        by_prefecture: labels(s.by_prefecture),
+        by_kind: labels(s.by_kind),
+        by_start_year: years(s.by_start_year),
+        active_by_year: years(s.active_by_year),
+    }))
+}
+
+/// Most frequent queries and queries that found nothing since start-up
+/// (aggregated counts only).
+#[utoipa::path(
+    get,
+    path = "/api/insights",
+    tag = "api",
+    responses((status = 200, description = "Query counts", body = InsightsReport))
+)]
+pub async fn insights(State(state): State<AppState>) -> Json<InsightsReport> {
+    Json(state.insights.report(50))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "api",
+    responses((status = 200, description = "OpenAPI 3 document", body = Object))
+)]
+pub async fn openapi_json() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOC.get_or_init(|| {
+        super::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|_| "{}".into())
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.as_str()).into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    pub cases: u64,
+}
+
+/// Liveness and readiness: the index is open and readable.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "ops",
+    responses((status = 200, description = "Serving", body = Health))
+)]
+pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        cases: state.index.num_cases(),
+    })
+}
+
+/// Prometheus metrics: requests and latency per route, collection size.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+)]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let index = state.index.clone();
+    let (cases, bytes) = (index.num_cases(), index.size_bytes());
+    let body = state.metrics.render(cases, bytes, state.suggester().len());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}

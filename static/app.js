@@ -1,0 +1,178 @@
+// kaizen-wa: progressive enhancement of the search page. Without this file
+// everything works as plain links and a GET form; with it, results update
+// as you type (debounced, never during IME composition), facet, chip, sort
+// and page links update in place, and the URL always reflects the state.
+(() => {
+  'use strict';
+  // Errors are collected for the browser tests (and for anyone debugging).
+  const errors = (window.__errors = []);
+  window.addEventListener('error', (e) => errors.push(String(e.message || e)));
+  window.addEventListener('unhandledrejection', (e) => errors.push(String(e.reason)));
+  document.addEventListener('securitypolicyviolation', (e) => errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));
+
+  // The case page's "back to search" returns to the previous results
+  // when we came from them.
+  const back = document.querySelector('a[data-back]');
+  if (back && document.referrer) {
+    try {
+      const from = new URL(document.referrer);
+      if (from.origin === location.origin && from.pathname === '/') back.href = from.pathname + from.search;
+    } catch (_) { /* not a URL: keep the plain link */ }
+  }
+
+  const form = document.getElementById('search-form');
+  if (!form || !window.fetch || !window.DOMParser || !window.AbortController) return;
+  const input = form.querySelector('input[name="q"]');
+  const datalist = document.getElementById('suggestions');
+  const status = document.getElementById('live-status');
+  const body = document.body;
+  const DEBOUNCE_MS = 250;
+
+  // Counters read by the browser tests: searches fetched, pages rendered.
+  body.dataset.searches = '0';
+  body.dataset.rendered = '0';
+  body.dataset.suggests = '0';
+  const bump = (key) => { body.dataset[key] = String(Number(body.dataset[key]) + 1); };
+
+  let composing = false;   // between compositionstart and compositionend
+  let justComposed = false; // the keydown that confirmed a conversion may follow compositionend
+  let timer = 0;
+  let inflight = null;
+  let shown = location.pathname + location.search;
+  history.replaceState({ url: shown }, '', shown);
+
+  const urlFor = () => {
+    const params = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) {
+      if (String(v).trim() !== '') params.append(k, String(v));
+    }
+    const qs = params.toString();
+    return '/' + (qs ? '?' + qs : '');
+  };
+
+  // mode: 'push' (a new state), 'replace' (typing), 'pop' (back/forward).
+  const run = async (url, mode, live, force) => {
+    if (url === shown && !force) return;
+    if (inflight) inflight.abort();
+    const ctrl = (inflight = new AbortController());
+    bump('searches');
+    const region = document.getElementById('search-body');
+    region.setAttribute('aria-busy', 'true');
+    let text;
+    try {
+      const res = await fetch(url, { headers: live ? { 'X-Kaizen-Live': '1' } : {}, signal: ctrl.signal });
+      text = await res.text();
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      region.removeAttribute('aria-busy');
+      if (!live) location.href = url; // offline or server gone: let the browser say so
+      return;
+    }
+    if (ctrl !== inflight) return;
+    inflight = null;
+    const doc = new DOMParser().parseFromString(text, 'text/html');
+    const fresh = doc.getElementById('search-body');
+    if (!fresh) {
+      // An error page (bad parameter): show it as a page of its own.
+      region.removeAttribute('aria-busy');
+      if (!live) location.href = url;
+      return;
+    }
+    region.replaceWith(document.importNode(fresh, true));
+    const hidden = doc.getElementById('search-hidden');
+    const ours = document.getElementById('search-hidden');
+    if (hidden && ours) ours.replaceWith(document.importNode(hidden, true));
+    for (const name of ['section', 'sort']) {
+      const theirs = doc.getElementById(name);
+      const mine = document.getElementById(name);
+      if (theirs && mine) mine.value = theirs.value;
+    }
+    if (mode === 'pop') {
+      const q = doc.getElementById('q');
+      if (q) input.value = q.value;
+    }
+    document.title = doc.title;
+    shown = url;
+    if (mode === 'push' && url !== location.pathname + location.search) history.pushState({ url }, '', url);
+    else if (mode !== 'pop') history.replaceState({ url }, '', url);
+    const heading = document.getElementById('results-heading');
+    if (status && heading) status.textContent = heading.textContent.replace(/\s+/g, ' ').trim();
+    bump('rendered');
+    return heading;
+  };
+
+  const suggest = async () => {
+    const q = input.value.trim();
+    if (!datalist || q === '') return;
+    bump('suggests');
+    try {
+      const res = await fetch('/api/suggest?limit=8&q=' + encodeURIComponent(q));
+      if (!res.ok) return;
+      const data = await res.json();
+      if (input.value.trim() !== q) return;
+      datalist.replaceChildren(...data.suggestions.map((s) => {
+        const o = document.createElement('option');
+        o.value = s.text;
+        return o;
+      }));
+    } catch (_) { /* suggestions are optional */ }
+  };
+
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = 0;
+      if (composing) return;
+      run(urlFor(), 'replace', true, false);
+      suggest();
+    }, DEBOUNCE_MS);
+  };
+
+  input.addEventListener('compositionstart', () => {
+    composing = true;
+    clearTimeout(timer);
+  });
+  input.addEventListener('compositionend', () => {
+    composing = false;
+    justComposed = true;
+    setTimeout(() => { justComposed = false; }, 50);
+    // Chrome sends no input event after compositionend: search from here.
+    schedule();
+  });
+  input.addEventListener('input', (e) => {
+    if (e.isComposing || composing) return;
+    schedule();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    // The Enter that confirms a conversion is not a submit.
+    if (e.isComposing || composing || e.keyCode === 229 || justComposed) e.preventDefault();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (composing) return;
+    clearTimeout(timer);
+    // A committed search: fetched again (not live) even if typing showed it.
+    run(urlFor(), 'push', false, true);
+  });
+  form.addEventListener('change', (e) => {
+    if (e.target instanceof HTMLSelectElement) run(urlFor(), 'push', false, false);
+  });
+  document.addEventListener('click', async (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a[data-nav]') : null;
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    const heading = await run(a.getAttribute('href'), 'push', false, false);
+    // The clicked link was replaced: put focus on the new results.
+    if (heading) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus({ preventScroll: true });
+    }
+  });
+  window.addEventListener('popstate', () => {
+    run(location.pathname + location.search, 'pop', false, true).then(() => {
+      const q = new URLSearchParams(location.search).get('q');
+      input.value = q || '';
+    });
+  });
+})();

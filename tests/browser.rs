@@ -1,0 +1,442 @@
+//! Browser tests: the real UI in headless Chromium over WebDriver.
+//!
+//! Needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian packages
+//! `chromium` and `chromium-driver`); without them every test prints why
+//! it was skipped and passes. Screenshots go to `target/screenshots/`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use kaizen_wa::index::CaseIndex;
+use kaizen_wa::web::{AppState, Config, router};
+use serde_json::{Value, json};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn available() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED browser test: {CHROMEDRIVER} or {CHROMIUM} not found \
+         (install the Debian packages `chromium` and `chromium-driver` to run it)"
+    );
+    false
+}
+
+/// Kills chromedriver when the test ends, however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Session {
+    client: Client,
+    base: String,
+    _driver: Driver,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+/// A server over a copy of `cases/`, chromedriver and a browser session.
+async fn session() -> Session {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/cases")).unwrap() {
+        let e = e.unwrap();
+        if e.path().extension().is_some_and(|x| x == "md")
+            && !e.file_name().to_string_lossy().starts_with("README")
+        {
+            std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
+        }
+    }
+    let index = CaseIndex::open(&dir.path().join("index")).unwrap();
+    index.sync(&cases).unwrap();
+    let state = AppState::new(Arc::new(index), Config { cases }).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+
+    let port = free_port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver"),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--window-size=1280,900", "--lang=ja",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    });
+    let caps: serde_json::Map<String, Value> = caps.as_object().unwrap().clone();
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let client = loop {
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.clone());
+        match builder.connect(&url).await {
+            Ok(c) => break c,
+            Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("could not start a browser session: {e}"),
+        }
+    };
+    Session {
+        client,
+        base: format!("http://{addr}"),
+        _driver: driver,
+        _dirs: vec![dir, profile],
+    }
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(name), png).unwrap();
+}
+
+async fn js(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Polls a JS expression until it is truthy (10 s at most).
+async fn wait_js(c: &Client, expr: &str) {
+    let started = Instant::now();
+    loop {
+        if js(c, &format!("return !!({expr});")).await == json!(true) {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let url = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            panic!("timed out waiting for `{expr}` on {url}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn no_errors(c: &Client) {
+    let errors = js(c, "return window.__errors || ['app.js did not run'];").await;
+    assert_eq!(
+        errors,
+        json!([]),
+        "JavaScript errors on {}",
+        c.current_url().await.unwrap()
+    );
+}
+
+async fn counter(c: &Client, name: &str) -> u64 {
+    js(
+        c,
+        &format!("return Number(document.body.dataset.{name} || 0);"),
+    )
+    .await
+    .as_u64()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_facet_case_and_similar() {
+    if !available() {
+        return;
+    }
+    let s = session().await;
+    let c = &s.client;
+    c.goto(&format!("{}/", s.base)).await.unwrap();
+    c.wait().for_element(Locator::Id("q")).await.unwrap();
+    shot(c, "01-home.png").await;
+    no_errors(c).await;
+
+    // Type a query: results appear without submitting, the URL follows.
+    let input = c.find(Locator::Id("q")).await.unwrap();
+    input.send_keys("首長").await.unwrap();
+    wait_js(
+        c,
+        "Number(document.body.dataset.rendered) >= 1 && location.search.includes('q=')",
+    )
+    .await;
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap().contains("q=%E9%A6%96%E9%95%B7"),
+        "{url}"
+    );
+    let hits = c.find_all(Locator::Css(".hit")).await.unwrap();
+    assert!(!hits.is_empty());
+    let heading = c
+        .find(Locator::Id("results-heading"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(heading.contains("首長"), "{heading}");
+    assert!(
+        !c.find_all(Locator::Css(".hit mark"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no highlight"
+    );
+    shot(c, "02-results.png").await;
+
+    // Click a facet: filtered in place, a chip to remove it.
+    let rendered = counter(c, "rendered").await;
+    let facet = c.find(Locator::Css("#facet-level + ul a")).await.unwrap();
+    facet.click().await.unwrap();
+    wait_js(
+        c,
+        &format!("Number(document.body.dataset.rendered) > {rendered}"),
+    )
+    .await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap()
+            .contains("level=")
+    );
+    let chips = c.find_all(Locator::Css(".chip")).await.unwrap();
+    assert_eq!(chips.len(), 1);
+    shot(c, "03-facet.png").await;
+
+    // Back: the unfiltered results again.
+    c.back().await.unwrap();
+    wait_js(
+        c,
+        "!location.search.includes('level=') && document.querySelectorAll('.chip').length === 0",
+    )
+    .await;
+
+    // Remove-chip path: filter again, then click the chip.
+    c.find(Locator::Css("#facet-level + ul a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_js(c, "document.querySelectorAll('.chip').length === 1").await;
+    c.find(Locator::Css(".chip"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "document.querySelectorAll('.chip').length === 0 && !location.search.includes('level=')",
+    )
+    .await;
+    no_errors(c).await;
+
+    // Open a case.
+    let first = c.find(Locator::Css(".hit-title a")).await.unwrap();
+    let title = first.text().await.unwrap();
+    first.click().await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("case-title"))
+        .await
+        .unwrap();
+    let h1 = c
+        .find(Locator::Id("case-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, title);
+    for heading in ["概要", "取組内容", "失敗・課題", "出典", "似た事例"] {
+        let found = js(c, &format!("return [...document.querySelectorAll('h2')].some(h => h.textContent.trim() === '{heading}');")).await;
+        assert_eq!(found, json!(true), "no section {heading}");
+    }
+    shot(c, "04-case.png").await;
+    no_errors(c).await;
+
+    // Follow a similar case.
+    let similar = c.find(Locator::Css(".similar li a")).await.unwrap();
+    let similar_title = similar.text().await.unwrap();
+    similar.click().await.unwrap();
+    wait_js(c, &format!("document.getElementById('case-title') && document.getElementById('case-title').textContent !== {}", json!(h1))).await;
+    let h1b = c
+        .find(Locator::Id("case-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1b, similar_title);
+    no_errors(c).await;
+
+    // Overview page with charts.
+    c.goto(&format!("{}/stats", s.base)).await.unwrap();
+    let svgs = c.find_all(Locator::Css("svg.chart-svg")).await.unwrap();
+    assert!(svgs.len() >= 4);
+    shot(c, "05-stats.png").await;
+    no_errors(c).await;
+
+    // A result page loaded directly: results are in the first paint.
+    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    let timing = js(c, "const n = performance.getEntriesByType('navigation')[0]; \
+        const p = performance.getEntriesByName('first-contentful-paint')[0]; \
+        return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, fcp: p ? p.startTime : null};").await;
+    eprintln!("results page timing (ms since navigation start): {timing}");
+    assert!(timing["dcl"].as_f64().unwrap() < 2000.0, "{timing}");
+
+    // No results: what to do next.
+    c.goto(&format!("{}/?q=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E3%81%93%E3%81%A8%E3%81%B0&level=gyomu", s.base)).await.unwrap();
+    c.wait().for_element(Locator::Css(".empty")).await.unwrap();
+    shot(c, "06-no-results.png").await;
+
+    // Phone width.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    let overflow = js(
+        c,
+        "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+    )
+    .await;
+    assert_eq!(overflow, json!(false), "horizontal scrolling on a phone");
+    shot(c, "07-phone.png").await;
+    c.goto(&format!("{}/cases/fukuoka-dna-undo", s.base))
+        .await
+        .unwrap();
+    shot(c, "08-phone-case.png").await;
+    no_errors(c).await;
+    c.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ime_composition_searches_once_after_compositionend() {
+    if !available() {
+        return;
+    }
+    let s = session().await;
+    let c = &s.client;
+    c.goto(&format!("{}/", s.base)).await.unwrap();
+    c.wait().for_element(Locator::Id("q")).await.unwrap();
+    let before = counter(c, "searches").await;
+
+    // Composing かいぜん → 改善: input events with isComposing, and the
+    // Enter that confirms the conversion.
+    let enter_cancelled = js(
+        c,
+        r#"
+        const q = document.getElementById('q');
+        q.focus();
+        q.dispatchEvent(new CompositionEvent('compositionstart', { bubbles: true, data: '' }));
+        for (const s of ['k', 'か', 'かい', 'かいぜ', 'かいぜん', '改善']) {
+          q.value = s;
+          q.dispatchEvent(new CompositionEvent('compositionupdate', { bubbles: true, data: s }));
+          q.dispatchEvent(new InputEvent('input', { bubbles: true, data: s, inputType: 'insertCompositionText', isComposing: true }));
+        }
+        const enter = new KeyboardEvent('keydown', { bubbles: true, cancelable: true, key: 'Enter', keyCode: 229, isComposing: true });
+        return !q.dispatchEvent(enter);
+        "#,
+    )
+    .await;
+    assert_eq!(
+        enter_cancelled,
+        json!(true),
+        "the conversion Enter must not submit"
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        counter(c, "searches").await,
+        before,
+        "searched during composition"
+    );
+    assert!(!c.current_url().await.unwrap().as_str().contains("q="));
+
+    // compositionend (then the input event some browsers send after it,
+    // and an Enter right after, as Safari orders them).
+    let late_enter_cancelled = js(
+        c,
+        r#"
+        const q = document.getElementById('q');
+        q.dispatchEvent(new CompositionEvent('compositionend', { bubbles: true, data: '改善' }));
+        q.dispatchEvent(new InputEvent('input', { bubbles: true, data: '改善', inputType: 'insertText', isComposing: false }));
+        const enter = new KeyboardEvent('keydown', { bubbles: true, cancelable: true, key: 'Enter', keyCode: 13 });
+        return !q.dispatchEvent(enter);
+        "#,
+    )
+    .await;
+    assert_eq!(
+        late_enter_cancelled,
+        json!(true),
+        "the Enter right after compositionend must not submit"
+    );
+    wait_js(c, &format!("Number(document.body.dataset.searches) === {} && Number(document.body.dataset.rendered) >= 1", before + 1)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        counter(c, "searches").await,
+        before + 1,
+        "exactly one search after compositionend"
+    );
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or("").contains("q=%E6%94%B9%E5%96%84"),
+        "{url}"
+    );
+    assert!(!c.find_all(Locator::Css(".hit")).await.unwrap().is_empty());
+    shot(c, "09-ime.png").await;
+
+    // A real Enter later submits (a committed search: one more).
+    let submitted = js(
+        c,
+        "document.getElementById('search-form').requestSubmit(); return true;",
+    )
+    .await;
+    assert_eq!(submitted, json!(true));
+    wait_js(
+        c,
+        &format!("Number(document.body.dataset.searches) === {}", before + 2),
+    )
+    .await;
+    no_errors(c).await;
+    c.clone().close().await.unwrap();
+}
