@@ -955,18 +955,8 @@ impl CaseIndex {
         text: &dyn Query,
         filters: &[(&'static str, Box<dyn Query>)],
     ) -> Result<Facets, IndexError> {
-        let count = |name: &'static str| -> Result<Vec<FacetCount>, IndexError> {
-            let others = filters
-                .iter()
-                .filter(|(n, _)| *n != name)
-                .map(|(_, q)| q.box_clone())
-                .collect();
-            let query = Self::combine(text.box_clone(), others);
-            let mut collector = FacetCollector::for_field(name);
-            collector.add_facet(Facet::root());
-            let counts = searcher
-                .search(&*query, &collector)
-                .map_err(self.tantivy_err())?;
+        const NAMES: [&str; 4] = ["level", "prefecture", "kind", "decade"];
+        let to_counts = |counts: &tantivy::collector::FacetCounts| -> Vec<FacetCount> {
             let mut out: Vec<FacetCount> = counts
                 .get(Facet::root())
                 .map(|(facet, count)| FacetCount {
@@ -979,16 +969,65 @@ impl CaseIndex {
                 })
                 .collect();
             out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            Ok(out)
+            out
         };
-        let mut level = count("level")?;
+        let collector_for = |name: &str| {
+            let mut c = FacetCollector::for_field(name);
+            c.add_facet(Facet::root());
+            c
+        };
+        let filtered = |name: &str| filters.iter().any(|(n, _)| *n == name);
+        let mut found: Vec<(&str, Vec<FacetCount>)> = Vec::with_capacity(NAMES.len());
+
+        // A facet that is not filtered on counts under the text query and
+        // every filter: the same query for all of them, so one pass.
+        let shared: Vec<&str> = NAMES.into_iter().filter(|n| !filtered(n)).collect();
+        if !shared.is_empty() {
+            let query = Self::combine(
+                text.box_clone(),
+                filters.iter().map(|(_, q)| q.box_clone()).collect(),
+            );
+            let mut multi = tantivy::collector::MultiCollector::new();
+            let handles: Vec<_> = shared
+                .iter()
+                .map(|n| multi.add_collector(collector_for(n)))
+                .collect();
+            let mut fruits = searcher
+                .search(&*query, &multi)
+                .map_err(self.tantivy_err())?;
+            for (name, handle) in shared.iter().zip(handles) {
+                found.push((name, to_counts(&handle.extract(&mut fruits))));
+            }
+        }
+        // A filtered facet leaves its own filter out (drill-down): its own
+        // pass.
+        for name in NAMES.into_iter().filter(|n| filtered(n)) {
+            let others = filters
+                .iter()
+                .filter(|(n, _)| *n != name)
+                .map(|(_, q)| q.box_clone())
+                .collect();
+            let query = Self::combine(text.box_clone(), others);
+            let counts = searcher
+                .search(&*query, &collector_for(name))
+                .map_err(self.tantivy_err())?;
+            found.push((name, to_counts(&counts)));
+        }
+        let mut take = |name: &str| {
+            found
+                .iter_mut()
+                .find(|(n, _)| *n == name)
+                .map(|(_, c)| std::mem::take(c))
+                .unwrap_or_default()
+        };
+        let mut level = take("level");
         level.sort_by_key(|c| Level::parse(&c.value).map_or(9, |l| l as usize));
-        let mut decade = count("decade")?;
+        let mut decade = take("decade");
         decade.sort_by(|a, b| a.value.cmp(&b.value));
         Ok(Facets {
             level,
-            prefecture: count("prefecture")?,
-            kind: count("kind")?,
+            prefecture: take("prefecture"),
+            kind: take("kind"),
             decade,
         })
     }
