@@ -172,6 +172,7 @@ fn hybrid_indexing_cost_and_query_latency() {
         "宇宙開発",
     ];
     let mut ms = Vec::new();
+    let mut slowest: Vec<(f64, &str)> = Vec::new();
     for round in 0..5 {
         for q in queries {
             let started = Instant::now();
@@ -183,12 +184,20 @@ fn hybrid_indexing_cost_and_query_latency() {
                 })
                 .unwrap();
             if round > 0 {
-                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                let t = started.elapsed().as_secs_f64() * 1000.0;
+                ms.push(t);
+                slowest.push((t, q));
             }
             std::hint::black_box(r);
         }
     }
     ms.sort_by(f64::total_cmp);
+    // Which queries make the tail: the slowest of every round.
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.dedup_by_key(|(_, q)| *q);
+    for (t, q) in slowest.iter().take(5) {
+        println!("  slow: {t:>7.2} ms  {q}");
+    }
     let p = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
     println!(
         "search latency over {} searches: p50 {:.2} ms, p99 {:.2} ms",
