@@ -230,12 +230,7 @@ fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
     let report = evaluate(&corpus.index, &queries, &args.mode.options())?;
     if args.verbose {
         for o in &report.outcomes {
-            let want: Vec<String> = o
-                .judged
-                .judgments
-                .iter()
-                .map(|(id, g)| format!("{id}:{g}"))
-                .collect();
+            let want = o.judged.wanted();
             let dropped = if o.dropped_words.is_empty() {
                 String::new()
             } else {

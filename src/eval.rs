@@ -56,6 +56,16 @@ pub struct Judged {
     pub judgments: BTreeMap<String, u8>,
 }
 
+impl Judged {
+    /// The judgments as `id:grade`, for reports.
+    pub fn wanted(&self) -> Vec<String> {
+        self.judgments
+            .iter()
+            .map(|(id, g)| format!("{id}:{g}"))
+            .collect()
+    }
+}
+
 /// Parses a judged-query file; `path` labels errors.
 pub fn parse_queries(path: &Path, text: &str) -> Result<Vec<Judged>, EvalError> {
     let mut out = Vec::new();

@@ -33,12 +33,7 @@ fn shortfalls(report: &Report) -> String {
         .iter()
         .filter(|o| o.metrics.recall < 1.0 || o.metrics.ndcg < 0.8)
         .map(|o| {
-            let want: Vec<String> = o
-                .judged
-                .judgments
-                .iter()
-                .map(|(id, g)| format!("{id}:{g}"))
-                .collect();
+            let want = o.judged.wanted();
             format!(
                 "  line {} [{}] {:?}: nDCG {:.2} recall {:.2}\n    got  {}\n    want {}",
                 o.judged.line,

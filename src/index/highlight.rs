@@ -30,10 +30,24 @@ pub fn is_kana_word(s: &str) -> bool {
 
 impl Matcher {
     pub fn new(query: &UserQuery) -> Matcher {
-        let mut patterns = Vec::new();
-        for atom in query.positive_atoms() {
+        Matcher::from_atoms(query.positive_atoms().map(|atom| {
             let text = atom.text();
-            let morph = query_terms(AnalyzerKind::Morph, text);
+            (
+                atom,
+                query_terms(AnalyzerKind::Morph, text),
+                query_terms(AnalyzerKind::Ngram, text),
+            )
+        }))
+    }
+
+    /// From atoms already analysed (atom, morph terms, n-gram terms): the
+    /// search has just analysed every query word to build its query.
+    pub(crate) fn from_atoms<'a>(
+        atoms: impl IntoIterator<Item = (&'a Atom, Vec<String>, Vec<String>)>,
+    ) -> Matcher {
+        let mut patterns = Vec::new();
+        for (atom, morph, ngram) in atoms {
+            let text = atom.text();
             match atom {
                 Atom::Word(_) => {
                     patterns.extend(morph.into_iter().map(|t| (AnalyzerKind::Morph, vec![t])))
@@ -41,7 +55,6 @@ impl Matcher {
                 Atom::Phrase(_) if !morph.is_empty() => patterns.push((AnalyzerKind::Morph, morph)),
                 Atom::Phrase(_) => {}
             }
-            let ngram = query_terms(AnalyzerKind::Ngram, text);
             if !ngram.is_empty() {
                 patterns.push((AnalyzerKind::Ngram, ngram));
             }

@@ -23,7 +23,7 @@ use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
 use super::highlight::{Matcher, is_kana_word, snippet};
-use super::query::{self, Atom, Clause, UserQuery};
+use super::query::{self, Atom, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
 use super::{CaseIndex, IndexError};
 use crate::analysis::{Analysis, AnalyzerKind, analyzer, query_terms, synonyms};
@@ -507,16 +507,6 @@ impl CaseIndex {
             .collect()
     }
 
-    fn word_query(
-        &self,
-        w: &Word,
-        fields: &[&TextField],
-        kinds: &[AnalyzerKind],
-    ) -> Option<Box<dyn Query>> {
-        let atoms = w.atom_terms();
-        atoms_query(&atoms, fields, kinds)
-    }
-
     /// Neighbouring words close together, in order, in one field: a boost
     /// for multi-word queries and sentences (市民 … 審査 near each other
     /// beats the two words far apart).
@@ -546,9 +536,11 @@ impl CaseIndex {
         out
     }
 
+    /// `terms[i]`: the analysed atoms of `words[i]`.
     fn text_query(
         &self,
         words: &[Word],
+        terms: &[Vec<AtomTerms>],
         section: Option<Section>,
         kinds: &[AnalyzerKind],
     ) -> Built {
@@ -556,8 +548,8 @@ impl CaseIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
         let mut impossible = false;
-        for w in words {
-            match (self.word_query(w, &fields, kinds), w.negated) {
+        for (w, atoms) in words.iter().zip(terms) {
+            match (atoms_query(atoms, &fields, kinds), w.negated) {
                 (Some(q), true) => clauses.push((Occur::MustNot, q)),
                 (Some(q), false) => positives.push((w.label.clone(), q)),
                 (None, true) => {}
@@ -715,7 +707,10 @@ impl CaseIndex {
         let words = plan(&parsed, synonyms::active());
         let searcher = self.reader.searcher();
         let filters = self.filters(req);
-        let built = self.text_query(&words, req.section, &opts.analyzers);
+        // Every query word (and synonym) analysed once, for the query, the
+        // section pre-filter and the highlighter alike.
+        let terms: Vec<Vec<AtomTerms>> = words.iter().map(Word::atom_terms).collect();
+        let built = self.text_query(&words, &terms, req.section, &opts.analyzers);
         let text = built.query.box_clone();
         let query = Self::combine(
             text.box_clone(),
@@ -768,22 +763,22 @@ impl CaseIndex {
             None => total,
         };
         // Highlight what was searched: the words and their synonyms.
-        let matcher = Matcher::new(&UserQuery {
-            clauses: words
+        let matcher = Matcher::from_atoms(
+            words
                 .iter()
-                .map(|w| Clause {
-                    negated: w.negated,
-                    any_of: w.atoms.clone(),
-                })
-                .collect(),
-        });
+                .zip(&terms)
+                .filter(|(w, _)| !w.negated)
+                .flat_map(|(_, atoms)| atoms)
+                .map(|a| (&a.atom, a.morph.clone(), a.ngram.clone())),
+        );
         // Per section, the words in its fields: only the sections a hit
         // matches are re-analysed for snippets (analysis is the expensive
         // part of a search).
-        let positive_atoms: Vec<Vec<AtomTerms>> = words
+        let positive_atoms: Vec<&Vec<AtomTerms>> = words
             .iter()
-            .filter(|w| !w.negated)
-            .map(Word::atom_terms)
+            .zip(&terms)
+            .filter(|(w, _)| !w.negated)
+            .map(|(_, atoms)| atoms)
             .collect();
         let mut section_weights: Vec<(Section, Box<dyn Weight>)> = Vec::new();
         for tf in &self.fields.texts {
