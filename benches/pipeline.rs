@@ -11,18 +11,26 @@
 //! the hybrid analysis; and search latency percentiles over that index.
 //! Results also go to `target/bench/pipeline.json`.
 //!
-//! On a busy machine, compare instruction counts instead of seconds:
-//! `KAIZEN_WA_BENCH_CASES=500 KAIZEN_WA_BENCH_SEARCHES=1 RAYON_NUM_THREADS=1 valgrind --tool=callgrind target/release/deps/pipeline-*`
-//! and read the inclusive cost of `Segmenter::segment` (raw) against `CaseIndex::sync`.
+//! `KAIZEN_WA_BENCH_PHASES` picks phases (comma-separated; default all):
+//! `dict`, `raw`, `corpus`, `index`, `morph`, `search`. `morph` indexes the same
+//! corpus with the foundation's analysis alone (the morphological fields,
+//! without the n-gram and reading fields of the hybrid), so the hybrid's
+//! cost can be read against it.
+//!
+//! On a busy machine, compare instruction counts instead of seconds, one
+//! phase per run (`raw` segments bocchan.txt 16 times, 5.0 MB):
+//! `KAIZEN_WA_BENCH_CASES=500 KAIZEN_WA_BENCH_PHASES=index valgrind --tool=callgrind target/release/deps/pipeline-*`
 
 use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use kaizen_wa::case::store;
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 use kaizen_wa::synthetic;
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
+use rayon::prelude::*;
 
 /// The same allocator as the binary, so the figures are the product's.
 #[global_allocator]
@@ -56,10 +64,98 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
+    let phases = std::env::var("KAIZEN_WA_BENCH_PHASES")
+        .unwrap_or_else(|_| "dict,raw,index,morph,search".into());
+    let phase = |name: &str| phases.split(',').any(|p| p.trim() == name);
     let data = synthetic::default_source_dir();
     let mut json = serde_json::Map::new();
 
-    // 1. Dictionary load (zero-copy views over embedded bytes).
+    if phase("dict") {
+        dict_load(&mut json);
+    }
+    let one = if phase("raw") {
+        raw_segmentation(&data, &mut json)
+    } else {
+        f64::NAN
+    };
+    if !(phase("index") || phase("morph") || phase("search") || phase("corpus")) {
+        write_json(&json);
+        return;
+    }
+
+    // The synthetic corpus (phase `corpus` alone: its cost, to subtract
+    // from instruction counts).
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let corpus = tmp.path().join("cases");
+    let source = synthetic::Source::load(&data).expect("benchmark texts");
+    let bytes = synthetic::write_corpus(&source, cases, &corpus).expect("write corpus");
+    let mb = bytes as f64 / 1e6;
+
+    if phase("morph") {
+        let secs = morph_only_index(&corpus, &tmp.path().join("morph-index"));
+        let mb_s = mb / secs;
+        println!(
+            "morphological-only index of the same cases: {secs:.2} s, {:.0} cases/s, {mb_s:.2} MB/s = {:.0} % of raw segmentation on 2 cores",
+            cases as f64 / secs,
+            mb_s / (one * 2.0) * 100.0
+        );
+        json.insert("morph_index_seconds".into(), secs.into());
+        json.insert("morph_index_mb_s".into(), mb_s.into());
+    }
+    if !(phase("index") || phase("search")) {
+        write_json(&json);
+        return;
+    }
+
+    // The product's (hybrid) index: `kaizen-wa index`.
+    let index_dir = tmp.path().join("index");
+    let rss_before = peak_rss_mb().unwrap_or(0.0);
+    let t = Instant::now();
+    let idx = CaseIndex::open(&index_dir).expect("open index");
+    let report = idx.sync(&corpus).expect("index");
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(report.added, cases, "{:?}", report.diagnostics.first());
+    let mb_s = mb / secs;
+    let ratio = mb_s / (one * 2.0);
+    println!(
+        "index {cases} cases ({mb:.3} MB of case files): {secs:.2} s, {:.0} cases/s, {mb_s:.2} MB/s = {:.0} % of raw segmentation on 2 cores; peak RSS {:.0} MB (before indexing {:.0} MB); index size {:.1} MB",
+        cases as f64 / secs,
+        ratio * 100.0,
+        peak_rss_mb().unwrap_or(0.0),
+        rss_before,
+        idx.size_bytes() as f64 / 1e6,
+    );
+    if let Some(morph) = json.get("morph_index_seconds").and_then(|v| v.as_f64()) {
+        println!(
+            "hybrid / morphological-only indexing time: {:.2}",
+            secs / morph
+        );
+    }
+    json.insert("index_cases".into(), cases.into());
+    json.insert("index_seconds".into(), secs.into());
+    json.insert("index_cases_per_s".into(), (cases as f64 / secs).into());
+    json.insert("index_mb_s".into(), mb_s.into());
+    json.insert("index_ratio_to_raw_2cores".into(), ratio.into());
+    json.insert("peak_rss_mb".into(), peak_rss_mb().unwrap_or(0.0).into());
+
+    // A second sync with nothing changed: the incremental path.
+    let t = Instant::now();
+    let again = idx.sync(&corpus).expect("re-sync");
+    println!(
+        "re-index with nothing changed: {:.0} ms ({} unchanged)",
+        ms(t.elapsed()),
+        again.unchanged
+    );
+    json.insert("resync_ms".into(), ms(t.elapsed()).into());
+
+    if phase("search") {
+        search_latency(&idx, search_rounds, &mut json);
+    }
+    write_json(&json);
+}
+
+/// Dictionary load: zero-copy views over the embedded bytes.
+fn dict_load(json: &mut serde_json::Map<String, serde_json::Value>) {
     let mut loads: Vec<Duration> = (0..30)
         .map(|_| {
             let t = Instant::now();
@@ -78,8 +174,11 @@ fn main() {
         "dict_load_ms_p50".into(),
         ms(percentile(&loads, 0.5)).into(),
     );
+}
 
-    // 2. Raw segmentation throughput on bocchan.txt.
+/// Raw lindera segmentation of bocchan.txt on 1 and 2 threads (MB/s);
+/// returns the 1-thread figure.
+fn raw_segmentation(data: &Path, json: &mut serde_json::Map<String, serde_json::Value>) -> f64 {
     let bocchan = std::fs::read_to_string(data.join("bocchan.txt")).expect("bocchan.txt");
     let segmenter = Segmenter::new(Mode::Normal, kaizen_wa_dict::load().unwrap(), None);
     let rounds = 8;
@@ -105,48 +204,133 @@ fn main() {
     );
     json.insert("segment_mb_s_1t".into(), one.into());
     json.insert("segment_mb_s_2t".into(), two.into());
+    one
+}
 
-    // 3. Indexing the synthetic corpus.
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let corpus = tmp.path().join("cases");
-    let source = synthetic::Source::load(&data).expect("benchmark texts");
-    let bytes = synthetic::write_corpus(&source, cases, &corpus).expect("write corpus");
-    let index_dir = tmp.path().join("index");
-    let rss_before = peak_rss_mb().unwrap_or(0.0);
+/// Indexes `corpus` as `kaizen-wa index` does (parse, same stored and
+/// facet fields, analysis in tantivy's indexing threads, one commit) but
+/// with the foundation's analysis only: one morphological field per text.
+/// Returns the seconds taken.
+fn morph_only_index(corpus: &Path, dir: &Path) -> f64 {
+    use tantivy::schema::{
+        FAST, FacetOptions, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+        TextOptions,
+    };
+    use tantivy::{Index, TantivyDocument, schema::Facet};
+
+    std::fs::create_dir_all(dir).expect("morph index dir");
     let t = Instant::now();
-    let idx = CaseIndex::open(&index_dir).expect("open index");
-    let report = idx.sync(&corpus).expect("index");
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(report.added, cases, "{:?}", report.diagnostics.first());
-    let mb_s = bytes as f64 / 1e6 / secs;
-    let ratio = mb_s / (one * 2.0);
-    println!(
-        "index {cases} cases ({:.1} MB of case files): {secs:.2} s, {:.0} cases/s, {mb_s:.2} MB/s = {:.0} % of raw segmentation on 2 cores; peak RSS {:.0} MB (before indexing {:.0} MB); index size {:.1} MB",
-        bytes as f64 / 1e6,
-        cases as f64 / secs,
-        ratio * 100.0,
-        peak_rss_mb().unwrap_or(0.0),
-        rss_before,
-        idx.size_bytes() as f64 / 1e6,
+    let mut b = Schema::builder();
+    let id = b.add_text_field("id", STRING | STORED);
+    let path = b.add_text_field("path", STRING | STORED);
+    let hash = b.add_text_field("hash", STORED);
+    let stored = b.add_text_field("case", STORED);
+    let level = b.add_facet_field("level", FacetOptions::default());
+    let prefecture = b.add_facet_field("prefecture", FacetOptions::default());
+    let start_year = b.add_i64_field("start_year", INDEXED | FAST);
+    let opts = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("morph_only")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
-    json.insert("index_cases".into(), cases.into());
-    json.insert("index_seconds".into(), secs.into());
-    json.insert("index_cases_per_s".into(), (cases as f64 / secs).into());
-    json.insert("index_mb_s".into(), mb_s.into());
-    json.insert("index_ratio_to_raw_2cores".into(), ratio.into());
-    json.insert("peak_rss_mb".into(), peak_rss_mb().unwrap_or(0.0).into());
+    let texts: Vec<_> = (0..14)
+        .map(|i| b.add_text_field(&format!("t{i}"), opts.clone()))
+        .collect();
+    let index = Index::create_in_dir(dir, b.build()).expect("morph index");
+    index.tokenizers().register("morph_only", MorphOnly);
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(2, 200 << 20)
+        .expect("writer");
+    let files = store::list(corpus).expect("corpus");
+    let docs: Vec<TantivyDocument> = files
+        .par_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f.path).expect("case file");
+            let loaded = store::load_bytes(f.clone(), &bytes);
+            let mut doc = TantivyDocument::default();
+            doc.add_text(hash, &loaded.hash);
+            let case = loaded.parsed.case.expect("valid case");
+            doc.add_text(id, &case.id);
+            doc.add_text(path, &f.rel);
+            doc.add_text(stored, serde_json::to_string(&case).unwrap());
+            for l in &case.levels {
+                doc.add_facet(level, Facet::from_path([l.name()]));
+            }
+            doc.add_facet(prefecture, Facet::from_path([case.prefecture.as_str()]));
+            doc.add_i64(start_year, i64::from(case.period.start));
+            let mut values = vec![
+                case.title.clone(),
+                format!("{} {}", case.municipality, case.prefecture),
+                case.tags.join(" "),
+            ];
+            values.extend(case.narrative().map(|(_, t)| t.to_owned()));
+            for (field, value) in texts.iter().zip(values) {
+                if !value.trim().is_empty() {
+                    doc.add_text(*field, value);
+                }
+            }
+            doc
+        })
+        .collect();
+    for doc in docs {
+        writer.add_document(doc).expect("add");
+    }
+    writer.commit().expect("commit");
+    t.elapsed().as_secs_f64()
+}
 
-    // A second sync with nothing changed: the incremental path.
-    let t = Instant::now();
-    let again = idx.sync(&corpus).expect("re-sync");
-    println!(
-        "re-index with nothing changed: {:.0} ms ({} unchanged)",
-        ms(t.elapsed()),
-        again.unchanged
-    );
-    json.insert("resync_ms".into(), ms(t.elapsed()).into());
+/// The product's morphological analyzer alone: the product's tokenizer
+/// computes all three analyzers of a text at once (its fields ask for all
+/// three), which a morphological-only index would not.
+#[derive(Clone)]
+struct MorphOnly;
 
-    // 4. Search latency.
+struct MorphTokens {
+    tokens: Vec<tantivy::tokenizer::Token>,
+    next: usize,
+}
+
+impl tantivy::tokenizer::Tokenizer for MorphOnly {
+    type TokenStream<'a> = MorphTokens;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> MorphTokens {
+        let tokens = kaizen_wa::analysis::analyzer()
+            .analyze(text)
+            .morph
+            .into_iter()
+            .map(|t| tantivy::tokenizer::Token {
+                offset_from: t.start,
+                offset_to: t.end,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            })
+            .collect();
+        MorphTokens { tokens, next: 0 }
+    }
+}
+
+impl tantivy::tokenizer::TokenStream for MorphTokens {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &tantivy::tokenizer::Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut tantivy::tokenizer::Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Search latency percentiles over the hybrid index.
+fn search_latency(
+    idx: &CaseIndex,
+    search_rounds: usize,
+    json: &mut serde_json::Map<String, serde_json::Value>,
+) {
     let queries = [
         "改善",
         "首長交代",
@@ -194,11 +378,13 @@ fn main() {
     );
     json.insert("search_p50_ms".into(), ms(percentile(&all, 0.5)).into());
     json.insert("search_p99_ms".into(), ms(percentile(&all, 0.99)).into());
+}
 
+fn write_json(json: &serde_json::Map<String, serde_json::Value>) {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&out);
     let _ = std::fs::write(
         out.join("pipeline.json"),
-        serde_json::to_string_pretty(&json).unwrap(),
+        serde_json::to_string_pretty(json).unwrap(),
     );
 }

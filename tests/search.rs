@@ -192,6 +192,19 @@ fn editing_and_removing_files_is_reflected_after_sync() {
     assert!(ids(&idx, "ぬか床").is_empty());
     assert!(!ids(&idx, "DNA").contains(&"fukuoka-dna-undo".to_owned()));
     assert_eq!(idx.num_cases(), 11);
+
+    // What the index holds is read from its columns: deleted and replaced
+    // documents must not count, so nothing is left to do.
+    let report = idx.sync(&f.cases()).unwrap();
+    assert_eq!(
+        (
+            report.added,
+            report.updated,
+            report.removed,
+            report.unchanged
+        ),
+        (0, 0, 0, 11)
+    );
 }
 
 #[test]

@@ -6,10 +6,13 @@
 //! numerals → Arabic, readings. Builds no tantivy types.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
+use thread_local::ThreadLocal;
 
 use super::fold::fold_term;
 use super::ngram::{RunChar, pair_up, push_folded};
@@ -45,6 +48,7 @@ const PLACE_SUFFIXES: &[char] = &['市', '区', '町', '村', '県', '府', '都
 /// The segmenter over the embedded dictionary, shared by every analyzer.
 pub struct Morph {
     segmenter: Segmenter,
+    words: WordCache,
     /// Compound (normalised surface) → its parts, folded. A compound is
     /// indexed whole and as its parts.
     compounds: HashMap<String, Vec<String>>,
@@ -52,16 +56,97 @@ pub struct Morph {
     pub user_words: usize,
 }
 
-/// One lindera token's facts, owned.
-struct Raw {
+/// One lindera token: where it is and what the dictionary says about it.
+struct Raw<'t> {
     /// Byte range in the *normalised* text.
     start: usize,
     end: usize,
-    surface: String,
-    pos: String,
-    pos_sub1: String,
-    base: String,
-    reading: String,
+    surface: &'t str,
+    word: Arc<WordInfo>,
+}
+
+impl Raw<'_> {
+    fn pos(&self) -> &str {
+        &self.word.pos
+    }
+    fn pos_sub1(&self) -> &str {
+        &self.word.pos_sub1
+    }
+    fn base(&self) -> &str {
+        &self.word.base
+    }
+    fn reading(&self) -> &str {
+        &self.word.reading
+    }
+}
+
+/// The detail fields analysis uses of one dictionary entry ("" for `*`).
+struct WordInfo {
+    pos: Box<str>,
+    pos_sub1: Box<str>,
+    base: Box<str>,
+    reading: Box<str>,
+}
+
+impl WordInfo {
+    fn of(token: &mut lindera::token::Token<'_>) -> WordInfo {
+        let details = token.details();
+        let get = |i: usize| details.get(i).copied().filter(|s| *s != "*").unwrap_or("");
+        if details.len() > READING {
+            WordInfo {
+                pos: get(POS).into(),
+                pos_sub1: get(POS_SUB1).into(),
+                base: get(BASE_FORM).into(),
+                reading: get(READING).into(),
+            }
+        } else {
+            WordInfo {
+                pos: "名詞".into(),
+                pos_sub1: "未知語".into(),
+                base: "".into(),
+                reading: "".into(),
+            }
+        }
+    }
+}
+
+/// Decoded dictionary entries by word id, one table per thread.
+///
+/// Decoding an entry's detail fields (UTF-8 validation, splitting, a
+/// vector per token) cost as much as a third of segmentation itself
+/// (callgrind: ~2,000 instructions per token). Texts reuse a small
+/// vocabulary, so each entry is decoded once per thread and tokens share
+/// it. Per thread rather than shared: indexing threads never contend. The
+/// tables are indexed by word id (one per lexicon: system, user, unknown),
+/// so a lookup is a bounds check; they grow to the highest id seen, at
+/// most one pointer per dictionary entry (~3 MB for IPADIC).
+#[derive(Default)]
+struct WordCache(ThreadLocal<RefCell<[WordTable; 3]>>);
+
+/// Decoded entries of one lexicon, by word id.
+type WordTable = Vec<Option<Arc<WordInfo>>>;
+
+impl WordCache {
+    fn info(&self, token: &mut lindera::token::Token<'_>) -> Arc<WordInfo> {
+        let id = token.word_id;
+        let lexicon = if id.is_system() {
+            0
+        } else if id.is_unknown() {
+            2
+        } else {
+            1
+        };
+        let mut tables = self.0.get_or_default().borrow_mut();
+        let table = &mut tables[lexicon];
+        let i = id.id() as usize;
+        if let Some(Some(info)) = table.get(i) {
+            return Arc::clone(info);
+        }
+        if table.len() <= i {
+            table.resize(i + 1, None);
+        }
+        Arc::clone(table[i].insert(Arc::new(WordInfo::of(token))))
+    }
 }
 
 /// A user dictionary word.
@@ -100,6 +185,7 @@ fn domain_words() -> Vec<UserWord> {
 /// into several tokens (南伊勢 → 南/伊勢), with the reading of those tokens.
 /// Names IPADIC already keeps whole are left to it.
 fn place_words(base: &Segmenter) -> Vec<UserWord> {
+    let words = WordCache::default();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for line in kaizen_wa_dict::LOCAL_GOVERNMENT_CSV.lines().skip(1) {
@@ -123,7 +209,7 @@ fn place_words(base: &Segmenter) -> Vec<UserWord> {
                     continue;
                 }
                 let n = normalize(&v);
-                let raws = raw_tokens(base, &n.text);
+                let raws = raw_tokens(base, &words, &n.text);
                 // Whole already; or a name starting with a number (三次,
                 // 十日町), which as one token would hide 第三次 from 第3次.
                 if raws.len() < 2 || raws.iter().any(Morph::is_number) {
@@ -132,10 +218,10 @@ fn place_words(base: &Segmenter) -> Vec<UserWord> {
                 let reading: String = raws
                     .iter()
                     .map(|r| {
-                        if r.reading.is_empty() {
-                            r.surface.as_str()
+                        if r.reading().is_empty() {
+                            r.surface
                         } else {
-                            r.reading.as_str()
+                            r.reading()
                         }
                     })
                     .collect();
@@ -150,49 +236,23 @@ fn place_words(base: &Segmenter) -> Vec<UserWord> {
     out
 }
 
-fn raw_tokens(segmenter: &Segmenter, normalized: &str) -> Vec<Raw> {
+fn raw_tokens<'t>(segmenter: &Segmenter, words: &WordCache, normalized: &'t str) -> Vec<Raw<'t>> {
     let Ok(tokens) = segmenter.segment(Cow::Borrowed(normalized)) else {
         return Vec::new();
     };
     tokens
         .into_iter()
-        .map(|mut t| {
-            let (start, end) = (t.byte_start, t.byte_end);
-            let surface = t.surface.to_string();
-            let details = t.details();
-            let get = |i: usize| details.get(i).copied().filter(|s| *s != "*").unwrap_or("");
-            let known = details.len() > READING;
-            Raw {
-                start,
-                end,
-                pos: if known {
-                    get(POS).to_owned()
-                } else {
-                    "名詞".to_owned()
-                },
-                pos_sub1: if known {
-                    get(POS_SUB1).to_owned()
-                } else {
-                    "未知語".to_owned()
-                },
-                base: if known {
-                    get(BASE_FORM).to_owned()
-                } else {
-                    String::new()
-                },
-                reading: if known {
-                    get(READING).to_owned()
-                } else {
-                    String::new()
-                },
-                surface,
-            }
+        .map(|mut t| Raw {
+            start: t.byte_start,
+            end: t.byte_end,
+            surface: &normalized[t.byte_start..t.byte_end],
+            word: words.info(&mut t),
         })
         .collect()
 }
 
 /// What a run of tokens becomes in the morphological field.
-struct Unit {
+struct Unit<'r> {
     /// Byte range in the normalised text.
     start: usize,
     end: usize,
@@ -200,7 +260,7 @@ struct Unit {
     /// The compound's parts, indexed after the whole at successive
     /// positions.
     parts: Vec<String>,
-    reading: String,
+    reading: Cow<'r, str>,
 }
 
 impl Morph {
@@ -226,18 +286,19 @@ impl Morph {
         let segmenter = Segmenter::new(Mode::Normal, kaizen_wa_dict::load()?, Some(user));
         Ok(Morph {
             segmenter,
+            words: WordCache::default(),
             compounds,
             user_words: words.len(),
         })
     }
 
-    fn raw(&self, normalized: &str) -> Vec<Raw> {
-        raw_tokens(&self.segmenter, normalized)
+    fn raw<'t>(&self, normalized: &'t str) -> Vec<Raw<'t>> {
+        raw_tokens(&self.segmenter, &self.words, normalized)
     }
 
     /// Why a token is not indexed (None: it is).
     fn drop_reason(raw: &Raw) -> Option<&'static str> {
-        match raw.pos.as_str() {
+        match raw.pos() {
             "助詞" => return Some("助詞"),
             "助動詞" => return Some("助動詞"),
             "記号" => return Some("記号"),
@@ -245,13 +306,13 @@ impl Morph {
             "接続詞" => return Some("接続詞"),
             _ => {}
         }
-        if raw.pos == "名詞" && matches!(raw.pos_sub1.as_str(), "非自立" | "代名詞") {
+        if raw.pos() == "名詞" && matches!(raw.pos_sub1(), "非自立" | "代名詞") {
             return Some("非自立語");
         }
-        if raw.pos == "動詞" && raw.pos_sub1 == "非自立" {
+        if raw.pos() == "動詞" && raw.pos_sub1() == "非自立" {
             return Some("非自立語");
         }
-        if STOP_BASE_FORMS.contains(&raw.base.as_str()) && raw.pos == "動詞" {
+        if raw.pos() == "動詞" && STOP_BASE_FORMS.contains(&raw.base()) {
             return Some("軽動詞");
         }
         if raw.surface.chars().all(|c| c.is_whitespace()) {
@@ -262,23 +323,23 @@ impl Morph {
 
     /// The indexed form: base form for inflected words, folded.
     fn term_of(raw: &Raw) -> String {
-        let inflected = matches!(raw.pos.as_str(), "動詞" | "形容詞" | "助動詞");
-        let form = if inflected && !raw.base.is_empty() {
-            raw.base.as_str()
+        let inflected = matches!(raw.pos(), "動詞" | "形容詞" | "助動詞");
+        let form = if inflected && !raw.base().is_empty() {
+            raw.base()
         } else {
-            raw.surface.as_str()
+            raw.surface
         };
         fold_term(form)
     }
 
     fn is_number(raw: &Raw) -> bool {
-        raw.pos == "名詞" && raw.pos_sub1 == "数"
+        raw.pos() == "名詞" && raw.pos_sub1() == "数"
     }
 
     /// Indexed units of a segmentation, `None` for a dropped token (it
     /// breaks reading runs). Consecutive number tokens written in kanji
     /// (三/十 → 30) merge into one unit with their Arabic form.
-    fn units(&self, raws: &[Raw]) -> Vec<Option<Unit>> {
+    fn units<'r>(&self, raws: &'r [Raw<'_>]) -> Vec<Option<Unit<'r>>> {
         let mut out = Vec::with_capacity(raws.len());
         let mut i = 0;
         while i < raws.len() {
@@ -296,14 +357,14 @@ impl Morph {
                 {
                     j += 1;
                 }
-                let surface: String = raws[i..j].iter().map(|r| r.surface.as_str()).collect();
+                let surface: String = raws[i..j].iter().map(|r| r.surface).collect();
                 if let Some(arabic) = to_arabic(&surface) {
                     out.push(Some(Unit {
                         start: raw.start,
                         end: raws[j - 1].end,
                         term: arabic,
                         parts: Vec::new(),
-                        reading: raws[i..j].iter().map(|r| r.reading.as_str()).collect(),
+                        reading: Cow::Owned(raws[i..j].iter().map(Raw::reading).collect()),
                     }));
                     i = j;
                     continue;
@@ -313,16 +374,12 @@ impl Morph {
                 start: raw.start,
                 end: raw.end,
                 term: Self::term_of(raw),
-                parts: self
-                    .compounds
-                    .get(&raw.surface)
-                    .cloned()
-                    .unwrap_or_default(),
-                reading: if raw.reading.is_empty() {
-                    raw.surface.clone()
+                parts: self.compounds.get(raw.surface).cloned().unwrap_or_default(),
+                reading: Cow::Borrowed(if raw.reading().is_empty() {
+                    raw.surface
                 } else {
-                    raw.reading.clone()
-                },
+                    raw.reading()
+                }),
             }));
             i += 1;
         }
@@ -427,18 +484,18 @@ impl Morph {
                 let (start, end) = n.original_range(raw.start, raw.end);
                 let dropped = Self::drop_reason(&raw);
                 let mut term = dropped.is_none().then(|| Self::term_of(&raw));
-                if let (Some(t), Some(parts)) = (&mut term, self.compounds.get(&raw.surface)) {
+                if let (Some(t), Some(parts)) = (&mut term, self.compounds.get(raw.surface)) {
                     *t = format!("{t} ({})", parts.join(" + "));
                 }
                 TokenInfo {
                     surface: text[start..end].to_owned(),
                     term,
-                    base_form: raw.base.clone(),
-                    reading: raw.reading.clone(),
-                    part_of_speech: if raw.pos_sub1.is_empty() {
-                        raw.pos.clone()
+                    base_form: raw.base().to_owned(),
+                    reading: raw.reading().to_owned(),
+                    part_of_speech: if raw.pos_sub1().is_empty() {
+                        raw.pos().to_owned()
                     } else {
-                        format!("{}-{}", raw.pos, raw.pos_sub1)
+                        format!("{}-{}", raw.pos(), raw.pos_sub1())
                     },
                     byte_start: start,
                     byte_end: end,

@@ -18,21 +18,82 @@ pub fn nfkc(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Normalized {
     pub text: String,
-    /// For each byte of `text`: the original byte range of the cluster it
-    /// came from. Indexed by normalized byte offset.
-    spans: Vec<(u32, u32)>,
+    /// The map back, as pieces sorted by normalised offset that together
+    /// cover `text`. Most of a Japanese text is copied unchanged, so the
+    /// map stores runs rather than a span per byte (which cost more than
+    /// the normalisation itself).
+    pieces: Vec<Piece>,
     original_len: usize,
+}
+
+/// Where a piece of the normalised text starts, and where it came from.
+/// It extends to the next piece's start (or the end), in both texts.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    norm: u32,
+    orig: u32,
+    /// Bytes copied from the original (lowercasing ASCII keeps offsets):
+    /// offsets map one to one. Otherwise the piece is one normalised
+    /// cluster (ｶﾞ → ガ) and all of it maps to the whole original cluster.
+    copied: bool,
 }
 
 impl Normalized {
     /// The original byte range covering normalized bytes `start..end`.
     pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
-        if start >= self.spans.len() {
+        if start >= self.text.len() {
             return (self.original_len, self.original_len);
         }
-        let from = self.spans[start].0 as usize;
-        let to = self.spans[end.saturating_sub(1).max(start)].1 as usize;
+        let (i, first) = self.piece_at(start);
+        let from = if first.copied {
+            first.orig as usize + (start - first.norm as usize)
+        } else {
+            first.orig as usize
+        };
+        if first.copied
+            && end > start
+            && end <= self.text.len()
+            && self.text.is_char_boundary(end)
+            && self
+                .pieces
+                .get(i + 1)
+                .is_none_or(|next| end <= next.norm as usize)
+        {
+            // Within one copied run: offsets map one to one.
+            return (from, first.orig as usize + (end - first.norm as usize));
+        }
+        let last = end.saturating_sub(1).max(start).min(self.text.len() - 1);
+        let (j, piece) = if last == start {
+            (i, first)
+        } else {
+            self.piece_at(last)
+        };
+        let to = if piece.copied {
+            // The end of the character holding byte `last`.
+            let mut b = last;
+            while !self.text.is_char_boundary(b) {
+                b -= 1;
+            }
+            let len = self.text[b..].chars().next().map_or(1, char::len_utf8);
+            piece.orig as usize + (b + len - piece.norm as usize)
+        } else {
+            self.pieces
+                .get(j + 1)
+                .map_or(self.original_len, |p| p.orig as usize)
+        };
         (from, to.max(from))
+    }
+
+    /// The piece holding normalised byte `at`, with its index.
+    fn piece_at(&self, at: usize) -> (usize, Piece) {
+        if let [only] = self.pieces.as_slice() {
+            return (0, *only);
+        }
+        let i = self
+            .pieces
+            .partition_point(|p| p.norm as usize <= at)
+            .saturating_sub(1);
+        (i, self.pieces[i])
     }
 }
 
@@ -61,45 +122,83 @@ fn is_stable(c: char) -> bool {
 /// maps to that cluster's original range.
 pub fn normalize(original: &str) -> Normalized {
     let mut text = String::with_capacity(original.len());
-    let mut spans = Vec::with_capacity(original.len());
+    let mut pieces: Vec<Piece> = Vec::new();
     let mut buf = String::new();
-    let mut chars = original.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        let mut end = start + c.len_utf8();
-        while let Some(&(i, next)) = chars.peek() {
-            if is_voicing_mark(next) || canonical_combining_class(next) != 0 {
-                end = i + next.len_utf8();
-                chars.next();
-            } else {
+    // Starts a copied run at `pos` unless one is going on.
+    let copied = |pieces: &mut Vec<Piece>, norm: usize, pos: usize| {
+        if !pieces.last().is_some_and(|p| p.copied) {
+            pieces.push(Piece {
+                norm: norm as u32,
+                orig: pos as u32,
+                copied: true,
+            });
+        }
+    };
+    let mut pos = 0;
+    while pos < original.len() {
+        let rest = &original[pos..];
+        // The run of characters normalisation leaves as they are, copied
+        // in one go: most of a Japanese text.
+        let mut run = rest.find(|c: char| !is_fast(c)).unwrap_or(rest.len());
+        if let Some(next) = rest[run..].chars().next()
+            && is_mark(next)
+        {
+            // The mark composes with the run's last character: leave that
+            // one to the cluster below.
+            run -= rest[..run].chars().next_back().map_or(0, char::len_utf8);
+        }
+        if run > 0 {
+            copied(&mut pieces, text.len(), pos);
+            let from = text.len();
+            text.push_str(&rest[..run]);
+            text[from..].make_ascii_lowercase();
+            pos += run;
+            continue;
+        }
+        // A cluster: a character and the marks that compose with it.
+        let mut chars = rest.char_indices();
+        let Some((_, c)) = chars.next() else { break };
+        let mut end = c.len_utf8();
+        for (i, next) in chars {
+            if !is_mark(next) {
                 break;
             }
+            end = i + next.len_utf8();
         }
-        let cluster = &original[start..end];
-        if end == start + c.len_utf8() && is_stable(c) {
-            text.push(c);
-            spans.extend(std::iter::repeat_n(
-                (start as u32, end as u32),
-                c.len_utf8(),
-            ));
-            continue;
-        }
-        if cluster.is_ascii() {
-            for b in cluster.bytes() {
-                text.push(b.to_ascii_lowercase() as char);
-                spans.push((start as u32, end as u32));
-            }
-            continue;
-        }
+        let cluster = &rest[..end];
         buf.clear();
         buf.extend(cluster.nfkc().flat_map(char::to_lowercase));
+        if buf == cluster {
+            // Unchanged after all (most symbols and rarer kanji).
+            copied(&mut pieces, text.len(), pos);
+        } else {
+            // Its own piece, also when it normalises to nothing: that
+            // ends the copied run before it.
+            pieces.push(Piece {
+                norm: text.len() as u32,
+                orig: pos as u32,
+                copied: false,
+            });
+        }
         text.push_str(&buf);
-        spans.extend(std::iter::repeat_n((start as u32, end as u32), buf.len()));
+        pos += end;
     }
     Normalized {
         text,
-        spans,
+        pieces,
         original_len: original.len(),
     }
+}
+
+/// Characters copied without asking the normaliser: NFKC leaves them and
+/// lowercasing keeps their length.
+fn is_fast(c: char) -> bool {
+    c.is_ascii() || is_stable(c)
+}
+
+/// A mark that composes with the character before it.
+fn is_mark(c: char) -> bool {
+    !is_fast(c) && (is_voicing_mark(c) || canonical_combining_class(c) != 0)
 }
 
 #[cfg(test)]
@@ -144,5 +243,39 @@ mod tests {
         let k = n.text.find("改善").unwrap();
         let (s, e) = n.original_range(k, k + "改善".len());
         assert_eq!(&input[s..e], "改善");
+    }
+
+    /// The piecewise map agrees, byte by byte, with the obvious one: every
+    /// normalised character maps to the original cluster it came from.
+    #[test]
+    fn every_character_maps_back_to_its_cluster() {
+        for input in [
+            "",
+            "改善運動",
+            "ＤＮＡ運動をKaizenする",
+            "ｶﾞｲﾄﾞとか\u{3099}と①②",
+            "a\u{0301}bc ﾊﾟﾊﾟ２０２４年",
+            "ﾃｽﾄ",
+        ] {
+            let n = normalize(input);
+            for (i, c) in n.text.char_indices() {
+                let (s, e) = n.original_range(i, i + c.len_utf8());
+                assert!(s < e && e <= input.len(), "{input:?}: {c:?} → {s}..{e}");
+                let back = nfkc(&input[s..e]).to_lowercase();
+                assert!(
+                    back.contains(c),
+                    "{input:?}: {c:?} maps to {:?}",
+                    &input[s..e]
+                );
+            }
+            // Whole-text range maps to the whole original.
+            if !input.is_empty() {
+                assert_eq!(n.original_range(0, n.text.len()), (0, input.len()));
+            }
+            assert_eq!(
+                n.original_range(n.text.len(), n.text.len()),
+                (input.len(), input.len())
+            );
+        }
     }
 }

@@ -2,9 +2,13 @@
 //!
 //! | field | type | why |
 //! |---|---|---|
-//! | `id` | raw string, stored | the case's slug; term for lookups |
-//! | `path` | raw string, stored | file under `cases/` (`a/b.md`); term for deleting a changed or removed file |
-//! | `hash` | stored | blake3 of the file's bytes: unchanged files are skipped |
+//! | `id` | raw string, stored, fast | the case's slug; term for lookups |
+//! | `path` | raw string, stored, fast | file under `cases/` (`a/b.md`); term for deleting a changed or removed file |
+//! | `hash` | stored, fast | blake3 of the file's bytes: unchanged files are skipped |
+//!
+//! `id`, `path` and `hash` are also fast-field columns: the start-up sync
+//! learns what is indexed from three columns instead of every stored
+//! document.
 //! | `case` | stored | the whole case as JSON: hits and `/api/cases/{id}` render without touching `cases/`, so read-only replicas need only `index/` |
 //! | `title`, `place`, `tags`, each section key (`summary` … `lessons`) | `ja_morph` text, positions | precise matches on base forms |
 //! | `<field>_ng` | `ja_ngram` text, positions | recall: any substring of ≥ 1 character, as a phrase of bigrams |
@@ -31,7 +35,9 @@ use crate::analysis::AnalyzerKind;
 use crate::case::Section;
 
 /// Bumped whenever a field is added, removed or changes type.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: `id`, `path`, `hash` are fast fields.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `end_year` of a campaign that goes on.
 pub const ONGOING: i64 = 9999;
@@ -90,9 +96,9 @@ fn text_options(kind: AnalyzerKind) -> TextOptions {
 impl Fields {
     pub fn new() -> Fields {
         let mut b = Schema::builder();
-        let id = b.add_text_field("id", STRING | STORED);
-        let path = b.add_text_field("path", STRING | STORED);
-        let hash = b.add_text_field("hash", STORED);
+        let id = b.add_text_field("id", STRING | STORED | FAST);
+        let path = b.add_text_field("path", STRING | STORED | FAST);
+        let hash = b.add_text_field("hash", STORED | FAST);
         let case = b.add_text_field("case", STORED);
         let municipality = b.add_text_field("municipality", STRING);
         let level = b.add_facet_field("level", FacetOptions::default());
