@@ -12,6 +12,7 @@ mod assets;
 mod error;
 mod feed;
 mod insights;
+mod map;
 mod metrics;
 pub mod params;
 mod ui;

@@ -814,6 +814,7 @@ fn year_chart(id: &'static str, title: &'static str, years: &[(i32, u64)]) -> Ch
 pub struct StatsPage {
     pub base: Base,
     pub total: u64,
+    pub map: super::map::PrefectureMap,
     pub charts: Vec<Chart>,
 }
 
@@ -867,9 +868,11 @@ pub async fn stats_page(State(state): State<AppState>) -> Response {
         ),
         year_chart("active", "年別の実施中の運動", &s.active_by_year),
     ];
+    let map = super::map::prefecture_map(&s.by_prefecture, |p| link("prefecture", p));
     render(&StatsPage {
         base: Base::new(&state, "stats"),
         total: s.total,
+        map,
         charts,
     })
 }
