@@ -69,7 +69,7 @@ async fn session() -> Session {
     }
     let index = CaseIndex::open(&dir.path().join("index")).unwrap();
     index.sync(&cases).unwrap();
-    let state = AppState::new(Arc::new(index), Config { cases }).unwrap();
+    let state = AppState::new(Arc::new(index), Config::new(cases)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

@@ -43,7 +43,7 @@ fn app() -> &'static App {
         let index = CaseIndex::open(&dir.path().join("index")).unwrap();
         let report = index.sync(&cases).unwrap();
         assert_eq!(report.added, n, "{:?}", report.diagnostics);
-        let state = AppState::new(Arc::new(index), Config { cases }).unwrap();
+        let state = AppState::new(Arc::new(index), Config::new(cases)).unwrap();
         App {
             router: router(state),
             cases: n,
