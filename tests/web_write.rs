@@ -615,6 +615,7 @@ async fn login_sets_a_strict_httponly_session_cookie_and_logout_ends_it() {
         .find(|c| c.starts_with("kaizen_login="))
         .unwrap();
     assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"), "{attrs}");
+    assert_eq!(page.header(header::CACHE_CONTROL), "private, no-store");
 
     // Over https (a TLS-ending proxy says so), the cookie is Secure.
     let r = app
@@ -652,6 +653,11 @@ async fn login_sets_a_strict_httponly_session_cookie_and_logout_ends_it() {
     let home = app.get("/", Some(&session)).await;
     assert!(home.text().contains(MEMBER), "the header names the member");
     assert!(home.text().contains("ログアウト"));
+    assert_eq!(
+        home.header(header::CACHE_CONTROL),
+        "private, no-store",
+        "a member's page (CSRF token inside) is not cached"
+    );
 
     let r = app
         .post_form("/logout", Some(&session), &[("csrf", &csrf)])
@@ -977,6 +983,13 @@ async fn admin_page_lists_invalid_files_and_their_last_valid_version_stays_searc
     assert!(html.contains("<td>levels</td>"), "the field");
     assert!(html.contains("以前の正しい版"), "its last valid version is searchable");
     assert!(app.ids_for("DNAどんたく").contains(&"fukuoka-dna-undo".to_owned()));
+    // Such a file is fixed in the file, not through the form.
+    let (session, _) = app.login().await;
+    let r = app
+        .get("/cases/fukuoka-dna-undo/edit", Some(&session))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("フォームで編集できません"), "{}", r.text());
 }
 
 #[tokio::test]

@@ -594,6 +594,27 @@ pub fn removal(name: &'static str, path: &'static str, secure: bool) -> Cookie<'
     c
 }
 
+/// Pages a member sees carry their CSRF token and name: no cache may keep
+/// them (`Cache-Control: private, no-store` unless the handler said
+/// otherwise, as static assets do).
+pub async fn private_when_logged_in(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let member = CookieJar::from_headers(req.headers())
+        .get(SESSION_COOKIE)
+        .is_some()
+        || req.uri().path() == "/login";
+    let mut res = next.run(req).await;
+    if member && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-store"),
+        );
+    }
+    res
+}
+
 /// Who is looking at a page: a logged-in member or not, and whether
 /// writing is on at all.
 #[derive(Debug, Clone, Default)]
@@ -608,13 +629,12 @@ impl Viewer {
         self.member.as_ref().map(|m| m.token.as_str())
     }
 
-    /// The form's CSRF token matches the session's.
+    /// The form's CSRF token matches the session's (no session: no match).
     pub fn check_csrf(&self, sent: &str) -> Result<&LoggedIn, WebError> {
-        match &self.member {
-            Some(me) if same_token(&me.csrf, sent) => Ok(me),
-            Some(_) => Err(WebError::Csrf),
-            None => Err(WebError::Csrf),
-        }
+        self.member
+            .as_ref()
+            .filter(|me| same_token(&me.csrf, sent))
+            .ok_or(WebError::Csrf)
     }
 }
 

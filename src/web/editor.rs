@@ -444,6 +444,26 @@ fn read_current(state: &AppState, id: &str) -> Result<Current, WebError> {
     edit::read(state.live.cases_dir(), id).map_err(WebError::from)
 }
 
+/// A case whose file does not read back cannot be edited through the form
+/// (its last valid version is what the index shows): say where to look.
+fn unreadable(state: &AppState, viewer: &Viewer, e: WebError) -> Response {
+    match e {
+        WebError::Invalid(problems) => {
+            let details: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+            let page = NoticePage {
+                base: Base::new(state, "edit", viewer),
+                heading: "この事例はフォームで編集できません".into(),
+                message: format!(
+                    "事例ファイルに誤りがあります（{}）。ファイルを直接直してください。誤りの一覧は「管理」ページにあります。",
+                    details.join(" / ")
+                ),
+            };
+            (StatusCode::CONFLICT, render(&page)).into_response()
+        }
+        e => e.into_html(state, viewer),
+    }
+}
+
 async fn read_current_async(state: &AppState, id: String) -> Result<Current, WebError> {
     let state = state.clone();
     tokio::task::spawn_blocking(move || read_current(&state, &id))
@@ -475,7 +495,7 @@ pub async fn edit_page(
     }
     let current = match read_current_async(&state, id.clone()).await {
         Ok(c) => c,
-        Err(e) => return e.into_html(&state, &viewer),
+        Err(e) => return unreadable(&state, &viewer, e),
     };
     let mut f = CaseForm::from_case(&current.case);
     f.etag = current.etag;
@@ -639,7 +659,7 @@ pub async fn delete_page(
     }
     match read_current_async(&state, id).await {
         Ok(current) => render(&delete_page_for(&state, &viewer, &current, None)),
-        Err(e) => e.into_html(&state, &viewer),
+        Err(e) => unreadable(&state, &viewer, e),
     }
 }
 

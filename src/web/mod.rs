@@ -1,11 +1,15 @@
 //! The web server: JSON API under `/api`, the server-rendered Japanese UI,
-//! and the operator endpoints (`/healthz`, `/metrics`, `/feed.xml`).
+//! the members' forms and write API, and the operator endpoints
+//! (`/healthz`, `/metrics`, `/feed.xml`, `/admin`).
 //!
-//! Owns HTTP only: every answer comes from [`CaseIndex`] (search, cases,
-//! similar, stats) or from in-memory views built from it at start-up
-//! (completion list). Every route is registered through `utoipa-axum`, so
-//! the OpenAPI document at `/api/openapi.json` is generated from the very
-//! handlers that serve the requests.
+//! Owns HTTP only: reads come from [`CaseIndex`] (search, cases, similar,
+//! stats) or from the completion list built from it; writes go through the
+//! [`crate::index::LiveIndex`] (file first, then the index), which also
+//! follows edits made outside. `auth` decides who may write, `forms` turns
+//! what people and programs send into cases, `writes` and `editor` are the
+//! API and the HTML side of writing. Every route is registered through
+//! `utoipa-axum`, so the OpenAPI document at `/api/openapi.json` is
+//! generated from the very handlers that serve the requests.
 
 mod account;
 mod admin;
@@ -134,6 +138,7 @@ pub fn router(state: AppState) -> Router {
                 ))
             },
         ))
+        .layer(axum::middleware::from_fn(auth::private_when_logged_in))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -177,10 +182,14 @@ pub async fn serve(addr: SocketAddr, config: Config, index_dir: PathBuf) -> anyh
     })
     .await??;
     let report = state.live.startup_report();
-    for f in state.live.invalid_files() {
-        for d in &f.diagnostics {
-            tracing::warn!(path = %f.rel, line = d.line, field = %d.field, "{}", d.message);
-        }
+    // Errors were logged by the live index (and are on /admin); warnings
+    // do not keep a file out, but an author wants to see them.
+    for d in report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::case::Severity::Warning)
+    {
+        tracing::warn!(path = %d.path.display(), line = d.line, field = %d.field, "{}", d.message);
     }
     tracing::info!(
         added = report.added,
