@@ -505,7 +505,12 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
         .await
         .unwrap();
     fill(c, "#f-start_year", "2004").await;
-    fill(c, "#f-summary", "ヌブラウザペを合言葉に、窓口の待ち時間を減らした。").await;
+    fill(
+        c,
+        "#f-summary",
+        "ヌブラウザペを合言葉に、窓口の待ち時間を減らした。",
+    )
+    .await;
     fill(c, "#f-actors", "市民課の職員有志").await;
     fill(c, "#f-sources", "https://example.jp/browser").await;
     c.find(Locator::Css("button[value=save]"))
@@ -514,7 +519,10 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("f-activities-error")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("f-activities-error"))
+        .await
+        .unwrap();
     let invalid = js(
         c,
         "return document.getElementById('f-activities').getAttribute('aria-invalid');",
@@ -522,9 +530,20 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     .await;
     assert_eq!(invalid, json!("true"));
     let kept = js(c, "return document.getElementById('f-summary').value;").await;
-    assert_eq!(kept, json!("ヌブラウザペを合言葉に、窓口の待ち時間を減らした。"));
-    let focused = js(c, "return document.activeElement && document.activeElement.id;").await;
-    assert_eq!(focused, json!("error-summary"), "the summary takes the focus");
+    assert_eq!(
+        kept,
+        json!("ヌブラウザペを合言葉に、窓口の待ち時間を減らした。")
+    );
+    let focused = js(
+        c,
+        "return document.activeElement && document.activeElement.id;",
+    )
+    .await;
+    assert_eq!(
+        focused,
+        json!("error-summary"),
+        "the summary takes the focus"
+    );
     shot(c, "10-form-errors.png").await;
     no_errors(c).await;
 
@@ -536,7 +555,10 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("preview-title")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("preview-title"))
+        .await
+        .unwrap();
     shot(c, "11-form-preview.png").await;
     c.find(Locator::Css("button[value=save]"))
         .await
@@ -544,7 +566,10 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("case-title")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("case-title"))
+        .await
+        .unwrap();
     let url = c.current_url().await.unwrap();
     assert!(url.path().starts_with("/cases/c401307-2004"), "{url}");
     let stamp = c

@@ -230,10 +230,8 @@ impl App {
     }
 
     async fn post_form(&self, uri: &str, cookie: Option<&str>, pairs: &[(&str, &str)]) -> Reply {
-        let mut b = Request::post(uri).header(
-            header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        );
+        let mut b =
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
@@ -444,7 +442,13 @@ async fn api_problems_are_4xx_with_fields_and_write_nothing() {
     bad["period"]["start"] = json!(1800);
     bad["sections"]["actors"] = json!("");
     let r = app
-        .api(Method::POST, "/api/cases", Some(&app.bearer()), &[], Some(&bad))
+        .api(
+            Method::POST,
+            "/api/cases",
+            Some(&app.bearer()),
+            &[],
+            Some(&bad),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let j = r.json();
@@ -537,7 +541,10 @@ async fn writes_without_or_with_a_wrong_secret_are_refused_and_write_nothing() {
         .api(Method::POST, "/api/cases", Some(&basic), &[], Some(&body))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.header(header::WWW_AUTHENTICATE).contains("invalid_request"));
+    assert!(
+        r.header(header::WWW_AUTHENTICATE)
+            .contains("invalid_request")
+    );
 
     let r = app
         .api(
@@ -550,7 +557,13 @@ async fn writes_without_or_with_a_wrong_secret_are_refused_and_write_nothing() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = app
-        .api(Method::DELETE, "/api/cases/fukuoka-dna-undo", None, &[], None)
+        .api(
+            Method::DELETE,
+            "/api/cases/fukuoka-dna-undo",
+            None,
+            &[],
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
@@ -574,10 +587,12 @@ async fn without_members_writing_is_off_and_the_ui_says_how_to_turn_it_on() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert_eq!(r.json()["error"]["code"], "writing_off");
-    assert!(r.json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("kaizen-wa member add"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("kaizen-wa member add")
+    );
     let login = app.get("/login", None).await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.text().contains("kaizen-wa member add"));
@@ -585,7 +600,10 @@ async fn without_members_writing_is_off_and_the_ui_says_how_to_turn_it_on() {
     assert_eq!(form.status, StatusCode::FORBIDDEN);
     assert!(form.text().contains("kaizen-wa member add"));
     // Reading needs no login.
-    assert_eq!(app.get("/cases/fukuoka-dna-undo", None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/cases/fukuoka-dna-undo", None).await.status,
+        StatusCode::OK
+    );
     assert_eq!(case_files(&app.cases()), before);
 
     // A member added while serving turns writing on (no restart).
@@ -614,7 +632,10 @@ async fn login_sets_a_strict_httponly_session_cookie_and_logout_ends_it() {
         .into_iter()
         .find(|c| c.starts_with("kaizen_login="))
         .unwrap();
-    assert!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"), "{attrs}");
+    assert!(
+        attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
+        "{attrs}"
+    );
     assert_eq!(page.header(header::CACHE_CONTROL), "private, no-store");
 
     // Over https (a TLS-ending proxy says so), the cookie is Secure.
@@ -645,7 +666,11 @@ async fn login_sets_a_strict_httponly_session_cookie_and_logout_ends_it() {
     for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
         assert!(set.contains(attr), "{attr} missing: {set}");
     }
-    let token = set.split(';').next().unwrap().trim_start_matches("kaizen_session=");
+    let token = set
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("kaizen_session=");
     assert_eq!(token.len(), 64, "256-bit token");
 
     // Plain http: not Secure.
@@ -720,7 +745,10 @@ async fn forms_without_or_with_a_wrong_csrf_token_are_403_and_write_nothing() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     let dna = app.cases().join("fukuoka-dna-undo.md");
-    let etag = app.get("/api/cases/fukuoka-dna-undo", None).await.header(header::ETAG);
+    let etag = app
+        .get("/api/cases/fukuoka-dna-undo", None)
+        .await
+        .header(header::ETAG);
     let r = app
         .post_form(
             "/cases/fukuoka-dna-undo/delete",
@@ -816,13 +844,19 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     let html = r.text();
     assert!(html.contains(&format!("value=\"{title}\"")), "title kept");
     assert!(html.contains("一行目\n二行目"), "textarea kept");
-    assert!(html.contains("value=\"昭和\""), "the bad year is shown as typed");
+    assert!(
+        html.contains("value=\"昭和\""),
+        "the bad year is shown as typed"
+    );
     for field in ["start_year", "actors"] {
         assert!(
             html.contains(&format!("id=\"f-{field}-error\"")),
             "{field} message next to the field"
         );
-        assert!(html.contains(&format!("href=\"#f-{field}\"")), "summary links {field}");
+        assert!(
+            html.contains(&format!("href=\"#f-{field}\"")),
+            "summary links {field}"
+        );
     }
     let start = html.find("id=\"f-start_year\"").unwrap();
     let input = &html[start..start + html[start..].find('>').unwrap()];
@@ -838,7 +872,10 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = r.text();
     assert!(html.contains("プレビュー（保存前）"));
-    assert!(html.contains("<p>二行目</p>"), "rendered as on the case page");
+    assert!(
+        html.contains("<p>二行目</p>"),
+        "rendered as on the case page"
+    );
     assert!(html.contains("政令指定都市"), "the kind was inferred");
     assert_eq!(case_files(&app.cases()), before, "a preview writes nothing");
 
@@ -852,8 +889,14 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     let page = app.get(&location, Some(&session)).await;
     let html = page.text();
     assert!(html.contains("保存しました"));
-    assert!(html.contains(&format!("（{MEMBER}）")), "who last edited it");
-    assert!(html.contains("/edit\"") && html.contains("/delete\""), "edit links");
+    assert!(
+        html.contains(&format!("（{MEMBER}）")),
+        "who last edited it"
+    );
+    assert!(
+        html.contains("/edit\"") && html.contains("/delete\""),
+        "edit links"
+    );
     let anon = app.get(&location, None).await.text();
     assert!(!anon.contains("/edit\""), "no edit link without login");
     let id = location
@@ -902,8 +945,14 @@ async fn a_stale_edit_keeps_the_members_text_and_overwrites_nothing() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     let html = r.text();
-    assert!(html.contains("別の版が保存されました"), "a clear conflict message");
-    assert!(html.contains(&mine) && html.contains(&summary), "nothing lost");
+    assert!(
+        html.contains("別の版が保存されました"),
+        "a clear conflict message"
+    );
+    assert!(
+        html.contains(&mine) && html.contains(&summary),
+        "nothing lost"
+    );
     assert!(html.contains(&word(40)), "their version is shown");
     assert_eq!(std::fs::read(&file).unwrap(), theirs, "nothing overwritten");
     assert!(app.ids_for(&word(41)).is_empty());
@@ -934,7 +983,10 @@ async fn delete_asks_first_then_moves_the_file_to_the_trash() {
         .await;
     assert_eq!(confirm.status, StatusCode::OK);
     assert!(confirm.text().contains("削除しますか"));
-    assert!(app.cases().join("mie-sawayaka-undo.md").exists(), "a GET deletes nothing");
+    assert!(
+        app.cases().join("mie-sawayaka-undo.md").exists(),
+        "a GET deletes nothing"
+    );
     let r = app
         .post_form(
             "/cases/mie-sawayaka-undo/delete",
@@ -969,7 +1021,11 @@ async fn admin_page_lists_invalid_files_and_their_last_valid_version_stays_searc
     let app = App::new();
     let path = app.cases().join("fukuoka-dna-undo.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("levels = [\"業務改善\"", "levels = [\"業務改革\"")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("levels = [\"業務改善\"", "levels = [\"業務改革\""),
+    )
+    .unwrap();
     let listed = eventually(Duration::from_secs(10), async || {
         app.get("/admin", None)
             .await
@@ -981,15 +1037,25 @@ async fn admin_page_lists_invalid_files_and_their_last_valid_version_stays_searc
     let html = app.get("/admin", None).await.text();
     assert!(html.contains("業務改革"), "the message names the bad value");
     assert!(html.contains("<td>levels</td>"), "the field");
-    assert!(html.contains("以前の正しい版"), "its last valid version is searchable");
-    assert!(app.ids_for("DNAどんたく").contains(&"fukuoka-dna-undo".to_owned()));
+    assert!(
+        html.contains("以前の正しい版"),
+        "its last valid version is searchable"
+    );
+    assert!(
+        app.ids_for("DNAどんたく")
+            .contains(&"fukuoka-dna-undo".to_owned())
+    );
     // Such a file is fixed in the file, not through the form.
     let (session, _) = app.login().await;
     let r = app
         .get("/cases/fukuoka-dna-undo/edit", Some(&session))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text().contains("フォームで編集できません"), "{}", r.text());
+    assert!(
+        r.text().contains("フォームで編集できません"),
+        "{}",
+        r.text()
+    );
 }
 
 #[tokio::test]
@@ -1006,19 +1072,32 @@ async fn search_results_download_as_csv_with_the_same_filters() {
     let r = app.get(&href, None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header(header::CONTENT_TYPE).starts_with("text/csv"));
-    assert!(r.header(header::CONTENT_DISPOSITION).starts_with("attachment"));
+    assert!(
+        r.header(header::CONTENT_DISPOSITION)
+            .starts_with("attachment")
+    );
     assert!(r.body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
     let api = app
-        .get("/api/search?q=%E6%94%B9%E5%96%84&level=jinzai&per_page=100", None)
+        .get(
+            "/api/search?q=%E6%94%B9%E5%96%84&level=jinzai&per_page=100",
+            None,
+        )
         .await
         .json();
     let total = api["total"].as_u64().unwrap();
     assert!(total > 0);
-    assert_eq!(r.header(header::HeaderName::from_static("x-total-count")), total.to_string());
+    assert_eq!(
+        r.header(header::HeaderName::from_static("x-total-count")),
+        total.to_string()
+    );
     let records = csv_records(&r.body[3..]);
     assert_eq!(records.len() as u64, total, "one row per hit");
     let first_id = api["hits"][0]["id"].as_str().unwrap();
-    assert!(records[0].starts_with(first_id), "best first: {}", records[0]);
+    assert!(
+        records[0].starts_with(first_id),
+        "best first: {}",
+        records[0]
+    );
 }
 
 /// Records of a CSV (header excluded): line breaks inside quotes are part
@@ -1063,7 +1142,10 @@ async fn completions_follow_a_new_case() {
         app.get(&uri, None).await.text().contains(&word(50))
     })
     .await;
-    assert!(found.is_some(), "the completion list is rebuilt after a commit");
+    assert!(
+        found.is_some(),
+        "the completion list is rebuilt after a commit"
+    );
 }
 
 fn urlencode(s: &str) -> String {
@@ -1145,8 +1227,14 @@ async fn a_hundred_concurrent_api_creates_give_a_hundred_files_and_searchable_ca
         let (client, base, auth) = (client.clone(), base.clone(), app.bearer());
         tasks.push(tokio::spawn(async move {
             let body = case_json(Some(&format!("web-many-{n:03}")), &word(100 + n));
-            http(&client, Method::POST, &format!("{base}/api/cases"), Some(&auth), Some(&body))
-                .await
+            http(
+                &client,
+                Method::POST,
+                &format!("{base}/api/cases"),
+                Some(&auth),
+                Some(&body),
+            )
+            .await
         }));
     }
     for t in tasks {
@@ -1224,7 +1312,11 @@ fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if !sent && let Some(start) = line.find("http://") {
-                let url = line[start..].split('/').take(3).collect::<Vec<_>>().join("/");
+                let url = line[start..]
+                    .split('/')
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("/");
                 let _ = tx.send(url);
                 sent = true;
             }
@@ -1258,10 +1350,16 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
         Some(&body),
     )
     .await;
-    assert!(answer.is_err(), "the server dies before answering: {answer:?}");
+    assert!(
+        answer.is_err(),
+        "the server dies before answering: {answer:?}"
+    );
     let status = server.child.wait().unwrap();
     assert!(!status.success(), "aborted: {status:?}");
-    assert!(dir.path().join("cases/web-crashed.md").exists(), "the file was written");
+    assert!(
+        dir.path().join("cases/web-crashed.md").exists(),
+        "the file was written"
+    );
     drop(server);
 
     let server = spawn_server(dir.path(), &[]);
@@ -1306,9 +1404,15 @@ async fn write_latency_figures() {
     for n in 0..100 {
         let body = case_json(Some(&format!("fig-seq-{n:03}")), &word(200 + n));
         let t = Instant::now();
-        let (status, _) = http(&client, Method::POST, &format!("{base}/api/cases"), Some(&auth), Some(&body))
-            .await
-            .unwrap();
+        let (status, _) = http(
+            &client,
+            Method::POST,
+            &format!("{base}/api/cases"),
+            Some(&auth),
+            Some(&body),
+        )
+        .await
+        .unwrap();
         assert_eq!(status, StatusCode::CREATED);
         while search_total(&client, &base, &word(200 + n)).await != 1 {}
         one.push(t.elapsed());
@@ -1321,9 +1425,15 @@ async fn write_latency_figures() {
         tasks.push(tokio::spawn(async move {
             let body = case_json(Some(&format!("fig-par-{n:03}")), &word(400 + n));
             let t = Instant::now();
-            let (status, _) = http(&client, Method::POST, &format!("{base}/api/cases"), Some(&auth), Some(&body))
-                .await
-                .unwrap();
+            let (status, _) = http(
+                &client,
+                Method::POST,
+                &format!("{base}/api/cases"),
+                Some(&auth),
+                Some(&body),
+            )
+            .await
+            .unwrap();
             assert_eq!(status, StatusCode::CREATED);
             while search_total(&client, &base, &word(400 + n)).await != 1 {}
             t.elapsed()

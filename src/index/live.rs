@@ -25,8 +25,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use tantivy::schema::Value as _;
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use tantivy::schema::Value as _;
 
 use super::{CaseIndex, IndexError, SyncReport};
 use crate::case::edit::{self, Deleted, EditError, Stamp, Written};
@@ -232,11 +232,7 @@ impl LiveIndex {
         let Some(doc) = index.first_doc(index.fields.id, id)? else {
             return Ok(None);
         };
-        let text = |f| {
-            doc.get_first(f)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
+        let text = |f| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
         let case = text(index.fields.case).and_then(|s| serde_json::from_str::<Case>(&s).ok());
         Ok(case.zip(text(index.fields.hash)))
     }

@@ -47,7 +47,8 @@ pub fn login_redirect(path_and_query: &str) -> Response {
 }
 
 fn next_of(raw: Option<&str>) -> String {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
     pairs
         .into_iter()
         .find(|(k, _)| k == "next")
@@ -55,16 +56,27 @@ fn next_of(raw: Option<&str>) -> String {
 }
 
 /// The form with a fresh login token (cookie + hidden field).
+/// What the login form shows besides a fresh token.
+struct Shown {
+    status: StatusCode,
+    next: String,
+    name: String,
+    error: Option<String>,
+}
+
 fn login_form(
     state: &AppState,
     viewer: &Viewer,
     headers: &HeaderMap,
     jar: CookieJar,
-    status: StatusCode,
-    next: String,
-    name: String,
-    error: Option<String>,
+    shown: Shown,
 ) -> Response {
+    let Shown {
+        status,
+        next,
+        name,
+        error,
+    } = shown;
     let token = new_token();
     let secure = auth::https(state, headers);
     let jar = jar.add(auth::cookie(LOGIN_COOKIE, token.clone(), "/login", secure));
@@ -98,7 +110,13 @@ pub async fn login_page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let next = next_of(raw.as_deref());
-    login_form(&state, &viewer, &headers, jar, StatusCode::OK, next, String::new(), None)
+    let shown = Shown {
+        status: StatusCode::OK,
+        next,
+        name: String::new(),
+        error: None,
+    };
+    login_form(&state, &viewer, &headers, jar, shown)
 }
 
 #[derive(Deserialize, Default)]
@@ -137,16 +155,13 @@ pub async fn login(
     let next = safe_next(&form.next);
     let cookie_token = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned());
     if !cookie_token.is_some_and(|t| same_token(&t, &form.csrf)) {
-        return login_form(
-            &state,
-            &viewer,
-            &headers,
-            jar,
-            StatusCode::FORBIDDEN,
+        let shown = Shown {
+            status: StatusCode::FORBIDDEN,
             next,
-            form.name,
-            Some(WebError::Csrf.public_message()),
-        );
+            name: form.name,
+            error: Some(WebError::Csrf.public_message()),
+        };
+        return login_form(&state, &viewer, &headers, jar, shown);
     }
     match state.auth.login(&address, &form.name, &form.secret).await {
         Ok(member) => {
@@ -179,16 +194,13 @@ pub async fn login(
                     Some(wait),
                 ),
             };
-            let mut res = login_form(
-                &state,
-                &viewer,
-                &headers,
-                jar,
+            let shown = Shown {
                 status,
                 next,
-                form.name,
-                Some(message),
-            );
+                name: form.name,
+                error: Some(message),
+            };
+            let mut res = login_form(&state, &viewer, &headers, jar, shown);
             if let Some(wait) = wait {
                 res.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
@@ -246,7 +258,13 @@ mod tests {
     fn next_stays_on_this_site() {
         assert_eq!(safe_next("/cases/new"), "/cases/new");
         assert_eq!(safe_next("/?q=a"), "/?q=a");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "", "javascript:x"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }
     }

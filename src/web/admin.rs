@@ -59,12 +59,7 @@ fn page(state: &AppState, viewer: &Viewer, notice: Option<String>) -> AdminPage 
         base: Base::new(state, "admin", viewer),
         cases_dir: state.live.cases_dir().display().to_string(),
         watching: state.live.watching(),
-        members: state
-            .auth
-            .roster()
-            .members
-            .as_ref()
-            .map_or(0, |m| m.len()),
+        members: state.auth.roster().members.as_ref().map_or(0, |m| m.len()),
         invalid_files: invalid.len(),
         problems,
         notice,

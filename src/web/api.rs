@@ -290,11 +290,9 @@ pub async fn case(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     match state.live.current(&id)? {
-        Some((case, etag)) => Ok((
-            [(header::ETAG, format!("\"{etag}\""))],
-            Json(case),
-        )
-            .into_response()),
+        Some((case, etag)) => {
+            Ok(([(header::ETAG, format!("\"{etag}\""))], Json(case)).into_response())
+        }
         None => Err(not_found(&id)),
     }
 }

@@ -327,11 +327,7 @@ impl MembersFile {
         if cur.0 != now {
             match Members::load(path) {
                 Ok(m) => {
-                    tracing::info!(
-                        members = m.len(),
-                        "members file {} re-read",
-                        path.display()
-                    );
+                    tracing::info!(members = m.len(), "members file {} re-read", path.display());
                     cur.1 = Roster {
                         members: Some(Arc::new(m)),
                         generation: cur.1.generation + 1,
@@ -472,6 +468,7 @@ impl Auth {
             _ => {
                 let a = self.by_address.failed(&addr_key);
                 let n = self.by_name.failed(&name_key);
+                tracing::warn!(address, name = name.trim(), "failed login");
                 Err(LoginError::Wrong(a.max(n)))
             }
         }
@@ -510,6 +507,7 @@ impl Auth {
             Some(member) => Ok(member),
             None => {
                 self.by_address.failed(&addr_key);
+                tracing::warn!(address, "wrong bearer secret");
                 Err(WebError::Unauthorized {
                     error: Some("invalid_token"),
                     message: "合言葉が正しくありません".into(),
@@ -559,7 +557,10 @@ pub struct ClientAddress(pub String);
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddress(client_address(
             parts,
             state.config.behind_proxy,
@@ -578,7 +579,12 @@ pub fn https(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// A cookie with the attributes every cookie of ours has.
-pub fn cookie(name: &'static str, value: String, path: &'static str, secure: bool) -> Cookie<'static> {
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    secure: bool,
+) -> Cookie<'static> {
     Cookie::build((name, value))
         .path(path)
         .http_only(true)
@@ -641,7 +647,10 @@ impl Viewer {
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let roster = state.auth.roster();
         let jar = CookieJar::from_headers(&parts.headers);
         let member = jar

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
 use super::account::login_redirect;
-use super::auth::{LoggedIn, Viewer};
+use super::auth::Viewer;
 use super::error::WebError;
 use super::forms::{CaseForm, Messages, SummaryItem};
 use super::ui::{Base, CaseView, LevelBadge, case_view, render};
@@ -61,46 +61,64 @@ pub struct Theirs {
 
 impl Theirs {
     pub fn get(&self, field: &str) -> Option<&String> {
-        self.fields.iter().find(|(f, _)| *f == field).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
     }
 
+    /// Compares what the fields mean, not how they were typed (「、」 or
+    /// 「,」 between tags, a kind left to the municipality list).
     fn of(mine: &CaseForm, current: &Case) -> Theirs {
+        let d = mine.draft();
+        let (my_case, _) = d.to_case();
         let t = CaseForm::from_case(current);
         let mut fields = Vec::new();
-        let same_levels = {
-            let a: Vec<_> = Level::ALL.iter().map(|l| mine.has_level(*l)).collect();
-            let b: Vec<_> = Level::ALL.iter().map(|l| t.has_level(*l)).collect();
-            a == b
+        let mut differs = |field: &'static str, same: bool, theirs: String| {
+            if !same {
+                fields.push((field, theirs));
+            }
         };
-        for (field, m, o) in [
-            ("title", &mine.title, &t.title),
-            ("municipality", &mine.municipality, &t.municipality),
-            ("prefecture", &mine.prefecture, &t.prefecture),
-            ("kind", &mine.kind, &t.kind),
-            ("start_year", &mine.start_year, &t.start_year),
-            ("end_year", &mine.end_year, &t.end_year),
-            ("tags", &mine.tags, &t.tags),
-            ("sources", &mine.sources, &t.sources),
-        ] {
-            if m.trim() != o.trim() {
-                fields.push((field, o.clone()));
-            }
-        }
-        if !same_levels {
-            fields.push((
-                "levels",
-                current
-                    .levels
-                    .iter()
-                    .map(|l| l.name())
-                    .collect::<Vec<_>>()
-                    .join("・"),
-            ));
-        }
+        differs("title", d.title.trim() == current.title, t.title);
+        differs(
+            "municipality",
+            my_case.municipality == current.municipality,
+            t.municipality,
+        );
+        differs(
+            "prefecture",
+            my_case.prefecture == current.prefecture,
+            t.prefecture,
+        );
+        differs("kind", my_case.kind == current.kind, t.kind);
+        differs(
+            "levels",
+            my_case.levels == current.levels,
+            current
+                .levels
+                .iter()
+                .map(|l| l.name())
+                .collect::<Vec<_>>()
+                .join("・"),
+        );
+        differs(
+            "start_year",
+            my_case.period.start == current.period.start,
+            t.start_year,
+        );
+        differs(
+            "end_year",
+            my_case.period.end == current.period.end,
+            t.end_year,
+        );
+        differs("tags", my_case.tags == current.tags, t.tags);
+        differs("sources", my_case.sources == current.sources, t.sources);
         for s in Section::ALL {
-            if mine.section(s).trim() != current.sections.get(s).trim() {
-                fields.push((s.key(), current.sections.get(s).to_owned()));
-            }
+            differs(
+                s.key(),
+                mine.section(s).trim() == current.sections.get(s).trim(),
+                current.sections.get(s).to_owned(),
+            );
         }
         let who = match (&current.updated, &current.contributor) {
             (Some(u), Some(c)) => format!("{u} に {c} さんが保存した版"),
@@ -266,17 +284,14 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
     }
 }
 
-/// The member, or the way to become one: the login page, or (writing off)
-/// the page that says how to turn writing on.
-fn require_member<'v>(
-    state: &AppState,
-    viewer: &'v Viewer,
-    uri: &axum::http::Uri,
-) -> Result<&'v LoggedIn, Response> {
+/// For a visitor who is not a logged-in member: the way to become one —
+/// the login page, or (writing off) the page that says how to turn
+/// writing on. `None` for a member.
+fn not_a_member(state: &AppState, viewer: &Viewer, uri: &axum::http::Uri) -> Option<Response> {
     match &viewer.member {
-        Some(m) => Ok(m),
-        None if !viewer.writing => Err(WebError::WritingOff.into_html(state, viewer)),
-        None => Err(login_redirect(
+        Some(_) => None,
+        None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
+        None => Some(login_redirect(
             uri.path_and_query().map_or("/", |p| p.as_str()),
         )),
     }
@@ -343,7 +358,7 @@ pub async fn new_page(
     viewer: Viewer,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Err(r) = require_member(&state, &viewer, &uri) {
+    if let Some(r) = not_a_member(&state, &viewer, &uri) {
         return r;
     }
     let f = CaseForm {
@@ -490,7 +505,7 @@ pub async fn edit_page(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Err(r) = require_member(&state, &viewer, &uri) {
+    if let Some(r) = not_a_member(&state, &viewer, &uri) {
         return r;
     }
     let current = match read_current_async(&state, id.clone()).await {
@@ -593,7 +608,12 @@ pub async fn update(
                     "保存していません: {message}（編集中に削除された可能性があります）。あなたの入力はこのページに残っています。必要なら「事例を追加」から新しく登録してください。"
                 ),
             };
-            let page = form_page(&state, &viewer, f, edit_args(&id, &title, &[], Some(banner)));
+            let page = form_page(
+                &state,
+                &viewer,
+                f,
+                edit_args(&id, &title, &[], Some(banner)),
+            );
             with_status(StatusCode::NOT_FOUND, &page)
         }
         Err(e) => e.into_html(&state, &viewer),
@@ -654,7 +674,7 @@ pub async fn delete_page(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Err(r) = require_member(&state, &viewer, &uri) {
+    if let Some(r) = not_a_member(&state, &viewer, &uri) {
         return r;
     }
     match read_current_async(&state, id).await {

@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 
 use super::error::WebError;
 use crate::case::edit::{self, EditError};
-use crate::case::{Case, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
 use crate::case::municipalities;
+use crate::case::{Case, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
 use crate::index::CaseIndex;
 
 /// A case as typed: strings, not yet checked.
@@ -569,7 +569,13 @@ mod tests {
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(case.kind, Kind::DesignatedCity);
         assert_eq!(case.levels, vec![Level::Gyomu, Level::Jinzai]);
-        assert_eq!(case.period, Period { start: 2001, end: None });
+        assert_eq!(
+            case.period,
+            Period {
+                start: 2001,
+                end: None
+            }
+        );
         assert_eq!(case.tags, vec!["発表会", "職員提案"]);
         assert_eq!(case.sources, vec!["https://example.jp/a", "書籍『改善』"]);
     }
@@ -588,7 +594,10 @@ mod tests {
             1,
             "{problems:?}"
         );
-        assert!(fields.contains(&"levels") && fields.contains(&"actors"), "{fields:?}");
+        assert!(
+            fields.contains(&"levels") && fields.contains(&"actors"),
+            "{fields:?}"
+        );
         let m = Messages::new(&problems);
         assert!(m.error("start_year").unwrap().contains("昔"));
         assert!(m.error("levels").unwrap().contains("業務改善"));

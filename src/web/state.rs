@@ -72,9 +72,7 @@ impl AppState {
     pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
         let auth = Auth::new(config.members.as_deref())?;
         let live = LiveIndex::start(Arc::clone(&index), &config.cases)?;
-        let suggester = Arc::new(RwLock::new(Arc::new(Suggester::build(
-            &index.all_cases()?,
-        ))));
+        let suggester = Arc::new(RwLock::new(Arc::new(Suggester::build(&index.all_cases()?))));
         refresh_on_commit(&live, &index, &suggester);
         Ok(AppState {
             index,
@@ -103,11 +101,7 @@ impl AppState {
 
 /// Rebuilds the completion list after commits, off the writer thread. The
 /// thread ends when the live index (holding the sender) is dropped.
-fn refresh_on_commit(
-    live: &LiveIndex,
-    index: &Arc<CaseIndex>,
-    slot: &Arc<RwLock<Arc<Suggester>>>,
-) {
+fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock<Arc<Suggester>>>) {
     let (tx, rx) = mpsc::channel::<()>();
     live.on_commit(move || {
         let _ = tx.send(());
@@ -131,6 +125,8 @@ fn refresh_on_commit(
             }
         });
     if let Err(e) = spawned {
-        tracing::error!("cannot start the completion-list thread: {e}; completions stay as at start");
+        tracing::error!(
+            "cannot start the completion-list thread: {e}; completions stay as at start"
+        );
     }
 }

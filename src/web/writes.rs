@@ -20,8 +20,8 @@ use super::AppState;
 use super::auth::ClientAddress;
 use super::error::{ErrorBody, ProblemDto, WebError};
 use super::forms::{CaseInput, Draft, derive_id};
-use crate::case::edit::{Deleted, EditError, Written};
 use crate::case::Case;
+use crate::case::edit::{Deleted, EditError, Written};
 use crate::index::LiveError;
 use crate::members::MemberName;
 
@@ -162,9 +162,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<Option<String>>, WebError> {
     if v == "*" {
         return Ok(Some(None));
     }
-    Ok(Some(Some(
-        crate::case::edit::strip_etag(v).to_owned(),
-    )))
+    Ok(Some(Some(crate::case::edit::strip_etag(v).to_owned())))
 }
 
 /// Adds a case. The body has the shape `GET /api/cases/{id}` returns
