@@ -542,6 +542,7 @@ mod tests {
 
     fn valid_pairs() -> Vec<(&'static str, &'static str)> {
         vec![
+            ("id", "fukuoka-dna-restart"),
             ("title", "ＤＮＡ運動の再起動"),
             ("municipality", "福岡市"),
             ("prefecture", "福岡県"),
