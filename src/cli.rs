@@ -97,6 +97,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KAIZEN_WA_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: std::net::SocketAddr,
+    /// Mark the session cookie `Secure` on every request (the site is
+    /// reached over https). Without it, cookies are `Secure` when a proxy
+    /// sends `X-Forwarded-Proto: https`.
+    #[arg(long, env = "KAIZEN_WA_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Behind a reverse proxy: rate-limit failed logins by the last
+    /// `X-Forwarded-For` address instead of the proxy's.
+    #[arg(long, env = "KAIZEN_WA_BEHIND_PROXY")]
+    pub behind_proxy: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -749,10 +758,12 @@ fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(crate::web::serve(
-        args.addr,
-        g.cases.clone(),
-        g.index.clone(),
-    ))?;
+    let config = crate::web::Config {
+        cases: g.cases.clone(),
+        members: Some(g.members.clone()),
+        secure_cookies: args.secure_cookies,
+        behind_proxy: args.behind_proxy,
+    };
+    runtime.block_on(crate::web::serve(args.addr, config, g.index.clone()))?;
     Ok(ExitCode::SUCCESS)
 }

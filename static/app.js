@@ -20,6 +20,29 @@
     } catch (_) { /* not a URL: keep the plain link */ }
   }
 
+  // Case form: after a failed save, the error summary takes the focus
+  // (screen readers read it; its links jump to the fields).
+  const summary = document.getElementById('error-summary');
+  if (summary) summary.focus();
+
+  // Case form: the municipality suggestions follow the chosen prefecture.
+  const pref = document.getElementById('f-prefecture');
+  const munis = document.getElementById('municipality-list');
+  if (pref && munis) {
+    const all = Array.from(munis.options).map((o) => [o.value, o.dataset.pref]);
+    const follow = () => {
+      const p = pref.value;
+      munis.replaceChildren(...all.filter(([, q]) => !p || q === p).map(([v, q]) => {
+        const o = document.createElement('option');
+        o.value = v;
+        o.dataset.pref = q;
+        return o;
+      }));
+    };
+    pref.addEventListener('change', follow);
+    follow();
+  }
+
   const form = document.getElementById('search-form');
   if (!form || !window.fetch || !window.DOMParser || !window.AbortController) return;
   const input = form.querySelector('input[name="q"]');

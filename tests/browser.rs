@@ -50,11 +50,14 @@ fn free_port() -> u16 {
 struct Session {
     client: Client,
     base: String,
+    /// The secret of the one member, 「山田」.
+    secret: String,
     _driver: Driver,
     _dirs: Vec<tempfile::TempDir>,
 }
 
-/// A server over a copy of `cases/`, chromedriver and a browser session.
+/// A server over a copy of `cases/` with one member, chromedriver and a
+/// browser session.
 async fn session() -> Session {
     let dir = tempfile::tempdir().unwrap();
     let cases = dir.path().join("cases");
@@ -67,12 +70,20 @@ async fn session() -> Session {
             std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
         }
     }
+    let members = dir.path().join("members.toml");
+    let mut m = kaizen_wa::members::Members::load(&members).unwrap();
+    let secret = m.add("山田").unwrap();
+    m.save().unwrap();
     let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-    index.sync(&cases).unwrap();
-    let state = AppState::new(Arc::new(index), Config { cases }).unwrap();
+    let config = Config {
+        members: Some(members),
+        ..Config::new(cases)
+    };
+    let state = AppState::new(Arc::new(index), config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let port = free_port();
     let driver = Driver(
@@ -115,6 +126,7 @@ async fn session() -> Session {
     Session {
         client,
         base: format!("http://{addr}"),
+        secret,
         _driver: driver,
         _dirs: vec![dir, profile],
     }
@@ -439,4 +451,158 @@ async fn ime_composition_searches_once_after_compositionend() {
     .await;
     no_errors(c).await;
     c.clone().close().await.unwrap();
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() {
+    if !available() {
+        return;
+    }
+    let s = session().await;
+    let c = &s.client;
+
+    // The new-case page sends a visitor to the login first.
+    c.goto(&format!("{}/cases/new", s.base)).await.unwrap();
+    c.wait().for_element(Locator::Id("secret")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path() == "/login");
+    fill(c, "#name", "山田").await;
+    fill(c, "#secret", &s.secret).await;
+    c.find(Locator::Css(".stack-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("f-title")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/cases/new");
+    let cookie = js(c, "return document.cookie;").await;
+    assert!(
+        !cookie.as_str().unwrap().contains("kaizen_session"),
+        "the session cookie is HttpOnly: {cookie}"
+    );
+    no_errors(c).await;
+
+    // Save with the required 取組内容 missing: the message sits next to
+    // the field and everything typed is still there.
+    fill(c, "#f-title", "ヌブラウザペによる窓口改善").await;
+    c.find(Locator::Id("f-prefecture"))
+        .await
+        .unwrap()
+        .select_by_value("福岡県")
+        .await
+        .unwrap();
+    fill(c, "#f-municipality", "福岡市").await;
+    c.find(Locator::Css("input[name=levels][value=gyomu]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(c, "#f-start_year", "2004").await;
+    fill(
+        c,
+        "#f-summary",
+        "ヌブラウザペを合言葉に、窓口の待ち時間を減らした。",
+    )
+    .await;
+    fill(c, "#f-actors", "市民課の職員有志").await;
+    fill(c, "#f-sources", "https://example.jp/browser").await;
+    c.find(Locator::Css("button[value=save]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("f-activities-error"))
+        .await
+        .unwrap();
+    let invalid = js(
+        c,
+        "return document.getElementById('f-activities').getAttribute('aria-invalid');",
+    )
+    .await;
+    assert_eq!(invalid, json!("true"));
+    let kept = js(c, "return document.getElementById('f-summary').value;").await;
+    assert_eq!(
+        kept,
+        json!("ヌブラウザペを合言葉に、窓口の待ち時間を減らした。")
+    );
+    let focused = js(
+        c,
+        "return document.activeElement && document.activeElement.id;",
+    )
+    .await;
+    assert_eq!(
+        focused,
+        json!("error-summary"),
+        "the summary takes the focus"
+    );
+    shot(c, "10-form-errors.png").await;
+    no_errors(c).await;
+
+    // Preview, then save.
+    fill(c, "#f-activities", "番号札の配り方を毎月見直した。").await;
+    c.find(Locator::Css("button[value=preview]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("preview-title"))
+        .await
+        .unwrap();
+    shot(c, "11-form-preview.png").await;
+    c.find(Locator::Css("button[value=save]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("case-title"))
+        .await
+        .unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(url.path().starts_with("/cases/c401307-2004"), "{url}");
+    let stamp = c
+        .find(Locator::Css(".stamp"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(stamp.contains("山田"), "{stamp}");
+    shot(c, "12-saved-case.png").await;
+
+    // Found by search, right away.
+    c.goto(&format!("{}/", s.base)).await.unwrap();
+    let input = c.find(Locator::Id("q")).await.unwrap();
+    input.send_keys("ヌブラウザペ").await.unwrap();
+    wait_js(
+        c,
+        "[...document.querySelectorAll('.hit-title a')].some(a => a.textContent.includes('窓口改善'))",
+    )
+    .await;
+    no_errors(c).await;
+
+    // On a phone the form stays usable: nothing wider than the screen.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{}/cases/new", s.base)).await.unwrap();
+    c.wait().for_element(Locator::Id("f-title")).await.unwrap();
+    let overflow = js(
+        c,
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+    )
+    .await;
+    assert_eq!(overflow, json!(true), "horizontal scrolling on a phone");
+    shot(c, "13-form-phone.png").await;
+    no_errors(c).await;
 }

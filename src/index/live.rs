@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use tantivy::schema::Value as _;
 
 use super::{CaseIndex, IndexError, SyncReport};
 use crate::case::edit::{self, Deleted, EditError, Stamp, Written};
@@ -90,11 +91,15 @@ enum Command {
     Shutdown,
 }
 
+/// Called on the writer thread after a round that committed.
+type Listener = Box<dyn Fn() + Send + Sync>;
+
 struct Shared {
     index: Arc<CaseIndex>,
     /// Canonical path of the cases folder (watcher paths are under it).
     cases: PathBuf,
     invalid: Mutex<BTreeMap<String, InvalidFile>>,
+    listeners: Mutex<Vec<Listener>>,
 }
 
 /// The index of a running server. Hold one in the server's state.
@@ -120,6 +125,7 @@ impl LiveIndex {
             index,
             cases: cases.clone(),
             invalid: Mutex::new(BTreeMap::new()),
+            listeners: Mutex::new(Vec::new()),
         });
         let startup = shared.index.sync(&cases)?;
         shared.record_full(&startup);
@@ -204,6 +210,31 @@ impl LiveIndex {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// Calls `f` (on the writer thread; keep it short) after every round of
+    /// writes or outside edits that committed to the index: views derived
+    /// from the whole collection (the completion list) rebuild from there.
+    pub fn on_commit(&self, f: impl Fn() + Send + Sync + 'static) {
+        self.shared
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Box::new(f));
+    }
+
+    /// The case with this id as the index holds it, with the content hash
+    /// of the file it was read from: the ETag a reader sends back in
+    /// `If-Match`. Case and hash come from one stored document, so they
+    /// always belong together.
+    pub fn current(&self, id: &str) -> Result<Option<(Case, String)>, IndexError> {
+        let index = &self.shared.index;
+        let Some(doc) = index.first_doc(index.fields.id, id)? else {
+            return Ok(None);
+        };
+        let text = |f| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
+        let case = text(index.fields.case).and_then(|s| serde_json::from_str::<Case>(&s).ok());
+        Ok(case.zip(text(index.fields.hash)))
     }
 
     /// Writes a new case file, then indexes it; searchable on return.
@@ -307,6 +338,7 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
         let mut resyncs = Vec::new();
         let mut full = false;
         let mut stop = false;
+        let generation = shared.generation();
         for c in batch {
             match c {
                 Command::Apply(ops, reply) => applies.push((ops, reply)),
@@ -351,6 +383,16 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
                 });
             }
         }
+        if shared.generation() != generation {
+            for listener in shared
+                .listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+            {
+                listener();
+            }
+        }
         if stop {
             break;
         }
@@ -358,6 +400,11 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
 }
 
 impl Shared {
+    /// Changes whenever the reader was reloaded after a commit.
+    fn generation(&self) -> u64 {
+        self.index.reader.searcher().generation().generation_id()
+    }
+
     /// One commit for every waiting write; if it fails, each write is
     /// retried alone so that each caller learns its own outcome.
     ///

@@ -211,14 +211,77 @@ pub async fn search(
     }))
 }
 
-/// The full case record, as in its file.
+/// Most rows a CSV download holds: a search result, not a backup (the
+/// whole collection is `kaizen-wa export`).
+pub const CSV_MAX_ROWS: usize = 1000;
+
+/// The hits of a search as CSV, best first: the same parameters as
+/// `/api/search` (`page` and `per_page` are ignored), at most
+/// [`CSV_MAX_ROWS`] rows. UTF-8 with BOM so that Excel opens it; cells
+/// that a spreadsheet would run as a formula are neutralised.
+#[utoipa::path(
+    get,
+    path = "/api/search.csv",
+    tag = "api",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "CSV (UTF-8 with BOM, Japanese headers); `X-Total-Count` is the number of hits, `X-Kaizen-Truncated: true` when more than 1000", content_type = "text/csv"),
+        (status = 400, description = "A parameter is invalid; `error.param` names it", body = ErrorBody)
+    )
+)]
+pub async fn search_csv(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let params = SearchParams::from_query(raw.as_deref())?;
+    let mut request = params.validate()?.request;
+    request.offset = 0;
+    request.limit = CSV_MAX_ROWS;
+    request.facets = false;
+    let (bytes, total) = tokio::task::spawn_blocking(move || -> Result<_, WebError> {
+        let results = state.index.search(&request)?;
+        let mut cases = Vec::with_capacity(results.hits.len());
+        for h in &results.hits {
+            cases.extend(state.index.get(&h.id)?);
+        }
+        let mut out = Vec::new();
+        crate::transfer::export_csv(&cases, &mut out)
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        Ok((out, results.total))
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kaizen-wa-search.csv\"".to_owned(),
+            ),
+            (
+                header::HeaderName::from_static("x-total-count"),
+                total.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-kaizen-truncated"),
+                (total > CSV_MAX_ROWS).to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The full case record, as in its file, with its `ETag` (the content
+/// hash of the file): send it back in `If-Match` to update the case.
 #[utoipa::path(
     get,
     path = "/api/cases/{id}",
     tag = "api",
     params(("id" = String, Path, description = "Case id (slug)")),
     responses(
-        (status = 200, description = "The case: front matter fields, `sections` by key, `sources`", body = Object),
+        (status = 200, description = "The case: front matter fields, `sections` by key, `sources`", body = Object,
+            headers(("ETag" = String, description = "Content hash of the case file, for If-Match"))),
         (status = 404, description = "No case with this id", body = ErrorBody)
     )
 )]
@@ -226,8 +289,10 @@ pub async fn case(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    match state.index.get(&id)? {
-        Some(case) => Ok(Json(case).into_response()),
+    match state.live.current(&id)? {
+        Some((case, etag)) => {
+            Ok(([(header::ETAG, format!("\"{etag}\""))], Json(case)).into_response())
+        }
         None => Err(not_found(&id)),
     }
 }

@@ -1,25 +1,36 @@
 //! The web server: JSON API under `/api`, the server-rendered Japanese UI,
-//! and the operator endpoints (`/healthz`, `/metrics`, `/feed.xml`).
+//! the members' forms and write API, and the operator endpoints
+//! (`/healthz`, `/metrics`, `/feed.xml`, `/admin`).
 //!
-//! Owns HTTP only: every answer comes from [`CaseIndex`] (search, cases,
-//! similar, stats) or from in-memory views built from it at start-up
-//! (completion list). Every route is registered through `utoipa-axum`, so
-//! the OpenAPI document at `/api/openapi.json` is generated from the very
-//! handlers that serve the requests.
+//! Owns HTTP only: reads come from [`CaseIndex`] (search, cases, similar,
+//! stats) or from the completion list built from it; writes go through the
+//! [`crate::index::LiveIndex`] (file first, then the index), which also
+//! follows edits made outside. `auth` decides who may write, `forms` turns
+//! what people and programs send into cases, `writes` and `editor` are the
+//! API and the HTML side of writing. Every route is registered through
+//! `utoipa-axum`, so the OpenAPI document at `/api/openapi.json` is
+//! generated from the very handlers that serve the requests.
 
+mod account;
+mod admin;
 mod api;
 mod assets;
+pub mod auth;
+mod editor;
 mod error;
 mod feed;
+pub mod forms;
 mod insights;
 mod map;
 mod metrics;
 pub mod params;
+mod state;
 mod ui;
+mod writes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -32,58 +43,31 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::index::suggest::Suggester;
-use crate::index::{CaseIndex, IndexError};
+use crate::index::CaseIndex;
 
 pub use error::WebError;
 pub use insights::Insights;
 pub use metrics::Metrics;
+pub use state::{AppState, Config, StartError};
 
-/// How the server was started.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The case folder the index was synced from (shown to operators).
-    pub cases: PathBuf,
-}
+/// Declares the `bearer` security scheme the write routes use.
+struct BearerScheme;
 
-/// Shared by every handler; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub index: Arc<CaseIndex>,
-    pub config: Arc<Config>,
-    /// Rebuilt whenever the index is synced.
-    suggester: Arc<RwLock<Arc<Suggester>>>,
-    pub metrics: Arc<Metrics>,
-    pub insights: Arc<Insights>,
-}
-
-impl AppState {
-    /// State over an opened (and synced) index.
-    pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, IndexError> {
-        let suggester = Suggester::build(&index.all_cases()?);
-        Ok(AppState {
-            index,
-            config: Arc::new(config),
-            suggester: Arc::new(RwLock::new(Arc::new(suggester))),
-            metrics: Arc::new(Metrics::default()),
-            insights: Arc::new(Insights::default()),
-        })
-    }
-
-    pub fn suggester(&self) -> Arc<Suggester> {
-        self.suggester
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Re-syncs the index with the case folder and rebuilds the
-    /// completion list.
-    pub fn resync(&self) -> Result<crate::index::SyncReport, IndexError> {
-        let report = self.index.sync(&self.config.cases)?;
-        let suggester = Suggester::build(&self.index.all_cases()?);
-        *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(suggester);
-        Ok(report)
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A member's secret, as printed by `kaizen-wa member add NAME`",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -97,7 +81,8 @@ impl AppState {
         (name = "api", description = "JSON API"),
         (name = "ui", description = "HTML pages (Japanese)"),
         (name = "ops", description = "Operators: health, metrics, feed")
-    )
+    ),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
 
@@ -105,7 +90,9 @@ struct ApiDoc;
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::search))
-        .routes(routes!(api::case))
+        .routes(routes!(api::search_csv))
+        .routes(routes!(api::case, writes::update, writes::delete))
+        .routes(routes!(writes::create))
         .routes(routes!(api::similar))
         .routes(routes!(api::suggest))
         .routes(routes!(api::stats))
@@ -118,6 +105,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ui::case_page))
         .routes(routes!(ui::stats_page))
         .routes(routes!(ui::insights_page))
+        .routes(routes!(account::login_page, account::login))
+        .routes(routes!(account::logout))
+        .routes(routes!(editor::new_page, editor::create))
+        .routes(routes!(editor::edit_page, editor::update))
+        .routes(routes!(editor::delete_page, editor::delete))
+        .routes(routes!(admin::admin_page))
+        .routes(routes!(admin::resync))
         .routes(routes!(assets::asset))
 }
 
@@ -145,6 +139,7 @@ pub fn router(state: AppState) -> Router {
                 ))
             },
         ))
+        .layer(axum::middleware::from_fn(auth::private_when_logged_in))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -174,22 +169,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens the index, syncs it with `cases` (a fresh clone builds it here),
-/// and serves until Ctrl-C or SIGTERM.
-pub async fn serve(addr: SocketAddr, cases: PathBuf, index_dir: PathBuf) -> anyhow::Result<()> {
+/// Opens the index, converges it to the case folder and starts watching
+/// it (a fresh clone builds it here), reads the members file, and serves
+/// until Ctrl-C or SIGTERM.
+pub async fn serve(addr: SocketAddr, config: Config, index_dir: PathBuf) -> anyhow::Result<()> {
     use anyhow::Context;
-    let (state, report) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let state = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let index = CaseIndex::open(&index_dir)
             .with_context(|| format!("opening the index in {}", index_dir.display()))?;
-        let report = index
-            .sync(&cases)
-            .with_context(|| format!("indexing {}", cases.display()))?;
-        let state = AppState::new(Arc::new(index), Config { cases })?;
-        Ok((state, report))
+        let cases = config.cases.clone();
+        AppState::new(Arc::new(index), config)
+            .with_context(|| format!("starting on {}", cases.display()))
     })
     .await??;
-    for d in &report.diagnostics {
-        tracing::warn!(path = %d.path.display(), line = d.line, "{}", d.message);
+    let report = state.live.startup_report();
+    // Errors were logged by the live index (and are on /admin); warnings
+    // do not keep a file out, but an author wants to see them.
+    for d in report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::case::Severity::Warning)
+    {
+        tracing::warn!(path = %d.path.display(), line = d.line, field = %d.field, "{}", d.message);
     }
     tracing::info!(
         added = report.added,
@@ -198,18 +199,37 @@ pub async fn serve(addr: SocketAddr, cases: PathBuf, index_dir: PathBuf) -> anyh
         unchanged = report.unchanged,
         invalid = report.invalid,
         cases = state.index.num_cases(),
-        "index synced"
+        watching = state.live.watching(),
+        "index converged to the case folder"
     );
+    let roster = state.auth.roster();
+    if roster.writing() {
+        tracing::info!(
+            members = roster.members.as_ref().map_or(0, |m| m.len()),
+            "writing is on"
+        );
+    } else {
+        tracing::warn!(
+            "writing is off: no member in {} (add one with `kaizen-wa member add NAME`)",
+            state
+                .auth
+                .members_path()
+                .map_or_else(|| "-".into(), |p| p.display().to_string())
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!("serving on http://{local}/");
     eprintln!("kaizen-wa: http://{local}/ で公開中（Ctrl-C で終了）");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     tracing::info!("stopped");
     Ok(())
 }

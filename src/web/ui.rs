@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::api::{not_found as case_not_found, run_search};
+use super::auth::Viewer;
 use super::error::{WebError, bare_html};
 use super::params::SearchParams;
 use super::{AppState, assets};
@@ -33,23 +34,37 @@ pub fn render<T: Template>(t: &T) -> Response {
     }
 }
 
-/// What every page needs: asset URLs and which nav item is current.
+/// What every page needs: asset URLs, which nav item is current, and who
+/// is looking (the header's login link or name and logout button).
 pub struct Base {
     pub css: String,
     pub js: String,
     pub icon: String,
     pub nav: &'static str,
     pub cases: u64,
+    /// The logged-in member's name.
+    pub member: Option<String>,
+    /// The session's CSRF token (the logout form).
+    pub csrf: String,
+    /// Writing is on (at least one member configured).
+    pub writing: bool,
 }
 
 impl Base {
-    fn new(state: &AppState, nav: &'static str) -> Base {
+    pub fn new(state: &AppState, nav: &'static str, viewer: &Viewer) -> Base {
         Base {
             css: assets::url("app.css"),
             js: assets::url("app.js"),
             icon: assets::url("icon.svg"),
             nav,
             cases: state.index.num_cases(),
+            member: viewer.member.as_ref().map(|m| m.name.to_string()),
+            csrf: viewer
+                .member
+                .as_ref()
+                .map(|m| m.csrf.clone())
+                .unwrap_or_default(),
+            writing: viewer.writing,
         }
     }
 }
@@ -144,6 +159,9 @@ pub struct SearchPage {
     pub did_you_mean: Option<Chip>,
     pub has_filters: bool,
     pub browsing: bool,
+    /// The same search as CSV (「CSVでダウンロード」).
+    pub csv_href: String,
+    pub csv_max: usize,
 }
 
 fn href(p: &SearchParams) -> String {
@@ -196,17 +214,19 @@ fn toggle(p: &SearchParams, field: ListField, value: &str) -> (String, bool) {
 )]
 pub async fn search_page(
     State(state): State<AppState>,
+    viewer: Viewer,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match search_view(&state, raw.as_deref(), &headers) {
+    match search_view(&state, &viewer, raw.as_deref(), &headers) {
         Ok(page) => render(&page),
-        Err(e) => e.into_html(&state),
+        Err(e) => e.into_html(&state, &viewer),
     }
 }
 
 fn search_view(
     state: &AppState,
+    viewer: &Viewer,
     raw: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<SearchPage, WebError> {
@@ -465,7 +485,7 @@ fn search_view(
         format!("「{q}」の検索結果")
     };
     Ok(SearchPage {
-        base: Base::new(state, "search"),
+        base: Base::new(state, "search", viewer),
         q,
         title,
         total: results.total,
@@ -485,6 +505,15 @@ fn search_view(
         did_you_mean,
         has_filters: p.has_filters(),
         browsing,
+        csv_href: format!(
+            "/api/search.csv?{}",
+            p.edited(|e| {
+                e.page = None;
+                e.per_page = None;
+            })
+            .to_query()
+        ),
+        csv_max: super::api::CSV_MAX_ROWS,
     })
 }
 
@@ -524,18 +553,28 @@ pub struct MetaRow {
     pub value: String,
 }
 
-#[derive(Template)]
-#[template(path = "case.html")]
-pub struct CasePage {
-    pub base: Base,
+/// A case laid out for reading: the case page and the form's preview
+/// (`templates/case_body.html`).
+pub struct CaseView {
     pub id: String,
     pub title: String,
     pub levels: Vec<LevelBadge>,
     pub meta: Vec<MetaRow>,
     pub sections: Vec<SectionView>,
     pub sources: Vec<SourceView>,
-    pub similar: Vec<SimilarView>,
     pub place_href: String,
+    /// 「最終更新 2026-05-01（山田）」: who last saved it and when.
+    pub stamp: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    pub base: Base,
+    pub view: CaseView,
+    pub similar: Vec<SimilarView>,
+    /// Just saved: say so.
+    pub saved: bool,
 }
 
 fn paragraphs(text: &str) -> Vec<String> {
@@ -550,7 +589,8 @@ fn is_web_link(s: &str) -> bool {
     (s.starts_with("https://") || s.starts_with("http://")) && !s.contains(char::is_whitespace)
 }
 
-/// One case: every section, metadata, sources, similar cases.
+/// One case: every section, metadata, sources, similar cases; edit and
+/// delete links for a logged-in member.
 #[utoipa::path(
     get,
     path = "/cases/{id}",
@@ -561,16 +601,49 @@ fn is_web_link(s: &str) -> bool {
         (status = 404, description = "Not-found page", content_type = "text/html")
     )
 )]
-pub async fn case_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match case_view(&state, &id) {
+pub async fn case_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let saved = raw.as_deref() == Some("saved=1");
+    match case_page_view(&state, &viewer, &id, saved) {
         Ok(page) => render(&page),
-        Err(e) => e.into_html(&state),
+        Err(e) => e.into_html(&state, &viewer),
     }
 }
 
-fn case_view(state: &AppState, id: &str) -> Result<CasePage, WebError> {
+fn case_page_view(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    saved: bool,
+) -> Result<CasePage, WebError> {
     let case: Case = state.index.get(id)?.ok_or_else(|| case_not_found(id))?;
     let similar = state.index.similar(id, 5)?.unwrap_or_default();
+    let similar = similar
+        .into_iter()
+        .map(|s| SimilarView {
+            href: format!("/cases/{}", s.id),
+            title: s.title,
+            municipality: s.municipality,
+            prefecture: s.prefecture,
+            period: s.period.to_string(),
+            levels: badges(&s.levels),
+            shared: s.shared.join("・"),
+        })
+        .collect();
+    Ok(CasePage {
+        base: Base::new(state, "case", viewer),
+        view: case_view(&case),
+        similar,
+        saved,
+    })
+}
+
+/// The reading layout of a case (also for a preview of unsaved input).
+pub fn case_view(case: &Case) -> CaseView {
     let mut meta = vec![
         MetaRow {
             label: "自治体",
@@ -642,33 +715,26 @@ fn case_view(state: &AppState, id: &str) -> Result<CasePage, WebError> {
             href: is_web_link(s).then(|| s.clone()),
         })
         .collect();
-    let similar = similar
-        .into_iter()
-        .map(|s| SimilarView {
-            href: format!("/cases/{}", s.id),
-            title: s.title,
-            municipality: s.municipality,
-            prefecture: s.prefecture,
-            period: s.period.to_string(),
-            levels: badges(&s.levels),
-            shared: s.shared.join("・"),
-        })
-        .collect();
     let place_href = href(&SearchParams {
         municipality: Some(case.municipality.clone()),
         ..Default::default()
     });
-    Ok(CasePage {
-        base: Base::new(state, "case"),
+    let stamp = match (&case.updated, &case.contributor) {
+        (Some(u), Some(c)) => Some(format!("最終更新 {u}（{c}）")),
+        (Some(u), None) => Some(format!("最終更新 {u}")),
+        (None, Some(c)) => Some(format!("提供 {c}")),
+        (None, None) => None,
+    };
+    CaseView {
         id: case.id.clone(),
         title: case.title.clone(),
         levels: badges(&case.levels),
         meta,
         sections,
         sources,
-        similar,
         place_href,
-    })
+        stamp,
+    }
 }
 
 // ----------------------------------------------------------------- stats
@@ -825,10 +891,10 @@ pub struct StatsPage {
     tag = "ui",
     responses((status = 200, description = "Overview page with SVG charts (HTML)", content_type = "text/html"))
 )]
-pub async fn stats_page(State(state): State<AppState>) -> Response {
+pub async fn stats_page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let s = match state.index.stats() {
         Ok(s) => s,
-        Err(e) => return WebError::from(e).into_html(&state),
+        Err(e) => return WebError::from(e).into_html(&state, &viewer),
     };
     let link = |k: &str, v: &str| {
         format!(
@@ -870,7 +936,7 @@ pub async fn stats_page(State(state): State<AppState>) -> Response {
     ];
     let map = super::map::prefecture_map(&s.by_prefecture, |p| link("prefecture", p));
     render(&StatsPage {
-        base: Base::new(&state, "stats"),
+        base: Base::new(&state, "stats", &viewer),
         total: s.total,
         map,
         charts,
@@ -915,10 +981,10 @@ fn query_rows(list: Vec<super::insights::QueryCount>) -> Vec<QueryRow> {
     tag = "ui",
     responses((status = 200, description = "Query insights page (HTML)", content_type = "text/html"))
 )]
-pub async fn insights_page(State(state): State<AppState>) -> Response {
+pub async fn insights_page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let r = state.insights.report(30);
     render(&InsightsPage {
-        base: Base::new(&state, "insights"),
+        base: Base::new(&state, "insights", &viewer),
         searches: r.searches,
         zero_hit_searches: r.zero_hit_searches,
         frequent: query_rows(r.frequent),
@@ -939,7 +1005,7 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    pub fn new(state: &AppState, e: &WebError) -> ErrorPage {
+    pub fn new(state: &AppState, viewer: &Viewer, e: &WebError) -> ErrorPage {
         let status = e.status_code();
         let (heading, hint) = match e {
             WebError::BadParam { .. } => (
@@ -950,13 +1016,29 @@ impl ErrorPage {
                 "ページが見つかりません",
                 "URL が古いか、事例が移動・削除された可能性があります。検索から探してください。",
             ),
+            WebError::Csrf => (
+                "送信を受け付けませんでした",
+                "ログインの有効期限が切れたか、別の画面から送信された可能性があります。入力した内容は保存されていません。ブラウザの「戻る」で入力をコピーしてから、ページを読み込み直してください。",
+            ),
+            WebError::WritingOff => (
+                "書き込みは無効です",
+                "会員が登録されていないため、この環境では事例の追加・編集はできません。検索と閲覧はそのまま使えます。",
+            ),
+            WebError::RateLimited { .. } => (
+                "しばらくお待ちください",
+                "失敗が続いたため、一時的に受け付けを止めています。",
+            ),
+            WebError::BadBody(_) | WebError::Invalid(_) => (
+                "送信内容を読み取れませんでした",
+                "フォームを読み込み直してから、もう一度お試しください。",
+            ),
             _ => (
                 "エラーが起きました",
                 "時間をおいて再読み込みしてください。続く場合は管理者にお知らせください。",
             ),
         };
         ErrorPage {
-            base: Base::new(state, "error"),
+            base: Base::new(state, "error", viewer),
             status: status.as_u16(),
             heading,
             message: e.public_message(),
@@ -966,11 +1048,11 @@ impl ErrorPage {
 }
 
 /// Unknown paths: JSON under `/api`, the HTML page elsewhere.
-pub async fn not_found(State(state): State<AppState>, uri: Uri) -> Response {
+pub async fn not_found(State(state): State<AppState>, viewer: Viewer, uri: Uri) -> Response {
     let e = WebError::NotFound(format!("{} はありません", uri.path()));
     if uri.path().starts_with("/api/") {
         e.into_response()
     } else {
-        e.into_html(&state)
+        e.into_html(&state, &viewer)
     }
 }

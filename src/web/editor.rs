@@ -1,0 +1,748 @@
+//! The members' case pages: new case, edit, preview, delete with
+//! confirmation. Plain HTML forms (no script needed), each with the
+//! session's CSRF token; on any problem the form comes back with the
+//! member's input exactly as typed and the message next to its field.
+//!
+//! An edit carries the ETag (content hash) the member started from. If
+//! someone saved in between, nothing is overwritten: the form comes back
+//! with the member's text, the other version shown beside each field that
+//! differs, and the new ETag — saving again is then a deliberate choice.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::AppState;
+use super::account::login_redirect;
+use super::auth::Viewer;
+use super::error::WebError;
+use super::forms::{CaseForm, Messages, SummaryItem};
+use super::ui::{Base, CaseView, LevelBadge, case_view, render};
+use super::writes::{create_case, delete_case, update_case};
+use crate::case::edit::{self, Current};
+use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct MuniOpt {
+    pub name: &'static str,
+    pub prefecture: &'static str,
+}
+
+pub struct SectionInput {
+    pub key: &'static str,
+    pub heading: &'static str,
+    pub value: String,
+    pub required: bool,
+    pub hint: &'static str,
+    /// The other member's text, after a conflict, when it differs.
+    pub theirs: Option<String>,
+}
+
+pub struct ExtraInput {
+    pub heading: String,
+    pub text: String,
+}
+
+/// The version someone else saved, by form field, where it differs from
+/// the member's input.
+#[derive(Default)]
+pub struct Theirs {
+    fields: Vec<(&'static str, String)>,
+    /// 「2026-05-01 に yamada が保存」.
+    pub who: String,
+}
+
+impl Theirs {
+    pub fn get(&self, field: &str) -> Option<&String> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+
+    /// Compares what the fields mean, not how they were typed (「、」 or
+    /// 「,」 between tags, a kind left to the municipality list).
+    fn of(mine: &CaseForm, current: &Case) -> Theirs {
+        let d = mine.draft();
+        let (my_case, _) = d.to_case();
+        let t = CaseForm::from_case(current);
+        let mut fields = Vec::new();
+        let mut differs = |field: &'static str, same: bool, theirs: String| {
+            if !same {
+                fields.push((field, theirs));
+            }
+        };
+        differs("title", d.title.trim() == current.title, t.title);
+        differs(
+            "municipality",
+            my_case.municipality == current.municipality,
+            t.municipality,
+        );
+        differs(
+            "prefecture",
+            my_case.prefecture == current.prefecture,
+            t.prefecture,
+        );
+        differs("kind", my_case.kind == current.kind, t.kind);
+        differs(
+            "levels",
+            my_case.levels == current.levels,
+            current
+                .levels
+                .iter()
+                .map(|l| l.name())
+                .collect::<Vec<_>>()
+                .join("・"),
+        );
+        differs(
+            "start_year",
+            my_case.period.start == current.period.start,
+            t.start_year,
+        );
+        differs(
+            "end_year",
+            my_case.period.end == current.period.end,
+            t.end_year,
+        );
+        differs("tags", my_case.tags == current.tags, t.tags);
+        differs("sources", my_case.sources == current.sources, t.sources);
+        for s in Section::ALL {
+            differs(
+                s.key(),
+                mine.section(s).trim() == current.sections.get(s).trim(),
+                current.sections.get(s).to_owned(),
+            );
+        }
+        let who = match (&current.updated, &current.contributor) {
+            (Some(u), Some(c)) => format!("{u} に {c} さんが保存した版"),
+            _ => "いま保存されている版".to_owned(),
+        };
+        Theirs { fields, who }
+    }
+}
+
+pub struct Banner {
+    /// CSS modifier: `error`, `warn`, `ok`.
+    pub kind: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "case_form.html")]
+pub struct FormPage {
+    pub base: Base,
+    pub heading: String,
+    pub post_url: String,
+    pub cancel_url: String,
+    pub editing: bool,
+    pub f: CaseForm,
+    pub csrf: String,
+    pub msgs: Messages,
+    pub summary: Vec<SummaryItem>,
+    pub general: Vec<String>,
+    pub banner: Option<Banner>,
+    pub theirs: Theirs,
+    pub preview: Option<CaseView>,
+    pub prefectures: Vec<Opt>,
+    pub kinds: Vec<Opt>,
+    pub levels: Vec<Opt>,
+    pub municipalities: Vec<MuniOpt>,
+    pub sections: Vec<SectionInput>,
+    pub extra: Vec<ExtraInput>,
+}
+
+fn section_hint(s: Section) -> &'static str {
+    match s {
+        Section::Summary => "取組の要約を2〜3文で。",
+        Section::Actors => "誰が推進しているか（首長、推進担当課、職員有志 …）。",
+        Section::Motivations => "どんな思いで始めたか。",
+        Section::Background => "組織としての経緯・位置づけ。",
+        Section::Activities => "具体的に何をしたか。",
+        Section::Successes => "うまくいったこと、その要因。",
+        Section::Failures => "つまずき・課題。出典にない失敗は書かず、空のままにします。",
+        Section::Lessons => "教訓・次の一歩。",
+    }
+}
+
+struct FormArgs<'a> {
+    heading: String,
+    post_url: String,
+    cancel_url: String,
+    editing: bool,
+    problems: &'a [FieldProblem],
+    banner: Option<Banner>,
+    theirs: Theirs,
+    preview: Option<&'a Case>,
+}
+
+fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) -> FormPage {
+    let msgs = Messages::new(a.problems);
+    let mut prefectures = vec![Opt {
+        value: String::new(),
+        label: "選んでください".into(),
+        selected: f.prefecture.is_empty(),
+    }];
+    prefectures.extend(
+        municipalities::prefectures()
+            .iter()
+            .map(|p| p.as_str())
+            .chain([municipalities::NATIONWIDE])
+            .map(|p| Opt {
+                value: p.to_owned(),
+                label: if p == municipalities::NATIONWIDE {
+                    "全国（一つの自治体に限らない事例）".into()
+                } else {
+                    p.to_owned()
+                },
+                selected: f.prefecture == p,
+            }),
+    );
+    // A value the list does not know (an old file, a typo) stays visible.
+    if !f.prefecture.is_empty() && !prefectures.iter().any(|o| o.selected) {
+        prefectures.push(Opt {
+            value: f.prefecture.clone(),
+            label: f.prefecture.clone(),
+            selected: true,
+        });
+    }
+    let mut kinds = vec![Opt {
+        value: String::new(),
+        label: "自治体の一覧から自動で決める".into(),
+        selected: f.kind.trim().is_empty(),
+    }];
+    let chosen = Kind::parse(&f.kind);
+    kinds.extend(Kind::ALL.iter().map(|k| Opt {
+        value: k.name().to_owned(),
+        label: k.name().to_owned(),
+        selected: chosen == Some(*k),
+    }));
+    let levels = Level::ALL
+        .iter()
+        .map(|l| Opt {
+            value: l.slug().to_owned(),
+            label: l.name().to_owned(),
+            selected: f.has_level(*l),
+        })
+        .collect();
+    let municipalities = municipalities::all()
+        .iter()
+        .map(|m| MuniOpt {
+            name: m.name.as_str(),
+            prefecture: m.prefecture.as_str(),
+        })
+        .collect();
+    let sections = Section::ALL
+        .iter()
+        .map(|s| SectionInput {
+            key: s.key(),
+            heading: s.heading(),
+            value: f.section(*s).to_owned(),
+            required: s.required(),
+            hint: section_hint(*s),
+            theirs: a.theirs.get(s.key()).cloned(),
+        })
+        .collect();
+    let extra = f
+        .extra
+        .iter()
+        .map(|(h, t)| ExtraInput {
+            heading: h.clone(),
+            text: t.clone(),
+        })
+        .collect();
+    FormPage {
+        base: Base::new(state, if a.editing { "edit" } else { "new" }, viewer),
+        heading: a.heading,
+        post_url: a.post_url,
+        cancel_url: a.cancel_url,
+        editing: a.editing,
+        csrf: viewer
+            .member
+            .as_ref()
+            .map(|m| m.csrf.clone())
+            .unwrap_or_default(),
+        summary: msgs.summary(),
+        general: msgs.general(),
+        msgs,
+        banner: a.banner,
+        theirs: a.theirs,
+        preview: a.preview.map(case_view),
+        prefectures,
+        kinds,
+        levels,
+        municipalities,
+        sections,
+        extra,
+        f,
+    }
+}
+
+/// For a visitor who is not a logged-in member: the way to become one —
+/// the login page, or (writing off) the page that says how to turn
+/// writing on. `None` for a member.
+fn not_a_member(state: &AppState, viewer: &Viewer, uri: &axum::http::Uri) -> Option<Response> {
+    match &viewer.member {
+        Some(_) => None,
+        None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
+        None => Some(login_redirect(
+            uri.path_and_query().map_or("/", |p| p.as_str()),
+        )),
+    }
+}
+
+fn new_args<'a>(problems: &'a [FieldProblem], banner: Option<Banner>) -> FormArgs<'a> {
+    FormArgs {
+        heading: "事例を追加".into(),
+        post_url: "/cases/new".into(),
+        cancel_url: "/".into(),
+        editing: false,
+        problems,
+        banner,
+        theirs: Theirs::default(),
+        preview: None,
+    }
+}
+
+fn edit_args<'a>(
+    id: &str,
+    title: &str,
+    problems: &'a [FieldProblem],
+    banner: Option<Banner>,
+) -> FormArgs<'a> {
+    FormArgs {
+        heading: format!("「{title}」を編集"),
+        post_url: format!("/cases/{id}/edit"),
+        cancel_url: format!("/cases/{id}"),
+        editing: true,
+        problems,
+        banner,
+        theirs: Theirs::default(),
+        preview: None,
+    }
+}
+
+fn csrf_banner() -> Banner {
+    Banner {
+        kind: "error",
+        text: format!(
+            "{} 入力した内容はこのページに残っています。別のタブでログインし直し、内容を新しいフォームに写してから保存してください。",
+            WebError::Csrf.public_message()
+        ),
+    }
+}
+
+fn with_status(status: StatusCode, page: &FormPage) -> Response {
+    (status, render(page)).into_response()
+}
+
+/// The new-case form.
+#[utoipa::path(
+    get,
+    path = "/cases/new",
+    tag = "ui",
+    responses(
+        (status = 200, description = "New-case form (HTML, members)", content_type = "text/html"),
+        (status = 303, description = "Not logged in: to /login"),
+        (status = 403, description = "Writing is off: how to turn it on", content_type = "text/html")
+    )
+)]
+pub async fn new_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    if let Some(r) = not_a_member(&state, &viewer, &uri) {
+        return r;
+    }
+    let f = CaseForm {
+        sections: vec![String::new(); Section::ALL.len()],
+        ..CaseForm::default()
+    };
+    render(&form_page(&state, &viewer, f, new_args(&[], None)))
+}
+
+/// Previews or saves a new case (`action=preview|save`). Saved: to the
+/// case page; otherwise the form again with every problem by field.
+#[utoipa::path(
+    post,
+    path = "/cases/new",
+    tag = "ui",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The case form's fields, csrf, action"),
+    responses(
+        (status = 200, description = "Preview (nothing saved)", content_type = "text/html"),
+        (status = 303, description = "Saved: to the case page"),
+        (status = 403, description = "Missing or wrong form token: nothing saved, input kept", content_type = "text/html"),
+        (status = 409, description = "The id is taken: input kept", content_type = "text/html"),
+        (status = 422, description = "Problems by field: input kept", content_type = "text/html")
+    )
+)]
+pub async fn create(State(state): State<AppState>, viewer: Viewer, body: Bytes) -> Response {
+    let f = match CaseForm::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return e.into_html(&state, &viewer),
+    };
+    if viewer.member.is_none() && !viewer.writing {
+        return WebError::WritingOff.into_html(&state, &viewer);
+    }
+    let me = match viewer.check_csrf(&f.csrf) {
+        Ok(me) => me.clone(),
+        Err(_) => {
+            let page = form_page(&state, &viewer, f, new_args(&[], Some(csrf_banner())));
+            return with_status(StatusCode::FORBIDDEN, &page);
+        }
+    };
+    let draft = f.draft();
+    if f.action != "save" {
+        return preview(&state, &viewer, f, new_args(&[], None));
+    }
+    match create_case(&state, draft, me.name).await {
+        Ok(w) => Redirect::to(&format!("/cases/{}?saved=1", w.case.id)).into_response(),
+        Err(WebError::Invalid(problems)) => {
+            let page = form_page(&state, &viewer, f, new_args(&problems, None));
+            with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(WebError::Exists(message)) => {
+            let problems = [FieldProblem {
+                field: "id",
+                severity: Severity::Error,
+                message: format!("{message}。別の ID にするか、空にして自動で決めてください"),
+            }];
+            let page = form_page(&state, &viewer, f, new_args(&problems, None));
+            with_status(StatusCode::CONFLICT, &page)
+        }
+        Err(e) => e.into_html(&state, &viewer),
+    }
+}
+
+/// Renders the form with a preview of the case it describes (nothing is
+/// written) and every problem next to its field.
+fn preview(state: &AppState, viewer: &Viewer, f: CaseForm, args: FormArgs<'_>) -> Response {
+    let mut draft = f.draft();
+    if !args.editing && draft.id.trim().is_empty() {
+        // The id is decided when saving; the preview needs one.
+        draft.id = "preview".into();
+    }
+    let (case, problems) = match draft.check() {
+        Ok((case, warnings)) => (Some(case), warnings),
+        Err(problems) => {
+            let typed = draft.to_case();
+            // A draft whose fields parsed can be shown even if rules fail.
+            (typed.1.is_empty().then_some(typed.0), problems)
+        }
+    };
+    let problems: Vec<FieldProblem> = if f.id.trim().is_empty() && !args.editing {
+        problems.into_iter().filter(|p| p.field != "id").collect()
+    } else {
+        problems
+    };
+    let args = FormArgs {
+        problems: &problems,
+        preview: case.as_ref(),
+        banner: Some(Banner {
+            kind: "ok",
+            text: "プレビューです。まだ保存していません。内容を確かめて「保存」を押してください。"
+                .into(),
+        }),
+        ..args
+    };
+    render(&form_page(state, viewer, f, args))
+}
+
+fn read_current(state: &AppState, id: &str) -> Result<Current, WebError> {
+    edit::read(state.live.cases_dir(), id).map_err(WebError::from)
+}
+
+/// A case whose file does not read back cannot be edited through the form
+/// (its last valid version is what the index shows): say where to look.
+fn unreadable(state: &AppState, viewer: &Viewer, e: WebError) -> Response {
+    match e {
+        WebError::Invalid(problems) => {
+            let details: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+            let page = NoticePage {
+                base: Base::new(state, "edit", viewer),
+                heading: "この事例はフォームで編集できません".into(),
+                message: format!(
+                    "事例ファイルに誤りがあります（{}）。ファイルを直接直してください。誤りの一覧は「管理」ページにあります。",
+                    details.join(" / ")
+                ),
+            };
+            (StatusCode::CONFLICT, render(&page)).into_response()
+        }
+        e => e.into_html(state, viewer),
+    }
+}
+
+async fn read_current_async(state: &AppState, id: String) -> Result<Current, WebError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || read_current(&state, &id))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+}
+
+/// The edit form of a case, with the ETag it starts from.
+#[utoipa::path(
+    get,
+    path = "/cases/{id}/edit",
+    tag = "ui",
+    params(("id" = String, Path, description = "Case id (slug)")),
+    responses(
+        (status = 200, description = "Edit form (HTML, members)", content_type = "text/html"),
+        (status = 303, description = "Not logged in: to /login"),
+        (status = 403, description = "Writing is off", content_type = "text/html"),
+        (status = 404, description = "No case with this id", content_type = "text/html")
+    )
+)]
+pub async fn edit_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    if let Some(r) = not_a_member(&state, &viewer, &uri) {
+        return r;
+    }
+    let current = match read_current_async(&state, id.clone()).await {
+        Ok(c) => c,
+        Err(e) => return unreadable(&state, &viewer, e),
+    };
+    let mut f = CaseForm::from_case(&current.case);
+    f.etag = current.etag;
+    let title = current.case.title.clone();
+    render(&form_page(
+        &state,
+        &viewer,
+        f,
+        edit_args(&id, &title, &[], None),
+    ))
+}
+
+/// Previews or saves an edit. A stale ETag (someone saved meanwhile)
+/// writes nothing and shows both versions.
+#[utoipa::path(
+    post,
+    path = "/cases/{id}/edit",
+    tag = "ui",
+    params(("id" = String, Path, description = "Case id (slug)")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The case form's fields, etag, csrf, action"),
+    responses(
+        (status = 200, description = "Preview (nothing saved)", content_type = "text/html"),
+        (status = 303, description = "Saved: to the case page"),
+        (status = 403, description = "Missing or wrong form token: nothing saved, input kept", content_type = "text/html"),
+        (status = 409, description = "Someone saved first: nothing overwritten, input kept, both versions shown", content_type = "text/html"),
+        (status = 422, description = "Problems by field: input kept", content_type = "text/html")
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut f = match CaseForm::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return e.into_html(&state, &viewer),
+    };
+    // The id is the path's; the form shows it read-only.
+    f.id = id.clone();
+    let title = if f.title.trim().is_empty() {
+        id.clone()
+    } else {
+        f.title.clone()
+    };
+    if viewer.member.is_none() && !viewer.writing {
+        return WebError::WritingOff.into_html(&state, &viewer);
+    }
+    let me = match viewer.check_csrf(&f.csrf) {
+        Ok(me) => me.clone(),
+        Err(_) => {
+            let page = form_page(
+                &state,
+                &viewer,
+                f,
+                edit_args(&id, &title, &[], Some(csrf_banner())),
+            );
+            return with_status(StatusCode::FORBIDDEN, &page);
+        }
+    };
+    if f.action != "save" {
+        return preview(&state, &viewer, f, edit_args(&id, &title, &[], None));
+    }
+    let etag = f.etag.clone();
+    match update_case(&state, id.clone(), Some(etag), f.draft(), me.name).await {
+        Ok(w) => Redirect::to(&format!("/cases/{}?saved=1", w.case.id)).into_response(),
+        Err(WebError::Invalid(problems)) => {
+            let page = form_page(&state, &viewer, f, edit_args(&id, &title, &problems, None));
+            with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(WebError::Stale { .. }) => {
+            let current = match read_current_async(&state, id.clone()).await {
+                Ok(c) => c,
+                Err(e) => return e.into_html(&state, &viewer),
+            };
+            let theirs = Theirs::of(&f, &current.case);
+            // Saving again now is a choice made with both versions in view.
+            f.etag = current.etag;
+            let banner = Banner {
+                kind: "error",
+                text: format!(
+                    "保存していません: あなたが編集を始めた後に、この事例は別の版が保存されました（{}）。あなたの入力はそのまま残っています。違いのある項目の下に、保存されている内容を表示しました。見比べて必要なら取り込み、もう一度「保存」を押すと、あなたの入力で上書きします。",
+                    theirs.who
+                ),
+            };
+            let mut args = edit_args(&id, &title, &[], Some(banner));
+            args.theirs = theirs;
+            let page = form_page(&state, &viewer, f, args);
+            with_status(StatusCode::CONFLICT, &page)
+        }
+        Err(WebError::NotFound(message)) => {
+            let banner = Banner {
+                kind: "error",
+                text: format!(
+                    "保存していません: {message}（編集中に削除された可能性があります）。あなたの入力はこのページに残っています。必要なら「事例を追加」から新しく登録してください。"
+                ),
+            };
+            let page = form_page(
+                &state,
+                &viewer,
+                f,
+                edit_args(&id, &title, &[], Some(banner)),
+            );
+            with_status(StatusCode::NOT_FOUND, &page)
+        }
+        Err(e) => e.into_html(&state, &viewer),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_delete.html")]
+pub struct DeletePage {
+    pub base: Base,
+    pub id: String,
+    pub title: String,
+    pub place: String,
+    pub levels: Vec<LevelBadge>,
+    pub etag: String,
+    pub csrf: String,
+    pub error: Option<String>,
+}
+
+fn delete_page_for(
+    state: &AppState,
+    viewer: &Viewer,
+    current: &Current,
+    error: Option<String>,
+) -> DeletePage {
+    let view = case_view(&current.case);
+    DeletePage {
+        base: Base::new(state, "delete", viewer),
+        id: current.case.id.clone(),
+        title: current.case.title.clone(),
+        place: format!("{}・{}", current.case.municipality, current.case.prefecture),
+        levels: view.levels,
+        etag: current.etag.clone(),
+        csrf: viewer
+            .member
+            .as_ref()
+            .map(|m| m.csrf.clone())
+            .unwrap_or_default(),
+        error,
+    }
+}
+
+/// Asks whether to delete a case.
+#[utoipa::path(
+    get,
+    path = "/cases/{id}/delete",
+    tag = "ui",
+    params(("id" = String, Path, description = "Case id (slug)")),
+    responses(
+        (status = 200, description = "Confirmation page (HTML, members)", content_type = "text/html"),
+        (status = 303, description = "Not logged in: to /login"),
+        (status = 404, description = "No case with this id", content_type = "text/html")
+    )
+)]
+pub async fn delete_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    if let Some(r) = not_a_member(&state, &viewer, &uri) {
+        return r;
+    }
+    match read_current_async(&state, id).await {
+        Ok(current) => render(&delete_page_for(&state, &viewer, &current, None)),
+        Err(e) => unreadable(&state, &viewer, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage {
+    pub base: Base,
+    pub heading: String,
+    pub message: String,
+}
+
+/// Deletes a case (moves its file to `cases/.trash/`), if unchanged since
+/// the confirmation page.
+#[utoipa::path(
+    post,
+    path = "/cases/{id}/delete",
+    tag = "ui",
+    params(("id" = String, Path, description = "Case id (slug)")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "etag, csrf"),
+    responses(
+        (status = 200, description = "Deleted", content_type = "text/html"),
+        (status = 403, description = "Missing or wrong form token: nothing deleted", content_type = "text/html"),
+        (status = 409, description = "Changed since the confirmation page: nothing deleted", content_type = "text/html")
+    )
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = match CaseForm::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return e.into_html(&state, &viewer),
+    };
+    if let Err(e) = viewer.check_csrf(&f.csrf) {
+        return e.into_html(&state, &viewer);
+    }
+    let etag = (!f.etag.is_empty()).then(|| f.etag.clone());
+    match delete_case(&state, id.clone(), etag).await {
+        Ok(d) => {
+            tracing::info!(id = %d.id, trash = %d.trash_path.display(), "case deleted");
+            render(&NoticePage {
+                base: Base::new(&state, "delete", &viewer),
+                heading: "削除しました".into(),
+                message: format!(
+                    "事例「{}」を削除しました。検索にはもう出ません。ファイルは cases/.trash/ に移したので、管理者が元に戻せます。",
+                    d.id
+                ),
+            })
+        }
+        Err(WebError::Stale { .. }) => match read_current_async(&state, id).await {
+            Ok(current) => {
+                let page = delete_page_for(
+                    &state,
+                    &viewer,
+                    &current,
+                    Some("削除していません: 確認画面を開いた後に、この事例は更新されました。内容を確かめてから、もう一度削除してください。".into()),
+                );
+                (StatusCode::CONFLICT, render(&page)).into_response()
+            }
+            Err(e) => e.into_html(&state, &viewer),
+        },
+        Err(e) => e.into_html(&state, &viewer),
+    }
+}

@@ -1,0 +1,641 @@
+//! Case input from people and programs: the HTML form's fields and the
+//! API's JSON body both become a [`Draft`] (every field as typed), and a
+//! draft becomes a [`Case`] plus the problems that keep it from being one.
+//!
+//! Only type-level problems are found here (a year that is no number, a
+//! level that is not one of the five); the domain rules are the case
+//! module's ([`edit::prepare`], the same the CLI's `check` applies), so a
+//! form, the API and the files can never disagree on what is valid.
+//!
+//! The form keeps what the member typed, exactly: on any problem the page
+//! is rendered again from the [`CaseForm`], never from the parsed case.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::WebError;
+use crate::case::edit::{self, EditError};
+use crate::case::municipalities;
+use crate::case::{Case, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
+use crate::index::CaseIndex;
+
+/// A case as typed: strings, not yet checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Draft {
+    /// Empty on create: derived from place and year ([`derive_id`]).
+    pub id: String,
+    pub title: String,
+    pub municipality: String,
+    pub prefecture: String,
+    /// A kind's name; empty: inferred from the municipality list.
+    pub kind: String,
+    pub levels: Vec<String>,
+    pub start_year: String,
+    pub end_year: String,
+    pub tags: Vec<String>,
+    pub sources: Vec<String>,
+    pub sections: Sections,
+    /// `##` sections the format does not know, kept as they are.
+    pub extra_sections: Vec<(String, String)>,
+}
+
+fn problem(field: &'static str, message: String) -> FieldProblem {
+    FieldProblem {
+        field,
+        severity: Severity::Error,
+        message,
+    }
+}
+
+/// A year as people type it: `2001`, `２００１`, `2001年`.
+fn parse_year(s: &str) -> Option<i32> {
+    let s = crate::analysis::nfkc(s.trim());
+    s.trim_end_matches('年').trim().parse().ok()
+}
+
+impl Draft {
+    pub fn from_case(case: &Case) -> Draft {
+        Draft {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            municipality: case.municipality.clone(),
+            prefecture: case.prefecture.clone(),
+            kind: case.kind.name().to_owned(),
+            levels: case.levels.iter().map(|l| l.name().to_owned()).collect(),
+            start_year: case.period.start.to_string(),
+            end_year: case.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            tags: case.tags.clone(),
+            sources: case.sources.clone(),
+            sections: case.sections.clone(),
+            extra_sections: case.extra_sections.clone(),
+        }
+    }
+
+    /// The case this draft describes, and the type-level problems; a field
+    /// with such a problem holds a placeholder in the case.
+    pub fn to_case(&self) -> (Case, Vec<FieldProblem>) {
+        let mut problems = Vec::new();
+        let prefecture = self.prefecture.trim();
+        let municipality = self.municipality.trim();
+        let kind = if self.kind.trim().is_empty() {
+            municipalities::infer_kind(prefecture, municipality).unwrap_or_else(|| {
+                if !prefecture.is_empty() && !municipality.is_empty() {
+                    problems.push(problem(
+                        "kind",
+                        "自治体の一覧から種類を決められません。種類を選んでください".into(),
+                    ));
+                }
+                Kind::City
+            })
+        } else {
+            Kind::parse(&self.kind).unwrap_or_else(|| {
+                let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+                problems.push(problem(
+                    "kind",
+                    format!(
+                        "「{}」は自治体の種類ではありません（{} のどれか）",
+                        self.kind,
+                        names.join("・")
+                    ),
+                ));
+                Kind::City
+            })
+        };
+        let mut levels = Vec::new();
+        for l in &self.levels {
+            match Level::parse(l) {
+                Some(level) if !levels.contains(&level) => levels.push(level),
+                Some(_) => {}
+                None => problems.push(problem(
+                    "levels",
+                    format!(
+                        "「{l}」は改善レベルではありません（もしかして「{}」？）",
+                        Level::nearest(l)
+                    ),
+                )),
+            }
+        }
+        let start = if self.start_year.trim().is_empty() {
+            problems.push(problem(
+                "start_year",
+                "開始年を西暦で書いてください（例: 2005）".into(),
+            ));
+            0
+        } else {
+            parse_year(&self.start_year).unwrap_or_else(|| {
+                problems.push(problem(
+                    "start_year",
+                    format!(
+                        "「{}」は西暦の年ではありません（例: 2005）",
+                        self.start_year
+                    ),
+                ));
+                0
+            })
+        };
+        let end = if self.end_year.trim().is_empty() {
+            None
+        } else {
+            match parse_year(&self.end_year) {
+                Some(y) => Some(y),
+                None => {
+                    problems.push(problem(
+                        "end_year",
+                        format!(
+                            "「{}」は西暦の年ではありません（続いている取組なら空のままにします）",
+                            self.end_year
+                        ),
+                    ));
+                    None
+                }
+            }
+        };
+        let case = Case {
+            id: self.id.trim().to_owned(),
+            title: self.title.clone(),
+            municipality: municipality.to_owned(),
+            prefecture: prefecture.to_owned(),
+            kind,
+            levels,
+            period: Period { start, end },
+            tags: self.tags.clone(),
+            contributor: None,
+            updated: None,
+            sections: self.sections.clone(),
+            sources: self.sources.clone(),
+            extra_sections: self.extra_sections.clone(),
+        };
+        (case, problems)
+    }
+
+    /// The case, or every problem (type-level and domain rules together;
+    /// a field with a type problem is not judged again by the rules).
+    /// `Ok` carries the warnings.
+    pub fn check(&self) -> Result<(Case, Vec<FieldProblem>), Vec<FieldProblem>> {
+        let (case, mut problems) = self.to_case();
+        let typed: HashSet<&'static str> = problems.iter().map(|p| p.field).collect();
+        let rules = match edit::prepare(&case) {
+            Ok((_, _, warnings)) => warnings,
+            Err(EditError::Invalid(p)) => p,
+            Err(e) => vec![problem("case", e.to_string())],
+        };
+        problems.extend(rules.into_iter().filter(|p| !typed.contains(p.field)));
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            Err(problems)
+        } else {
+            Ok((case, problems))
+        }
+    }
+}
+
+/// An id for a new case without one, unused in the index: the import's
+/// rule (`c401307-2001` from the local government code and start year).
+pub fn derive_id(case: &Case, index: &CaseIndex, taken: &mut HashSet<String>) -> String {
+    loop {
+        let id = crate::transfer::derive_id(case, taken);
+        if index.get(&id).ok().flatten().is_none() {
+            return id;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ JSON
+
+/// The body of `POST /api/cases` and `PUT /api/cases/{id}`: the shape
+/// `GET /api/cases/{id}` returns. `contributor` and `updated` are
+/// read-only (set from the member and the date) and ignored, like any
+/// unknown field. `id` may be left out on create (derived from place and
+/// year) and on update (the path's).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CaseInput {
+    pub id: Option<String>,
+    pub title: String,
+    pub municipality: String,
+    pub prefecture: String,
+    /// Left out: inferred from the municipality list.
+    pub kind: Option<String>,
+    pub levels: Vec<String>,
+    pub period: PeriodInput,
+    pub tags: Vec<String>,
+    /// Section key (`summary`, `actors`, …) → text.
+    #[schema(value_type = Object)]
+    pub sections: BTreeMap<String, String>,
+    pub sources: Vec<String>,
+    /// `[heading, text]` pairs.
+    #[schema(value_type = Vec<Vec<String>>)]
+    pub extra_sections: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PeriodInput {
+    pub start: Option<i32>,
+    /// `null` or left out while the campaign goes on.
+    pub end: Option<i32>,
+}
+
+impl CaseInput {
+    /// Parses a JSON body; a body that is no such object is a 400 naming
+    /// what is wrong.
+    pub fn parse(body: &[u8]) -> Result<CaseInput, WebError> {
+        serde_json::from_slice(body).map_err(|e| {
+            WebError::BadBody(format!(
+                "JSON として読めません（{e}）。GET /api/cases/{{id}} と同じ形のオブジェクトを送ってください"
+            ))
+        })
+    }
+
+    pub fn into_draft(self) -> Result<Draft, WebError> {
+        let mut sections = Sections::default();
+        for (key, text) in self.sections {
+            let section = Section::parse(&key).ok_or_else(|| {
+                let keys: Vec<_> = Section::ALL.iter().map(|s| s.key()).collect();
+                WebError::BadBody(format!(
+                    "sections の「{key}」は節の名前ではありません（{} のどれか）",
+                    keys.join(", ")
+                ))
+            })?;
+            *sections.get_mut(section) = text;
+        }
+        Ok(Draft {
+            id: self.id.unwrap_or_default(),
+            title: self.title,
+            municipality: self.municipality,
+            prefecture: self.prefecture,
+            kind: self.kind.unwrap_or_default(),
+            levels: self.levels,
+            start_year: self.period.start.map(|y| y.to_string()).unwrap_or_default(),
+            end_year: self.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            tags: self.tags,
+            sources: self.sources,
+            sections,
+            extra_sections: self.extra_sections,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ form
+
+/// The case form's fields exactly as sent (and shown again).
+#[derive(Debug, Clone, Default)]
+pub struct CaseForm {
+    pub id: String,
+    pub title: String,
+    pub municipality: String,
+    pub prefecture: String,
+    pub kind: String,
+    pub levels: Vec<String>,
+    pub start_year: String,
+    pub end_year: String,
+    /// Separated by 、 , ; / or line breaks.
+    pub tags: String,
+    /// One per line.
+    pub sources: String,
+    /// Section texts in [`Section::ALL`] order.
+    pub sections: Vec<String>,
+    pub extra: Vec<(String, String)>,
+    /// The ETag the edit started from (hidden field).
+    pub etag: String,
+    pub csrf: String,
+    /// Which button: `preview` or `save`.
+    pub action: String,
+}
+
+impl CaseForm {
+    /// An `application/x-www-form-urlencoded` body (repeated `levels`).
+    pub fn parse(body: &[u8]) -> Result<CaseForm, WebError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| WebError::BadBody("フォームの内容を読み取れません".into()))?;
+        let mut f = CaseForm {
+            sections: vec![String::new(); Section::ALL.len()],
+            ..CaseForm::default()
+        };
+        let mut extra_headings = Vec::new();
+        let mut extra_texts = Vec::new();
+        for (k, v) in pairs {
+            // Browsers send CRLF line breaks in textareas.
+            let v = v.replace("\r\n", "\n");
+            match k.as_str() {
+                "id" => f.id = v,
+                "title" => f.title = v,
+                "municipality" => f.municipality = v,
+                "prefecture" => f.prefecture = v,
+                "kind" => f.kind = v,
+                "levels" => f.levels.push(v),
+                "start_year" => f.start_year = v,
+                "end_year" => f.end_year = v,
+                "tags" => f.tags = v,
+                "sources" => f.sources = v,
+                "extra_heading" => extra_headings.push(v),
+                "extra_text" => extra_texts.push(v),
+                "etag" => f.etag = v,
+                "csrf" => f.csrf = v,
+                "action" => f.action = v,
+                key => {
+                    if let Some(i) = Section::ALL.iter().position(|s| s.key() == key) {
+                        f.sections[i] = v;
+                    }
+                }
+            }
+        }
+        f.extra = extra_headings.into_iter().zip(extra_texts).collect();
+        Ok(f)
+    }
+
+    pub fn from_case(case: &Case) -> CaseForm {
+        CaseForm {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            municipality: case.municipality.clone(),
+            prefecture: case.prefecture.clone(),
+            kind: case.kind.name().to_owned(),
+            levels: case.levels.iter().map(|l| l.slug().to_owned()).collect(),
+            start_year: case.period.start.to_string(),
+            end_year: case.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            tags: case.tags.join("、"),
+            sources: case.sources.join("\n"),
+            sections: Section::ALL
+                .iter()
+                .map(|s| case.sections.get(*s).to_owned())
+                .collect(),
+            extra: case.extra_sections.clone(),
+            ..CaseForm::default()
+        }
+    }
+
+    pub fn draft(&self) -> Draft {
+        let mut sections = Sections::default();
+        for (s, text) in Section::ALL.iter().zip(&self.sections) {
+            *sections.get_mut(*s) = text.clone();
+        }
+        Draft {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            municipality: self.municipality.clone(),
+            prefecture: self.prefecture.clone(),
+            kind: self.kind.clone(),
+            levels: self.levels.clone(),
+            start_year: self.start_year.clone(),
+            end_year: self.end_year.clone(),
+            tags: crate::transfer::split_list(&self.tags),
+            sources: self
+                .sources
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| l.trim_start_matches("- ").trim().to_owned())
+                .collect(),
+            sections,
+            extra_sections: self.extra.clone(),
+        }
+    }
+
+    pub fn section(&self, s: Section) -> &str {
+        Section::ALL
+            .iter()
+            .position(|x| *x == s)
+            .and_then(|i| self.sections.get(i))
+            .map_or("", String::as_str)
+    }
+
+    pub fn has_level(&self, l: Level) -> bool {
+        self.levels
+            .iter()
+            .any(|v| Level::parse(v).is_some_and(|x| x == l))
+    }
+}
+
+/// Problems by form field, for showing next to each input.
+#[derive(Debug, Clone, Default)]
+pub struct Messages {
+    errors: BTreeMap<&'static str, Vec<String>>,
+    warnings: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// Fields the form has an input for (a problem on any other field, such as
+/// `case` or `updated`, is shown above the form).
+pub const FORM_FIELDS: [&str; 10] = [
+    "id",
+    "title",
+    "municipality",
+    "prefecture",
+    "kind",
+    "levels",
+    "start_year",
+    "end_year",
+    "tags",
+    "sources",
+];
+
+/// A form field's label, for the error summary.
+pub fn label(field: &str) -> &'static str {
+    match field {
+        "id" => "ID",
+        "title" => "事例名",
+        "municipality" => "自治体名",
+        "prefecture" => "都道府県",
+        "kind" => "自治体の種類",
+        "levels" => "改善レベル",
+        "start_year" => "開始年",
+        "end_year" => "終了年",
+        "tags" => "タグ",
+        "sources" => "出典",
+        "extra_sections" => "その他の節",
+        key => Section::parse(key).map_or("事例", |s| s.heading()),
+    }
+}
+
+impl Messages {
+    pub fn new(problems: &[FieldProblem]) -> Messages {
+        let mut m = Messages::default();
+        for p in problems {
+            let map = match p.severity {
+                Severity::Error => &mut m.errors,
+                Severity::Warning => &mut m.warnings,
+            };
+            map.entry(p.field).or_default().push(p.message.clone());
+        }
+        m
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.warnings.is_empty()
+    }
+
+    /// The field's errors as one message (one element to point
+    /// `aria-describedby` at).
+    pub fn error(&self, field: &str) -> Option<String> {
+        self.errors.get(field).map(|v| v.join(" "))
+    }
+
+    pub fn warning(&self, field: &str) -> Option<String> {
+        self.warnings.get(field).map(|v| v.join(" "))
+    }
+
+    pub fn invalid(&self, field: &str) -> bool {
+        self.errors.contains_key(field)
+    }
+
+    /// `aria-describedby` of the input `f-<field>`: its hint (if it has
+    /// one), error and warning.
+    pub fn describedby(&self, field: &str, hint: bool) -> String {
+        let mut ids = Vec::new();
+        if hint {
+            ids.push(format!("f-{field}-hint"));
+        }
+        if self.errors.contains_key(field) {
+            ids.push(format!("f-{field}-error"));
+        }
+        if self.warnings.contains_key(field) {
+            ids.push(format!("f-{field}-warning"));
+        }
+        ids.join(" ")
+    }
+
+    /// Errors and warnings on fields the form has no input for (`case`,
+    /// `updated`, …): shown above the form.
+    pub fn general(&self) -> Vec<String> {
+        let is_input = |f: &str| FORM_FIELDS.contains(&f) || Section::parse(f).is_some();
+        self.errors
+            .iter()
+            .chain(&self.warnings)
+            .filter(|(f, _)| !is_input(f))
+            .flat_map(|(f, msgs)| msgs.iter().map(move |m| format!("{}: {m}", label(f))))
+            .collect()
+    }
+
+    /// Every error on a field of the form, for the summary above it (each
+    /// links to its field).
+    pub fn summary(&self) -> Vec<SummaryItem> {
+        let is_input = |f: &str| FORM_FIELDS.contains(&f) || Section::parse(f).is_some();
+        self.errors
+            .iter()
+            .filter(|(f, _)| is_input(f))
+            .flat_map(|(f, msgs)| {
+                msgs.iter().map(move |m| SummaryItem {
+                    field: f,
+                    label: label(f),
+                    message: m.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One line of the error summary.
+pub struct SummaryItem {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(pairs: &[(&str, &str)]) -> Vec<u8> {
+        serde_urlencoded::to_string(pairs).unwrap().into_bytes()
+    }
+
+    fn valid_pairs() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("id", "fukuoka-dna-restart"),
+            ("title", "ＤＮＡ運動の再起動"),
+            ("municipality", "福岡市"),
+            ("prefecture", "福岡県"),
+            ("kind", ""),
+            ("levels", "gyomu"),
+            ("levels", "人材育成"),
+            ("start_year", "２００１年"),
+            ("end_year", ""),
+            ("tags", "発表会、職員提案"),
+            ("sources", "https://example.jp/a\r\n- 書籍『改善』\r\n"),
+            ("summary", "概要です。\r\n二行目。"),
+            ("actors", "職員有志"),
+            ("activities", "発表会を開いた。"),
+            ("csrf", "t"),
+            ("action", "save"),
+        ]
+    }
+
+    #[test]
+    fn a_form_becomes_a_case_with_inferred_kind_and_typed_years() {
+        let f = CaseForm::parse(&body(&valid_pairs())).unwrap();
+        assert_eq!(f.action, "save");
+        assert_eq!(f.section(Section::Summary), "概要です。\n二行目。");
+        let (case, warnings) = f.draft().check().unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(case.kind, Kind::DesignatedCity);
+        assert_eq!(case.levels, vec![Level::Gyomu, Level::Jinzai]);
+        assert_eq!(
+            case.period,
+            Period {
+                start: 2001,
+                end: None
+            }
+        );
+        assert_eq!(case.tags, vec!["発表会", "職員提案"]);
+        assert_eq!(case.sources, vec!["https://example.jp/a", "書籍『改善』"]);
+    }
+
+    #[test]
+    fn type_problems_and_rule_problems_come_together_one_per_field() {
+        let mut pairs = valid_pairs();
+        pairs.retain(|(k, _)| *k != "levels" && *k != "start_year" && *k != "actors");
+        pairs.push(("start_year", "昔"));
+        pairs.push(("levels", "業務改革"));
+        let f = CaseForm::parse(&body(&pairs)).unwrap();
+        let problems = f.draft().check().unwrap_err();
+        let fields: Vec<_> = problems.iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields.iter().filter(|f| **f == "start_year").count(),
+            1,
+            "{problems:?}"
+        );
+        assert!(
+            fields.contains(&"levels") && fields.contains(&"actors"),
+            "{fields:?}"
+        );
+        let m = Messages::new(&problems);
+        assert!(m.error("start_year").unwrap().contains("昔"));
+        assert!(m.error("levels").unwrap().contains("業務改善"));
+        assert!(m.error("title").is_none());
+    }
+
+    #[test]
+    fn a_case_round_trips_through_the_form() {
+        let f = CaseForm::parse(&body(&valid_pairs())).unwrap();
+        let (case, _) = f.draft().check().unwrap();
+        let again = CaseForm::from_case(&case).draft().to_case();
+        assert_eq!(again.0, case);
+        assert!(again.1.is_empty());
+    }
+
+    #[test]
+    fn json_input_ignores_read_only_fields_and_rejects_unknown_sections() {
+        let body = r#"{"id":"x-1","title":"t","municipality":"福岡市","prefecture":"福岡県",
+            "levels":["業務改善"],"period":{"start":2001,"end":null},
+            "sections":{"summary":"s","actors":"a","activities":"b"},"sources":["u"],
+            "contributor":"someone else","updated":"1999-01-01"}"#;
+        let d = CaseInput::parse(body.as_bytes())
+            .unwrap()
+            .into_draft()
+            .unwrap();
+        let (case, _) = d.check().unwrap();
+        assert_eq!(case.contributor, None);
+        assert_eq!(case.updated, None);
+        assert_eq!(case.sections.actors, "a");
+        let bad = r#"{"sections":{"失敗":"x"}}"#;
+        assert!(matches!(
+            CaseInput::parse(bad.as_bytes()).unwrap().into_draft(),
+            Err(WebError::BadBody(_))
+        ));
+        assert!(matches!(
+            CaseInput::parse(b"[1,2]"),
+            Err(WebError::BadBody(_))
+        ));
+    }
+}

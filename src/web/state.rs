@@ -1,0 +1,132 @@
+//! What every handler shares: the live index (reads and members' writes),
+//! the views derived from the whole collection, members and sessions.
+//!
+//! The completion list is the one view kept in memory; it is rebuilt on a
+//! thread of its own after every commit of the live index (members'
+//! writes, outside edits), a burst of commits costing one rebuild. Stats,
+//! similar cases and search read the index directly and see a commit as
+//! soon as it returns.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock, mpsc};
+
+use super::auth::Auth;
+use super::{Insights, Metrics};
+use crate::index::suggest::Suggester;
+use crate::index::{CaseIndex, IndexError, LiveError, LiveIndex, SyncReport};
+use crate::members::MembersError;
+
+/// How the server was started.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The case folder the index follows.
+    pub cases: PathBuf,
+    /// The members file (`None`: none, writing off).
+    pub members: Option<PathBuf>,
+    /// Always mark cookies `Secure` (the server is reached over https,
+    /// e.g. behind a TLS-ending proxy that sends no `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
+    /// Behind a reverse proxy: take the client address from the last
+    /// `X-Forwarded-For` entry (for rate limiting).
+    pub behind_proxy: bool,
+}
+
+impl Config {
+    /// Defaults for a case folder: no members (read-only), plain http.
+    pub fn new(cases: impl Into<PathBuf>) -> Config {
+        Config {
+            cases: cases.into(),
+            ..Config::default()
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Live(#[from] LiveError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Members(#[from] MembersError),
+}
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub index: Arc<CaseIndex>,
+    /// The only writer of the index while serving.
+    pub live: Arc<LiveIndex>,
+    pub config: Arc<Config>,
+    pub auth: Arc<Auth>,
+    suggester: Arc<RwLock<Arc<Suggester>>>,
+    pub metrics: Arc<Metrics>,
+    pub insights: Arc<Insights>,
+}
+
+impl AppState {
+    /// Starts serving `index`: converges it to the case folder (the
+    /// start-up sync, which also repairs a crash between a file write and
+    /// its commit), starts the writer thread and the file watcher, reads
+    /// the members file. Blocks; call from `spawn_blocking` in async code.
+    pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
+        let auth = Auth::new(config.members.as_deref())?;
+        let live = LiveIndex::start(Arc::clone(&index), &config.cases)?;
+        let suggester = Arc::new(RwLock::new(Arc::new(Suggester::build(&index.all_cases()?))));
+        refresh_on_commit(&live, &index, &suggester);
+        Ok(AppState {
+            index,
+            live: Arc::new(live),
+            config: Arc::new(config),
+            auth: Arc::new(auth),
+            suggester,
+            metrics: Arc::new(Metrics::default()),
+            insights: Arc::new(Insights::default()),
+        })
+    }
+
+    pub fn suggester(&self) -> Arc<Suggester> {
+        self.suggester
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// A full re-sync with the case folder now (the admin page's button);
+    /// the completion list follows through the commit hook.
+    pub fn resync(&self) -> Result<SyncReport, LiveError> {
+        self.live.resync()
+    }
+}
+
+/// Rebuilds the completion list after commits, off the writer thread. The
+/// thread ends when the live index (holding the sender) is dropped.
+fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock<Arc<Suggester>>>) {
+    let (tx, rx) = mpsc::channel::<()>();
+    live.on_commit(move || {
+        let _ = tx.send(());
+    });
+    let index = Arc::clone(index);
+    let slot = Arc::downgrade(slot);
+    let spawned = std::thread::Builder::new()
+        .name("kaizen-wa-suggest".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                // Commits that came meanwhile are covered by this rebuild.
+                while rx.try_recv().is_ok() {}
+                let Some(slot) = slot.upgrade() else { break };
+                match index.all_cases() {
+                    Ok(cases) => {
+                        let fresh = Arc::new(Suggester::build(&cases));
+                        *slot.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+                    }
+                    Err(e) => tracing::error!("rebuilding the completion list: {e}"),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(
+            "cannot start the completion-list thread: {e}; completions stay as at start"
+        );
+    }
+}
