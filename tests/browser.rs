@@ -322,6 +322,8 @@ async fn search_facet_case_and_similar() {
     c.goto(&format!("{}/stats", s.base)).await.unwrap();
     let svgs = c.find_all(Locator::Css("svg.chart-svg")).await.unwrap();
     assert!(svgs.len() >= 4);
+    let tiles = c.find_all(Locator::Css("svg.map-svg a")).await.unwrap();
+    assert_eq!(tiles.len(), 47, "one map tile per prefecture");
     shot(c, "05-stats.png").await;
     no_errors(c).await;
 

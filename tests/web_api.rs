@@ -732,6 +732,13 @@ async fn pages_render_with_security_headers() {
     assert_eq!(stats.status, StatusCode::OK);
     assert!(stats.text().matches("<svg").count() >= 4);
     assert!(stats.text().contains("人材育成"));
+    // The prefecture map: 三重県 has the most sample cases (darkest tile)
+    // and links to its search.
+    assert!(
+        stats.text().contains(r#"aria-label="三重県: 3 件""#),
+        "map tile for 三重県"
+    );
+    assert!(stats.text().contains(r#"class="tile s4""#));
 
     let none = get(&format!("/?{}&level=gyomu", enc("存在しないことばです")))
         .await
