@@ -6,18 +6,147 @@
 //! text of a hit with the same chain, find the query's term sequences in
 //! each analysis, and map them back to original character offsets
 //! (JAPANESE-SEARCH.md #8: never bytes).
+//!
+//! Segmentation is the expensive part of a search (about half a
+//! millisecond per section of a hit), so only the sentences that can hold
+//! a match are analysed: every morphological or n-gram pattern has a
+//! *needle*, a folded string that any match of it contains, and a plain
+//! string search over the folded text finds the sentences worth
+//! segmenting. Patterns without a needle (a kana query's reading, which
+//! the kanji text does not spell; numbers, which the text may write in
+//! kanji) need the whole text analysed.
 
 use serde::Serialize;
 
 use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
-use crate::analysis::{Analysis, AnalyzerKind, Term, query_terms};
+use crate::analysis::{Analysis, AnalyzerKind, Term, fold_char, normalize, query_terms};
 
 /// The term sequences of a query, per analyzer.
 #[derive(Debug, Clone, Default)]
 pub struct Matcher {
     patterns: Vec<(AnalyzerKind, Vec<String>)>,
+    /// Per pattern, a folded string every match of it contains; `None`
+    /// when there is none (readings, numbers).
+    needles: Vec<Option<String>>,
+}
+
+fn is_hiragana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{309F}')
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}')
+}
+
+/// Folds a string as [`fold_text`] folds a text: every char, and no
+/// long-vowel mark after a katakana letter.
+fn fold_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut after_katakana = false;
+    for c in s.chars() {
+        let f = fold_char(c);
+        if f == 'ー' && after_katakana {
+            continue;
+        }
+        after_katakana = is_katakana(f);
+        out.push(f);
+    }
+    out
+}
+
+/// A string that every match of a pattern contains, in the folded text.
+///
+/// * n-gram: the chain of overlapping bigrams it starts with (the
+///   substring it stands for), when the query spells that chain;
+///   otherwise its first bigram;
+/// * morphological: its first term up to the okurigana (進める is
+///   written 進めた; 取り組む, 取組んだ), or an all-kana term without its
+///   last char (やる, やらされ);
+/// * readings, and anything with a digit (the text may write 三十 where
+///   the term says 30): none.
+fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<String> {
+    let first = pattern.first()?;
+    let raw: String = match kind {
+        AnalyzerKind::Reading => return None,
+        AnalyzerKind::Ngram => {
+            let mut chain = first.clone();
+            for pair in pattern.windows(2) {
+                let mut next = pair[1].chars();
+                let overlaps = pair[0].chars().count() == 2
+                    && next.next().is_some()
+                    && pair[0].chars().last() == pair[1].chars().next();
+                if !overlaps {
+                    break;
+                }
+                chain.extend(next);
+            }
+            if folded_atom.contains(&fold_str(&chain)) {
+                chain
+            } else {
+                first.clone()
+            }
+        }
+        AnalyzerKind::Morph => {
+            let all_kana = first
+                .chars()
+                .all(|c| is_hiragana(c) || is_katakana(c) || c == 'ー');
+            if all_kana {
+                let n = first.chars().count();
+                first.chars().take(n.saturating_sub(1).max(1)).collect()
+            } else {
+                first.chars().take_while(|c| !is_hiragana(*c)).collect()
+            }
+        }
+    };
+    let folded = fold_str(&raw);
+    (!folded.is_empty() && !folded.bytes().any(|b| b.is_ascii_digit())).then_some(folded)
+}
+
+/// A text as the analyzers see its characters (NFKC, lowercase, folded),
+/// with the original byte offset of each byte.
+struct FoldedText {
+    text: String,
+    origin: Vec<u32>,
+}
+
+fn fold_text(text: &str) -> FoldedText {
+    let n = normalize(text);
+    let mut out = String::with_capacity(n.text.len());
+    let mut origin = Vec::with_capacity(n.text.len());
+    let mut after_katakana = false;
+    for (i, c) in n.text.char_indices() {
+        let f = fold_char(c);
+        if f == 'ー' && after_katakana {
+            continue;
+        }
+        after_katakana = is_katakana(f);
+        let (start, _) = n.original_range(i, i + c.len_utf8());
+        out.push(f);
+        origin.extend(std::iter::repeat_n(start as u32, f.len_utf8()));
+    }
+    FoldedText { text: out, origin }
+}
+
+/// Ends a sentence: segmentation never joins words across it, and
+/// neither bigrams nor reading runs span it.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
+}
+
+/// The byte range of the sentence of `text` around byte `at`.
+fn sentence_at(text: &str, at: usize) -> (usize, usize) {
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| ends_sentence(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = text[at..]
+        .char_indices()
+        .find(|(_, c)| ends_sentence(*c))
+        .map_or(text.len(), |(i, c)| at + i + c.len_utf8());
+    (start, end)
 }
 
 /// Whether a word is written in kana only, so its reading is what the user
@@ -46,39 +175,78 @@ impl Matcher {
         atoms: impl IntoIterator<Item = (&'a Atom, Vec<String>, Vec<String>)>,
     ) -> Matcher {
         let mut patterns = Vec::new();
+        let mut needles = Vec::new();
         for (atom, morph, ngram) in atoms {
             let text = atom.text();
+            let folded_atom = fold_str(&normalize(text).text);
+            let mut push = |kind, pattern: Vec<String>| {
+                needles.push(needle(kind, &pattern, &folded_atom));
+                patterns.push((kind, pattern));
+            };
             match atom {
                 Atom::Word(_) => {
-                    patterns.extend(morph.into_iter().map(|t| (AnalyzerKind::Morph, vec![t])))
+                    for t in morph {
+                        push(AnalyzerKind::Morph, vec![t]);
+                    }
                 }
-                Atom::Phrase(_) if !morph.is_empty() => patterns.push((AnalyzerKind::Morph, morph)),
+                Atom::Phrase(_) if !morph.is_empty() => push(AnalyzerKind::Morph, morph),
                 Atom::Phrase(_) => {}
             }
             if !ngram.is_empty() {
-                patterns.push((AnalyzerKind::Ngram, ngram));
+                push(AnalyzerKind::Ngram, ngram);
             }
             if is_kana_word(text) && text.chars().count() > 1 {
                 let reading = crate::analysis::kana_bigrams(text);
                 if !reading.is_empty() {
-                    patterns.push((AnalyzerKind::Reading, reading));
+                    push(AnalyzerKind::Reading, reading);
                 }
             }
         }
-        Matcher { patterns }
+        Matcher { patterns, needles }
+    }
+
+    /// Whether every pattern can be located by its needle (no pattern
+    /// needs the whole text analysed).
+    pub fn locates_by_needles(&self) -> bool {
+        self.needles.iter().all(Option::is_some)
     }
 
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
-    /// Byte ranges of `text` that match, sorted and merged. The text is
-    /// analysed once; a sequence matches by positions, so a compound's
-    /// parts (indexed at the compound's positions) match too.
+    /// Byte ranges of `text` that match, sorted and merged: the sentences
+    /// holding a needle are analysed (the whole text when a pattern has
+    /// none); a sequence matches by positions, so a compound's parts
+    /// (indexed at the compound's positions) match too.
     pub fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
         if self.patterns.is_empty() {
             return Vec::new();
         }
+        if !self.locates_by_needles() {
+            return self.analysed_ranges(text, 0);
+        }
+        let folded = fold_text(text);
+        let mut sentences: Vec<(usize, usize)> = Vec::new();
+        for needle in self.needles.iter().flatten() {
+            for (i, _) in folded.text.match_indices(needle.as_str()) {
+                let at = folded.origin[i] as usize;
+                if sentences.iter().any(|&(s, e)| s <= at && at < e) {
+                    continue;
+                }
+                sentences.push(sentence_at(text, at));
+            }
+        }
+        let mut out = Vec::new();
+        for (s, e) in merge(sentences) {
+            out.extend(self.analysed_ranges(&text[s..e], s));
+        }
+        merge(out)
+    }
+
+    /// Matches in `text` (a sentence starting at byte `offset` of the
+    /// whole, or the whole), analysed once, as byte ranges of the whole.
+    fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<(usize, usize)> {
         let analysis = Analysis::of(text);
         let mut out = Vec::new();
         for kind in AnalyzerKind::ALL {
@@ -99,7 +267,7 @@ impl Matcher {
                             .is_some()
                     });
                     if found {
-                        out.push((t.start, end));
+                        out.push((offset + t.start, offset + end));
                     }
                 }
             }
@@ -275,6 +443,92 @@ mod tests {
             html("改善", "<b>改善</b>"),
             "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;"
         );
+    }
+
+    /// Every text of the sample and relevance cases.
+    fn case_texts() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in ["cases", "tests/relevance/cases"] {
+            for f in crate::case::store::list(&root.join(dir)).unwrap() {
+                let loaded = crate::case::store::load(&f).unwrap();
+                let case = loaded.parsed.case.unwrap();
+                out.push(case.title.clone());
+                out.extend(case.narrative().map(|(_, t)| t.to_owned()));
+            }
+        }
+        out
+    }
+
+    /// Finding sentences by needles, then analysing only those, marks
+    /// exactly what analysing the whole text marks: for every judged query
+    /// of the relevance suite (and a few inflected and kana words) over
+    /// every sample text.
+    #[test]
+    fn needles_mark_what_whole_analysis_marks() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tsv = std::fs::read_to_string(root.join("tests/relevance/queries.tsv")).unwrap();
+        let mut queries: Vec<String> = tsv
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.split('\t').nth(1).map(str::to_owned))
+            .collect();
+        queries.extend(
+            [
+                "進める",
+                "広めた",
+                "取り組む",
+                "やらされ",
+                "ダメ",
+                "マネージャー",
+                "\"改善 運動\"",
+            ]
+            .map(String::from),
+        );
+        let texts = case_texts();
+        let mut located = 0;
+        for q in &queries {
+            let m = Matcher::new(&parse(q));
+            if !m.locates_by_needles() {
+                continue;
+            }
+            located += 1;
+            for t in &texts {
+                assert_eq!(
+                    m.ranges(t),
+                    m.analysed_ranges(t, 0),
+                    "help: query {q:?}, needles {:?}, text {t:?}",
+                    m.needles
+                );
+            }
+        }
+        assert!(
+            located * 2 > queries.len(),
+            "{located} of {}",
+            queries.len()
+        );
+    }
+
+    #[test]
+    fn needles_of_each_kind() {
+        let needles = |q: &str| Matcher::new(&parse(q)).needles;
+        // Morphological term, then the n-gram chain.
+        assert_eq!(
+            needles("首長交代"),
+            vec![
+                Some("首長".into()),
+                Some("交代".into()),
+                Some("首長交代".into())
+            ]
+        );
+        // Okurigana is cut from an inflected word; kana are folded.
+        assert_eq!(needles("進める")[0], Some("進".into()));
+        assert_eq!(needles("だめ")[0], Some("ダ".into()));
+        assert_eq!(needles("ｶﾞｲﾄﾞ")[1], Some("ガイド".into()));
+        // A number may be written in kanji; a kana word's reading is in no
+        // spelling: the whole text is analysed.
+        assert!(!Matcher::new(&parse("第3次")).locates_by_needles());
+        assert!(!Matcher::new(&parse("かいぜん")).locates_by_needles());
     }
 
     #[test]

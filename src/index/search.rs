@@ -17,7 +17,7 @@ use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
-    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, Weight,
+    PhraseQuery, Query, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -299,11 +299,99 @@ fn atoms_query(
     )
 }
 
-/// Whether the document at `addr` matches `weight`.
-fn matches(weight: &dyn Weight, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
-    let mut scorer = weight.scorer(searcher.segment_reader(addr.segment_ord), 1.0)?;
-    Ok(scorer.doc() == addr.doc_id
-        || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id))
+/// The leaf queries of a word: each atom in each field by each analyzer,
+/// with the field's section.
+fn leaf_queries(
+    atoms: &[AtomTerms],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Vec<(Option<Section>, Box<dyn Query>)> {
+    atoms
+        .iter()
+        .flat_map(|at| {
+            fields
+                .iter()
+                .flat_map(move |tf| at.in_field(tf, kinds).into_iter().map(|q| (tf.section, q)))
+        })
+        .collect()
+}
+
+/// A leaf query of a word as a weight, with its scorer on the segment of
+/// the hit being checked.
+///
+/// Whether a hit matches a word (or a word in a section) is a seek in a
+/// few posting lists, leaf by leaf. A scorer of the whole word would be a
+/// union, which buffers the next block of every clause (thousands of
+/// documents, phrases checked position by position) at every seek.
+struct Leaf {
+    section: Option<Section>,
+    weight: Box<dyn Weight>,
+    scorer: Option<(u32, Box<dyn Scorer>)>,
+}
+
+impl Leaf {
+    /// Whether the document at `addr` matches. Documents must be asked in
+    /// order (by segment, then id): the scorer only moves forward.
+    fn matches(&mut self, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
+        let stale = !matches!(&self.scorer, Some((seg, _)) if *seg == addr.segment_ord);
+        if stale {
+            let reader = searcher.segment_reader(addr.segment_ord);
+            self.scorer = Some((addr.segment_ord, self.weight.scorer(reader, 1.0)?));
+        }
+        let Some((_, scorer)) = self.scorer.as_mut() else {
+            return Ok(false);
+        };
+        let mut doc = scorer.doc();
+        if doc < addr.doc_id {
+            doc = scorer.seek(addr.doc_id);
+        }
+        Ok(doc == addr.doc_id)
+    }
+}
+
+/// What each hit matches: the sections (among `sections`, when asked) and
+/// which positive words it lacks (by index into `words`).
+fn explain_hits(
+    searcher: &Searcher,
+    words: &mut [Vec<Leaf>],
+    addrs: &[DocAddress],
+    sections: Option<&[Section]>,
+) -> tantivy::Result<Vec<(Vec<Section>, Vec<usize>)>> {
+    let mut order: Vec<usize> = (0..addrs.len()).collect();
+    order.sort_by_key(|&i| (addrs[i].segment_ord, addrs[i].doc_id));
+    let mut out = vec![(Vec::new(), Vec::new()); addrs.len()];
+    for i in order {
+        let addr = addrs[i];
+        if words.len() > 1 {
+            for (w, leaves) in words.iter_mut().enumerate() {
+                let mut found = false;
+                for leaf in leaves.iter_mut() {
+                    if leaf.matches(searcher, addr)? {
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    out[i].1.push(w);
+                }
+            }
+        }
+        for &s in sections.unwrap_or(&[]) {
+            let mut found = false;
+            'words: for leaves in words.iter_mut() {
+                for leaf in leaves.iter_mut().filter(|l| l.section == Some(s)) {
+                    if leaf.matches(searcher, addr)? {
+                        found = true;
+                        break 'words;
+                    }
+                }
+            }
+            if found {
+                out[i].0.push(s);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One unit of a query: required (or excluded) as a whole, counted when a
@@ -482,9 +570,11 @@ impl Default for SearchOptions {
 /// A built query with what its hits need explained.
 struct Built {
     query: Box<dyn Query>,
-    /// Each positive word's label and query (without tiers), to find what a
-    /// hit lacks.
+    /// Each positive word's label and query (without tiers).
     positives: Vec<(String, Box<dyn Query>)>,
+    /// Each positive word's leaf queries (by section), to find what a hit
+    /// lacks and which sections it matches.
+    leaves: Vec<Vec<(Option<Section>, Box<dyn Query>)>>,
     /// All positive words required (for `total_all_words`).
     strict: Option<Box<dyn Query>>,
 }
@@ -547,11 +637,15 @@ impl CaseIndex {
         let fields = self.search_fields(section);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
+        let mut leaves = Vec::new();
         let mut impossible = false;
         for (w, atoms) in words.iter().zip(terms) {
             match (atoms_query(atoms, &fields, kinds), w.negated) {
                 (Some(q), true) => clauses.push((Occur::MustNot, q)),
-                (Some(q), false) => positives.push((w.label.clone(), q)),
+                (Some(q), false) => {
+                    positives.push((w.label.clone(), q));
+                    leaves.push(leaf_queries(atoms, &fields, kinds));
+                }
                 (None, true) => {}
                 // A required word with no searchable form (only
                 // punctuation): nothing can match it.
@@ -600,9 +694,14 @@ impl CaseIndex {
                 }
             }
         }
+        if impossible {
+            positives.clear();
+            leaves.clear();
+        }
         Built {
             query: Box::new(BooleanQuery::new(clauses)),
-            positives: if impossible { Vec::new() } else { positives },
+            positives,
+            leaves,
             strict,
         }
     }
@@ -771,60 +870,60 @@ impl CaseIndex {
                 .flat_map(|(_, atoms)| atoms)
                 .map(|a| (&a.atom, a.morph.clone(), a.ngram.clone())),
         );
-        // Per section, the words in its fields: only the sections a hit
-        // matches are re-analysed for snippets (analysis is the expensive
-        // part of a search).
-        let positive_atoms: Vec<&Vec<AtomTerms>> = words
-            .iter()
-            .zip(&terms)
-            .filter(|(w, _)| !w.negated)
-            .map(|(_, atoms)| atoms)
+        // Which sections each hit matches, so only those are highlighted
+        // (a section without a match would be analysed for nothing) — asked
+        // of the index only when the highlighter cannot find the matches
+        // cheaply by itself; and which words each hit lacks.
+        let sections: Vec<Section> = Section::ALL
+            .into_iter()
+            .filter(|s| req.section.is_none_or(|only| only == *s))
             .collect();
-        let mut section_weights: Vec<(Section, Box<dyn Weight>)> = Vec::new();
-        for tf in &self.fields.texts {
-            let Some(s) = tf
-                .section
-                .filter(|s| req.section.is_none_or(|only| only == *s))
-            else {
-                continue;
-            };
-            let per_word = positive_atoms
-                .iter()
-                .filter_map(|atoms| atoms_query(atoms, &[tf], &opts.analyzers))
-                .collect();
-            if let Some(q) = should(per_word) {
-                let weight = q
-                    .weight(EnableScoring::disabled_from_searcher(&searcher))
-                    .map_err(&err)?;
-                section_weights.push((s, weight));
+        let prefilter = !matcher.locates_by_needles();
+        let explained = if prefilter || built.leaves.len() > 1 {
+            let enable = EnableScoring::disabled_from_searcher(&searcher);
+            let mut words: Vec<Vec<Leaf>> = Vec::with_capacity(built.leaves.len());
+            for leaves in &built.leaves {
+                let mut out = Vec::with_capacity(leaves.len());
+                for (section, q) in leaves {
+                    out.push(Leaf {
+                        section: *section,
+                        weight: q.weight(enable).map_err(&err)?,
+                        scorer: None,
+                    });
+                }
+                words.push(out);
             }
-        }
+            let only: Vec<DocAddress> = addrs.iter().map(|(_, a)| *a).collect();
+            explain_hits(
+                &searcher,
+                &mut words,
+                &only,
+                prefilter.then_some(&sections[..]),
+            )
+            .map_err(&err)?
+        } else {
+            vec![(Vec::new(), Vec::new()); addrs.len()]
+        };
         let mut hits = Vec::with_capacity(addrs.len());
         let mut dropped_words: Vec<String> = Vec::new();
-        for (score, addr) in addrs {
-            let mut sections = Vec::with_capacity(section_weights.len());
-            for (s, w) in &section_weights {
-                if matches(w.as_ref(), &searcher, addr).map_err(&err)? {
-                    sections.push(*s);
-                }
-            }
-            let missing = if built.positives.len() > 1 {
-                self.missing_words(&searcher, addr, &built.positives)?
-            } else {
-                Vec::new()
-            };
+        for ((score, addr), (matched, missing)) in addrs.into_iter().zip(explained) {
+            let missing: Vec<String> = missing
+                .into_iter()
+                .map(|w| built.positives[w].0.clone())
+                .collect();
             for m in &missing {
                 if !dropped_words.contains(m) {
                     dropped_words.push(m.clone());
                 }
             }
+            let candidates = if prefilter { &matched } else { &sections };
             if let Some(mut hit) = self.hit(
                 &searcher,
                 addr,
                 score.rem_euclid(TIER),
                 &matcher,
                 req.section,
-                &sections,
+                candidates,
             )? {
                 hit.missing_words = missing;
                 hits.push(hit);
@@ -850,26 +949,6 @@ impl CaseIndex {
             total_all_words,
             took: started.elapsed(),
         })
-    }
-
-    /// The labels of the words `addr` does not match.
-    fn missing_words(
-        &self,
-        searcher: &Searcher,
-        addr: DocAddress,
-        positives: &[(String, Box<dyn Query>)],
-    ) -> Result<Vec<String>, IndexError> {
-        let err = self.tantivy_err();
-        let mut out = Vec::new();
-        for (label, q) in positives {
-            let weight = q
-                .weight(EnableScoring::disabled_from_searcher(searcher))
-                .map_err(&err)?;
-            if !matches(weight.as_ref(), searcher, addr).map_err(&err)? {
-                out.push(label.clone());
-            }
-        }
-        Ok(out)
     }
 
     fn hit(
