@@ -299,13 +299,15 @@ fn atoms_query(
     )
 }
 
-/// The leaf queries of a word: each atom in each field by each analyzer,
-/// with the field's section.
+/// One atom in one field by one analyzer, with the field's section.
+type LeafQuery = (Option<Section>, Box<dyn Query>);
+
+/// The leaf queries of a word: each atom in each field by each analyzer.
 fn leaf_queries(
     atoms: &[AtomTerms],
     fields: &[&TextField],
     kinds: &[AnalyzerKind],
-) -> Vec<(Option<Section>, Box<dyn Query>)> {
+) -> Vec<LeafQuery> {
     atoms
         .iter()
         .flat_map(|at| {
@@ -574,7 +576,7 @@ struct Built {
     positives: Vec<(String, Box<dyn Query>)>,
     /// Each positive word's leaf queries (by section), to find what a hit
     /// lacks and which sections it matches.
-    leaves: Vec<Vec<(Option<Section>, Box<dyn Query>)>>,
+    leaves: Vec<Vec<LeafQuery>>,
     /// All positive words required (for `total_all_words`).
     strict: Option<Box<dyn Query>>,
 }
