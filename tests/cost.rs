@@ -71,9 +71,12 @@ fn texts(case: &Case) -> Vec<String> {
 }
 
 fn opts() -> TextOptions {
-    TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    )
+    with(IndexRecordOption::WithFreqsAndPositions)
+}
+
+fn with(record: IndexRecordOption) -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_index_option(record))
 }
 
 fn tokens(terms: &[kaizen_wa::analysis::Term]) -> PreTokenizedString {
@@ -92,17 +95,19 @@ fn tokens(terms: &[kaizen_wa::analysis::Term]) -> PreTokenizedString {
     }
 }
 
-/// Seconds to analyse and index `cases` with `kinds` fields per text (1:
-/// morphological only; 3: hybrid), as `CaseIndex::sync` does.
+/// Seconds to analyse and index `cases` with one field per text
+/// (morphological only) or four (hybrid: morphological, n-gram, reading
+/// bigrams, whole-word readings), as `CaseIndex::sync` does.
 fn index_time(cases: &[Case], hybrid: bool) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let mut b = Schema::builder();
-    let fields: Vec<[Field; 3]> = (0..11)
+    let fields: Vec<[Field; 4]> = (0..11)
         .map(|i| {
             [
                 b.add_text_field(&format!("t{i}"), opts()),
                 b.add_text_field(&format!("t{i}_ng"), opts()),
                 b.add_text_field(&format!("t{i}_rd"), opts()),
+                b.add_text_field(&format!("t{i}_rw"), with(IndexRecordOption::WithFreqs)),
             ]
         })
         .collect();
@@ -117,6 +122,7 @@ fn index_time(cases: &[Case], hybrid: bool) -> f64 {
                 doc.add_pre_tokenized_text(f[0], tokens(&a.morph));
                 doc.add_pre_tokenized_text(f[1], tokens(&a.ngram));
                 doc.add_pre_tokenized_text(f[2], tokens(&a.reading));
+                doc.add_pre_tokenized_text(f[3], tokens(&a.reading_words));
             } else {
                 doc.add_pre_tokenized_text(f[0], tokens(&analyzer().terms(text)));
             }
@@ -204,34 +210,20 @@ fn request(query: &str, section: Option<Section>, facets: bool) -> SearchRequest
     }
 }
 
-/// Runs every request `rounds` times (the first round warms up and is not
-/// counted); prints p50, p99 and the queries that make the tail.
-fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usize) {
-    if requests.is_empty() {
-        return;
-    }
-    let mut ms = Vec::new();
-    let mut slowest: Vec<(f64, String)> = Vec::new();
-    for round in 0..rounds {
-        for req in requests {
-            let started = Instant::now();
-            let r = idx.search(req).unwrap();
-            if round > 0 {
-                let t = started.elapsed().as_secs_f64() * 1000.0;
-                ms.push(t);
-                let name = match req.section {
-                    Some(s) => format!("{} [{}]", req.query, s.key()),
-                    None => req.query.clone(),
-                };
-                slowest.push((t, name));
-            }
-            std::hint::black_box(r);
-        }
-    }
+/// Nanoseconds of CPU time this thread has used, so that latency can be
+/// read apart from the time other processes took the cores.
+fn thread_cpu_ns() -> Option<u64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+fn percentiles(label: &str, mut ms: Vec<f64>) {
     ms.sort_by(f64::total_cmp);
-    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut seen = std::collections::HashSet::new();
-    slowest.retain(|(_, q)| seen.insert(q.clone()));
     let p = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
     println!(
         "{label}: {} searches, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean {:.2} ms",
@@ -242,6 +234,46 @@ fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usi
         ms[ms.len() - 1],
         ms.iter().sum::<f64>() / ms.len() as f64
     );
+}
+
+/// Runs every request `rounds` times (the first round warms up and is not
+/// counted); prints p50, p99 and the queries that make the tail, by wall
+/// clock and by this thread's CPU time (which a busy machine inflates
+/// less).
+fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usize) {
+    if requests.is_empty() {
+        return;
+    }
+    let mut ms = Vec::new();
+    let mut cpu_ms = Vec::new();
+    let mut slowest: Vec<(f64, String)> = Vec::new();
+    for round in 0..rounds {
+        for req in requests {
+            let cpu = thread_cpu_ns();
+            let started = Instant::now();
+            let r = idx.search(req).unwrap();
+            if round > 0 {
+                let t = started.elapsed().as_secs_f64() * 1000.0;
+                if let (Some(a), Some(b)) = (cpu, thread_cpu_ns()) {
+                    cpu_ms.push(b.saturating_sub(a) as f64 / 1e6);
+                }
+                ms.push(t);
+                let name = match req.section {
+                    Some(s) => format!("{} [{}]", req.query, s.key()),
+                    None => req.query.clone(),
+                };
+                slowest.push((t, name));
+            }
+            std::hint::black_box(r);
+        }
+    }
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut seen = std::collections::HashSet::new();
+    slowest.retain(|(_, q)| seen.insert(q.clone()));
+    percentiles(&format!("{label} (wall)"), ms);
+    if !cpu_ms.is_empty() {
+        percentiles(&format!("{label} (cpu) "), cpu_ms);
+    }
     for (t, q) in slowest.iter().take(6) {
         println!("  slow: {t:>7.2} ms  {q}");
     }

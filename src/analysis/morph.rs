@@ -12,7 +12,7 @@ use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
 
 use super::fold::fold_term;
-use super::ngram::{RunChar, pair_up, push_folded};
+use super::ngram::{RunChar, fold_reading, pair_up, push_folded};
 use super::normalize::{Normalized, normalize};
 use super::numeral::to_arabic;
 use super::{Term, TokenInfo};
@@ -48,6 +48,9 @@ pub struct Morph {
     /// Compound (normalised surface) → its parts, folded. A compound is
     /// indexed whole and as its parts.
     compounds: HashMap<String, Vec<String>>,
+    /// A compound part → its reading, folded: a part is a word too, and a
+    /// kana query for it (かいぜん) finds the compound (業務改善).
+    part_readings: HashMap<String, String>,
     /// How many user dictionary words were loaded (for `tokenize`).
     pub user_words: usize,
 }
@@ -222,11 +225,29 @@ impl Morph {
                 compounds.insert(w.surface.clone(), w.parts.clone());
             }
         }
+        let part_readings = compounds
+            .values()
+            .flatten()
+            .map(|part| {
+                let reading: String = raw_tokens(&base, part)
+                    .iter()
+                    .map(|r| {
+                        if r.reading.is_empty() {
+                            r.surface.as_str()
+                        } else {
+                            r.reading.as_str()
+                        }
+                    })
+                    .collect();
+                (part.clone(), fold_reading(&reading))
+            })
+            .collect();
         let user = kaizen_wa_dict::user_dictionary(&csv)?;
         let segmenter = Segmenter::new(Mode::Normal, kaizen_wa_dict::load()?, Some(user));
         Ok(Morph {
             segmenter,
             compounds,
+            part_readings,
             user_words: words.len(),
         })
     }
@@ -351,6 +372,7 @@ impl Morph {
         let units = self.units(&raws);
         let mut morph = Vec::with_capacity(units.len());
         let mut reading = Vec::with_capacity(units.len() * 2);
+        let mut reading_words = Vec::with_capacity(units.len());
         let mut numerals = Vec::new();
         let mut run: Vec<RunChar> = Vec::new();
         let mut position = 0;
@@ -364,6 +386,13 @@ impl Morph {
             for c in u.reading.chars() {
                 push_folded(&mut run, c, start, end);
             }
+            reading_words.push(Term {
+                text: fold_reading(&u.reading),
+                start,
+                end,
+                position,
+                compound: false,
+            });
             if u.term.bytes().all(|b| b.is_ascii_digit())
                 && !n.text[u.start..u.end].bytes().all(|b| b.is_ascii_digit())
             {
@@ -398,6 +427,15 @@ impl Morph {
                 } else {
                     (start, end)
                 };
+                if let Some(r) = self.part_readings.get(&part) {
+                    reading_words.push(Term {
+                        text: r.clone(),
+                        start: s,
+                        end: e,
+                        position: position + k,
+                        compound: false,
+                    });
+                }
                 morph.push(Term {
                     text: part,
                     start: s,
@@ -413,6 +451,7 @@ impl Morph {
             normalized: n,
             morph,
             reading,
+            reading_words,
             numerals,
         }
     }
@@ -456,6 +495,9 @@ pub struct Segmented {
     pub normalized: Normalized,
     pub morph: Vec<Term>,
     pub reading: Vec<Term>,
+    /// Each content word's reading, folded, whole (and each compound
+    /// part's): a kana query that is a word is one term.
+    pub reading_words: Vec<Term>,
     /// Kanji numerals (normalised byte range → Arabic form), so the n-gram
     /// analyzer sees 第3次 where 第三次 was written.
     pub numerals: Vec<(usize, usize, String)>,

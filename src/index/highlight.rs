@@ -69,7 +69,7 @@ fn fold_str(s: &str) -> String {
 fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<String> {
     let first = pattern.first()?;
     let raw: String = match kind {
-        AnalyzerKind::Reading => return None,
+        AnalyzerKind::Reading | AnalyzerKind::ReadingWord => return None,
         AnalyzerKind::Ngram => {
             let mut chain = first.clone();
             for pair in pattern.windows(2) {
