@@ -108,7 +108,8 @@ fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<S
 /// with the original byte offset of each byte.
 struct FoldedText {
     text: String,
-    origin: Vec<u32>,
+    /// Per byte of `text`: the original byte range its character came from.
+    origin: Vec<(u32, u32)>,
 }
 
 fn fold_text(text: &str) -> FoldedText {
@@ -122,9 +123,12 @@ fn fold_text(text: &str) -> FoldedText {
             continue;
         }
         after_katakana = is_katakana(f);
-        let (start, _) = n.original_range(i, i + c.len_utf8());
+        let (start, end) = n.original_range(i, i + c.len_utf8());
         out.push(f);
-        origin.extend(std::iter::repeat_n(start as u32, f.len_utf8()));
+        origin.extend(std::iter::repeat_n(
+            (start as u32, end as u32),
+            f.len_utf8(),
+        ));
     }
     FoldedText { text: out, origin }
 }
@@ -226,16 +230,85 @@ impl Matcher {
         if !self.locates_by_needles() {
             return self.analysed_ranges(text, 0);
         }
+        self.verify(text, &self.needle_hits(text))
+    }
+
+    /// The best fragment of `text` (about `width` characters, see
+    /// [`snippet`]) with the matches marked.
+    ///
+    /// A long text is cut around its densest needle hits, and only the
+    /// sentences of that fragment are analysed. When every hit counted for
+    /// the fragment is a match, it is the fragment [`snippet`] picks from
+    /// all the matches (a fragment elsewhere has at most as many matches
+    /// as hits); otherwise (an inflected word's stem, a needle inside
+    /// another word) every sentence with a hit is analysed and the
+    /// fragment picked from the matches.
+    pub fn snippet(&self, text: &str, width: usize) -> Snippet {
+        let text = text.trim();
+        if self.patterns.is_empty() {
+            return snippet(text, &[], width);
+        }
+        if !self.locates_by_needles() {
+            return snippet(text, &self.analysed_ranges(text, 0), width);
+        }
+        let hits = self.needle_hits(text);
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let n = chars.len();
+        let marks = char_marks(&chars, text.len(), &hits);
+        let Some(anchor) = densest(&marks, n, width) else {
+            return snippet(text, &self.verify(text, &hits), width);
+        };
+        let start = window_start(&chars, anchor, width);
+        let end = (start + width).min(n);
+        // The fragment, and the window its hits were counted in.
+        let byte = |c: usize| chars.get(c).map_or(text.len(), |(b, _)| *b);
+        let (from, to) = (byte(start.min(anchor)), byte(end.max(anchor + width)));
+        let inside: Vec<(usize, usize)> = hits
+            .iter()
+            .copied()
+            .filter(|&(s, _)| s >= from && s < to)
+            .collect();
+        let found: Vec<(usize, usize)> = self
+            .verify(text, &inside)
+            .into_iter()
+            .filter(|&(s, _)| s >= from && s < to)
+            .collect();
+        let found_marks = char_marks(&chars, text.len(), &found);
+        let counted = |m: &[(usize, usize)]| -> Vec<usize> {
+            m.iter()
+                .map(|&(s, _)| s)
+                .filter(|s| (anchor..anchor + width).contains(s))
+                .collect()
+        };
+        if counted(&marks) == counted(&found_marks) {
+            return cut(text, &chars, found_marks, start, width);
+        }
+        snippet(text, &self.verify(text, &hits), width)
+    }
+
+    /// Where the needles occur in `text`: byte ranges, sorted and merged.
+    fn needle_hits(&self, text: &str) -> Vec<(usize, usize)> {
         let folded = fold_text(text);
-        let mut sentences: Vec<(usize, usize)> = Vec::new();
+        let mut hits = Vec::new();
         for needle in self.needles.iter().flatten() {
             for (i, _) in folded.text.match_indices(needle.as_str()) {
-                let at = folded.origin[i] as usize;
-                if sentences.iter().any(|&(s, e)| s <= at && at < e) {
-                    continue;
-                }
-                sentences.push(sentence_at(text, at));
+                let start = folded.origin[i].0 as usize;
+                let end = folded.origin[i + needle.len() - 1].1 as usize;
+                hits.push((start, end));
             }
+        }
+        merge(hits)
+    }
+
+    /// The matches in the sentences holding `hits`, analysed sentence by
+    /// sentence.
+    fn verify(&self, text: &str, hits: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        let mut sentences: Vec<(usize, usize)> = Vec::new();
+        for &(at, _) in hits {
+            if sentences.last().is_some_and(|&(s, e)| s <= at && at < e) {
+                continue;
+            }
+            sentences.push(sentence_at(text, at));
         }
         let mut out = Vec::new();
         for (s, e) in merge(sentences) {
@@ -336,54 +409,85 @@ impl Snippet {
     }
 }
 
-/// The best fragment of about `width` characters: the window with the most
-/// matches, started at a sentence boundary when one is near.
-pub fn snippet(text: &str, ranges: &[(usize, usize)], width: usize) -> Snippet {
-    let text = text.trim();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let n = chars.len();
+/// Byte ranges of `text` as character ranges (`chars`: its char indices).
+fn char_marks(
+    chars: &[(usize, char)],
+    len: usize,
+    ranges: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
     let to_char = |byte: usize| chars.partition_point(|(b, _)| *b < byte);
-    let marks: Vec<(usize, usize)> = ranges
+    ranges
         .iter()
-        .filter(|(s, e)| *e <= text.len() && s < e)
+        .filter(|(s, e)| *e <= len && s < e)
         .map(|&(s, e)| (to_char(s), to_char(e)))
-        .collect();
+        .collect()
+}
 
-    let mut start = 0;
-    if n > width && !marks.is_empty() {
-        let mut best = (0, usize::MAX);
-        for (i, &(s, _)) in marks.iter().enumerate() {
-            let count = marks[i..]
-                .iter()
-                .take_while(|(ms, _)| *ms < s + width)
-                .count();
-            if count > best.0 || (count == best.0 && s < best.1) {
-                best = (count, s);
-            }
-        }
-        let anchor = best.1;
-        // Back up to the start of the sentence, but keep the match in view.
-        let lead = width / 4;
-        let floor = anchor.saturating_sub(lead);
-        start = (floor..anchor)
-            .rev()
-            .find(|&i| i > 0 && matches!(chars[i - 1].1, '。' | '\n' | '！' | '？'))
-            .unwrap_or(floor);
-        start = start.min(n.saturating_sub(width));
+/// Where the window of `width` characters with the most marks begins (the
+/// first such mark), when the text is longer than `width` and has marks.
+fn densest(marks: &[(usize, usize)], n: usize, width: usize) -> Option<usize> {
+    if n <= width || marks.is_empty() {
+        return None;
     }
+    let mut best = (0, usize::MAX);
+    for (i, &(s, _)) in marks.iter().enumerate() {
+        let count = marks[i..]
+            .iter()
+            .take_while(|(ms, _)| *ms < s + width)
+            .count();
+        if count > best.0 || (count == best.0 && s < best.1) {
+            best = (count, s);
+        }
+    }
+    Some(best.1)
+}
+
+/// The first character of a fragment showing the mark at `anchor`: the
+/// start of its sentence when near, a little before it otherwise.
+fn window_start(chars: &[(usize, char)], anchor: usize, width: usize) -> usize {
+    let lead = width / 4;
+    let floor = anchor.saturating_sub(lead);
+    let start = (floor..anchor)
+        .rev()
+        .find(|&i| i > 0 && matches!(chars[i - 1].1, '。' | '\n' | '！' | '？'))
+        .unwrap_or(floor);
+    start.min(chars.len().saturating_sub(width))
+}
+
+/// The fragment of `width` characters from `start`, with the marks inside.
+fn cut(
+    text: &str,
+    chars: &[(usize, char)],
+    marks: Vec<(usize, usize)>,
+    start: usize,
+    width: usize,
+) -> Snippet {
+    let n = chars.len();
     let end = (start + width).min(n);
-    let fragment: String = chars[start..end].iter().map(|(_, c)| c).collect();
+    let from = chars.get(start).map_or(text.len(), |(b, _)| *b);
+    let to = chars.get(end).map_or(text.len(), |(b, _)| *b);
     let marks = marks
         .into_iter()
         .filter(|&(s, e)| s >= start && e <= end)
         .map(|(s, e)| (s - start, e - start))
         .collect();
     Snippet {
-        text: fragment.replace('\n', " "),
+        text: text[from..to].replace('\n', " "),
         marks,
         cut_start: start > 0,
         cut_end: end < n,
     }
+}
+
+/// The best fragment of about `width` characters: the window with the most
+/// matches, started at a sentence boundary when one is near.
+pub fn snippet(text: &str, ranges: &[(usize, usize)], width: usize) -> Snippet {
+    let text = text.trim();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let marks = char_marks(&chars, text.len(), ranges);
+    let start =
+        densest(&marks, chars.len(), width).map_or(0, |anchor| window_start(&chars, anchor, width));
+    cut(text, &chars, marks, start, width)
 }
 
 #[cfg(test)]
@@ -461,9 +565,9 @@ mod tests {
     }
 
     /// Finding sentences by needles, then analysing only those, marks
-    /// exactly what analysing the whole text marks: for every judged query
-    /// of the relevance suite (and a few inflected and kana words) over
-    /// every sample text.
+    /// exactly what analysing the whole text marks, and cuts the same
+    /// snippets: for every judged query of the relevance suite (and a few
+    /// inflected and kana words) over every sample text.
     #[test]
     fn needles_mark_what_whole_analysis_marks() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -494,12 +598,22 @@ mod tests {
             }
             located += 1;
             for t in &texts {
+                let whole = m.analysed_ranges(t, 0);
                 assert_eq!(
                     m.ranges(t),
-                    m.analysed_ranges(t, 0),
+                    whole,
                     "help: query {q:?}, needles {:?}, text {t:?}",
                     m.needles
                 );
+                let trimmed = t.trim();
+                let whole = m.analysed_ranges(trimmed, 0);
+                for width in [40, 110] {
+                    assert_eq!(
+                        m.snippet(t, width),
+                        snippet(trimmed, &whole, width),
+                        "help: query {q:?}, width {width}, text {t:?}"
+                    );
+                }
             }
         }
         assert!(

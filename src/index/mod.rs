@@ -13,6 +13,7 @@ mod search;
 pub mod similar;
 pub mod stats;
 pub mod suggest;
+mod tier;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

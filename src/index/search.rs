@@ -25,6 +25,7 @@ use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 use super::highlight::{Matcher, is_kana_word, snippet};
 use super::query::{self, Atom, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
+use super::tier::TierQuery;
 use super::{CaseIndex, IndexError};
 use crate::analysis::{Analysis, AnalyzerKind, analyzer, query_terms, synonyms};
 use crate::case::{Case, Kind, Level, Period, Section};
@@ -277,6 +278,32 @@ impl AtomTerms {
         }
         out
     }
+}
+
+/// The facet fields, as named in filters.
+const FACETS: [&str; 4] = ["level", "prefecture", "kind", "decade"];
+
+fn facet_collector(name: &str) -> FacetCollector {
+    let mut c = FacetCollector::for_field(name);
+    c.add_facet(Facet::root());
+    c
+}
+
+/// Counts per value, most first.
+fn to_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
+    let mut out: Vec<FacetCount> = counts
+        .get(Facet::root())
+        .map(|(facet, count)| FacetCount {
+            value: facet
+                .to_path()
+                .last()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            count,
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
 }
 
 /// Any of the atoms in any of the fields.
@@ -687,14 +714,8 @@ impl CaseIndex {
                 let tiered: Vec<(Occur, Box<dyn Query>)> = positives
                     .iter()
                     .map(|(_, q)| {
-                        let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-                            (Occur::Should, q.box_clone()),
-                            (
-                                Occur::Should,
-                                Box::new(ConstScoreQuery::new(q.box_clone(), TIER)),
-                            ),
-                        ]));
-                        (Occur::Should, both)
+                        let tier: Box<dyn Query> = Box::new(TierQuery::new(q.box_clone(), TIER));
+                        (Occur::Should, tier)
                     })
                     .collect();
                 clauses.push((
@@ -837,7 +858,22 @@ impl CaseIndex {
         let limit = req.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
         let err = self.tantivy_err();
-        let (total, addrs): (usize, Vec<(f32, DocAddress)>) = match req.sort {
+        // Facets not filtered on count under this very query: collected in
+        // the same pass as the hits.
+        let shared: Vec<&'static str> = if req.facets {
+            FACETS
+                .into_iter()
+                .filter(|n| !filters.iter().any(|(f, _)| f == n))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut multi = tantivy::collector::MultiCollector::new();
+        let handles: Vec<_> = shared
+            .iter()
+            .map(|n| multi.add_collector(facet_collector(n)))
+            .collect();
+        let (total, addrs, mut fruits): (usize, Vec<(f32, DocAddress)>, _) = match req.sort {
             Sort::Relevance => {
                 let updated_field = "updated";
                 let collector = top.tweak_score(move |reader: &tantivy::SegmentReader| {
@@ -851,10 +887,14 @@ impl CaseIndex {
                         (score, u)
                     }
                 });
-                let (count, docs) = searcher
-                    .search(&*query, &(Count, collector))
+                let (count, docs, fruits) = searcher
+                    .search(&*query, &(Count, collector, multi))
                     .map_err(&err)?;
-                (count, docs.into_iter().map(|((s, _), a)| (s, a)).collect())
+                (
+                    count,
+                    docs.into_iter().map(|((s, _), a)| (s, a)).collect(),
+                    fruits,
+                )
             }
             Sort::Newest | Sort::Period => {
                 let field = if req.sort == Sort::Newest {
@@ -863,10 +903,14 @@ impl CaseIndex {
                     "start_year"
                 };
                 let collector = top.order_by_fast_field::<i64>(field, Order::Desc);
-                let (count, docs) = searcher
-                    .search(&*query, &(Count, collector))
+                let (count, docs, fruits) = searcher
+                    .search(&*query, &(Count, collector, multi))
                     .map_err(&err)?;
-                (count, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+                (
+                    count,
+                    docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                    fruits,
+                )
             }
         };
 
@@ -951,7 +995,12 @@ impl CaseIndex {
         // In query order.
         dropped_words.sort_by_key(|d| built.positives.iter().position(|(l, _)| l == d));
         let facets = if req.facets {
-            Some(self.facets(&searcher, &*text, &filters)?)
+            let found = shared
+                .into_iter()
+                .zip(handles)
+                .map(|(name, handle)| (name, to_counts(&handle.extract(&mut fruits))))
+                .collect();
+            Some(self.facets(&searcher, &*text, &filters, found)?)
         } else {
             None
         };
@@ -987,8 +1036,7 @@ impl CaseIndex {
         else {
             return Ok(None);
         };
-        let title_ranges = matcher.ranges(&case.title);
-        let title_html = snippet(&case.title, &title_ranges, usize::MAX).to_html();
+        let title_html = matcher.snippet(&case.title, usize::MAX).to_html();
         let mut snippets: Vec<SectionSnippet> = Section::ALL
             .into_iter()
             .filter(|s| section.is_none_or(|only| only == *s))
@@ -998,15 +1046,12 @@ impl CaseIndex {
                 if matcher.is_empty() || text.is_empty() {
                     return None;
                 }
-                let ranges = matcher.ranges(text);
-                (!ranges.is_empty()).then(|| {
-                    let snip = snippet(text, &ranges, SNIPPET_WIDTH);
-                    SectionSnippet {
-                        section: s.key(),
-                        heading: s.heading(),
-                        html: snip.to_html(),
-                        snippet: snip,
-                    }
+                let snip = matcher.snippet(text, SNIPPET_WIDTH);
+                snip.has_marks().then(|| SectionSnippet {
+                    section: s.key(),
+                    heading: s.heading(),
+                    html: snip.to_html(),
+                    snippet: snip,
                 })
             })
             // The first three matching sections in reading order (概要
@@ -1042,59 +1087,18 @@ impl CaseIndex {
 
     /// Counts per facet value under the text query and every *other*
     /// filter, so that choosing a value shows what the others would give.
+    /// `found`: the facets not filtered on, counted with the hits.
     fn facets(
         &self,
         searcher: &Searcher,
         text: &dyn Query,
         filters: &[(&'static str, Box<dyn Query>)],
+        mut found: Vec<(&str, Vec<FacetCount>)>,
     ) -> Result<Facets, IndexError> {
-        const NAMES: [&str; 4] = ["level", "prefecture", "kind", "decade"];
-        let to_counts = |counts: &tantivy::collector::FacetCounts| -> Vec<FacetCount> {
-            let mut out: Vec<FacetCount> = counts
-                .get(Facet::root())
-                .map(|(facet, count)| FacetCount {
-                    value: facet
-                        .to_path()
-                        .last()
-                        .map(|s| s.to_string())
-                        .unwrap_or_default(),
-                    count,
-                })
-                .collect();
-            out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            out
-        };
-        let collector_for = |name: &str| {
-            let mut c = FacetCollector::for_field(name);
-            c.add_facet(Facet::root());
-            c
-        };
         let filtered = |name: &str| filters.iter().any(|(n, _)| *n == name);
-        let mut found: Vec<(&str, Vec<FacetCount>)> = Vec::with_capacity(NAMES.len());
-
-        // A facet that is not filtered on counts under the text query and
-        // every filter: the same query for all of them, so one pass.
-        let shared: Vec<&str> = NAMES.into_iter().filter(|n| !filtered(n)).collect();
-        if !shared.is_empty() {
-            let query = Self::combine(
-                text.box_clone(),
-                filters.iter().map(|(_, q)| q.box_clone()).collect(),
-            );
-            let mut multi = tantivy::collector::MultiCollector::new();
-            let handles: Vec<_> = shared
-                .iter()
-                .map(|n| multi.add_collector(collector_for(n)))
-                .collect();
-            let mut fruits = searcher
-                .search(&*query, &multi)
-                .map_err(self.tantivy_err())?;
-            for (name, handle) in shared.iter().zip(handles) {
-                found.push((name, to_counts(&handle.extract(&mut fruits))));
-            }
-        }
         // A filtered facet leaves its own filter out (drill-down): its own
         // pass.
-        for name in NAMES.into_iter().filter(|n| filtered(n)) {
+        for name in FACETS.into_iter().filter(|n| filtered(n)) {
             let others = filters
                 .iter()
                 .filter(|(n, _)| *n != name)
@@ -1102,7 +1106,7 @@ impl CaseIndex {
                 .collect();
             let query = Self::combine(text.box_clone(), others);
             let counts = searcher
-                .search(&*query, &collector_for(name))
+                .search(&*query, &facet_collector(name))
                 .map_err(self.tantivy_err())?;
             found.push((name, to_counts(&counts)));
         }
