@@ -162,25 +162,34 @@ pub fn is_kana_word(s: &str) -> bool {
 }
 
 impl Matcher {
+    /// The matcher of what was typed (a kana word also by its reading).
     pub fn new(query: &UserQuery) -> Matcher {
         Matcher::from_atoms(query.positive_atoms().map(|atom| {
             let text = atom.text();
+            let reading = if is_kana_word(text) && text.chars().count() > 1 {
+                crate::analysis::kana_bigrams(text)
+            } else {
+                Vec::new()
+            };
             (
                 atom,
                 query_terms(AnalyzerKind::Morph, text),
                 query_terms(AnalyzerKind::Ngram, text),
+                reading,
             )
         }))
     }
 
-    /// From atoms already analysed (atom, morph terms, n-gram terms): the
-    /// search has just analysed every query word to build its query.
+    /// From atoms already analysed (atom, morph terms, n-gram terms,
+    /// reading bigrams): the search has just analysed every query word to
+    /// build its query, and searched readings only for kana words typed
+    /// (not for kana synonyms).
     pub(crate) fn from_atoms<'a>(
-        atoms: impl IntoIterator<Item = (&'a Atom, Vec<String>, Vec<String>)>,
+        atoms: impl IntoIterator<Item = (&'a Atom, Vec<String>, Vec<String>, Vec<String>)>,
     ) -> Matcher {
         let mut patterns = Vec::new();
         let mut needles = Vec::new();
-        for (atom, morph, ngram) in atoms {
+        for (atom, morph, ngram, reading) in atoms {
             let text = atom.text();
             let folded_atom = fold_str(&normalize(text).text);
             let mut push = |kind, pattern: Vec<String>| {
@@ -199,11 +208,8 @@ impl Matcher {
             if !ngram.is_empty() {
                 push(AnalyzerKind::Ngram, ngram);
             }
-            if is_kana_word(text) && text.chars().count() > 1 {
-                let reading = crate::analysis::kana_bigrams(text);
-                if !reading.is_empty() {
-                    push(AnalyzerKind::Reading, reading);
-                }
+            if !reading.is_empty() {
+                push(AnalyzerKind::Reading, reading);
             }
         }
         Matcher { patterns, needles }

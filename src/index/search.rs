@@ -931,7 +931,7 @@ impl CaseIndex {
                 .zip(&terms)
                 .filter(|(w, _)| !w.negated)
                 .flat_map(|(_, atoms)| atoms)
-                .map(|a| (&a.atom, a.morph.clone(), a.ngram.clone())),
+                .map(|a| (&a.atom, a.morph.clone(), a.ngram.clone(), a.reading.clone())),
         );
         // Which sections each hit matches, so only those are highlighted
         // (a section without a match would be analysed for nothing) — asked
