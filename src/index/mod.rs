@@ -13,7 +13,7 @@ mod search;
 pub mod similar;
 pub mod stats;
 pub mod suggest;
-mod tier;
+mod wrappers;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

@@ -25,7 +25,7 @@ use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 use super::highlight::{Matcher, is_kana_word, snippet};
 use super::query::{self, Atom, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
-use super::tier::TierQuery;
+use super::wrappers::{ExcludedQuery, TierQuery};
 use super::{CaseIndex, IndexError};
 use crate::analysis::{Analysis, AnalyzerKind, analyzer, query_terms, synonyms};
 use crate::case::{Case, Kind, Level, Period, Section};
@@ -685,7 +685,9 @@ impl CaseIndex {
         let mut impossible = false;
         for (w, atoms) in words.iter().zip(terms) {
             match (atoms_query(atoms, &fields, kinds), w.negated) {
-                (Some(q), true) => clauses.push((Occur::MustNot, q)),
+                (Some(q), true) => {
+                    clauses.push((Occur::MustNot, Box::new(ExcludedQuery::new(q))));
+                }
                 (Some(q), false) => {
                     positives.push((w.label.clone(), q));
                     leaves.push(leaf_queries(atoms, &fields, kinds));
