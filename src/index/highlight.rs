@@ -12,16 +12,21 @@
 //! a match are analysed: every morphological or n-gram pattern has a
 //! *needle*, a folded string that any match of it contains, and a plain
 //! string search over the folded text finds the sentences worth
-//! segmenting. Patterns without a needle (a kana query's reading, which
-//! the kanji text does not spell; numbers, which the text may write in
-//! kanji) need the whole text analysed.
+//! segmenting. Some needles need no segmenting at all: the n-gram pattern
+//! of a word is the word itself, so its needle's hits are its matches; and
+//! a noun's morphological matches are among them. Patterns without a
+//! needle (a kana query's reading, which the kanji text does not spell;
+//! numbers, which the text may write in kanji) need the whole text
+//! analysed.
 
 use serde::Serialize;
 
 use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
-use crate::analysis::{Analysis, AnalyzerKind, Term, fold_char, normalize, query_terms};
+use crate::analysis::{
+    Analysis, AnalyzerKind, Term, fold_char, is_numeral_char, normalize, query_terms,
+};
 
 /// The term sequences of a query, per analyzer.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +35,22 @@ pub struct Matcher {
     /// Per pattern, a folded string every match of it contains; `None`
     /// when there is none (readings, numbers).
     needles: Vec<Option<String>>,
+    /// Per pattern, what its needle's hits are.
+    hits: Vec<Hits>,
+}
+
+/// What the hits of a pattern's needle are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hits {
+    /// Places to check by analysis.
+    Candidates,
+    /// Exactly the pattern's matches: an n-gram pattern that is one run of
+    /// bigrams, spelled by its needle, without kanji numerals (which the
+    /// text's bigrams may have turned into digits).
+    Matches,
+    /// Nothing to look for: the pattern's matches are among another
+    /// pattern's exact hits (a noun and its own n-gram pattern).
+    Covered,
 }
 
 fn is_hiragana(c: char) -> bool {
@@ -102,6 +123,48 @@ fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<S
     };
     let folded = fold_str(&raw);
     (!folded.is_empty() && !folded.bytes().any(|b| b.is_ascii_digit())).then_some(folded)
+}
+
+/// Whether an n-gram pattern is one run of bigrams that `needle` spells
+/// whole (or one character), with no kanji numeral: then every place the
+/// needle is written is a match of the pattern, and nothing else is.
+fn spells(pattern: &[String], needle: &str) -> bool {
+    let one_run = pattern.len() == 1
+        || (pattern.iter().all(|t| t.chars().count() == 2)
+            && pattern
+                .windows(2)
+                .all(|w| w[0].chars().nth(1) == w[1].chars().next()));
+    let mut whole = pattern[0].clone();
+    for t in &pattern[1..] {
+        whole.extend(t.chars().skip(1));
+    }
+    one_run && fold_str(&whole) == needle && !needle.chars().any(is_numeral_char)
+}
+
+/// Whether every match of a morphological term is the term as written:
+/// no base form of an inflected word (進める for 進めた: okurigana in
+/// hiragana; やる for やった: all kana, ending like a verb or adjective),
+/// no number.
+fn written_as_is(term: &str) -> bool {
+    let all_kana = term
+        .chars()
+        .all(|c| is_hiragana(c) || is_katakana(c) || c == 'ー');
+    !term.chars().any(is_hiragana)
+        && !term.chars().any(is_numeral_char)
+        && !(all_kana
+            && term
+                .chars()
+                .last()
+                .is_some_and(|c| "ウクグスツヌブムルイ".contains(c)))
+}
+
+/// Needle hits of a text: byte ranges, sorted and merged.
+#[derive(Debug, Default)]
+struct NeedleHits {
+    /// Matches, as they are.
+    matches: Vec<(usize, usize)>,
+    /// Places to check by analysis.
+    candidates: Vec<(usize, usize)>,
 }
 
 /// A text as the analyzers see its characters (NFKC, lowercase, folded),
@@ -189,11 +252,17 @@ impl Matcher {
     ) -> Matcher {
         let mut patterns = Vec::new();
         let mut needles = Vec::new();
+        let mut hits = Vec::new();
         for (atom, morph, ngram, reading) in atoms {
             let text = atom.text();
             let folded_atom = fold_str(&normalize(text).text);
             let mut push = |kind, pattern: Vec<String>| {
-                needles.push(needle(kind, &pattern, &folded_atom));
+                let n = needle(kind, &pattern, &folded_atom);
+                hits.push(match &n {
+                    Some(n) if kind == AnalyzerKind::Ngram && spells(&pattern, n) => Hits::Matches,
+                    _ => Hits::Candidates,
+                });
+                needles.push(n);
                 patterns.push((kind, pattern));
             };
             match atom {
@@ -212,7 +281,27 @@ impl Matcher {
                 push(AnalyzerKind::Reading, reading);
             }
         }
-        Matcher { patterns, needles }
+        // A noun's matches are places its surface is written: among the
+        // hits of an n-gram pattern spelled like it.
+        let exact: Vec<String> = needles
+            .iter()
+            .zip(&hits)
+            .filter(|(_, h)| **h == Hits::Matches)
+            .filter_map(|(n, _)| n.clone())
+            .collect();
+        for ((kind, pattern), h) in patterns.iter().zip(hits.iter_mut()) {
+            if let (AnalyzerKind::Morph, [term]) = (kind, pattern.as_slice())
+                && written_as_is(term)
+                && exact.contains(&fold_str(term))
+            {
+                *h = Hits::Covered;
+            }
+        }
+        Matcher {
+            patterns,
+            needles,
+            hits,
+        }
     }
 
     /// Whether every pattern can be located by its needle (no pattern
@@ -236,19 +325,22 @@ impl Matcher {
         if !self.locates_by_needles() {
             return self.analysed_ranges(text, 0);
         }
-        self.verify(text, &self.needle_hits(text))
+        let hits = self.needle_hits(text);
+        let mut out = self.verify(text, &hits.candidates);
+        out.extend(hits.matches);
+        merge(out)
     }
 
     /// The best fragment of `text` (about `width` characters, see
     /// [`snippet`]) with the matches marked.
     ///
     /// A long text is cut around its densest needle hits, and only the
-    /// sentences of that fragment are analysed. When every hit counted for
-    /// the fragment is a match, it is the fragment [`snippet`] picks from
-    /// all the matches (a fragment elsewhere has at most as many matches
-    /// as hits); otherwise (an inflected word's stem, a needle inside
-    /// another word) every sentence with a hit is analysed and the
-    /// fragment picked from the matches.
+    /// sentences of that fragment with hits to check are analysed. When
+    /// every hit counted for the fragment is a match, it is the fragment
+    /// [`snippet`] picks from all the matches (a fragment elsewhere has at
+    /// most as many matches as hits); otherwise (an inflected word's stem,
+    /// a needle inside another word) every sentence with a hit to check is
+    /// analysed and the fragment picked from the matches.
     pub fn snippet(&self, text: &str, width: usize) -> Snippet {
         let text = text.trim();
         if self.patterns.is_empty() {
@@ -257,28 +349,31 @@ impl Matcher {
         if !self.locates_by_needles() {
             return snippet(text, &self.analysed_ranges(text, 0), width);
         }
-        let hits = self.needle_hits(text);
+        let needle_hits = self.needle_hits(text);
+        let mut hits = needle_hits.candidates.clone();
+        hits.extend(needle_hits.matches.iter().copied());
+        let hits = merge(hits);
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let n = chars.len();
         let marks = char_marks(&chars, text.len(), &hits);
         let Some(anchor) = densest(&marks, n, width) else {
-            return snippet(text, &self.verify(text, &hits), width);
+            return snippet(text, &self.ranges(text), width);
         };
         let start = window_start(&chars, anchor, width);
         let end = (start + width).min(n);
         // The fragment, and the window its hits were counted in.
         let byte = |c: usize| chars.get(c).map_or(text.len(), |(b, _)| *b);
         let (from, to) = (byte(start.min(anchor)), byte(end.max(anchor + width)));
-        let inside: Vec<(usize, usize)> = hits
+        let within = |&(s, _): &(usize, usize)| s >= from && s < to;
+        let check: Vec<(usize, usize)> = needle_hits
+            .candidates
             .iter()
             .copied()
-            .filter(|&(s, _)| s >= from && s < to)
+            .filter(within)
             .collect();
-        let found: Vec<(usize, usize)> = self
-            .verify(text, &inside)
-            .into_iter()
-            .filter(|&(s, _)| s >= from && s < to)
-            .collect();
+        let mut found: Vec<(usize, usize)> = self.verify(text, &check);
+        found.extend(needle_hits.matches.iter().copied());
+        let found: Vec<(usize, usize)> = merge(found).into_iter().filter(within).collect();
         let found_marks = char_marks(&chars, text.len(), &found);
         let counted = |m: &[(usize, usize)]| -> Vec<usize> {
             m.iter()
@@ -289,21 +384,32 @@ impl Matcher {
         if counted(&marks) == counted(&found_marks) {
             return cut(text, &chars, found_marks, start, width);
         }
-        snippet(text, &self.verify(text, &hits), width)
+        snippet(text, &self.ranges(text), width)
     }
 
-    /// Where the needles occur in `text`: byte ranges, sorted and merged.
-    fn needle_hits(&self, text: &str) -> Vec<(usize, usize)> {
+    /// Where the needles occur in `text`: the exact matches, and the
+    /// places to check by analysis (byte ranges, sorted and merged).
+    fn needle_hits(&self, text: &str) -> NeedleHits {
         let folded = fold_text(text);
-        let mut hits = Vec::new();
-        for needle in self.needles.iter().flatten() {
+        let mut out = NeedleHits::default();
+        for (needle, kind) in self.needles.iter().zip(&self.hits) {
+            let (Some(needle), false) = (needle, *kind == Hits::Covered) else {
+                continue;
+            };
+            let into = if *kind == Hits::Matches {
+                &mut out.matches
+            } else {
+                &mut out.candidates
+            };
             for (i, _) in folded.text.match_indices(needle.as_str()) {
                 let start = folded.origin[i].0 as usize;
                 let end = folded.origin[i + needle.len() - 1].1 as usize;
-                hits.push((start, end));
+                into.push((start, end));
             }
         }
-        merge(hits)
+        out.matches = merge(out.matches);
+        out.candidates = merge(out.candidates);
+        out
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by
@@ -649,6 +755,32 @@ mod tests {
         // spelling: the whole text is analysed.
         assert!(!Matcher::new(&parse("第3次")).locates_by_needles());
         assert!(!Matcher::new(&parse("かいぜん")).locates_by_needles());
+    }
+
+    /// A noun is found by its spelling alone; an inflected word, a word
+    /// with a number, or a word whose parts stand alone is checked by
+    /// analysis.
+    #[test]
+    fn what_needs_no_segmentation() {
+        let hits = |q: &str| Matcher::new(&parse(q)).hits;
+        assert_eq!(hits("首長"), vec![Hits::Covered, Hits::Matches]);
+        // A kana word typed is also looked for by reading (カイゼン marks
+        // 改善), which only analysis finds.
+        assert_eq!(
+            hits("ステップアップ"),
+            vec![Hits::Covered, Hits::Matches, Hits::Candidates]
+        );
+        assert!(!Matcher::new(&parse("ステップアップ")).locates_by_needles());
+        assert_eq!(hits("県"), vec![Hits::Covered, Hits::Matches]);
+        assert_eq!(hits("進める"), vec![Hits::Candidates, Hits::Matches]);
+        assert_eq!(hits("ツール")[0], Hits::Candidates);
+        assert_eq!(
+            hits("業務改善"),
+            vec![Hits::Candidates, Hits::Candidates, Hits::Matches]
+        );
+        assert_eq!(hits("三重")[1], Hits::Candidates);
+        // A phrase of two runs: its bigrams are not one spelling.
+        assert_eq!(hits("\"改善 活動\"")[1], Hits::Candidates);
     }
 
     #[test]
