@@ -149,13 +149,13 @@ fn written_as_is(term: &str) -> bool {
     let all_kana = term
         .chars()
         .all(|c| is_hiragana(c) || is_katakana(c) || c == 'ー');
-    !term.chars().any(is_hiragana)
-        && !term.chars().any(is_numeral_char)
-        && !(all_kana
-            && term
-                .chars()
-                .last()
-                .is_some_and(|c| "ウクグスツヌブムルイ".contains(c)))
+    let inflectable_ending = term
+        .chars()
+        .last()
+        .is_some_and(|c| "ウクグスツヌブムルイ".contains(c));
+    let okurigana = term.chars().any(is_hiragana);
+    let number = term.chars().any(is_numeral_char);
+    !okurigana && !number && !(all_kana && inflectable_ending)
 }
 
 /// Needle hits of a text: byte ranges, sorted and merged.
