@@ -155,7 +155,7 @@ fn written_as_is(term: &str) -> bool {
         .is_some_and(|c| "ウクグスツヌブムルイ".contains(c));
     let okurigana = term.chars().any(is_hiragana);
     let number = term.chars().any(is_numeral_char);
-    !okurigana && !number && !(all_kana && inflectable_ending)
+    !(okurigana || number || (all_kana && inflectable_ending))
 }
 
 /// Needle hits of a text: byte ranges, sorted and merged.
