@@ -27,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 pub use fold::{fold_char, fold_place_name, fold_term};
 pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_reading};
-pub use normalize::{Normalized, nfkc, normalize};
+pub use normalize::{Normalized, is_normalized, nfkc, normalize};
 pub use numeral::{is_numeral_char, to_arabic};
 pub use tokenizer::register;
 

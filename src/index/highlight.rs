@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
 use crate::analysis::{
-    Analysis, AnalyzerKind, Term, fold_char, is_numeral_char, normalize, query_terms,
+    Analysis, AnalyzerKind, Term, fold_char, is_normalized, is_numeral_char, normalize, query_terms,
 };
 
 /// The term sequences of a query, per analyzer.
@@ -37,6 +37,30 @@ pub struct Matcher {
     needles: Vec<Option<String>>,
     /// Per pattern, what its needle's hits are.
     hits: Vec<Hits>,
+    /// The needles to look for, all in one pass.
+    search: Option<NeedleSearch>,
+}
+
+/// The needles to look for (not covered by others), as one automaton.
+#[derive(Debug, Clone)]
+struct NeedleSearch {
+    automaton: aho_corasick::AhoCorasick,
+    /// Per needle of the automaton: whether its hits are matches.
+    exact: Vec<bool>,
+}
+
+impl NeedleSearch {
+    fn new(needles: &[Option<String>], hits: &[Hits]) -> Option<NeedleSearch> {
+        let (words, exact): (Vec<&str>, Vec<bool>) = needles
+            .iter()
+            .zip(hits)
+            .filter(|(_, h)| **h != Hits::Covered)
+            .filter_map(|(n, h)| Some((n.as_deref()?, *h == Hits::Matches)))
+            .unzip();
+        // Every occurrence of every needle, overlapping ones included.
+        let automaton = aho_corasick::AhoCorasick::new(&words).ok()?;
+        Some(NeedleSearch { automaton, exact })
+    }
 }
 
 /// What the hits of a pattern's needle are.
@@ -168,32 +192,93 @@ struct NeedleHits {
 }
 
 /// A text as the analyzers see its characters (NFKC, lowercase, folded),
-/// with the original byte offset of each byte.
+/// with a way back to original byte offsets.
 struct FoldedText {
     text: String,
-    /// Per byte of `text`: the original byte range its character came from.
-    origin: Vec<(u32, u32)>,
+    origin: Origin,
+}
+
+enum Origin {
+    /// Every character is its own normalised form and folds to one of the
+    /// same length: a folded offset is the original one plus the bytes of
+    /// the long-vowel marks dropped before it, listed as (folded offset,
+    /// bytes dropped up to there).
+    Shifted(Vec<(u32, u32)>),
+    /// Per byte of the folded text: the original byte range its character
+    /// came from.
+    PerByte(Vec<(u32, u32)>),
+}
+
+impl FoldedText {
+    /// The original byte range of folded bytes `start..end`. A long-vowel
+    /// mark dropped after the last character belongs to it, as in the
+    /// analyzers' terms (a highlight covers it).
+    fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        match &self.origin {
+            Origin::Shifted(drops) => {
+                let shift = |at: usize| {
+                    let k = drops.partition_point(|(p, _)| *p as usize <= at);
+                    k.checked_sub(1).map_or(0, |k| drops[k].1 as usize)
+                };
+                (start + shift(start), end + shift(end))
+            }
+            Origin::PerByte(spans) => (spans[start].0 as usize, spans[end - 1].1 as usize),
+        }
+    }
 }
 
 fn fold_text(text: &str) -> FoldedText {
-    let n = normalize(text);
-    let mut out = String::with_capacity(n.text.len());
-    let mut origin = Vec::with_capacity(n.text.len());
+    let mut out = String::with_capacity(text.len());
     let mut after_katakana = false;
+    if is_normalized(text)
+        && text
+            .chars()
+            .all(|c| fold_char(c).len_utf8() == c.len_utf8())
+    {
+        let mut drops: Vec<(u32, u32)> = Vec::new();
+        let mut dropped = 0;
+        for c in text.chars() {
+            let f = fold_char(c);
+            if f == 'ー' && after_katakana {
+                dropped += c.len_utf8() as u32;
+                match drops.last_mut() {
+                    Some(last) if last.0 as usize == out.len() => last.1 = dropped,
+                    _ => drops.push((out.len() as u32, dropped)),
+                }
+                continue;
+            }
+            after_katakana = is_katakana(f);
+            out.push(f);
+        }
+        return FoldedText {
+            text: out,
+            origin: Origin::Shifted(drops),
+        };
+    }
+    let n = normalize(text);
+    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(n.text.len());
     for (i, c) in n.text.char_indices() {
         let f = fold_char(c);
+        let (start, end) = n.original_range(i, i + c.len_utf8());
         if f == 'ー' && after_katakana {
+            // The mark belongs to the letter before it.
+            let last = spans.last().map_or(0, |s| s.0);
+            for s in spans.iter_mut().rev().take_while(|s| s.0 == last) {
+                s.1 = end as u32;
+            }
             continue;
         }
         after_katakana = is_katakana(f);
-        let (start, end) = n.original_range(i, i + c.len_utf8());
         out.push(f);
-        origin.extend(std::iter::repeat_n(
+        spans.extend(std::iter::repeat_n(
             (start as u32, end as u32),
             f.len_utf8(),
         ));
     }
-    FoldedText { text: out, origin }
+    FoldedText {
+        text: out,
+        origin: Origin::PerByte(spans),
+    }
 }
 
 /// Ends a sentence: segmentation never joins words across it, and
@@ -298,6 +383,7 @@ impl Matcher {
             }
         }
         Matcher {
+            search: NeedleSearch::new(&needles, &hits),
             patterns,
             needles,
             hits,
@@ -325,9 +411,14 @@ impl Matcher {
         if !self.locates_by_needles() {
             return self.analysed_ranges(text, 0);
         }
-        let hits = self.needle_hits(text);
+        self.matches(text, &self.needle_hits(text))
+    }
+
+    /// The matches among needle hits: the exact ones, and the candidates
+    /// that analysis confirms.
+    fn matches(&self, text: &str, hits: &NeedleHits) -> Vec<(usize, usize)> {
         let mut out = self.verify(text, &hits.candidates);
-        out.extend(hits.matches);
+        out.extend(hits.matches.iter().copied());
         merge(out)
     }
 
@@ -357,7 +448,7 @@ impl Matcher {
         let n = chars.len();
         let marks = char_marks(&chars, text.len(), &hits);
         let Some(anchor) = densest(&marks, n, width) else {
-            return snippet(text, &self.ranges(text), width);
+            return snippet(text, &self.matches(text, &needle_hits), width);
         };
         let start = window_start(&chars, anchor, width);
         let end = (start + width).min(n);
@@ -384,27 +475,38 @@ impl Matcher {
         if counted(&marks) == counted(&found_marks) {
             return cut(text, &chars, found_marks, start, width);
         }
-        snippet(text, &self.ranges(text), width)
+        snippet(text, &self.matches(text, &needle_hits), width)
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
     /// places to check by analysis (byte ranges, sorted and merged).
     fn needle_hits(&self, text: &str) -> NeedleHits {
-        let folded = fold_text(text);
         let mut out = NeedleHits::default();
-        for (needle, kind) in self.needles.iter().zip(&self.hits) {
-            let (Some(needle), false) = (needle, *kind == Hits::Covered) else {
-                continue;
-            };
-            let into = if *kind == Hits::Matches {
-                &mut out.matches
+        let folded = fold_text(text);
+        let mut push = |exact: bool, range| {
+            if exact {
+                out.matches.push(range);
             } else {
-                &mut out.candidates
-            };
-            for (i, _) in folded.text.match_indices(needle.as_str()) {
-                let start = folded.origin[i].0 as usize;
-                let end = folded.origin[i + needle.len() - 1].1 as usize;
-                into.push((start, end));
+                out.candidates.push(range);
+            }
+        };
+        if let Some(search) = &self.search {
+            for m in search.automaton.find_overlapping_iter(folded.text.as_str()) {
+                push(
+                    search.exact[m.pattern().as_usize()],
+                    folded.original(m.start(), m.end()),
+                );
+            }
+        } else {
+            // No automaton (too many needles to build one): a search per
+            // needle.
+            for (needle, kind) in self.needles.iter().zip(&self.hits) {
+                let (Some(needle), false) = (needle, *kind == Hits::Covered) else {
+                    continue;
+                };
+                for (i, _) in folded.text.match_indices(needle.as_str()) {
+                    push(*kind == Hits::Matches, folded.original(i, i + needle.len()));
+                }
             }
         }
         out.matches = merge(out.matches);
@@ -755,6 +857,29 @@ mod tests {
         // spelling: the whole text is analysed.
         assert!(!Matcher::new(&parse("第3次")).locates_by_needles());
         assert!(!Matcher::new(&parse("かいぜん")).locates_by_needles());
+    }
+
+    /// A dropped long-vowel mark belongs to the letter before it, whether
+    /// the text needs normalising (full-width letters) or not.
+    #[test]
+    fn long_vowel_marks_stay_inside_the_mark() {
+        for text in [
+            "新任マネージャーの研修",
+            "ＡＢＣマネージャーの研修",
+            "マネージャー。マネジャー、ﾏﾈｰｼﾞｬｰ",
+        ] {
+            for q in ["マネージャー", "マネジャー", "研修"] {
+                let m = Matcher::new(&parse(q));
+                let whole = m.analysed_ranges(text, 0);
+                assert!(!whole.is_empty() || q == "研修", "{q} in {text}");
+                let fast = m.needle_hits(text);
+                assert_eq!(m.matches(text, &fast), whole, "help: {q} in {text}");
+            }
+        }
+        assert_eq!(
+            html("マネジャー", "新任マネージャーの研修"),
+            "新任<mark>マネージャー</mark>の研修"
+        );
     }
 
     /// A noun is found by its spelling alone; an inflected word, a word
