@@ -208,6 +208,12 @@ impl CaseIndex {
         Ok(guard)
     }
 
+    /// The generation of the index searches see now: a new one after every
+    /// reload (commit), so answers can be cached until it changes.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     /// Number of cases in the index.
     pub fn num_cases(&self) -> u64 {
         self.reader.searcher().num_docs()

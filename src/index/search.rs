@@ -49,7 +49,7 @@ const SNIPPET_WIDTH: usize = 110;
 /// Section snippets per hit.
 const MAX_SNIPPETS: usize = 3;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// BM25 with field weights; the more recently updated case first on ties.
@@ -61,7 +61,9 @@ pub enum Sort {
     Period,
 }
 
-#[derive(Debug, Clone, Default)]
+/// A search; equal requests get equal results on one index generation
+/// (hashable, so that the web layer can cache results by request).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SearchRequest {
     pub query: String,
     /// Any of these levels (OR).
@@ -145,6 +147,9 @@ pub struct SearchResults {
     pub total_all_words: usize,
     #[serde(skip)]
     pub took: Duration,
+    /// The index generation searched ([`CaseIndex::generation`]).
+    #[serde(skip)]
+    pub generation: u64,
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
@@ -1018,6 +1023,7 @@ impl CaseIndex {
             dropped_words,
             total_all_words,
             took: started.elapsed(),
+            generation: searcher.generation().generation_id(),
         })
     }
 

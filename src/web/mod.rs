@@ -9,6 +9,7 @@
 
 mod api;
 mod assets;
+pub mod cache;
 mod error;
 mod feed;
 mod insights;
@@ -54,6 +55,8 @@ pub struct AppState {
     suggester: Arc<RwLock<Arc<Suggester>>>,
     pub metrics: Arc<Metrics>,
     pub insights: Arc<Insights>,
+    /// Search answers of the current index generation.
+    pub search_cache: Arc<cache::SearchCache>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             suggester: Arc::new(RwLock::new(Arc::new(suggester))),
             metrics: Arc::new(Metrics::default()),
             insights: Arc::new(Insights::default()),
+            search_cache: Arc::new(cache::SearchCache::new(cache::CAPACITY)),
         })
     }
 
