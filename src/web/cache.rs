@@ -13,8 +13,20 @@ use std::sync::{Arc, Mutex};
 
 use crate::index::{SearchRequest, SearchResults};
 
-/// Entries kept: a results page is a few tens of kilobytes.
+/// Entries kept by default: a results page is a few tens of kilobytes.
 pub const CAPACITY: usize = 256;
+
+/// Environment variable that sets how many answers are kept (`0`: no
+/// cache, e.g. to measure searches themselves).
+pub const CAPACITY_ENV: &str = "KAIZEN_WA_SEARCH_CACHE";
+
+/// The capacity [`CAPACITY_ENV`] asks for, else [`CAPACITY`].
+pub fn capacity_from_env() -> usize {
+    std::env::var(CAPACITY_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(CAPACITY)
+}
 
 /// What a search answered.
 #[derive(Debug)]
@@ -157,6 +169,13 @@ mod tests {
         // A search that began before the reload does not store its answer.
         cache.put(1, request("改善"), answer(3));
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn capacity_zero_keeps_nothing() {
+        let cache = SearchCache::new(0);
+        cache.put(1, request("a"), answer(1));
+        assert!(cache.get(1, &request("a")).is_none());
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl AppState {
             suggester: Arc::new(RwLock::new(Arc::new(suggester))),
             metrics: Arc::new(Metrics::default()),
             insights: Arc::new(Insights::default()),
-            search_cache: Arc::new(cache::SearchCache::new(cache::CAPACITY)),
+            search_cache: Arc::new(cache::SearchCache::new(cache::capacity_from_env())),
         })
     }
 
