@@ -40,6 +40,10 @@ struct Entry {
     key: String,
     /// Folded reading (katakana), when the dictionary knows it.
     reading: String,
+    /// Characters in `key` and `reading`: an edit distance is at least
+    /// the difference in length, so most entries need no distance at all.
+    key_chars: usize,
+    reading_chars: usize,
 }
 
 /// The completion list.
@@ -133,8 +137,11 @@ impl Suggester {
                         .unwrap_or_else(|| fold_key(&text)),
                     _ => reading_of(&text),
                 };
+                let key = fold_key(&text);
                 Entry {
-                    key: fold_key(&text),
+                    key_chars: key.chars().count(),
+                    reading_chars: reading.chars().count(),
+                    key,
                     reading,
                     suggestion: Suggestion {
                         text,
@@ -217,11 +224,18 @@ impl Suggester {
             .iter()
             .filter(|e| e.suggestion.kind != SuggestionKind::Title)
             .filter_map(|e| {
-                let d = strsim::levenshtein(&e.key, &key).min(if e.reading.is_empty() {
-                    usize::MAX
+                let near = |chars: usize| chars.abs_diff(len) <= max;
+                let spelled = if near(e.key_chars) {
+                    strsim::levenshtein(&e.key, &key)
                 } else {
+                    usize::MAX
+                };
+                let read = if !e.reading.is_empty() && near(e.reading_chars) {
                     strsim::levenshtein(&e.reading, &key)
-                });
+                } else {
+                    usize::MAX
+                };
+                let d = spelled.min(read);
                 (d <= max).then_some((d, e))
             })
             .min_by(|(da, a), (db, b)| {
