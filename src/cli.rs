@@ -548,10 +548,7 @@ fn tokenize(text: &str, json: bool) -> Result<ExitCode> {
             t.char_end
         );
     }
-    let ngrams: Vec<_> = analysis::analyze(analysis::AnalyzerKind::Ngram, text)
-        .into_iter()
-        .map(|t| t.text)
-        .collect();
+    let ngrams = analysis::query_terms(analysis::AnalyzerKind::Ngram, text);
     println!("bigrams: {}", ngrams.join(" "));
     Ok(ExitCode::SUCCESS)
 }

@@ -7,15 +7,27 @@
 //! `KAIZEN_WA_COST_CORPUS=DIR` measures on a corpus folder (e.g. the
 //! synthetic 10k one, `kaizen-wa synth`); otherwise the sample cases are
 //! copied `KAIZEN_WA_COST_COPIES` times (default 200) into a temp folder.
+//!
+//! `query_latency` measures search alone, over the same corpus: the cost
+//! test's query mix and every query of the relevance suite
+//! (`tests/relevance/queries.tsv`, with its sections), each as the web API
+//! asks it (10 hits, facet counts) and bare (no facets). Set
+//! `KAIZEN_WA_COST_INDEX=DIR` to keep the index between runs (it is synced
+//! with the corpus, so an index built by another version is rebuilt).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use kaizen_wa::analysis::{Analysis, analyzer};
 use kaizen_wa::case::Case;
-use kaizen_wa::case::store;
+use kaizen_wa::case::{Section, store};
+use kaizen_wa::eval::parse_queries;
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 use rayon::prelude::*;
+
+/// The product's allocator, so latencies are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, TantivyDocument};
@@ -59,9 +71,12 @@ fn texts(case: &Case) -> Vec<String> {
 }
 
 fn opts() -> TextOptions {
-    TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    )
+    with(IndexRecordOption::WithFreqsAndPositions)
+}
+
+fn with(record: IndexRecordOption) -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_index_option(record))
 }
 
 fn tokens(terms: &[kaizen_wa::analysis::Term]) -> PreTokenizedString {
@@ -80,17 +95,19 @@ fn tokens(terms: &[kaizen_wa::analysis::Term]) -> PreTokenizedString {
     }
 }
 
-/// Seconds to analyse and index `cases` with `kinds` fields per text (1:
-/// morphological only; 3: hybrid), as `CaseIndex::sync` does.
+/// Seconds to analyse and index `cases` with one field per text
+/// (morphological only) or four (hybrid: morphological, n-gram, reading
+/// bigrams, whole-word readings), as `CaseIndex::sync` does.
 fn index_time(cases: &[Case], hybrid: bool) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let mut b = Schema::builder();
-    let fields: Vec<[Field; 3]> = (0..11)
+    let fields: Vec<[Field; 4]> = (0..11)
         .map(|i| {
             [
                 b.add_text_field(&format!("t{i}"), opts()),
                 b.add_text_field(&format!("t{i}_ng"), opts()),
                 b.add_text_field(&format!("t{i}_rd"), opts()),
+                b.add_text_field(&format!("t{i}_rw"), with(IndexRecordOption::WithFreqs)),
             ]
         })
         .collect();
@@ -105,6 +122,7 @@ fn index_time(cases: &[Case], hybrid: bool) -> f64 {
                 doc.add_pre_tokenized_text(f[0], tokens(&a.morph));
                 doc.add_pre_tokenized_text(f[1], tokens(&a.ngram));
                 doc.add_pre_tokenized_text(f[2], tokens(&a.reading));
+                doc.add_pre_tokenized_text(f[3], tokens(&a.reading_words));
             } else {
                 doc.add_pre_tokenized_text(f[0], tokens(&analyzer().terms(text)));
             }
@@ -149,64 +167,161 @@ fn hybrid_indexing_cost_and_query_latency() {
         idx.num_cases(),
         report.elapsed.as_secs_f64()
     );
-    let queries = [
-        "改善",
-        "首長交代",
-        "かいぜん",
-        "ＤＮＡ",
-        "空港",
-        "第3次",
-        "職員提案",
-        "首長",
-        "業務改善 発表会",
-        "首長交代 活動停止",
-        "市民が審査に参加する改善の取り組み",
-        "やらされ感",
-        "ステップアップ",
-        "所沢",
-        "マネジャー",
-        "三十年",
-        "カイゼン",
-        "行政経営",
-        "PDCA",
-        "宇宙開発",
-    ];
-    let mut ms = Vec::new();
-    let mut slowest: Vec<(f64, &str)> = Vec::new();
-    for round in 0..5 {
-        for q in queries {
-            let started = Instant::now();
-            let r = idx
-                .search(&SearchRequest {
-                    query: q.into(),
-                    limit: 10,
-                    ..SearchRequest::default()
-                })
-                .unwrap();
-            if round > 0 {
-                let t = started.elapsed().as_secs_f64() * 1000.0;
-                ms.push(t);
-                slowest.push((t, q));
-            }
-            std::hint::black_box(r);
-        }
-    }
-    ms.sort_by(f64::total_cmp);
-    // Which queries make the tail: the slowest of every round.
-    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    slowest.dedup_by_key(|(_, q)| *q);
-    for (t, q) in slowest.iter().take(5) {
-        println!("  slow: {t:>7.2} ms  {q}");
-    }
-    let p = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
-    println!(
-        "search latency over {} searches: p50 {:.2} ms, p99 {:.2} ms",
-        ms.len(),
-        p(0.5),
-        p(0.99)
-    );
+    let requests: Vec<SearchRequest> = COST_MIX.iter().map(|q| request(q, None, false)).collect();
+    latency("cost mix, no facets", &idx, &requests, 5);
     assert!(
         hybrid / morph <= 2.5,
         "hybrid indexing {hybrid:.2}s is more than 2.5x morph-only {morph:.2}s"
     );
+}
+
+/// The cost test's query mix: words, kana, width and numeral variants,
+/// several words, a sentence, nothing found.
+const COST_MIX: [&str; 20] = [
+    "改善",
+    "首長交代",
+    "かいぜん",
+    "ＤＮＡ",
+    "空港",
+    "第3次",
+    "職員提案",
+    "首長",
+    "業務改善 発表会",
+    "首長交代 活動停止",
+    "市民が審査に参加する改善の取り組み",
+    "やらされ感",
+    "ステップアップ",
+    "所沢",
+    "マネジャー",
+    "三十年",
+    "カイゼン",
+    "行政経営",
+    "PDCA",
+    "宇宙開発",
+];
+
+fn request(query: &str, section: Option<Section>, facets: bool) -> SearchRequest {
+    SearchRequest {
+        query: query.into(),
+        section,
+        limit: 10,
+        facets,
+        ..SearchRequest::default()
+    }
+}
+
+/// Nanoseconds of CPU time this thread has used, so that latency can be
+/// read apart from the time other processes took the cores.
+fn thread_cpu_ns() -> Option<u64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+fn percentiles(label: &str, mut ms: Vec<f64>) {
+    ms.sort_by(f64::total_cmp);
+    let p = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
+    println!(
+        "{label}: {} searches, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean {:.2} ms",
+        ms.len(),
+        p(0.5),
+        p(0.9),
+        p(0.99),
+        ms[ms.len() - 1],
+        ms.iter().sum::<f64>() / ms.len() as f64
+    );
+}
+
+/// Runs every request `rounds` times (the first round warms up and is not
+/// counted); prints p50, p99 and the queries that make the tail, by wall
+/// clock and by this thread's CPU time (which a busy machine inflates
+/// less).
+fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usize) {
+    if requests.is_empty() {
+        return;
+    }
+    let mut ms = Vec::new();
+    let mut cpu_ms = Vec::new();
+    let mut slowest: Vec<(f64, String)> = Vec::new();
+    for round in 0..rounds {
+        for req in requests {
+            let cpu = thread_cpu_ns();
+            let started = Instant::now();
+            let r = idx.search(req).unwrap();
+            if round > 0 {
+                let t = started.elapsed().as_secs_f64() * 1000.0;
+                if let (Some(a), Some(b)) = (cpu, thread_cpu_ns()) {
+                    cpu_ms.push(b.saturating_sub(a) as f64 / 1e6);
+                }
+                ms.push(t);
+                let name = match req.section {
+                    Some(s) => format!("{} [{}]", req.query, s.key()),
+                    None => req.query.clone(),
+                };
+                slowest.push((t, name));
+            }
+            std::hint::black_box(r);
+        }
+    }
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut seen = std::collections::HashSet::new();
+    slowest.retain(|(_, q)| seen.insert(q.clone()));
+    percentiles(&format!("{label} (wall)"), ms);
+    if !cpu_ms.is_empty() {
+        percentiles(&format!("{label} (cpu) "), cpu_ms);
+    }
+    for (t, q) in slowest.iter().take(6) {
+        println!("  slow: {t:>7.2} ms  {q}");
+    }
+}
+
+#[test]
+#[ignore = "slow: a latency measurement, run on demand"]
+fn query_latency() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = match std::env::var_os("KAIZEN_WA_COST_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            copied_corpus(tmp.path(), 200);
+            tmp.path().to_owned()
+        }
+    };
+    let index_dir = match std::env::var_os("KAIZEN_WA_COST_INDEX") {
+        Some(dir) => PathBuf::from(dir),
+        None => tmp.path().join(".index"),
+    };
+    let idx = CaseIndex::open(&index_dir).unwrap();
+    let report = idx.sync(&corpus).unwrap();
+    println!(
+        "{} cases ({} indexed now in {:.2}s)",
+        idx.num_cases(),
+        report.added + report.updated,
+        report.elapsed.as_secs_f64()
+    );
+    let path = root().join("tests/relevance/queries.tsv");
+    let judged = parse_queries(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let rounds: usize = std::env::var("KAIZEN_WA_COST_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
+    // Profiling one query: `KAIZEN_WA_COST_ONLY=かいぜん` keeps the queries
+    // containing it.
+    let only = std::env::var("KAIZEN_WA_COST_ONLY").ok();
+    let keep = |q: &str| only.as_deref().is_none_or(|o| q.contains(o));
+    let judged: Vec<_> = judged.into_iter().filter(|j| keep(&j.query)).collect();
+    let cost_mix: Vec<&str> = COST_MIX.into_iter().filter(|q| keep(q)).collect();
+    for facets in [false, true] {
+        let with = if facets { "facets" } else { "no facets" };
+        let mix: Vec<SearchRequest> = cost_mix.iter().map(|q| request(q, None, facets)).collect();
+        latency(&format!("cost mix, {with}"), &idx, &mix, rounds);
+        let suite: Vec<SearchRequest> = judged
+            .iter()
+            .map(|j| request(&j.query, j.section, facets))
+            .collect();
+        latency(&format!("relevance queries, {with}"), &idx, &suite, rounds);
+    }
 }

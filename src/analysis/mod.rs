@@ -5,9 +5,11 @@
 //!          ─▶ base form ─▶ fold (kana, ヶ, ー, 異体字) ─▶ terms with original offsets
 //! ```
 //!
-//! Three analyzers share the normalisation ([`AnalyzerKind`]): morphological
+//! Four analyzers share the normalisation ([`AnalyzerKind`]): morphological
 //! terms for precision, character bigrams for recall (parts of compounds
-//! IPADIC keeps whole), and readings for kana queries. They are registered
+//! IPADIC keeps whole), and readings for kana queries — as bigrams (any
+//! kana substring of a run of words) and as whole words (a kana query that
+//! is a word's reading is then one term, not a phrase). They are registered
 //! with tantivy in exactly one place, [`register`]; this module knows
 //! nothing else of tantivy. Heavy state (the dictionary) is built once per
 //! process.
@@ -24,9 +26,9 @@ use std::sync::{Arc, OnceLock};
 
 pub use fold::{fold_char, fold_place_name, fold_term};
 pub use morph::{Morph, Segmented};
-pub use ngram::kana_bigrams;
-pub use normalize::{Normalized, nfkc, normalize};
-pub use numeral::to_arabic;
+pub use ngram::{kana_bigrams, kana_reading};
+pub use normalize::{Normalized, is_normalized, nfkc, normalize};
+pub use numeral::{is_numeral_char, to_arabic};
 pub use tokenizer::register;
 
 /// Bumped whenever analysis output changes: the index stores it and
@@ -34,7 +36,8 @@ pub use tokenizer::register;
 ///
 /// 2: user dictionary (domain compounds indexed whole and as parts,
 /// municipality names), kanji numerals → Arabic, small kana folded.
-pub const ANALYSIS_VERSION: u32 = 2;
+/// 3: every character alone in the n-gram field; whole-word readings.
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// The analyzers, by what they index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,15 +46,19 @@ pub enum AnalyzerKind {
     Morph,
     /// Overlapping character bigrams of the folded text.
     Ngram,
-    /// Dictionary readings (katakana, folded) of content words.
+    /// Dictionary readings (katakana, folded) of content words, as
+    /// bigrams of each run of words.
     Reading,
+    /// The same readings, one term per word (and per part of a compound).
+    ReadingWord,
 }
 
 impl AnalyzerKind {
-    pub const ALL: [AnalyzerKind; 3] = [
+    pub const ALL: [AnalyzerKind; 4] = [
         AnalyzerKind::Morph,
         AnalyzerKind::Ngram,
         AnalyzerKind::Reading,
+        AnalyzerKind::ReadingWord,
     ];
 
     /// The tokenizer name registered with tantivy.
@@ -60,6 +67,7 @@ impl AnalyzerKind {
             AnalyzerKind::Morph => "ja_morph",
             AnalyzerKind::Ngram => "ja_ngram",
             AnalyzerKind::Reading => "ja_reading",
+            AnalyzerKind::ReadingWord => "ja_reading_word",
         }
     }
 }
@@ -73,9 +81,11 @@ pub struct Term {
     pub end: usize,
     /// Position in the term sequence (for phrases).
     pub position: usize,
-    /// A user-dictionary compound indexed whole; its parts follow at the
-    /// same and next positions. Queries use the parts, so 業務改善 also
-    /// finds 業務の改善.
+    /// Indexed, never a query term: a user-dictionary compound indexed
+    /// whole, its parts following at the same and next positions (queries
+    /// use the parts, so 業務改善 also finds 業務の改善); or, in the n-gram
+    /// field, a character of a longer run, indexed alone for
+    /// one-character queries (a longer query word is its bigrams).
     pub compound: bool,
 }
 
@@ -123,6 +133,7 @@ pub struct Analysis {
     pub morph: Vec<Term>,
     pub ngram: Vec<Term>,
     pub reading: Vec<Term>,
+    pub reading_words: Vec<Term>,
 }
 
 impl Analysis {
@@ -132,6 +143,7 @@ impl Analysis {
             ngram: ngram::bigrams(&s.normalized, &s.numerals),
             morph: s.morph,
             reading: s.reading,
+            reading_words: s.reading_words,
         }
     }
 
@@ -140,6 +152,7 @@ impl Analysis {
             AnalyzerKind::Morph => self.morph,
             AnalyzerKind::Ngram => self.ngram,
             AnalyzerKind::Reading => self.reading,
+            AnalyzerKind::ReadingWord => self.reading_words,
         }
     }
 
@@ -148,6 +161,7 @@ impl Analysis {
             AnalyzerKind::Morph => &self.morph,
             AnalyzerKind::Ngram => &self.ngram,
             AnalyzerKind::Reading => &self.reading,
+            AnalyzerKind::ReadingWord => &self.reading_words,
         }
     }
 }
@@ -216,6 +230,31 @@ mod tests {
         assert_eq!(kana_bigrams("かいぜん"), vec!["カイ", "イゼ", "ゼン"]);
         // A particle breaks the run: no bigram spans 改善 and 運動 here.
         assert_eq!(terms(AnalyzerKind::Reading, "改善の運動").len(), 6);
+    }
+
+    /// Each content word's reading whole, and each part's of a compound:
+    /// かいぜん finds 業務改善 by its part 改善.
+    #[test]
+    fn reading_words_are_whole_words_and_compound_parts() {
+        assert_eq!(
+            terms(AnalyzerKind::ReadingWord, "首長交代で業務改善が止まった"),
+            vec![
+                "シユチヨウコウタイ",
+                "シユチヨウ",
+                "コウタイ",
+                "ギヨウムカイゼン",
+                "ギヨウム",
+                "カイゼン",
+                // The reading of what is written (止まっ), as the bigrams.
+                "トマツ"
+            ]
+        );
+        let t = &analyze(AnalyzerKind::ReadingWord, "業務改善")[2];
+        assert_eq!(&"業務改善"[t.start..t.end], "改善");
+        assert_eq!(
+            terms(AnalyzerKind::ReadingWord, "マネージャー"),
+            vec![kana_reading("まねじゃー")]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use lindera::segmenter::Segmenter;
 use thread_local::ThreadLocal;
 
 use super::fold::fold_term;
-use super::ngram::{RunChar, pair_up, push_folded};
+use super::ngram::{RunChar, fold_reading, pair_up, push_folded};
 use super::normalize::{Normalized, normalize};
 use super::numeral::to_arabic;
 use super::{Term, TokenInfo};
@@ -52,6 +52,9 @@ pub struct Morph {
     /// Compound (normalised surface) → its parts, folded. A compound is
     /// indexed whole and as its parts.
     compounds: HashMap<String, Vec<String>>,
+    /// A compound part → its reading, folded: a part is a word too, and a
+    /// kana query for it (かいぜん) finds the compound (業務改善).
+    part_readings: HashMap<String, String>,
     /// How many user dictionary words were loaded (for `tokenize`).
     pub user_words: usize,
 }
@@ -184,8 +187,7 @@ fn domain_words() -> Vec<UserWord> {
 /// Municipality and prefecture names without their suffix that IPADIC cuts
 /// into several tokens (南伊勢 → 南/伊勢), with the reading of those tokens.
 /// Names IPADIC already keeps whole are left to it.
-fn place_words(base: &Segmenter) -> Vec<UserWord> {
-    let words = WordCache::default();
+fn place_words(base: &Segmenter, words: &WordCache) -> Vec<UserWord> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for line in kaizen_wa_dict::LOCAL_GOVERNMENT_CSV.lines().skip(1) {
@@ -209,22 +211,13 @@ fn place_words(base: &Segmenter) -> Vec<UserWord> {
                     continue;
                 }
                 let n = normalize(&v);
-                let raws = raw_tokens(base, &words, &n.text);
+                let raws = raw_tokens(base, words, &n.text);
                 // Whole already; or a name starting with a number (三次,
                 // 十日町), which as one token would hide 第三次 from 第3次.
                 if raws.len() < 2 || raws.iter().any(Morph::is_number) {
                     continue;
                 }
-                let reading: String = raws
-                    .iter()
-                    .map(|r| {
-                        if r.reading().is_empty() {
-                            r.surface
-                        } else {
-                            r.reading()
-                        }
-                    })
-                    .collect();
+                let reading = spoken(&raws);
                 out.push(UserWord {
                     surface: n.text,
                     parts: Vec::new(),
@@ -234,6 +227,20 @@ fn place_words(base: &Segmenter) -> Vec<UserWord> {
         }
     }
     out
+}
+
+/// How a run of tokens is read: each token's reading, or its surface
+/// when the dictionary has none.
+fn spoken(raws: &[Raw<'_>]) -> String {
+    raws.iter()
+        .map(|r| {
+            if r.reading().is_empty() {
+                r.surface
+            } else {
+                r.reading()
+            }
+        })
+        .collect()
 }
 
 fn raw_tokens<'t>(segmenter: &Segmenter, words: &WordCache, normalized: &'t str) -> Vec<Raw<'t>> {
@@ -266,10 +273,11 @@ struct Unit<'r> {
 impl Morph {
     pub fn new() -> lindera::LinderaResult<Self> {
         let base = Segmenter::new(Mode::Normal, kaizen_wa_dict::load()?, None);
+        let base_words = WordCache::default();
         let mut words = domain_words();
         let domain: HashSet<String> = words.iter().map(|w| w.surface.clone()).collect();
         words.extend(
-            place_words(&base)
+            place_words(&base, &base_words)
                 .into_iter()
                 .filter(|w| !domain.contains(&w.surface)),
         );
@@ -282,12 +290,21 @@ impl Morph {
                 compounds.insert(w.surface.clone(), w.parts.clone());
             }
         }
+        let part_readings = compounds
+            .values()
+            .flatten()
+            .map(|part| {
+                let reading = spoken(&raw_tokens(&base, &base_words, part));
+                (part.clone(), fold_reading(&reading))
+            })
+            .collect();
         let user = kaizen_wa_dict::user_dictionary(&csv)?;
         let segmenter = Segmenter::new(Mode::Normal, kaizen_wa_dict::load()?, Some(user));
         Ok(Morph {
             segmenter,
             words: WordCache::default(),
             compounds,
+            part_readings,
             user_words: words.len(),
         })
     }
@@ -408,6 +425,7 @@ impl Morph {
         let units = self.units(&raws);
         let mut morph = Vec::with_capacity(units.len());
         let mut reading = Vec::with_capacity(units.len() * 2);
+        let mut reading_words = Vec::with_capacity(units.len());
         let mut numerals = Vec::new();
         let mut run: Vec<RunChar> = Vec::new();
         let mut position = 0;
@@ -421,6 +439,13 @@ impl Morph {
             for c in u.reading.chars() {
                 push_folded(&mut run, c, start, end);
             }
+            reading_words.push(Term {
+                text: fold_reading(&u.reading),
+                start,
+                end,
+                position,
+                compound: false,
+            });
             if u.term.bytes().all(|b| b.is_ascii_digit())
                 && !n.text[u.start..u.end].bytes().all(|b| b.is_ascii_digit())
             {
@@ -455,6 +480,15 @@ impl Morph {
                 } else {
                     (start, end)
                 };
+                if let Some(r) = self.part_readings.get(&part) {
+                    reading_words.push(Term {
+                        text: r.clone(),
+                        start: s,
+                        end: e,
+                        position: position + k,
+                        compound: false,
+                    });
+                }
                 morph.push(Term {
                     text: part,
                     start: s,
@@ -470,6 +504,7 @@ impl Morph {
             normalized: n,
             morph,
             reading,
+            reading_words,
             numerals,
         }
     }
@@ -513,6 +548,9 @@ pub struct Segmented {
     pub normalized: Normalized,
     pub morph: Vec<Term>,
     pub reading: Vec<Term>,
+    /// Each content word's reading, folded, whole (and each compound
+    /// part's): a kana query that is a word is one term.
+    pub reading_words: Vec<Term>,
     /// Kanji numerals (normalised byte range → Arabic form), so the n-gram
     /// analyzer sees 第3次 where 第三次 was written.
     pub numerals: Vec<(usize, usize, String)>,

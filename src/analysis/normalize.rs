@@ -14,6 +14,25 @@ pub fn nfkc(s: &str) -> String {
     s.nfkc().collect()
 }
 
+/// Whether NFKC and lowercasing leave `text` as it is (most stored texts):
+/// then [`normalize`] maps every character to itself, and callers that
+/// only need the characters can skip it.
+pub fn is_normalized(text: &str) -> bool {
+    use unicode_normalization::{IsNormalized, is_nfkc_quick};
+    text.chars().all(|c| {
+        if c.is_ascii() {
+            !c.is_ascii_uppercase()
+        } else {
+            // A mark would join the character before it into one cluster.
+            is_stable(c)
+                || (!is_voicing_mark(c)
+                    && canonical_combining_class(c) == 0
+                    && !c.is_uppercase()
+                    && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes)
+        }
+    })
+}
+
 /// Text after NFKC + lowercase, with a map back to the original.
 #[derive(Debug, Clone)]
 pub struct Normalized {
@@ -231,6 +250,28 @@ mod tests {
             assert_eq!(nfkc(&s).to_lowercase(), s, "help: {c:?} is not NFKC-stable");
         }
         assert!(!is_stable('\u{309B}'));
+    }
+
+    #[test]
+    fn normalized_texts_are_recognised() {
+        for (text, yes) in [
+            ("首長交代で改善運動が途絶えた。", true),
+            ("dna運動、ガイド", true),
+            ("ＤＮＡ運動", false),
+            ("DNA", false),
+            ("ｶﾞｲﾄﾞ", false),
+            ("か\u{3099}", false),
+            ("（改善）・第3次", false),
+            ("改善・「運動」", true),
+            ("…", false),
+            ("é", true),
+            ("e\u{301}", false),
+        ] {
+            assert_eq!(is_normalized(text), yes, "help: {text:?}");
+            if yes {
+                assert_eq!(normalize(text).text, text);
+            }
+        }
     }
 
     #[test]

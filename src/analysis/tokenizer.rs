@@ -9,13 +9,13 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use super::{Analysis, AnalyzerKind};
 
 /// Texts analysed most recently on this thread, with each analyzer's
-/// tokens not yet handed out. The index gives every text to three fields
-/// (`x`, `x_ng`, `x_rd`), one after the other on the same indexing thread:
+/// tokens not yet handed out. The index gives every text to four fields
+/// (`x`, `x_ng`, `x_rd`, `x_rw`), one after the other on the same indexing thread:
 /// the cache makes that one segmentation, and each field takes its tokens
 /// by move instead of copying every term.
 const CACHE_SIZE: usize = 4;
 
-type Pending = [Option<Vec<Token>>; 3];
+type Pending = [Option<Vec<Token>>; 4];
 
 thread_local! {
     static RECENT: RefCell<Vec<(String, Pending)>> = const { RefCell::new(Vec::new()) };
@@ -26,6 +26,7 @@ fn slot(kind: AnalyzerKind) -> usize {
         AnalyzerKind::Morph => 0,
         AnalyzerKind::Ngram => 1,
         AnalyzerKind::Reading => 2,
+        AnalyzerKind::ReadingWord => 3,
     }
 }
 
@@ -58,11 +59,13 @@ fn tokens_of(text: &str, kind: AnalyzerKind) -> Vec<Token> {
             morph,
             ngram,
             reading,
+            reading_words,
         } = Analysis::of(text);
         let mut pending: Pending = [
             Some(to_tokens(morph)),
             Some(to_tokens(ngram)),
             Some(to_tokens(reading)),
+            Some(to_tokens(reading_words)),
         ];
         let tokens = pending[slot(kind)].take().unwrap_or_default();
         if recent.len() == CACHE_SIZE {

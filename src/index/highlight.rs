@@ -6,18 +6,299 @@
 //! text of a hit with the same chain, find the query's term sequences in
 //! each analysis, and map them back to original character offsets
 //! (JAPANESE-SEARCH.md #8: never bytes).
+//!
+//! Segmentation is the expensive part of a search (about half a
+//! millisecond per section of a hit), so only the sentences that can hold
+//! a match are analysed: every morphological or n-gram pattern has a
+//! *needle*, a folded string that any match of it contains, and a plain
+//! string search over the folded text finds the sentences worth
+//! segmenting. Some needles need no segmenting at all: the n-gram pattern
+//! of a word is the word itself, so its needle's hits are its matches; and
+//! a noun's morphological matches are among them. Patterns without a
+//! needle (a kana query's reading, which the kanji text does not spell;
+//! numbers, which the text may write in kanji) need the whole text
+//! analysed.
 
 use serde::Serialize;
 
 use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
-use crate::analysis::{Analysis, AnalyzerKind, Term, query_terms};
+use crate::analysis::{
+    Analysis, AnalyzerKind, Term, fold_char, is_normalized, is_numeral_char, normalize, query_terms,
+};
 
 /// The term sequences of a query, per analyzer.
 #[derive(Debug, Clone, Default)]
 pub struct Matcher {
     patterns: Vec<(AnalyzerKind, Vec<String>)>,
+    /// Per pattern, a folded string every match of it contains; `None`
+    /// when there is none (readings, numbers).
+    needles: Vec<Option<String>>,
+    /// Per pattern, what its needle's hits are.
+    hits: Vec<Hits>,
+    /// The needles to look for, all in one pass.
+    search: Option<NeedleSearch>,
+}
+
+/// The needles to look for (not covered by others), as one automaton.
+#[derive(Debug, Clone)]
+struct NeedleSearch {
+    automaton: aho_corasick::AhoCorasick,
+    /// Per needle of the automaton: whether its hits are matches.
+    exact: Vec<bool>,
+}
+
+impl NeedleSearch {
+    fn new(needles: &[Option<String>], hits: &[Hits]) -> Option<NeedleSearch> {
+        let (words, exact): (Vec<&str>, Vec<bool>) = needles
+            .iter()
+            .zip(hits)
+            .filter(|(_, h)| **h != Hits::Covered)
+            .filter_map(|(n, h)| Some((n.as_deref()?, *h == Hits::Matches)))
+            .unzip();
+        // Every occurrence of every needle, overlapping ones included.
+        let automaton = aho_corasick::AhoCorasick::new(&words).ok()?;
+        Some(NeedleSearch { automaton, exact })
+    }
+}
+
+/// What the hits of a pattern's needle are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hits {
+    /// Places to check by analysis.
+    Candidates,
+    /// Exactly the pattern's matches: an n-gram pattern that is one run of
+    /// bigrams, spelled by its needle, without kanji numerals (which the
+    /// text's bigrams may have turned into digits).
+    Matches,
+    /// Nothing to look for: the pattern's matches are among another
+    /// pattern's exact hits (a noun and its own n-gram pattern).
+    Covered,
+}
+
+fn is_hiragana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{309F}')
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}')
+}
+
+/// Folds a string as [`fold_text`] folds a text: every char, and no
+/// long-vowel mark after a katakana letter.
+fn fold_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut after_katakana = false;
+    for c in s.chars() {
+        let f = fold_char(c);
+        if f == 'ー' && after_katakana {
+            continue;
+        }
+        after_katakana = is_katakana(f);
+        out.push(f);
+    }
+    out
+}
+
+/// A string that every match of a pattern contains, in the folded text.
+///
+/// * n-gram: the chain of overlapping bigrams it starts with (the
+///   substring it stands for), when the query spells that chain;
+///   otherwise its first bigram;
+/// * morphological: its first term up to the okurigana (進める is
+///   written 進めた; 取り組む, 取組んだ), or an all-kana term without its
+///   last char (やる, やらされ);
+/// * readings, and anything with a digit (the text may write 三十 where
+///   the term says 30): none.
+fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<String> {
+    let first = pattern.first()?;
+    let raw: String = match kind {
+        AnalyzerKind::Reading | AnalyzerKind::ReadingWord => return None,
+        AnalyzerKind::Ngram => {
+            let mut chain = first.clone();
+            for pair in pattern.windows(2) {
+                let mut next = pair[1].chars();
+                let overlaps = pair[0].chars().count() == 2
+                    && next.next().is_some()
+                    && pair[0].chars().last() == pair[1].chars().next();
+                if !overlaps {
+                    break;
+                }
+                chain.extend(next);
+            }
+            if folded_atom.contains(&fold_str(&chain)) {
+                chain
+            } else {
+                first.clone()
+            }
+        }
+        AnalyzerKind::Morph => {
+            let all_kana = first
+                .chars()
+                .all(|c| is_hiragana(c) || is_katakana(c) || c == 'ー');
+            if all_kana {
+                let n = first.chars().count();
+                first.chars().take(n.saturating_sub(1).max(1)).collect()
+            } else {
+                first.chars().take_while(|c| !is_hiragana(*c)).collect()
+            }
+        }
+    };
+    let folded = fold_str(&raw);
+    (!folded.is_empty() && !folded.bytes().any(|b| b.is_ascii_digit())).then_some(folded)
+}
+
+/// Whether an n-gram pattern is one run of bigrams that `needle` spells
+/// whole (or one character), with no kanji numeral: then every place the
+/// needle is written is a match of the pattern, and nothing else is.
+fn spells(pattern: &[String], needle: &str) -> bool {
+    let one_run = pattern.len() == 1
+        || (pattern.iter().all(|t| t.chars().count() == 2)
+            && pattern
+                .windows(2)
+                .all(|w| w[0].chars().nth(1) == w[1].chars().next()));
+    let mut whole = pattern[0].clone();
+    for t in &pattern[1..] {
+        whole.extend(t.chars().skip(1));
+    }
+    one_run && fold_str(&whole) == needle && !needle.chars().any(is_numeral_char)
+}
+
+/// Whether every match of a morphological term is the term as written:
+/// no base form of an inflected word (進める for 進めた: okurigana in
+/// hiragana; やる for やった: all kana, ending like a verb or adjective),
+/// no number.
+fn written_as_is(term: &str) -> bool {
+    let all_kana = term
+        .chars()
+        .all(|c| is_hiragana(c) || is_katakana(c) || c == 'ー');
+    let inflectable_ending = term
+        .chars()
+        .last()
+        .is_some_and(|c| "ウクグスツヌブムルイ".contains(c));
+    let okurigana = term.chars().any(is_hiragana);
+    let number = term.chars().any(is_numeral_char);
+    !(okurigana || number || (all_kana && inflectable_ending))
+}
+
+/// Needle hits of a text: byte ranges, sorted and merged.
+#[derive(Debug, Default)]
+struct NeedleHits {
+    /// Matches, as they are.
+    matches: Vec<(usize, usize)>,
+    /// Places to check by analysis.
+    candidates: Vec<(usize, usize)>,
+}
+
+/// A text as the analyzers see its characters (NFKC, lowercase, folded),
+/// with a way back to original byte offsets.
+struct FoldedText {
+    text: String,
+    origin: Origin,
+}
+
+enum Origin {
+    /// Every character is its own normalised form and folds to one of the
+    /// same length: a folded offset is the original one plus the bytes of
+    /// the long-vowel marks dropped before it, listed as (folded offset,
+    /// bytes dropped up to there).
+    Shifted(Vec<(u32, u32)>),
+    /// Per byte of the folded text: the original byte range its character
+    /// came from.
+    PerByte(Vec<(u32, u32)>),
+}
+
+impl FoldedText {
+    /// The original byte range of folded bytes `start..end`. A long-vowel
+    /// mark dropped after the last character belongs to it, as in the
+    /// analyzers' terms (a highlight covers it).
+    fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        match &self.origin {
+            Origin::Shifted(drops) => {
+                let shift = |at: usize| {
+                    let k = drops.partition_point(|(p, _)| *p as usize <= at);
+                    k.checked_sub(1).map_or(0, |k| drops[k].1 as usize)
+                };
+                (start + shift(start), end + shift(end))
+            }
+            Origin::PerByte(spans) => (spans[start].0 as usize, spans[end - 1].1 as usize),
+        }
+    }
+}
+
+fn fold_text(text: &str) -> FoldedText {
+    let mut out = String::with_capacity(text.len());
+    let mut after_katakana = false;
+    if is_normalized(text)
+        && text
+            .chars()
+            .all(|c| fold_char(c).len_utf8() == c.len_utf8())
+    {
+        let mut drops: Vec<(u32, u32)> = Vec::new();
+        let mut dropped = 0;
+        for c in text.chars() {
+            let f = fold_char(c);
+            if f == 'ー' && after_katakana {
+                dropped += c.len_utf8() as u32;
+                match drops.last_mut() {
+                    Some(last) if last.0 as usize == out.len() => last.1 = dropped,
+                    _ => drops.push((out.len() as u32, dropped)),
+                }
+                continue;
+            }
+            after_katakana = is_katakana(f);
+            out.push(f);
+        }
+        return FoldedText {
+            text: out,
+            origin: Origin::Shifted(drops),
+        };
+    }
+    let n = normalize(text);
+    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(n.text.len());
+    for (i, c) in n.text.char_indices() {
+        let f = fold_char(c);
+        let (start, end) = n.original_range(i, i + c.len_utf8());
+        if f == 'ー' && after_katakana {
+            // The mark belongs to the letter before it.
+            let last = spans.last().map_or(0, |s| s.0);
+            for s in spans.iter_mut().rev().take_while(|s| s.0 == last) {
+                s.1 = end as u32;
+            }
+            continue;
+        }
+        after_katakana = is_katakana(f);
+        out.push(f);
+        spans.extend(std::iter::repeat_n(
+            (start as u32, end as u32),
+            f.len_utf8(),
+        ));
+    }
+    FoldedText {
+        text: out,
+        origin: Origin::PerByte(spans),
+    }
+}
+
+/// Ends a sentence: segmentation never joins words across it, and
+/// neither bigrams nor reading runs span it.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
+}
+
+/// The byte range of the sentence of `text` around byte `at`.
+fn sentence_at(text: &str, at: usize) -> (usize, usize) {
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| ends_sentence(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = text[at..]
+        .char_indices()
+        .find(|(_, c)| ends_sentence(*c))
+        .map_or(text.len(), |(i, c)| at + i + c.len_utf8());
+    (start, end)
 }
 
 /// Whether a word is written in kana only, so its reading is what the user
@@ -29,56 +310,230 @@ pub fn is_kana_word(s: &str) -> bool {
 }
 
 impl Matcher {
+    /// The matcher of what was typed (a kana word also by its reading).
     pub fn new(query: &UserQuery) -> Matcher {
         Matcher::from_atoms(query.positive_atoms().map(|atom| {
             let text = atom.text();
+            let reading = if is_kana_word(text) && text.chars().count() > 1 {
+                crate::analysis::kana_bigrams(text)
+            } else {
+                Vec::new()
+            };
             (
                 atom,
                 query_terms(AnalyzerKind::Morph, text),
                 query_terms(AnalyzerKind::Ngram, text),
+                reading,
             )
         }))
     }
 
-    /// From atoms already analysed (atom, morph terms, n-gram terms): the
-    /// search has just analysed every query word to build its query.
+    /// From atoms already analysed (atom, morph terms, n-gram terms,
+    /// reading bigrams): the search has just analysed every query word to
+    /// build its query, and searched readings only for kana words typed
+    /// (not for kana synonyms).
     pub(crate) fn from_atoms<'a>(
-        atoms: impl IntoIterator<Item = (&'a Atom, Vec<String>, Vec<String>)>,
+        atoms: impl IntoIterator<Item = (&'a Atom, Vec<String>, Vec<String>, Vec<String>)>,
     ) -> Matcher {
         let mut patterns = Vec::new();
-        for (atom, morph, ngram) in atoms {
+        let mut needles = Vec::new();
+        let mut hits = Vec::new();
+        for (atom, morph, ngram, reading) in atoms {
             let text = atom.text();
+            let folded_atom = fold_str(&normalize(text).text);
+            let mut push = |kind, pattern: Vec<String>| {
+                let n = needle(kind, &pattern, &folded_atom);
+                hits.push(match &n {
+                    Some(n) if kind == AnalyzerKind::Ngram && spells(&pattern, n) => Hits::Matches,
+                    _ => Hits::Candidates,
+                });
+                needles.push(n);
+                patterns.push((kind, pattern));
+            };
             match atom {
                 Atom::Word(_) => {
-                    patterns.extend(morph.into_iter().map(|t| (AnalyzerKind::Morph, vec![t])))
+                    for t in morph {
+                        push(AnalyzerKind::Morph, vec![t]);
+                    }
                 }
-                Atom::Phrase(_) if !morph.is_empty() => patterns.push((AnalyzerKind::Morph, morph)),
+                Atom::Phrase(_) if !morph.is_empty() => push(AnalyzerKind::Morph, morph),
                 Atom::Phrase(_) => {}
             }
             if !ngram.is_empty() {
-                patterns.push((AnalyzerKind::Ngram, ngram));
+                push(AnalyzerKind::Ngram, ngram);
             }
-            if is_kana_word(text) && text.chars().count() > 1 {
-                let reading = crate::analysis::kana_bigrams(text);
-                if !reading.is_empty() {
-                    patterns.push((AnalyzerKind::Reading, reading));
-                }
+            if !reading.is_empty() {
+                push(AnalyzerKind::Reading, reading);
             }
         }
-        Matcher { patterns }
+        // A noun's matches are places its surface is written: among the
+        // hits of an n-gram pattern spelled like it.
+        let exact: Vec<String> = needles
+            .iter()
+            .zip(&hits)
+            .filter(|(_, h)| **h == Hits::Matches)
+            .filter_map(|(n, _)| n.clone())
+            .collect();
+        for ((kind, pattern), h) in patterns.iter().zip(hits.iter_mut()) {
+            if let (AnalyzerKind::Morph, [term]) = (kind, pattern.as_slice())
+                && written_as_is(term)
+                && exact.contains(&fold_str(term))
+            {
+                *h = Hits::Covered;
+            }
+        }
+        Matcher {
+            search: NeedleSearch::new(&needles, &hits),
+            patterns,
+            needles,
+            hits,
+        }
+    }
+
+    /// Whether every pattern can be located by its needle (no pattern
+    /// needs the whole text analysed).
+    pub fn locates_by_needles(&self) -> bool {
+        self.needles.iter().all(Option::is_some)
     }
 
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
-    /// Byte ranges of `text` that match, sorted and merged. The text is
-    /// analysed once; a sequence matches by positions, so a compound's
-    /// parts (indexed at the compound's positions) match too.
+    /// Byte ranges of `text` that match, sorted and merged: the sentences
+    /// holding a needle are analysed (the whole text when a pattern has
+    /// none); a sequence matches by positions, so a compound's parts
+    /// (indexed at the compound's positions) match too.
     pub fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
         if self.patterns.is_empty() {
             return Vec::new();
         }
+        if !self.locates_by_needles() {
+            return self.analysed_ranges(text, 0);
+        }
+        self.matches(text, &self.needle_hits(text))
+    }
+
+    /// The matches among needle hits: the exact ones, and the candidates
+    /// that analysis confirms.
+    fn matches(&self, text: &str, hits: &NeedleHits) -> Vec<(usize, usize)> {
+        let mut out = self.verify(text, &hits.candidates);
+        out.extend(hits.matches.iter().copied());
+        merge(out)
+    }
+
+    /// The best fragment of `text` (about `width` characters, see
+    /// [`snippet`]) with the matches marked.
+    ///
+    /// A long text is cut around its densest needle hits, and only the
+    /// sentences of that fragment with hits to check are analysed. When
+    /// every hit counted for the fragment is a match, it is the fragment
+    /// [`snippet`] picks from all the matches (a fragment elsewhere has at
+    /// most as many matches as hits); otherwise (an inflected word's stem,
+    /// a needle inside another word) every sentence with a hit to check is
+    /// analysed and the fragment picked from the matches.
+    pub fn snippet(&self, text: &str, width: usize) -> Snippet {
+        let text = text.trim();
+        if self.patterns.is_empty() {
+            return snippet(text, &[], width);
+        }
+        if !self.locates_by_needles() {
+            return snippet(text, &self.analysed_ranges(text, 0), width);
+        }
+        let needle_hits = self.needle_hits(text);
+        let mut hits = needle_hits.candidates.clone();
+        hits.extend(needle_hits.matches.iter().copied());
+        let hits = merge(hits);
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let n = chars.len();
+        let marks = char_marks(&chars, text.len(), &hits);
+        let Some(anchor) = densest(&marks, n, width) else {
+            return snippet(text, &self.matches(text, &needle_hits), width);
+        };
+        let start = window_start(&chars, anchor, width);
+        let end = (start + width).min(n);
+        // The fragment, and the window its hits were counted in.
+        let byte = |c: usize| chars.get(c).map_or(text.len(), |(b, _)| *b);
+        let (from, to) = (byte(start.min(anchor)), byte(end.max(anchor + width)));
+        let within = |&(s, _): &(usize, usize)| s >= from && s < to;
+        let check: Vec<(usize, usize)> = needle_hits
+            .candidates
+            .iter()
+            .copied()
+            .filter(within)
+            .collect();
+        let mut found: Vec<(usize, usize)> = self.verify(text, &check);
+        found.extend(needle_hits.matches.iter().copied());
+        let found: Vec<(usize, usize)> = merge(found).into_iter().filter(within).collect();
+        let found_marks = char_marks(&chars, text.len(), &found);
+        let counted = |m: &[(usize, usize)]| -> Vec<usize> {
+            m.iter()
+                .map(|&(s, _)| s)
+                .filter(|s| (anchor..anchor + width).contains(s))
+                .collect()
+        };
+        if counted(&marks) == counted(&found_marks) {
+            return cut(text, &chars, found_marks, start, width);
+        }
+        snippet(text, &self.matches(text, &needle_hits), width)
+    }
+
+    /// Where the needles occur in `text`: the exact matches, and the
+    /// places to check by analysis (byte ranges, sorted and merged).
+    fn needle_hits(&self, text: &str) -> NeedleHits {
+        let mut out = NeedleHits::default();
+        let folded = fold_text(text);
+        let mut push = |exact: bool, range| {
+            if exact {
+                out.matches.push(range);
+            } else {
+                out.candidates.push(range);
+            }
+        };
+        if let Some(search) = &self.search {
+            for m in search.automaton.find_overlapping_iter(folded.text.as_str()) {
+                push(
+                    search.exact[m.pattern().as_usize()],
+                    folded.original(m.start(), m.end()),
+                );
+            }
+        } else {
+            // No automaton (too many needles to build one): a search per
+            // needle.
+            for (needle, kind) in self.needles.iter().zip(&self.hits) {
+                let (Some(needle), false) = (needle, *kind == Hits::Covered) else {
+                    continue;
+                };
+                for (i, _) in folded.text.match_indices(needle.as_str()) {
+                    push(*kind == Hits::Matches, folded.original(i, i + needle.len()));
+                }
+            }
+        }
+        out.matches = merge(out.matches);
+        out.candidates = merge(out.candidates);
+        out
+    }
+
+    /// The matches in the sentences holding `hits`, analysed sentence by
+    /// sentence.
+    fn verify(&self, text: &str, hits: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        let mut sentences: Vec<(usize, usize)> = Vec::new();
+        for &(at, _) in hits {
+            if sentences.last().is_some_and(|&(s, e)| s <= at && at < e) {
+                continue;
+            }
+            sentences.push(sentence_at(text, at));
+        }
+        let mut out = Vec::new();
+        for (s, e) in merge(sentences) {
+            out.extend(self.analysed_ranges(&text[s..e], s));
+        }
+        merge(out)
+    }
+
+    /// Matches in `text` (a sentence starting at byte `offset` of the
+    /// whole, or the whole), analysed once, as byte ranges of the whole.
+    fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<(usize, usize)> {
         let analysis = Analysis::of(text);
         let mut out = Vec::new();
         for kind in AnalyzerKind::ALL {
@@ -99,7 +554,7 @@ impl Matcher {
                             .is_some()
                     });
                     if found {
-                        out.push((t.start, end));
+                        out.push((offset + t.start, offset + end));
                     }
                 }
             }
@@ -168,54 +623,85 @@ impl Snippet {
     }
 }
 
-/// The best fragment of about `width` characters: the window with the most
-/// matches, started at a sentence boundary when one is near.
-pub fn snippet(text: &str, ranges: &[(usize, usize)], width: usize) -> Snippet {
-    let text = text.trim();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let n = chars.len();
+/// Byte ranges of `text` as character ranges (`chars`: its char indices).
+fn char_marks(
+    chars: &[(usize, char)],
+    len: usize,
+    ranges: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
     let to_char = |byte: usize| chars.partition_point(|(b, _)| *b < byte);
-    let marks: Vec<(usize, usize)> = ranges
+    ranges
         .iter()
-        .filter(|(s, e)| *e <= text.len() && s < e)
+        .filter(|(s, e)| *e <= len && s < e)
         .map(|&(s, e)| (to_char(s), to_char(e)))
-        .collect();
+        .collect()
+}
 
-    let mut start = 0;
-    if n > width && !marks.is_empty() {
-        let mut best = (0, usize::MAX);
-        for (i, &(s, _)) in marks.iter().enumerate() {
-            let count = marks[i..]
-                .iter()
-                .take_while(|(ms, _)| *ms < s + width)
-                .count();
-            if count > best.0 || (count == best.0 && s < best.1) {
-                best = (count, s);
-            }
-        }
-        let anchor = best.1;
-        // Back up to the start of the sentence, but keep the match in view.
-        let lead = width / 4;
-        let floor = anchor.saturating_sub(lead);
-        start = (floor..anchor)
-            .rev()
-            .find(|&i| i > 0 && matches!(chars[i - 1].1, '。' | '\n' | '！' | '？'))
-            .unwrap_or(floor);
-        start = start.min(n.saturating_sub(width));
+/// Where the window of `width` characters with the most marks begins (the
+/// first such mark), when the text is longer than `width` and has marks.
+fn densest(marks: &[(usize, usize)], n: usize, width: usize) -> Option<usize> {
+    if n <= width || marks.is_empty() {
+        return None;
     }
+    let mut best = (0, usize::MAX);
+    for (i, &(s, _)) in marks.iter().enumerate() {
+        let count = marks[i..]
+            .iter()
+            .take_while(|(ms, _)| *ms < s + width)
+            .count();
+        if count > best.0 || (count == best.0 && s < best.1) {
+            best = (count, s);
+        }
+    }
+    Some(best.1)
+}
+
+/// The first character of a fragment showing the mark at `anchor`: the
+/// start of its sentence when near, a little before it otherwise.
+fn window_start(chars: &[(usize, char)], anchor: usize, width: usize) -> usize {
+    let lead = width / 4;
+    let floor = anchor.saturating_sub(lead);
+    let start = (floor..anchor)
+        .rev()
+        .find(|&i| i > 0 && matches!(chars[i - 1].1, '。' | '\n' | '！' | '？'))
+        .unwrap_or(floor);
+    start.min(chars.len().saturating_sub(width))
+}
+
+/// The fragment of `width` characters from `start`, with the marks inside.
+fn cut(
+    text: &str,
+    chars: &[(usize, char)],
+    marks: Vec<(usize, usize)>,
+    start: usize,
+    width: usize,
+) -> Snippet {
+    let n = chars.len();
     let end = (start + width).min(n);
-    let fragment: String = chars[start..end].iter().map(|(_, c)| c).collect();
+    let from = chars.get(start).map_or(text.len(), |(b, _)| *b);
+    let to = chars.get(end).map_or(text.len(), |(b, _)| *b);
     let marks = marks
         .into_iter()
         .filter(|&(s, e)| s >= start && e <= end)
         .map(|(s, e)| (s - start, e - start))
         .collect();
     Snippet {
-        text: fragment.replace('\n', " "),
+        text: text[from..to].replace('\n', " "),
         marks,
         cut_start: start > 0,
         cut_end: end < n,
     }
+}
+
+/// The best fragment of about `width` characters: the window with the most
+/// matches, started at a sentence boundary when one is near.
+pub fn snippet(text: &str, ranges: &[(usize, usize)], width: usize) -> Snippet {
+    let text = text.trim();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let marks = char_marks(&chars, text.len(), ranges);
+    let start =
+        densest(&marks, chars.len(), width).map_or(0, |anchor| window_start(&chars, anchor, width));
+    cut(text, &chars, marks, start, width)
 }
 
 #[cfg(test)]
@@ -275,6 +761,151 @@ mod tests {
             html("改善", "<b>改善</b>"),
             "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;"
         );
+    }
+
+    /// Every text of the sample and relevance cases.
+    fn case_texts() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in ["cases", "tests/relevance/cases"] {
+            for f in crate::case::store::list(&root.join(dir)).unwrap() {
+                let loaded = crate::case::store::load(&f).unwrap();
+                let case = loaded.parsed.case.unwrap();
+                out.push(case.title.clone());
+                out.extend(case.narrative().map(|(_, t)| t.to_owned()));
+            }
+        }
+        out
+    }
+
+    /// Finding sentences by needles, then analysing only those, marks
+    /// exactly what analysing the whole text marks, and cuts the same
+    /// snippets: for every judged query of the relevance suite (and a few
+    /// inflected and kana words) over every sample text.
+    #[test]
+    fn needles_mark_what_whole_analysis_marks() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tsv = std::fs::read_to_string(root.join("tests/relevance/queries.tsv")).unwrap();
+        let mut queries: Vec<String> = tsv
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.split('\t').nth(1).map(str::to_owned))
+            .collect();
+        queries.extend(
+            [
+                "進める",
+                "広めた",
+                "取り組む",
+                "やらされ",
+                "ダメ",
+                "マネージャー",
+                "\"改善 運動\"",
+            ]
+            .map(String::from),
+        );
+        let texts = case_texts();
+        let mut located = 0;
+        for q in &queries {
+            let m = Matcher::new(&parse(q));
+            if !m.locates_by_needles() {
+                continue;
+            }
+            located += 1;
+            for t in &texts {
+                let whole = m.analysed_ranges(t, 0);
+                assert_eq!(
+                    m.ranges(t),
+                    whole,
+                    "help: query {q:?}, needles {:?}, text {t:?}",
+                    m.needles
+                );
+                let trimmed = t.trim();
+                let whole = m.analysed_ranges(trimmed, 0);
+                for width in [40, 110] {
+                    assert_eq!(
+                        m.snippet(t, width),
+                        snippet(trimmed, &whole, width),
+                        "help: query {q:?}, width {width}, text {t:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            located * 2 > queries.len(),
+            "{located} of {}",
+            queries.len()
+        );
+    }
+
+    #[test]
+    fn needles_of_each_kind() {
+        let needles = |q: &str| Matcher::new(&parse(q)).needles;
+        // Morphological term, then the n-gram chain.
+        assert_eq!(
+            needles("首長交代"),
+            vec![
+                Some("首長".into()),
+                Some("交代".into()),
+                Some("首長交代".into())
+            ]
+        );
+        // Okurigana is cut from an inflected word; kana are folded.
+        assert_eq!(needles("進める")[0], Some("進".into()));
+        assert_eq!(needles("だめ")[0], Some("ダ".into()));
+        assert_eq!(needles("ｶﾞｲﾄﾞ")[1], Some("ガイド".into()));
+        // A number may be written in kanji; a kana word's reading is in no
+        // spelling: the whole text is analysed.
+        assert!(!Matcher::new(&parse("第3次")).locates_by_needles());
+        assert!(!Matcher::new(&parse("かいぜん")).locates_by_needles());
+    }
+
+    /// A dropped long-vowel mark belongs to the letter before it, whether
+    /// the text needs normalising (full-width letters) or not.
+    #[test]
+    fn long_vowel_marks_stay_inside_the_mark() {
+        for text in [
+            "新任マネージャーの研修",
+            "ＡＢＣマネージャーの研修",
+            "マネージャー。マネジャー、ﾏﾈｰｼﾞｬｰ",
+        ] {
+            for q in ["マネージャー", "マネジャー", "研修"] {
+                let m = Matcher::new(&parse(q));
+                let whole = m.analysed_ranges(text, 0);
+                assert!(!whole.is_empty() || q == "研修", "{q} in {text}");
+                let fast = m.needle_hits(text);
+                assert_eq!(m.matches(text, &fast), whole, "help: {q} in {text}");
+            }
+        }
+        assert_eq!(
+            html("マネジャー", "新任マネージャーの研修"),
+            "新任<mark>マネージャー</mark>の研修"
+        );
+    }
+
+    /// A noun is found by its spelling alone; an inflected word, a word
+    /// with a number, or a word whose parts stand alone is checked by
+    /// analysis.
+    #[test]
+    fn what_needs_no_segmentation() {
+        let hits = |q: &str| Matcher::new(&parse(q)).hits;
+        assert_eq!(hits("首長"), vec![Hits::Covered, Hits::Matches]);
+        // A kana word typed is also looked for by reading (カイゼン marks
+        // 改善), which only analysis finds.
+        assert_eq!(
+            hits("ステップアップ"),
+            vec![Hits::Covered, Hits::Matches, Hits::Candidates]
+        );
+        assert!(!Matcher::new(&parse("ステップアップ")).locates_by_needles());
+        assert_eq!(hits("県"), vec![Hits::Covered, Hits::Matches]);
+        assert_eq!(hits("進める"), vec![Hits::Candidates, Hits::Matches]);
+        assert_eq!(hits("ツール")[0], Hits::Candidates);
+        assert_eq!(
+            hits("業務改善"),
+            vec![Hits::Candidates, Hits::Candidates, Hits::Matches]
+        );
+        assert_eq!(hits("三重")[1], Hits::Candidates);
+        // A phrase of two runs: its bigrams are not one spelling.
+        assert_eq!(hits("\"改善 活動\"")[1], Hits::Candidates);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod search;
 pub mod similar;
 pub mod stats;
 pub mod suggest;
+mod wrappers;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -204,6 +205,12 @@ impl CaseIndex {
             *guard = Some(writer);
         }
         Ok(guard)
+    }
+
+    /// The generation of the index searches see now: a new one after every
+    /// reload (commit), so answers can be cached until it changes.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
     }
 
     /// Number of cases in the index.

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
-    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, Weight,
+    PhraseQuery, Query, RangeQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -25,6 +25,7 @@ use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 use super::highlight::{Matcher, is_kana_word, snippet};
 use super::query::{self, Atom, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
+use super::wrappers::{ExcludedQuery, TierQuery};
 use super::{CaseIndex, IndexError};
 use crate::analysis::{Analysis, AnalyzerKind, analyzer, query_terms, synonyms};
 use crate::case::{Case, Kind, Level, Period, Section};
@@ -48,7 +49,7 @@ const SNIPPET_WIDTH: usize = 110;
 /// Section snippets per hit.
 const MAX_SNIPPETS: usize = 3;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// BM25 with field weights; the more recently updated case first on ties.
@@ -60,7 +61,9 @@ pub enum Sort {
     Period,
 }
 
-#[derive(Debug, Clone, Default)]
+/// A search; equal requests get equal results on one index generation
+/// (hashable, so that the web layer can cache results by request).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SearchRequest {
     pub query: String,
     /// Any of these levels (OR).
@@ -144,6 +147,9 @@ pub struct SearchResults {
     pub total_all_words: usize,
     #[serde(skip)]
     pub took: Duration,
+    /// The index generation searched ([`CaseIndex::generation`]).
+    #[serde(skip)]
+    pub generation: u64,
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
@@ -196,8 +202,15 @@ struct AtomTerms {
     atom: Atom,
     morph: Vec<String>,
     ngram: Vec<String>,
+    /// Reading bigrams of a typed kana word (a phrase in `_rd`).
     reading: Vec<String>,
-    single_char: Option<char>,
+    /// The same kana word as one reading, folded (a term in `_rw`).
+    reading_word: Option<String>,
+    /// Some word of the index reads `reading_word`: the kana word is
+    /// searched as that word's reading (one term), not as a substring of
+    /// reading runs (a phrase of bigrams, ten times the cost over 10,000
+    /// cases). Set by [`CaseIndex::resolve_readings`].
+    reading_is_word: bool,
 }
 
 impl AtomTerms {
@@ -218,21 +231,18 @@ impl AtomTerms {
                 .map(|t| t.text.clone())
                 .collect()
         };
-        let ngram = texts(AnalyzerKind::Ngram);
-        let single_char = match ngram.as_slice() {
-            [one] if one.chars().count() == 1 => one.chars().next(),
-            _ => None,
-        };
+        let kana = typed && is_kana_word(text) && text.chars().count() > 1;
         AtomTerms {
             atom: atom.clone(),
             morph: texts(AnalyzerKind::Morph),
-            reading: if typed && is_kana_word(text) && text.chars().count() > 1 {
+            ngram: texts(AnalyzerKind::Ngram),
+            reading: if kana {
                 crate::analysis::kana_bigrams(text)
             } else {
                 Vec::new()
             },
-            ngram,
-            single_char,
+            reading_word: kana.then(|| crate::analysis::kana_reading(text)),
+            reading_is_word: false,
         }
     }
 
@@ -255,27 +265,50 @@ impl AtomTerms {
         if let Some(q) = morph {
             out.push(boost(q, tf.boost));
         }
-        let ngram = match self.single_char {
-            _ if !kinds.contains(&AnalyzerKind::Ngram) => None,
-            // One character: any bigram containing it, or the lone char.
-            Some(c) => {
-                let escaped = regex_escape(c);
-                RegexQuery::from_pattern(&format!(".?{escaped}.?"), tf.ngram)
-                    .ok()
-                    .map(|q| Box::new(q) as Box<dyn Query>)
-            }
-            None => sequence(tf.ngram, &self.ngram),
-        };
-        if let Some(q) = ngram {
+        // A phrase of bigrams; one character is a term of its own.
+        if kinds.contains(&AnalyzerKind::Ngram)
+            && let Some(q) = sequence(tf.ngram, &self.ngram)
+        {
             out.push(boost(q, tf.boost * NGRAM_WEIGHT));
         }
-        if kinds.contains(&AnalyzerKind::Reading)
-            && let Some(q) = sequence(tf.reading, &self.reading)
-        {
+        let reading = match &self.reading_word {
+            Some(word) if self.reading_is_word && kinds.contains(&AnalyzerKind::ReadingWord) => {
+                Some(term_query(tf.reading_word, word))
+            }
+            _ if kinds.contains(&AnalyzerKind::Reading) => sequence(tf.reading, &self.reading),
+            _ => None,
+        };
+        if let Some(q) = reading {
             out.push(boost(q, tf.boost * READING_WEIGHT));
         }
         out
     }
+}
+
+/// The facet fields, as named in filters.
+const FACETS: [&str; 4] = ["level", "prefecture", "kind", "decade"];
+
+fn facet_collector(name: &str) -> FacetCollector {
+    let mut c = FacetCollector::for_field(name);
+    c.add_facet(Facet::root());
+    c
+}
+
+/// Counts per value, most first.
+fn to_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
+    let mut out: Vec<FacetCount> = counts
+        .get(Facet::root())
+        .map(|(facet, count)| FacetCount {
+            value: facet
+                .to_path()
+                .last()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            count,
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
 }
 
 /// Any of the atoms in any of the fields.
@@ -299,11 +332,101 @@ fn atoms_query(
     )
 }
 
-/// Whether the document at `addr` matches `weight`.
-fn matches(weight: &dyn Weight, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
-    let mut scorer = weight.scorer(searcher.segment_reader(addr.segment_ord), 1.0)?;
-    Ok(scorer.doc() == addr.doc_id
-        || (scorer.doc() < addr.doc_id && scorer.seek(addr.doc_id) == addr.doc_id))
+/// One atom in one field by one analyzer, with the field's section.
+type LeafQuery = (Option<Section>, Box<dyn Query>);
+
+/// The leaf queries of a word: each atom in each field by each analyzer.
+fn leaf_queries(
+    atoms: &[AtomTerms],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Vec<LeafQuery> {
+    atoms
+        .iter()
+        .flat_map(|at| {
+            fields
+                .iter()
+                .flat_map(move |tf| at.in_field(tf, kinds).into_iter().map(|q| (tf.section, q)))
+        })
+        .collect()
+}
+
+/// A leaf query of a word as a weight, with its scorer on the segment of
+/// the hit being checked.
+///
+/// Whether a hit matches a word (or a word in a section) is a seek in a
+/// few posting lists, leaf by leaf. A scorer of the whole word would be a
+/// union, which buffers the next block of every clause (thousands of
+/// documents, phrases checked position by position) at every seek.
+struct Leaf {
+    section: Option<Section>,
+    weight: Box<dyn Weight>,
+    scorer: Option<(u32, Box<dyn Scorer>)>,
+}
+
+impl Leaf {
+    /// Whether the document at `addr` matches. Documents must be asked in
+    /// order (by segment, then id): the scorer only moves forward.
+    fn matches(&mut self, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
+        let stale = !matches!(&self.scorer, Some((seg, _)) if *seg == addr.segment_ord);
+        if stale {
+            let reader = searcher.segment_reader(addr.segment_ord);
+            self.scorer = Some((addr.segment_ord, self.weight.scorer(reader, 1.0)?));
+        }
+        let Some((_, scorer)) = self.scorer.as_mut() else {
+            return Ok(false);
+        };
+        let mut doc = scorer.doc();
+        if doc < addr.doc_id {
+            doc = scorer.seek(addr.doc_id);
+        }
+        Ok(doc == addr.doc_id)
+    }
+}
+
+/// What each hit matches: the sections (among `sections`, when asked) and
+/// which positive words it lacks (by index into `words`).
+fn explain_hits(
+    searcher: &Searcher,
+    words: &mut [Vec<Leaf>],
+    addrs: &[DocAddress],
+    sections: Option<&[Section]>,
+) -> tantivy::Result<Vec<(Vec<Section>, Vec<usize>)>> {
+    let mut order: Vec<usize> = (0..addrs.len()).collect();
+    order.sort_by_key(|&i| (addrs[i].segment_ord, addrs[i].doc_id));
+    let mut out = vec![(Vec::new(), Vec::new()); addrs.len()];
+    for i in order {
+        let addr = addrs[i];
+        if words.len() > 1 {
+            for (w, leaves) in words.iter_mut().enumerate() {
+                let mut found = false;
+                for leaf in leaves.iter_mut() {
+                    if leaf.matches(searcher, addr)? {
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    out[i].1.push(w);
+                }
+            }
+        }
+        for &s in sections.unwrap_or(&[]) {
+            let mut found = false;
+            'words: for leaves in words.iter_mut() {
+                for leaf in leaves.iter_mut().filter(|l| l.section == Some(s)) {
+                    if leaf.matches(searcher, addr)? {
+                        found = true;
+                        break 'words;
+                    }
+                }
+            }
+            if found {
+                out[i].0.push(s);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One unit of a query: required (or excluded) as a whole, counted when a
@@ -482,19 +605,13 @@ impl Default for SearchOptions {
 /// A built query with what its hits need explained.
 struct Built {
     query: Box<dyn Query>,
-    /// Each positive word's label and query (without tiers), to find what a
-    /// hit lacks.
+    /// Each positive word's label and query (without tiers).
     positives: Vec<(String, Box<dyn Query>)>,
+    /// Each positive word's leaf queries (by section), to find what a hit
+    /// lacks and which sections it matches.
+    leaves: Vec<Vec<LeafQuery>>,
     /// All positive words required (for `total_all_words`).
     strict: Option<Box<dyn Query>>,
-}
-
-fn regex_escape(c: char) -> String {
-    if c.is_ascii_punctuation() {
-        format!("\\{c}")
-    } else {
-        c.to_string()
-    }
 }
 
 impl CaseIndex {
@@ -505,6 +622,28 @@ impl CaseIndex {
             .iter()
             .filter(|tf| section.is_none() || tf.section == section)
             .collect()
+    }
+
+    /// Marks the kana words that some indexed word reads whole (their
+    /// reading is then one term): a look-up in each field's term
+    /// dictionary.
+    fn resolve_readings(
+        &self,
+        searcher: &Searcher,
+        terms: &mut [Vec<AtomTerms>],
+    ) -> tantivy::Result<()> {
+        for at in terms.iter_mut().flatten() {
+            let Some(word) = &at.reading_word else {
+                continue;
+            };
+            for tf in &self.fields.texts {
+                if searcher.doc_freq(&Term::from_field_text(tf.reading_word, word))? > 0 {
+                    at.reading_is_word = true;
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Neighbouring words close together, in order, in one field: a boost
@@ -547,11 +686,17 @@ impl CaseIndex {
         let fields = self.search_fields(section);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
+        let mut leaves = Vec::new();
         let mut impossible = false;
         for (w, atoms) in words.iter().zip(terms) {
             match (atoms_query(atoms, &fields, kinds), w.negated) {
-                (Some(q), true) => clauses.push((Occur::MustNot, q)),
-                (Some(q), false) => positives.push((w.label.clone(), q)),
+                (Some(q), true) => {
+                    clauses.push((Occur::MustNot, Box::new(ExcludedQuery::new(q))));
+                }
+                (Some(q), false) => {
+                    positives.push((w.label.clone(), q));
+                    leaves.push(leaf_queries(atoms, &fields, kinds));
+                }
                 (None, true) => {}
                 // A required word with no searchable form (only
                 // punctuation): nothing can match it.
@@ -576,14 +721,8 @@ impl CaseIndex {
                 let tiered: Vec<(Occur, Box<dyn Query>)> = positives
                     .iter()
                     .map(|(_, q)| {
-                        let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-                            (Occur::Should, q.box_clone()),
-                            (
-                                Occur::Should,
-                                Box::new(ConstScoreQuery::new(q.box_clone(), TIER)),
-                            ),
-                        ]));
-                        (Occur::Should, both)
+                        let tier: Box<dyn Query> = Box::new(TierQuery::new(q.box_clone(), TIER));
+                        (Occur::Should, tier)
                     })
                     .collect();
                 clauses.push((
@@ -600,9 +739,14 @@ impl CaseIndex {
                 }
             }
         }
+        if impossible {
+            positives.clear();
+            leaves.clear();
+        }
         Built {
             query: Box::new(BooleanQuery::new(clauses)),
-            positives: if impossible { Vec::new() } else { positives },
+            positives,
+            leaves,
             strict,
         }
     }
@@ -709,7 +853,9 @@ impl CaseIndex {
         let filters = self.filters(req);
         // Every query word (and synonym) analysed once, for the query, the
         // section pre-filter and the highlighter alike.
-        let terms: Vec<Vec<AtomTerms>> = words.iter().map(Word::atom_terms).collect();
+        let mut terms: Vec<Vec<AtomTerms>> = words.iter().map(Word::atom_terms).collect();
+        self.resolve_readings(&searcher, &mut terms)
+            .map_err(self.tantivy_err())?;
         let built = self.text_query(&words, &terms, req.section, &opts.analyzers);
         let text = built.query.box_clone();
         let query = Self::combine(
@@ -719,7 +865,22 @@ impl CaseIndex {
         let limit = req.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
         let err = self.tantivy_err();
-        let (total, addrs): (usize, Vec<(f32, DocAddress)>) = match req.sort {
+        // Facets not filtered on count under this very query: collected in
+        // the same pass as the hits.
+        let shared: Vec<&'static str> = if req.facets {
+            FACETS
+                .into_iter()
+                .filter(|n| !filters.iter().any(|(f, _)| f == n))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut multi = tantivy::collector::MultiCollector::new();
+        let handles: Vec<_> = shared
+            .iter()
+            .map(|n| multi.add_collector(facet_collector(n)))
+            .collect();
+        let (total, addrs, mut fruits): (usize, Vec<(f32, DocAddress)>, _) = match req.sort {
             Sort::Relevance => {
                 let updated_field = "updated";
                 let collector = top.tweak_score(move |reader: &tantivy::SegmentReader| {
@@ -733,10 +894,14 @@ impl CaseIndex {
                         (score, u)
                     }
                 });
-                let (count, docs) = searcher
-                    .search(&*query, &(Count, collector))
+                let (count, docs, fruits) = searcher
+                    .search(&*query, &(Count, collector, multi))
                     .map_err(&err)?;
-                (count, docs.into_iter().map(|((s, _), a)| (s, a)).collect())
+                (
+                    count,
+                    docs.into_iter().map(|((s, _), a)| (s, a)).collect(),
+                    fruits,
+                )
             }
             Sort::Newest | Sort::Period => {
                 let field = if req.sort == Sort::Newest {
@@ -745,10 +910,14 @@ impl CaseIndex {
                     "start_year"
                 };
                 let collector = top.order_by_fast_field::<i64>(field, Order::Desc);
-                let (count, docs) = searcher
-                    .search(&*query, &(Count, collector))
+                let (count, docs, fruits) = searcher
+                    .search(&*query, &(Count, collector, multi))
                     .map_err(&err)?;
-                (count, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+                (
+                    count,
+                    docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                    fruits,
+                )
             }
         };
 
@@ -769,62 +938,62 @@ impl CaseIndex {
                 .zip(&terms)
                 .filter(|(w, _)| !w.negated)
                 .flat_map(|(_, atoms)| atoms)
-                .map(|a| (&a.atom, a.morph.clone(), a.ngram.clone())),
+                .map(|a| (&a.atom, a.morph.clone(), a.ngram.clone(), a.reading.clone())),
         );
-        // Per section, the words in its fields: only the sections a hit
-        // matches are re-analysed for snippets (analysis is the expensive
-        // part of a search).
-        let positive_atoms: Vec<&Vec<AtomTerms>> = words
-            .iter()
-            .zip(&terms)
-            .filter(|(w, _)| !w.negated)
-            .map(|(_, atoms)| atoms)
+        // Which sections each hit matches, so only those are highlighted
+        // (a section without a match would be analysed for nothing) — asked
+        // of the index only when the highlighter cannot find the matches
+        // cheaply by itself; and which words each hit lacks.
+        let sections: Vec<Section> = Section::ALL
+            .into_iter()
+            .filter(|s| req.section.is_none_or(|only| only == *s))
             .collect();
-        let mut section_weights: Vec<(Section, Box<dyn Weight>)> = Vec::new();
-        for tf in &self.fields.texts {
-            let Some(s) = tf
-                .section
-                .filter(|s| req.section.is_none_or(|only| only == *s))
-            else {
-                continue;
-            };
-            let per_word = positive_atoms
-                .iter()
-                .filter_map(|atoms| atoms_query(atoms, &[tf], &opts.analyzers))
-                .collect();
-            if let Some(q) = should(per_word) {
-                let weight = q
-                    .weight(EnableScoring::disabled_from_searcher(&searcher))
-                    .map_err(&err)?;
-                section_weights.push((s, weight));
+        let prefilter = !matcher.locates_by_needles();
+        let explained = if prefilter || built.leaves.len() > 1 {
+            let enable = EnableScoring::disabled_from_searcher(&searcher);
+            let mut words: Vec<Vec<Leaf>> = Vec::with_capacity(built.leaves.len());
+            for leaves in &built.leaves {
+                let mut out = Vec::with_capacity(leaves.len());
+                for (section, q) in leaves {
+                    out.push(Leaf {
+                        section: *section,
+                        weight: q.weight(enable).map_err(&err)?,
+                        scorer: None,
+                    });
+                }
+                words.push(out);
             }
-        }
+            let only: Vec<DocAddress> = addrs.iter().map(|(_, a)| *a).collect();
+            explain_hits(
+                &searcher,
+                &mut words,
+                &only,
+                prefilter.then_some(&sections[..]),
+            )
+            .map_err(&err)?
+        } else {
+            vec![(Vec::new(), Vec::new()); addrs.len()]
+        };
         let mut hits = Vec::with_capacity(addrs.len());
         let mut dropped_words: Vec<String> = Vec::new();
-        for (score, addr) in addrs {
-            let mut sections = Vec::with_capacity(section_weights.len());
-            for (s, w) in &section_weights {
-                if matches(w.as_ref(), &searcher, addr).map_err(&err)? {
-                    sections.push(*s);
-                }
-            }
-            let missing = if built.positives.len() > 1 {
-                self.missing_words(&searcher, addr, &built.positives)?
-            } else {
-                Vec::new()
-            };
+        for ((score, addr), (matched, missing)) in addrs.into_iter().zip(explained) {
+            let missing: Vec<String> = missing
+                .into_iter()
+                .map(|w| built.positives[w].0.clone())
+                .collect();
             for m in &missing {
                 if !dropped_words.contains(m) {
                     dropped_words.push(m.clone());
                 }
             }
+            let candidates = if prefilter { &matched } else { &sections };
             if let Some(mut hit) = self.hit(
                 &searcher,
                 addr,
                 score.rem_euclid(TIER),
                 &matcher,
                 req.section,
-                &sections,
+                candidates,
             )? {
                 hit.missing_words = missing;
                 hits.push(hit);
@@ -833,7 +1002,12 @@ impl CaseIndex {
         // In query order.
         dropped_words.sort_by_key(|d| built.positives.iter().position(|(l, _)| l == d));
         let facets = if req.facets {
-            Some(self.facets(&searcher, &*text, &filters)?)
+            let found = shared
+                .into_iter()
+                .zip(handles)
+                .map(|(name, handle)| (name, to_counts(&handle.extract(&mut fruits))))
+                .collect();
+            Some(self.facets(&searcher, &*text, &filters, found)?)
         } else {
             None
         };
@@ -849,27 +1023,8 @@ impl CaseIndex {
             dropped_words,
             total_all_words,
             took: started.elapsed(),
+            generation: searcher.generation().generation_id(),
         })
-    }
-
-    /// The labels of the words `addr` does not match.
-    fn missing_words(
-        &self,
-        searcher: &Searcher,
-        addr: DocAddress,
-        positives: &[(String, Box<dyn Query>)],
-    ) -> Result<Vec<String>, IndexError> {
-        let err = self.tantivy_err();
-        let mut out = Vec::new();
-        for (label, q) in positives {
-            let weight = q
-                .weight(EnableScoring::disabled_from_searcher(searcher))
-                .map_err(&err)?;
-            if !matches(weight.as_ref(), searcher, addr).map_err(&err)? {
-                out.push(label.clone());
-            }
-        }
-        Ok(out)
     }
 
     fn hit(
@@ -889,8 +1044,7 @@ impl CaseIndex {
         else {
             return Ok(None);
         };
-        let title_ranges = matcher.ranges(&case.title);
-        let title_html = snippet(&case.title, &title_ranges, usize::MAX).to_html();
+        let title_html = matcher.snippet(&case.title, usize::MAX).to_html();
         let mut snippets: Vec<SectionSnippet> = Section::ALL
             .into_iter()
             .filter(|s| section.is_none_or(|only| only == *s))
@@ -900,15 +1054,12 @@ impl CaseIndex {
                 if matcher.is_empty() || text.is_empty() {
                     return None;
                 }
-                let ranges = matcher.ranges(text);
-                (!ranges.is_empty()).then(|| {
-                    let snip = snippet(text, &ranges, SNIPPET_WIDTH);
-                    SectionSnippet {
-                        section: s.key(),
-                        heading: s.heading(),
-                        html: snip.to_html(),
-                        snippet: snip,
-                    }
+                let snip = matcher.snippet(text, SNIPPET_WIDTH);
+                snip.has_marks().then(|| SectionSnippet {
+                    section: s.key(),
+                    heading: s.heading(),
+                    html: snip.to_html(),
+                    snippet: snip,
                 })
             })
             // The first three matching sections in reading order (概要
@@ -944,59 +1095,18 @@ impl CaseIndex {
 
     /// Counts per facet value under the text query and every *other*
     /// filter, so that choosing a value shows what the others would give.
+    /// `found`: the facets not filtered on, counted with the hits.
     fn facets(
         &self,
         searcher: &Searcher,
         text: &dyn Query,
         filters: &[(&'static str, Box<dyn Query>)],
+        mut found: Vec<(&str, Vec<FacetCount>)>,
     ) -> Result<Facets, IndexError> {
-        const NAMES: [&str; 4] = ["level", "prefecture", "kind", "decade"];
-        let to_counts = |counts: &tantivy::collector::FacetCounts| -> Vec<FacetCount> {
-            let mut out: Vec<FacetCount> = counts
-                .get(Facet::root())
-                .map(|(facet, count)| FacetCount {
-                    value: facet
-                        .to_path()
-                        .last()
-                        .map(|s| s.to_string())
-                        .unwrap_or_default(),
-                    count,
-                })
-                .collect();
-            out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            out
-        };
-        let collector_for = |name: &str| {
-            let mut c = FacetCollector::for_field(name);
-            c.add_facet(Facet::root());
-            c
-        };
         let filtered = |name: &str| filters.iter().any(|(n, _)| *n == name);
-        let mut found: Vec<(&str, Vec<FacetCount>)> = Vec::with_capacity(NAMES.len());
-
-        // A facet that is not filtered on counts under the text query and
-        // every filter: the same query for all of them, so one pass.
-        let shared: Vec<&str> = NAMES.into_iter().filter(|n| !filtered(n)).collect();
-        if !shared.is_empty() {
-            let query = Self::combine(
-                text.box_clone(),
-                filters.iter().map(|(_, q)| q.box_clone()).collect(),
-            );
-            let mut multi = tantivy::collector::MultiCollector::new();
-            let handles: Vec<_> = shared
-                .iter()
-                .map(|n| multi.add_collector(collector_for(n)))
-                .collect();
-            let mut fruits = searcher
-                .search(&*query, &multi)
-                .map_err(self.tantivy_err())?;
-            for (name, handle) in shared.iter().zip(handles) {
-                found.push((name, to_counts(&handle.extract(&mut fruits))));
-            }
-        }
         // A filtered facet leaves its own filter out (drill-down): its own
         // pass.
-        for name in NAMES.into_iter().filter(|n| filtered(n)) {
+        for name in FACETS.into_iter().filter(|n| filtered(n)) {
             let others = filters
                 .iter()
                 .filter(|(n, _)| *n != name)
@@ -1004,7 +1114,7 @@ impl CaseIndex {
                 .collect();
             let query = Self::combine(text.box_clone(), others);
             let counts = searcher
-                .search(&*query, &collector_for(name))
+                .search(&*query, &facet_collector(name))
                 .map_err(self.tantivy_err())?;
             found.push((name, to_counts(&counts)));
         }

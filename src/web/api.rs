@@ -2,6 +2,8 @@
 //! types) so the API stays stable while search internals change, and so
 //! every shape is described in the OpenAPI document.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, header};
@@ -10,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::cache::Cached;
 use super::error::{ErrorBody, WebError};
 use super::insights::InsightsReport;
 use super::params::{MAX_QUERY_CHARS, SearchParams, Validated};
@@ -147,16 +150,36 @@ pub(super) fn run_search(
     headers: &HeaderMap,
 ) -> Result<(Validated, SearchResults, Option<String>), WebError> {
     let v = params.validate()?;
-    let results = state.index.search(&v.request)?;
+    let started = std::time::Instant::now();
+    let generation = state.index.generation();
+    let (results, did_you_mean) = match state.search_cache.get(generation, &v.request) {
+        Some(cached) => {
+            let mut results = cached.results.clone();
+            results.took = started.elapsed();
+            (results, cached.did_you_mean.clone())
+        }
+        None => {
+            let results = state.index.search(&v.request)?;
+            let did_you_mean = if results.total == 0 && !v.request.query.trim().is_empty() {
+                did_you_mean(state, &v.request.query)
+            } else {
+                None
+            };
+            state.search_cache.put(
+                results.generation,
+                v.request.clone(),
+                Arc::new(Cached {
+                    results: results.clone(),
+                    did_you_mean: did_you_mean.clone(),
+                }),
+            );
+            (results, did_you_mean)
+        }
+    };
     let live = headers.contains_key(LIVE_HEADER);
     if !live && v.page == 1 {
         state.insights.record(&v.request.query, results.total);
     }
-    let did_you_mean = if results.total == 0 && !v.request.query.trim().is_empty() {
-        did_you_mean(state, &v.request.query)
-    } else {
-        None
-    };
     Ok((v, results, did_you_mean))
 }
 

@@ -16,6 +16,7 @@ mod admin;
 mod api;
 mod assets;
 pub mod auth;
+pub mod cache;
 mod editor;
 mod error;
 mod feed;

@@ -62,6 +62,8 @@ pub struct AppState {
     suggester: Arc<RwLock<Arc<Suggester>>>,
     pub metrics: Arc<Metrics>,
     pub insights: Arc<Insights>,
+    /// Search answers of the current index generation.
+    pub search_cache: Arc<super::cache::SearchCache>,
 }
 
 impl AppState {
@@ -82,6 +84,9 @@ impl AppState {
             suggester,
             metrics: Arc::new(Metrics::default()),
             insights: Arc::new(Insights::default()),
+            search_cache: Arc::new(super::cache::SearchCache::new(
+                super::cache::capacity_from_env(),
+            )),
         })
     }
 
