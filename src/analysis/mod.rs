@@ -28,7 +28,7 @@ pub use fold::{fold_char, fold_place_name, fold_term};
 pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_reading};
 pub use normalize::{Normalized, is_normalized, nfkc, normalize};
-pub use numeral::{is_numeral_char, to_arabic};
+pub use numeral::{is_numeral_char, kanji_digits, to_arabic};
 pub use tokenizer::register;
 
 /// Bumped whenever analysis output changes: the index stores it and

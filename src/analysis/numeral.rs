@@ -93,9 +93,33 @@ pub fn to_arabic(s: &str) -> Option<String> {
     )
 }
 
+/// A number in Arabic digits written digit by digit in kanji (2015 →
+/// 二〇一五, as years are written; [`to_arabic`] reads it back): what a
+/// highlighter looks for where a query says 2015 and the text may write
+/// it in kanji. `None` when `digits` is not all digits.
+pub fn kanji_digits(digits: &str) -> Option<String> {
+    const KANJI: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
+        digits
+            .bytes()
+            .map(|b| KANJI[usize::from(b - b'0')])
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arabic_numbers_read_back_from_kanji_digits() {
+        assert_eq!(kanji_digits("2015").as_deref(), Some("二〇一五"));
+        assert_eq!(kanji_digits("3a"), None);
+        for n in ["1", "10", "21", "105", "3200", "2015", "40"] {
+            let k = kanji_digits(n).unwrap();
+            assert_eq!(to_arabic(&k).as_deref(), Some(n), "help: {k}");
+        }
+    }
 
     #[test]
     fn kanji_numerals_become_arabic() {

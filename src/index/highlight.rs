@@ -21,11 +21,13 @@
 
 use serde::Serialize;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
 use crate::analysis::{
-    Analysis, AnalyzerKind, Term, fold_char, is_normalized, is_numeral_char, normalize, query_terms,
+    Analysis, AnalyzerKind, Term, fold_char, is_normalized, is_numeral_char, kanji_digits,
+    normalize, query_terms,
 };
 
 /// The term sequences of a query, per analyzer.
@@ -37,9 +39,19 @@ pub struct Matcher {
     needles: Vec<Option<String>>,
     /// Per pattern, what its needle's hits are.
     hits: Vec<Hits>,
+    /// Needles' numbers spelled in kanji: more places to check.
+    spellings: Vec<String>,
     /// The needles to look for, all in one pass.
     search: Option<NeedleSearch>,
+    /// Spellings (folded) of the words a kana query matched by reading in
+    /// the texts analysed so far (かいぜん: 改善): the next hits of the same
+    /// search look for them before analysing a whole text.
+    learned: RefCell<Vec<String>>,
 }
+
+/// Spellings learned per search, at most: a kana word has few homophones
+/// in one result page.
+const MAX_LEARNED: usize = 16;
 
 /// The needles to look for (not covered by others), as one automaton.
 #[derive(Debug, Clone)]
@@ -50,13 +62,20 @@ struct NeedleSearch {
 }
 
 impl NeedleSearch {
-    fn new(needles: &[Option<String>], hits: &[Hits]) -> Option<NeedleSearch> {
-        let (words, exact): (Vec<&str>, Vec<bool>) = needles
+    /// `spellings`: more needles to check (numbers in kanji).
+    fn new(
+        needles: &[Option<String>],
+        hits: &[Hits],
+        spellings: &[String],
+    ) -> Option<NeedleSearch> {
+        let (mut words, mut exact): (Vec<&str>, Vec<bool>) = needles
             .iter()
             .zip(hits)
             .filter(|(_, h)| **h != Hits::Covered)
             .filter_map(|(n, h)| Some((n.as_deref()?, *h == Hits::Matches)))
             .unzip();
+        words.extend(spellings.iter().map(String::as_str));
+        exact.extend(spellings.iter().map(|_| false));
         // Every occurrence of every needle, overlapping ones included.
         let automaton = aho_corasick::AhoCorasick::new(&words).ok()?;
         Some(NeedleSearch { automaton, exact })
@@ -109,8 +128,11 @@ fn fold_str(s: &str) -> String {
 /// * morphological: its first term up to the okurigana (進める is
 ///   written 進めた; 取り組む, 取組んだ), or an all-kana term without its
 ///   last char (やる, やらされ);
-/// * readings, and anything with a digit (the text may write 三十 where
-///   the term says 30): none.
+/// * readings: none (the text spells the word in kanji).
+///
+/// A needle with digits also stands for where the number may be spelled
+/// in kanji ([`numeral_spellings`]): the text may write 三十 where the term
+/// says 30.
 fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<String> {
     let first = pattern.first()?;
     let raw: String = match kind {
@@ -146,7 +168,52 @@ fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<S
         }
     };
     let folded = fold_str(&raw);
-    (!folded.is_empty() && !folded.bytes().any(|b| b.is_ascii_digit())).then_some(folded)
+    (!folded.is_empty()).then_some(folded)
+}
+
+/// Where else a needle with digits can stand: its digit runs written digit
+/// by digit in kanji (第3次 → 第三次, 2015 → 二〇一五), and, for each run,
+/// the largest kanji unit of the number (30 → 十, 12000 → 万): any other
+/// spelling of the number (三十, 3万, 一万二千) has that unit. Empty when
+/// the needle has no digits.
+fn numeral_spellings(needle: &str) -> Vec<String> {
+    let mut positional = String::new();
+    let mut units = Vec::new();
+    let mut rest = needle;
+    while let Some(c) = rest.chars().next() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            positional.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let run = &rest[..digits];
+        positional.push_str(kanji_digits(run).as_deref().unwrap_or(run));
+        let value: u64 = run.trim_start_matches('0').parse().unwrap_or(0);
+        let unit = [
+            (100_000_000, "億"),
+            (10_000, "万"),
+            (1000, "千"),
+            (100, "百"),
+            (10, "十"),
+        ]
+        .into_iter()
+        .find(|(size, _)| value >= *size);
+        if let Some((_, u)) = unit {
+            units.push(u.to_owned());
+        }
+        rest = &rest[digits..];
+    }
+    if positional == needle {
+        return Vec::new();
+    }
+    let mut out = vec![positional];
+    for u in units {
+        if !out.contains(&u) {
+            out.push(u);
+        }
+    }
+    out
 }
 
 /// Whether an n-gram pattern is one run of bigrams that `needle` spells
@@ -382,11 +449,49 @@ impl Matcher {
                 *h = Hits::Covered;
             }
         }
+        let spellings: Vec<String> = needles
+            .iter()
+            .flatten()
+            .flat_map(|n| numeral_spellings(n))
+            .collect();
         Matcher {
-            search: NeedleSearch::new(&needles, &hits),
+            search: NeedleSearch::new(&needles, &hits, &spellings),
+            spellings,
             patterns,
             needles,
             hits,
+            learned: RefCell::default(),
+        }
+    }
+
+    /// Whether the only patterns without a needle are readings: then the
+    /// spellings learned from earlier hits can stand in for them.
+    fn only_readings_unlocated(&self) -> bool {
+        self.patterns
+            .iter()
+            .zip(&self.needles)
+            .all(|((kind, _), n)| n.is_some() || *kind == AnalyzerKind::Reading)
+    }
+
+    /// Matches of a kana query's reading (and the other patterns) in a text:
+    /// the sentences holding a needle or a spelling learned from earlier
+    /// hits are analysed; only a text where none of them matches is
+    /// analysed whole (and teaches its spellings). A homophone the search
+    /// has not met yet can go unmarked in a text that has a known one.
+    fn ranges_by_learned(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut hits = self.needle_hits(text);
+        let folded = fold_text(text);
+        for word in self.learned.borrow().iter() {
+            for (i, _) in folded.text.match_indices(word.as_str()) {
+                hits.candidates.push(folded.original(i, i + word.len()));
+            }
+        }
+        hits.candidates = merge(hits.candidates);
+        let found = self.matches(text, &hits);
+        if found.is_empty() {
+            self.analysed_ranges(text, 0)
+        } else {
+            found
         }
     }
 
@@ -409,6 +514,9 @@ impl Matcher {
             return Vec::new();
         }
         if !self.locates_by_needles() {
+            if self.only_readings_unlocated() {
+                return self.ranges_by_learned(text);
+            }
             return self.analysed_ranges(text, 0);
         }
         self.matches(text, &self.needle_hits(text))
@@ -438,7 +546,7 @@ impl Matcher {
             return snippet(text, &[], width);
         }
         if !self.locates_by_needles() {
-            return snippet(text, &self.analysed_ranges(text, 0), width);
+            return snippet(text, &self.ranges(text), width);
         }
         let needle_hits = self.needle_hits(text);
         let mut hits = needle_hits.candidates.clone();
@@ -500,12 +608,14 @@ impl Matcher {
         } else {
             // No automaton (too many needles to build one): a search per
             // needle.
-            for (needle, kind) in self.needles.iter().zip(&self.hits) {
-                let (Some(needle), false) = (needle, *kind == Hits::Covered) else {
-                    continue;
-                };
-                for (i, _) in folded.text.match_indices(needle.as_str()) {
-                    push(*kind == Hits::Matches, folded.original(i, i + needle.len()));
+            let needles = self.needles.iter().zip(&self.hits).filter_map(|(n, kind)| {
+                let n = n.as_deref().filter(|_| *kind != Hits::Covered)?;
+                Some((n, *kind == Hits::Matches))
+            });
+            let spellings = self.spellings.iter().map(|s| (s.as_str(), false));
+            for (needle, exact) in needles.chain(spellings) {
+                for (i, _) in folded.text.match_indices(needle) {
+                    push(exact, folded.original(i, i + needle.len()));
                 }
             }
         }
@@ -537,6 +647,9 @@ impl Matcher {
         let analysis = Analysis::of(text);
         let mut out = Vec::new();
         for kind in AnalyzerKind::ALL {
+            if !self.patterns.iter().any(|(k, _)| *k == kind) {
+                continue;
+            }
             let terms = analysis.get(kind);
             let mut at: HashMap<(usize, &str), &Term> = HashMap::with_capacity(terms.len());
             for t in terms {
@@ -555,11 +668,25 @@ impl Matcher {
                     });
                     if found {
                         out.push((offset + t.start, offset + end));
+                        if kind == AnalyzerKind::Reading {
+                            self.learn(&text[t.start..end]);
+                        }
                     }
                 }
             }
         }
         merge(out)
+    }
+}
+
+impl Matcher {
+    /// Remembers the spelling of a reading match.
+    fn learn(&self, surface: &str) {
+        let folded = fold_str(&normalize(surface).text);
+        let mut learned = self.learned.borrow_mut();
+        if !folded.is_empty() && learned.len() < MAX_LEARNED && !learned.contains(&folded) {
+            learned.push(folded);
+        }
     }
 }
 
@@ -853,9 +980,22 @@ mod tests {
         assert_eq!(needles("進める")[0], Some("進".into()));
         assert_eq!(needles("だめ")[0], Some("ダ".into()));
         assert_eq!(needles("ｶﾞｲﾄﾞ")[1], Some("ガイド".into()));
-        // A number may be written in kanji; a kana word's reading is in no
-        // spelling: the whole text is analysed.
-        assert!(!Matcher::new(&parse("第3次")).locates_by_needles());
+        // A number is also looked for in kanji.
+        let m = Matcher::new(&parse("第3次"));
+        assert!(m.locates_by_needles());
+        assert!(
+            m.spellings.contains(&"第三次".to_owned()),
+            "{:?}",
+            m.spellings
+        );
+        assert_eq!(numeral_spellings("30年"), vec!["三〇年", "十"]);
+        assert_eq!(numeral_spellings("10000"), vec!["一〇〇〇〇", "万"]);
+        assert!(numeral_spellings("改善").is_empty());
+        assert_eq!(
+            html("三十年", "30年と三十年"),
+            "<mark>30年</mark>と<mark>三十年</mark>"
+        );
+        // A kana word's reading is in no spelling.
         assert!(!Matcher::new(&parse("かいぜん")).locates_by_needles());
     }
 
@@ -880,6 +1020,20 @@ mod tests {
             html("マネジャー", "新任マネージャーの研修"),
             "新任<mark>マネージャー</mark>の研修"
         );
+    }
+
+    /// A kana query's reading match teaches its spelling: the next texts
+    /// of the same search are looked through for it first.
+    #[test]
+    fn kana_queries_learn_the_spellings_they_match() {
+        let m = Matcher::new(&parse("かいぜん"));
+        let first = "業務の改善を進めた。";
+        assert_eq!(m.ranges(first), m.analysed_ranges(first, 0));
+        assert_eq!(*m.learned.borrow(), vec!["改善".to_owned()]);
+        let next = "長い前置きの文がある。職場の改善が続いた。別の話。";
+        let (s, e) = m.ranges(next)[0];
+        assert_eq!(&next[s..e], "改善");
+        assert_eq!(m.ranges(next), m.analysed_ranges(next, 0));
     }
 
     /// A noun is found by its spelling alone; an inflected word, a word

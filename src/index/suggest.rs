@@ -43,6 +43,25 @@ struct Entry {
     /// `key` and `reading` as characters, for edit distances.
     key_chars: Vec<char>,
     reading_chars: Vec<char>,
+    /// Which characters `key` and `reading` contain ([`char_mask`]).
+    key_mask: u64,
+    reading_mask: u64,
+}
+
+/// A 64-bit set of the characters of a word (each hashed to a bit). Of two
+/// words within `k` edits, each has at most `k` characters the other lacks,
+/// so at most `k` bits the other lacks: a test that rules out most of a
+/// large completion list before any edit distance (a shared bit can be two
+/// characters: the test only ever lets too many through).
+fn char_mask(chars: &[char]) -> u64 {
+    chars.iter().fold(0, |m, &c| {
+        m | 1 << ((c as u32).wrapping_mul(0x9E37_79B1) >> 26)
+    })
+}
+
+/// Whether two words with these masks may be within `k` edits.
+fn masks_allow(a: u64, b: u64, k: usize) -> bool {
+    (a & !b).count_ones() as usize <= k && (b & !a).count_ones() as usize <= k
 }
 
 /// The edit distance (Levenshtein, in characters) between `a` and `b` if
@@ -176,9 +195,13 @@ impl Suggester {
                     _ => reading_of(&text),
                 };
                 let key = fold_key(&text);
+                let key_chars: Vec<char> = key.chars().collect();
+                let reading_chars: Vec<char> = reading.chars().collect();
                 Entry {
-                    key_chars: key.chars().collect(),
-                    reading_chars: reading.chars().collect(),
+                    key_mask: char_mask(&key_chars),
+                    reading_mask: char_mask(&reading_chars),
+                    key_chars,
+                    reading_chars,
                     key,
                     reading,
                     suggestion: Suggestion {
@@ -259,16 +282,17 @@ impl Suggester {
         }
         let max = (len / 3).max(1);
         let chars: Vec<char> = key.chars().collect();
+        let mask = char_mask(&chars);
         self.entries
             .iter()
             .filter(|e| e.suggestion.kind != SuggestionKind::Title)
             .filter_map(|e| {
-                let spelled = distance_within(&e.key_chars, &chars, max);
-                let read = if e.reading.is_empty() {
-                    None
-                } else {
-                    distance_within(&e.reading_chars, &chars, max)
-                };
+                let spelled = masks_allow(e.key_mask, mask, max)
+                    .then(|| distance_within(&e.key_chars, &chars, max))
+                    .flatten();
+                let read = (!e.reading.is_empty() && masks_allow(e.reading_mask, mask, max))
+                    .then(|| distance_within(&e.reading_chars, &chars, max))
+                    .flatten();
                 let d = match (spelled, read) {
                     (Some(a), Some(b)) => a.min(b),
                     (Some(d), None) | (None, Some(d)) => d,
@@ -287,7 +311,7 @@ impl Suggester {
 
 #[cfg(test)]
 mod distance_tests {
-    use super::distance_within;
+    use super::{char_mask, distance_within, masks_allow};
 
     /// The banded distance agrees with the full one whenever it answers,
     /// and answers exactly when the full one is within the bound.
@@ -322,6 +346,13 @@ mod distance_tests {
                     let got = distance_within(&ac, &bc, max);
                     let want = (full <= max).then_some(full);
                     assert_eq!(got, want, "help: {a:?} vs {b:?}, max {max}");
+                    // The mask test never rules out a word within reach.
+                    if full <= max {
+                        assert!(
+                            masks_allow(char_mask(&ac), char_mask(&bc), max),
+                            "help: masks of {a:?} and {b:?}, max {max}"
+                        );
+                    }
                 }
             }
         }
