@@ -11,9 +11,18 @@
 //! `query_latency` measures search alone, over the same corpus: the cost
 //! test's query mix and every query of the relevance suite
 //! (`tests/relevance/queries.tsv`, with its sections), each as the web API
-//! asks it (10 hits, facet counts) and bare (no facets). Set
-//! `KAIZEN_WA_COST_INDEX=DIR` to keep the index between runs (it is synced
-//! with the corpus, so an index built by another version is rebuilt).
+//! asks it (10 hits, facet counts) and bare (no facets); percentiles by
+//! wall clock and by the thread's CPU time, and the slowest queries.
+//! `KAIZEN_WA_COST_INDEX=DIR` keeps the index between runs (it is synced
+//! with the corpus, so an index built by another version is rebuilt);
+//! `KAIZEN_WA_COST_ROUNDS` (default 6, the first not counted);
+//! `KAIZEN_WA_COST_ONLY=text` keeps the queries containing it (profiling).
+//!
+//! ```text
+//! kaizen-wa synth --count 10000 --out /tmp/synth10k
+//! KAIZEN_WA_COST_CORPUS=/tmp/synth10k KAIZEN_WA_COST_INDEX=/tmp/idx10k \
+//!   cargo test --release --test cost -- --ignored --nocapture --exact query_latency
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
