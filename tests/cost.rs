@@ -11,14 +11,23 @@
 //! `query_latency` measures search alone, over the same corpus: the cost
 //! test's query mix and every query of the relevance suite
 //! (`tests/relevance/queries.tsv`, with its sections), each as the web API
-//! asks it (10 hits, facet counts) and bare (no facets). Set
-//! `KAIZEN_WA_COST_INDEX=DIR` to keep the index between runs (it is synced
-//! with the corpus, so an index built by another version is rebuilt).
+//! asks it (10 hits, facet counts) and bare (no facets); percentiles by
+//! wall clock and by the thread's CPU time, and the slowest queries.
+//! `KAIZEN_WA_COST_INDEX=DIR` keeps the index between runs (it is synced
+//! with the corpus, so an index built by another version is rebuilt);
+//! `KAIZEN_WA_COST_ROUNDS` (default 6, the first not counted);
+//! `KAIZEN_WA_COST_ONLY=text` keeps the queries containing it (profiling).
+//!
+//! ```text
+//! kaizen-wa synth --count 10000 --out /tmp/synth10k
+//! KAIZEN_WA_COST_CORPUS=/tmp/synth10k KAIZEN_WA_COST_INDEX=/tmp/idx10k \
+//!   cargo test --release --test cost -- --ignored --nocapture --exact query_latency
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use kaizen_wa::analysis::{Analysis, analyzer};
+use kaizen_wa::analysis::{AnalyzerKind, analyzer, register};
 use kaizen_wa::case::Case;
 use kaizen_wa::case::{Section, store};
 use kaizen_wa::eval::parse_queries;
@@ -29,7 +38,6 @@ use rayon::prelude::*;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, TantivyDocument};
 
 fn root() -> PathBuf {
@@ -70,68 +78,80 @@ fn texts(case: &Case) -> Vec<String> {
     out
 }
 
-fn opts() -> TextOptions {
-    with(IndexRecordOption::WithFreqsAndPositions)
+/// A text field analysed by one of our analyzers, indexed as the schema
+/// indexes it (whole-word readings without positions).
+fn text_field(b: &mut tantivy::schema::SchemaBuilder, name: String, kind: AnalyzerKind) -> Field {
+    let record = match kind {
+        AnalyzerKind::ReadingWord => IndexRecordOption::WithFreqs,
+        _ => IndexRecordOption::WithFreqsAndPositions,
+    };
+    b.add_text_field(
+        &name,
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(kind.name())
+                .set_index_option(record),
+        ),
+    )
 }
 
-fn with(record: IndexRecordOption) -> TextOptions {
-    TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_index_option(record))
-}
-
-fn tokens(terms: &[kaizen_wa::analysis::Term]) -> PreTokenizedString {
-    PreTokenizedString {
-        text: String::new(),
-        tokens: terms
-            .iter()
-            .map(|t| Token {
-                offset_from: t.start,
-                offset_to: t.end,
-                position: t.position,
-                text: t.text.clone(),
-                position_length: 1,
-            })
-            .collect(),
-    }
-}
-
-/// Seconds to analyse and index `cases` with one field per text
-/// (morphological only) or four (hybrid: morphological, n-gram, reading
-/// bigrams, whole-word readings), as `CaseIndex::sync` does.
-fn index_time(cases: &[Case], hybrid: bool) -> f64 {
+/// Seconds (wall, then CPU of every thread) to analyse and index `cases`
+/// the way `CaseIndex::sync` does — each text given to its fields, our
+/// analyzers registered as tantivy tokenizers (one segmentation per text,
+/// shared by its fields) — with one field per text (morphological only)
+/// or four (hybrid: morphological, n-gram, reading bigrams, whole-word
+/// readings). Merges are waited for: they are indexing work too.
+fn index_time(cases: &[Case], hybrid: bool) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let mut b = Schema::builder();
-    let fields: Vec<[Field; 4]> = (0..11)
+    let kinds: &[AnalyzerKind] = if hybrid {
+        &AnalyzerKind::ALL
+    } else {
+        &[AnalyzerKind::Morph]
+    };
+    let fields: Vec<Vec<Field>> = (0..11)
         .map(|i| {
-            [
-                b.add_text_field(&format!("t{i}"), opts()),
-                b.add_text_field(&format!("t{i}_ng"), opts()),
-                b.add_text_field(&format!("t{i}_rd"), opts()),
-                b.add_text_field(&format!("t{i}_rw"), with(IndexRecordOption::WithFreqs)),
-            ]
+            kinds
+                .iter()
+                .map(|k| text_field(&mut b, format!("t{i}_{}", k.name()), *k))
+                .collect()
         })
         .collect();
     let index = Index::create_in_dir(dir.path(), b.build()).unwrap();
+    register(index.tokenizers());
     let writer = index.writer_with_num_threads(2, 200_000_000).unwrap();
     let started = Instant::now();
+    let cpu = process_cpu_s();
     cases.par_iter().for_each(|case| {
         let mut doc = TantivyDocument::default();
-        for (text, f) in texts(case).iter().zip(&fields) {
-            if hybrid {
-                let a = Analysis::of(text);
-                doc.add_pre_tokenized_text(f[0], tokens(&a.morph));
-                doc.add_pre_tokenized_text(f[1], tokens(&a.ngram));
-                doc.add_pre_tokenized_text(f[2], tokens(&a.reading));
-                doc.add_pre_tokenized_text(f[3], tokens(&a.reading_words));
-            } else {
-                doc.add_pre_tokenized_text(f[0], tokens(&analyzer().terms(text)));
+        for (text, fs) in texts(case).iter().zip(&fields) {
+            if text.trim().is_empty() {
+                continue;
+            }
+            for f in fs {
+                doc.add_text(*f, text);
             }
         }
         writer.add_document(doc).unwrap();
     });
     let mut writer = writer;
     writer.commit().unwrap();
-    started.elapsed().as_secs_f64()
+    writer.wait_merging_threads().unwrap();
+    (started.elapsed().as_secs_f64(), process_cpu_s() - cpu)
+}
+
+/// CPU seconds used by this process, all threads: indexing runs on rayon's
+/// and tantivy's threads, and a machine shared with builds inflates wall
+/// time far more than CPU time.
+fn process_cpu_s() -> f64 {
+    // SAFETY: an all-zero rusage is valid; getrusage only writes to it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid and writable for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 #[test]
@@ -151,12 +171,13 @@ fn hybrid_indexing_cost_and_query_latency() {
     };
     let cases = load_cases(&corpus);
     analyzer(); // dictionary load is not indexing
-    let morph = index_time(&cases, false);
-    let hybrid = index_time(&cases, true);
+    let (morph, morph_cpu) = index_time(&cases, false);
+    let (hybrid, hybrid_cpu) = index_time(&cases, true);
     println!(
-        "{} cases: morph-only {morph:.2}s, hybrid {hybrid:.2}s, ratio {:.2}",
+        "{} cases: morph-only {morph:.2}s, hybrid {hybrid:.2}s, ratio {:.2} (wall); CPU {morph_cpu:.2}s vs {hybrid_cpu:.2}s, ratio {:.2}",
         cases.len(),
-        hybrid / morph
+        hybrid / morph,
+        hybrid_cpu / morph_cpu
     );
 
     let index_dir = tempfile::tempdir().unwrap();

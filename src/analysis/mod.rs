@@ -36,7 +36,8 @@ pub use tokenizer::register;
 ///
 /// 2: user dictionary (domain compounds indexed whole and as parts,
 /// municipality names), kanji numerals → Arabic, small kana folded.
-/// 3: every character alone in the n-gram field; whole-word readings.
+/// 3: a run's last character alone in the n-gram field; whole-word
+/// readings.
 pub const ANALYSIS_VERSION: u32 = 3;
 
 /// The analyzers, by what they index.
@@ -84,8 +85,8 @@ pub struct Term {
     /// Indexed, never a query term: a user-dictionary compound indexed
     /// whole, its parts following at the same and next positions (queries
     /// use the parts, so 業務改善 also finds 業務の改善); or, in the n-gram
-    /// field, a character of a longer run, indexed alone for
-    /// one-character queries (a longer query word is its bigrams).
+    /// field, the last character of a longer run, indexed alone so that
+    /// every character starts a term (a one-character query is a prefix).
     pub compound: bool,
 }
 

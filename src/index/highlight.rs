@@ -646,6 +646,24 @@ impl Matcher {
     fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<(usize, usize)> {
         let analysis = Analysis::of(text);
         let mut out = Vec::new();
+        // A one-character n-gram pattern matches wherever the character is
+        // written (the search takes every n-gram term starting with it).
+        let chars: Vec<&str> = self
+            .patterns
+            .iter()
+            .filter(|(k, p)| *k == AnalyzerKind::Ngram && p.len() == 1)
+            .map(|(_, p)| p[0].as_str())
+            .filter(|p| p.chars().count() == 1)
+            .collect();
+        if !chars.is_empty() {
+            let folded = fold_text(text);
+            for c in chars {
+                for (i, _) in folded.text.match_indices(c) {
+                    let (s, e) = folded.original(i, i + c.len());
+                    out.push((offset + s, offset + e));
+                }
+            }
+        }
         for kind in AnalyzerKind::ALL {
             if !self.patterns.iter().any(|(k, _)| *k == kind) {
                 continue;

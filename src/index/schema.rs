@@ -7,7 +7,7 @@
 //! | `hash` | stored, fast | blake3 of the file's bytes: unchanged files are skipped |
 //! | `case` | stored | the whole case as JSON: hits and `/api/cases/{id}` render without touching `cases/`, so read-only replicas need only `index/` |
 //! | `title`, `place`, `tags`, each section key (`summary` … `lessons`) | `ja_morph` text, positions | precise matches on base forms |
-//! | `<field>_ng` | `ja_ngram` text, positions | recall: any substring of ≥ 2 characters, as a phrase of bigrams; each character alone for one-character words |
+//! | `<field>_ng` | `ja_ngram` text, positions | recall: any substring of ≥ 2 characters, as a phrase of bigrams; one character as the terms starting with it (a run's last character is indexed alone) |
 //! | `<field>_rd` | `ja_reading` text, positions | kana queries for kanji words (かいぜん → 改善), as a phrase of reading bigrams: any kana substring of a run of words |
 //! | `<field>_rw` | `ja_reading_word` text, frequencies | the same readings, one term per word and compound part: a kana query that is a word's reading is one term (a phrase of bigrams over 10,000 cases took 40 ms) |
 //! | `level`, `prefecture`, `kind`, `decade` | facets `/改善レベル名` etc. | filters and drill-down counts |

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
-    PhraseQuery, Query, RangeQuery, Scorer, TermQuery, Weight,
+    PhraseQuery, Query, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -204,6 +204,8 @@ struct AtomTerms {
     ngram: Vec<String>,
     /// Reading bigrams of a typed kana word (a phrase in `_rd`).
     reading: Vec<String>,
+    /// A word of one character: the n-gram terms starting with it.
+    single_char: Option<char>,
     /// The same kana word as one reading, folded (a term in `_rw`).
     reading_word: Option<String>,
     /// Some word of the index reads `reading_word`: the kana word is
@@ -232,10 +234,16 @@ impl AtomTerms {
                 .collect()
         };
         let kana = typed && is_kana_word(text) && text.chars().count() > 1;
+        let ngram = texts(AnalyzerKind::Ngram);
+        let single_char = match ngram.as_slice() {
+            [one] if one.chars().count() == 1 => one.chars().next(),
+            _ => None,
+        };
         AtomTerms {
             atom: atom.clone(),
             morph: texts(AnalyzerKind::Morph),
-            ngram: texts(AnalyzerKind::Ngram),
+            ngram,
+            single_char,
             reading: if kana {
                 crate::analysis::kana_bigrams(text)
             } else {
@@ -265,10 +273,17 @@ impl AtomTerms {
         if let Some(q) = morph {
             out.push(boost(q, tf.boost));
         }
-        // A phrase of bigrams; one character is a term of its own.
-        if kinds.contains(&AnalyzerKind::Ngram)
-            && let Some(q) = sequence(tf.ngram, &self.ngram)
-        {
+        let ngram = match self.single_char {
+            _ if !kinds.contains(&AnalyzerKind::Ngram) => None,
+            // One character: every term starting with it (each occurrence
+            // starts one), a prefix of the term dictionary.
+            Some(c) => RegexQuery::from_pattern(&format!("{}.?", regex_escape(c)), tf.ngram)
+                .ok()
+                .map(|q| Box::new(q) as Box<dyn Query>),
+            // A phrase of bigrams.
+            None => sequence(tf.ngram, &self.ngram),
+        };
+        if let Some(q) = ngram {
             out.push(boost(q, tf.boost * NGRAM_WEIGHT));
         }
         let reading = match &self.reading_word {
@@ -282,6 +297,14 @@ impl AtomTerms {
             out.push(boost(q, tf.boost * READING_WEIGHT));
         }
         out
+    }
+}
+
+fn regex_escape(c: char) -> String {
+    if c.is_ascii_punctuation() {
+        format!("\\{c}")
+    } else {
+        c.to_string()
     }
 }
 
