@@ -280,8 +280,9 @@ fn morph_only_index(corpus: &Path, dir: &Path) -> f64 {
 }
 
 /// The product's morphological analyzer alone: the product's tokenizer
-/// computes all three analyzers of a text at once (its fields ask for all
-/// three), which a morphological-only index would not.
+/// works out every analyzer's terms of a text at once (its fields ask for
+/// all of them), readings included, which a morphological-only index
+/// would not.
 #[derive(Clone)]
 struct MorphOnly;
 
@@ -295,8 +296,7 @@ impl tantivy::tokenizer::Tokenizer for MorphOnly {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> MorphTokens {
         let tokens = kaizen_wa::analysis::analyzer()
-            .analyze(text)
-            .morph
+            .terms(text)
             .into_iter()
             .map(|t| tantivy::tokenizer::Token {
                 offset_from: t.start,

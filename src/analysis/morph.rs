@@ -403,9 +403,10 @@ impl Morph {
         out
     }
 
-    /// Morphological terms of `text`.
+    /// Morphological terms of `text` alone: no reading is worked out
+    /// (what a morphological-only index costs; see the pipeline bench).
     pub fn terms(&self, text: &str) -> Vec<Term> {
-        self.analyze(text).morph
+        self.segment(text, false).morph
     }
 
     /// Reading bigrams: the katakana readings of consecutive content
@@ -420,6 +421,11 @@ impl Morph {
     /// Everything one segmentation gives: indexing needs all of it, and
     /// segmentation is the expensive part.
     pub fn analyze(&self, text: &str) -> Segmented {
+        self.segment(text, true)
+    }
+
+    /// One segmentation's terms; the reading ones only `with_readings`.
+    fn segment(&self, text: &str, with_readings: bool) -> Segmented {
         let n = normalize(text);
         let raws = self.raw(&n.text);
         let units = self.units(&raws);
@@ -436,16 +442,18 @@ impl Morph {
                 continue;
             };
             let (start, end) = n.original_range(u.start, u.end);
-            for c in u.reading.chars() {
-                push_folded(&mut run, c, start, end);
+            if with_readings {
+                for c in u.reading.chars() {
+                    push_folded(&mut run, c, start, end);
+                }
+                reading_words.push(Term {
+                    text: fold_reading(&u.reading),
+                    start,
+                    end,
+                    position,
+                    compound: false,
+                });
             }
-            reading_words.push(Term {
-                text: fold_reading(&u.reading),
-                start,
-                end,
-                position,
-                compound: false,
-            });
             if u.term.bytes().all(|b| b.is_ascii_digit())
                 && !n.text[u.start..u.end].bytes().all(|b| b.is_ascii_digit())
             {
@@ -480,7 +488,7 @@ impl Morph {
                 } else {
                     (start, end)
                 };
-                if let Some(r) = self.part_readings.get(&part) {
+                if let Some(r) = self.part_readings.get(&part).filter(|_| with_readings) {
                     reading_words.push(Term {
                         text: r.clone(),
                         start: s,
