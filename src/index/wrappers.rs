@@ -70,7 +70,7 @@ struct TierWeight {
 
 impl Weight for TierWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(TierScorer {
+        Ok(Box::new(Shifted {
             inner: self.inner.scorer(reader, boost)?,
             bonus: self.bonus * boost,
         }))
@@ -88,12 +88,16 @@ impl Weight for TierWeight {
     }
 }
 
-struct TierScorer {
+/// Delegates everything to `inner` but `seek_danger`, which keeps
+/// `DocSet`'s own (`doc()`, then `seek` only when behind the target), and
+/// adds `bonus` to the score. Both wrappers use it: the tier bonus, and an
+/// excluded clause (bonus 0; its score is never read).
+struct Shifted {
     inner: Box<dyn Scorer>,
     bonus: Score,
 }
 
-impl DocSet for TierScorer {
+impl DocSet for Shifted {
     fn advance(&mut self) -> DocId {
         self.inner.advance()
     }
@@ -115,7 +119,7 @@ impl DocSet for TierScorer {
     }
 }
 
-impl Scorer for TierScorer {
+impl Scorer for Shifted {
     fn score(&mut self) -> Score {
         self.inner.score() + self.bonus
     }
@@ -169,8 +173,9 @@ struct ExcludedWeight {
 
 impl Weight for ExcludedWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ExcludedScorer {
+        Ok(Box::new(Shifted {
             inner: self.inner.scorer(reader, boost)?,
+            bonus: 0.0,
         }))
     }
 
@@ -180,40 +185,6 @@ impl Weight for ExcludedWeight {
 
     fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
         self.inner.count(reader)
-    }
-}
-
-/// Delegates everything but `seek_danger`, which keeps `DocSet`'s own:
-/// `doc()`, then `seek` only when behind the target.
-struct ExcludedScorer {
-    inner: Box<dyn Scorer>,
-}
-
-impl DocSet for ExcludedScorer {
-    fn advance(&mut self) -> DocId {
-        self.inner.advance()
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        self.inner.seek(target)
-    }
-
-    fn doc(&self) -> DocId {
-        self.inner.doc()
-    }
-
-    fn size_hint(&self) -> u32 {
-        self.inner.size_hint()
-    }
-
-    fn cost(&self) -> u64 {
-        self.inner.cost()
-    }
-}
-
-impl Scorer for ExcludedScorer {
-    fn score(&mut self) -> Score {
-        0.0
     }
 }
 
