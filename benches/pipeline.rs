@@ -233,8 +233,13 @@ fn morph_only_index(corpus: &Path, dir: &Path) -> f64 {
             .set_tokenizer("morph_only")
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
-    let texts: Vec<_> = (0..14)
-        .map(|i| b.add_text_field(&format!("t{i}"), opts.clone()))
+    // The product's texts (title, place, tags, each section), one
+    // morphological field each.
+    let layout = kaizen_wa::index::Fields::new();
+    let texts: Vec<_> = layout
+        .texts
+        .iter()
+        .map(|tf| b.add_text_field(tf.name, opts.clone()))
         .collect();
     let index = Index::create_in_dir(dir, b.build()).expect("morph index");
     index.tokenizers().register("morph_only", MorphOnly);
@@ -258,13 +263,8 @@ fn morph_only_index(corpus: &Path, dir: &Path) -> f64 {
             }
             doc.add_facet(prefecture, Facet::from_path([case.prefecture.as_str()]));
             doc.add_i64(start_year, i64::from(case.period.start));
-            let mut values = vec![
-                case.title.clone(),
-                format!("{} {}", case.municipality, case.prefecture),
-                case.tags.join(" "),
-            ];
-            values.extend(case.narrative().map(|(_, t)| t.to_owned()));
-            for (field, value) in texts.iter().zip(values) {
+            for (field, tf) in texts.iter().zip(&layout.texts) {
+                let value = kaizen_wa::index::text_of(&case, tf);
                 if !value.trim().is_empty() {
                     doc.add_text(*field, value);
                 }

@@ -31,7 +31,7 @@ use kaizen_wa::analysis::{AnalyzerKind, analyzer, register};
 use kaizen_wa::case::Case;
 use kaizen_wa::case::{Section, store};
 use kaizen_wa::eval::parse_queries;
-use kaizen_wa::index::{CaseIndex, SearchRequest};
+use kaizen_wa::index::{CaseIndex, Fields, SearchRequest, text_of};
 use rayon::prelude::*;
 
 /// The product's allocator, so latencies are the server's.
@@ -68,14 +68,10 @@ fn load_cases(dir: &Path) -> Vec<Case> {
         .collect()
 }
 
-fn texts(case: &Case) -> Vec<String> {
-    let mut out = vec![
-        case.title.clone(),
-        format!("{} {}", case.municipality, case.prefecture),
-        case.tags.join(" "),
-    ];
-    out.extend(case.narrative().map(|(_, t)| t.to_owned()));
-    out
+/// What the product indexes of a case, text by text (title, place, tags,
+/// each section).
+fn texts(layout: &Fields, case: &Case) -> Vec<String> {
+    layout.texts.iter().map(|tf| text_of(case, tf)).collect()
 }
 
 /// A text field analysed by one of our analyzers, indexed as the schema
@@ -109,7 +105,8 @@ fn index_time(cases: &[Case], hybrid: bool) -> (f64, f64) {
     } else {
         &[AnalyzerKind::Morph]
     };
-    let fields: Vec<Vec<Field>> = (0..11)
+    let layout = Fields::new();
+    let fields: Vec<Vec<Field>> = (0..layout.texts.len())
         .map(|i| {
             kinds
                 .iter()
@@ -124,7 +121,7 @@ fn index_time(cases: &[Case], hybrid: bool) -> (f64, f64) {
     let cpu = process_cpu_s();
     cases.par_iter().for_each(|case| {
         let mut doc = TantivyDocument::default();
-        for (text, fs) in texts(case).iter().zip(&fields) {
+        for (text, fs) in texts(&layout, case).iter().zip(&fields) {
             if text.trim().is_empty() {
                 continue;
             }

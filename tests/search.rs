@@ -208,6 +208,17 @@ fn editing_and_removing_files_is_reflected_after_sync() {
 }
 
 #[test]
+fn has_id_knows_indexed_ids_and_forgets_removed_ones() {
+    let f = Fixture::with_samples();
+    let idx = f.index();
+    assert!(idx.has_id("fukuoka-dna-undo").unwrap());
+    assert!(!idx.has_id("no-such-case").unwrap());
+    fs::remove_file(f.cases().join("fukuoka-dna-undo.md")).unwrap();
+    idx.sync(&f.cases()).unwrap();
+    assert!(!idx.has_id("fukuoka-dna-undo").unwrap());
+}
+
+#[test]
 fn an_invalid_edit_keeps_the_last_valid_version_searchable() {
     let f = Fixture::with_samples();
     let idx = f.index();

@@ -241,7 +241,7 @@ impl LiveIndex {
     pub fn create(&self, case: &Case, contributor: &str) -> Result<Written, LiveError> {
         // The index knows every id: no need to read every file.
         let index = &self.shared.index;
-        let known = |id: &str| index.get(id).ok().flatten().is_some();
+        let known = |id: &str| index.has_id(id).unwrap_or(false);
         let written = edit::create_checked(
             &self.shared.cases,
             case,

@@ -632,6 +632,21 @@ impl CaseIndex {
         doc
     }
 
+    /// Whether a case with this id is indexed: a term count, no stored
+    /// document read (a create checks this for every new id).
+    pub fn has_id(&self, id: &str) -> Result<bool, IndexError> {
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let n = self
+            .reader
+            .searcher()
+            .search(&query, &tantivy::collector::Count)
+            .map_err(self.tantivy_err())?;
+        Ok(n > 0)
+    }
+
     /// The case with this id, from the index.
     pub fn get(&self, id: &str) -> Result<Option<Case>, IndexError> {
         Ok(self.first_doc(self.fields.id, id)?.and_then(|doc| {
@@ -642,8 +657,9 @@ impl CaseIndex {
     }
 }
 
-/// The text a [`TextField`] indexes for a case.
-fn text_of(case: &Case, tf: &TextField) -> String {
+/// The text a [`TextField`] indexes for a case (public so that cost
+/// measurements index exactly what the product does).
+pub fn text_of(case: &Case, tf: &TextField) -> String {
     match (tf.section, tf.name) {
         (Some(section), _) => case.sections.get(section).to_owned(),
         (None, "title") => case.title.clone(),
