@@ -260,19 +260,9 @@ async fn search_facet_case_and_similar() {
     .await;
 
     // Remove-chip path: filter again, then click the chip.
-    c.find(Locator::Css("#facet-level + ul a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#facet-level + ul a").await;
     wait_js(c, "document.querySelectorAll('.chip').length === 1").await;
-    c.find(Locator::Css(".chip"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, ".chip").await;
     wait_js(
         c,
         "document.querySelectorAll('.chip').length === 0 && !location.search.includes('level=')",
@@ -455,6 +445,15 @@ async fn ime_composition_searches_once_after_compositionend() {
     c.clone().close().await.unwrap();
 }
 
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn fill(c: &Client, css: &str, text: &str) {
     let e = c.find(Locator::Css(css)).await.unwrap();
     e.clear().await.unwrap();
@@ -475,12 +474,7 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     assert!(c.current_url().await.unwrap().path() == "/login");
     fill(c, "#name", "山田").await;
     fill(c, "#secret", &s.secret).await;
-    c.find(Locator::Css(".stack-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, ".stack-form button[type=submit]").await;
     c.wait().for_element(Locator::Id("f-title")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/cases/new");
     let cookie = js(c, "return document.cookie;").await;
@@ -500,12 +494,7 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
         .await
         .unwrap();
     fill(c, "#f-municipality", "福岡市").await;
-    c.find(Locator::Css("input[name=levels][value=gyomu]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "input[name=levels][value=gyomu]").await;
     fill(c, "#f-start_year", "2004").await;
     fill(
         c,
@@ -515,12 +504,7 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     .await;
     fill(c, "#f-actors", "市民課の職員有志").await;
     fill(c, "#f-sources", "https://example.jp/browser").await;
-    c.find(Locator::Css("button[value=save]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[value=save]").await;
     c.wait()
         .for_element(Locator::Id("f-activities-error"))
         .await
@@ -551,23 +535,13 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
 
     // Preview, then save.
     fill(c, "#f-activities", "番号札の配り方を毎月見直した。").await;
-    c.find(Locator::Css("button[value=preview]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[value=preview]").await;
     c.wait()
         .for_element(Locator::Id("preview-title"))
         .await
         .unwrap();
     shot(c, "11-form-preview.png").await;
-    c.find(Locator::Css("button[value=save]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[value=save]").await;
     c.wait()
         .for_element(Locator::Id("case-title"))
         .await

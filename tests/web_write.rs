@@ -1400,30 +1400,11 @@ async fn write_latency_figures() {
 
     // One at a time: the request returns after the commit; the case is
     // then searched for (a separate request) until found.
-    let mut one = Vec::new();
-    for n in 0..100 {
-        let body = case_json(Some(&format!("fig-seq-{n:03}")), &word(200 + n));
-        let t = Instant::now();
-        let (status, _) = http(
-            &client,
-            Method::POST,
-            &format!("{base}/api/cases"),
-            Some(&auth),
-            Some(&body),
-        )
-        .await
-        .unwrap();
-        assert_eq!(status, StatusCode::CREATED);
-        while search_total(&client, &base, &word(200 + n)).await != 1 {}
-        one.push(t.elapsed());
-    }
-
-    // A hundred at once: each create's own request-to-searchable time.
-    let mut tasks = Vec::new();
-    for n in 0..100 {
+    // From the create request to the case being found by a search.
+    let create_then_find = |id: String, w: String| {
         let (client, base, auth) = (client.clone(), base.clone(), auth.clone());
-        tasks.push(tokio::spawn(async move {
-            let body = case_json(Some(&format!("fig-par-{n:03}")), &word(400 + n));
+        async move {
+            let body = case_json(Some(&id), &w);
             let t = Instant::now();
             let (status, _) = http(
                 &client,
@@ -1435,9 +1416,22 @@ async fn write_latency_figures() {
             .await
             .unwrap();
             assert_eq!(status, StatusCode::CREATED);
-            while search_total(&client, &base, &word(400 + n)).await != 1 {}
+            while search_total(&client, &base, &w).await != 1 {}
             t.elapsed()
-        }));
+        }
+    };
+    let mut one = Vec::new();
+    for n in 0..100 {
+        one.push(create_then_find(format!("fig-seq-{n:03}"), word(200 + n)).await);
+    }
+
+    // A hundred at once: each create's own request-to-searchable time.
+    let mut tasks = Vec::new();
+    for n in 0..100 {
+        tasks.push(tokio::spawn(create_then_find(
+            format!("fig-par-{n:03}"),
+            word(400 + n),
+        )));
     }
     let mut many = Vec::new();
     for t in tasks {
