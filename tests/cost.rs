@@ -292,7 +292,11 @@ fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usi
     if !cpu_ms.is_empty() {
         percentiles(&format!("{label} (cpu) "), cpu_ms);
     }
-    for (t, q) in slowest.iter().take(6) {
+    let show = std::env::var("KAIZEN_WA_COST_SHOW")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
+    for (t, q) in slowest.iter().take(show) {
         println!("  slow: {t:>7.2} ms  {q}");
     }
 }
@@ -314,6 +318,11 @@ fn query_latency() {
     };
     let idx = CaseIndex::open(&index_dir).unwrap();
     let report = idx.sync(&corpus).unwrap();
+    if std::env::var_os("KAIZEN_WA_COST_OPTIMIZE").is_some() {
+        let t = Instant::now();
+        let merged = idx.optimize().unwrap();
+        println!("optimize: merged={merged} in {:?}", t.elapsed());
+    }
     println!(
         "{} cases ({} indexed now in {:.2}s)",
         idx.num_cases(),

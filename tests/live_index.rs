@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use kaizen_wa::case::edit::{self, Stamp};
 use kaizen_wa::case::{self, Case, Kind, Level, Period, Sections};
+use kaizen_wa::index::live::DEBOUNCE;
 use kaizen_wa::index::{CaseIndex, LiveIndex, SearchRequest};
 
 /// A made-up katakana word per number: unique in the collection, one token.
@@ -157,6 +158,34 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
         live.index().get("dropped").unwrap().is_none()
     })
     .expect("removal is picked up");
+    live.shutdown();
+}
+
+#[test]
+fn the_index_reading_files_is_not_an_edit_an_idle_folder_is_not_re_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(cases.join("sub")).unwrap();
+    std::fs::write(cases.join("a.md"), case::render(&case("a", &word(1)))).unwrap();
+    std::fs::write(cases.join("sub/b.md"), case::render(&case("b", &word(2)))).unwrap();
+    let live = start(&cases, &dir.path().join("index"));
+    assert_eq!(live.resyncs(), 0, "the start-up sync is not a re-sync");
+
+    // An outside edit: re-synced, which reads files and folders.
+    std::fs::write(cases.join("c.md"), case::render(&case("c", &word(3)))).unwrap();
+    wait_for(Duration::from_secs(5), || {
+        finds(live.index(), &word(3), "c")
+    })
+    .expect("a dropped file becomes searchable");
+    std::thread::sleep(DEBOUNCE * 3);
+    let settled = live.resyncs();
+    assert!(settled >= 1, "the edit was re-synced");
+
+    // Nothing changes: nothing is read again. (A watcher that took the
+    // index's own reads for edits re-synced forever, one round per
+    // debounce.)
+    std::thread::sleep(DEBOUNCE * 6);
+    assert_eq!(live.resyncs(), settled, "re-syncs without an edit");
     live.shutdown();
 }
 

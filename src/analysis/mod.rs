@@ -148,6 +148,29 @@ impl Analysis {
         }
     }
 
+    /// The terms of only the analyzers in `kinds` (the others empty): one
+    /// segmentation still, but no readings or bigrams nobody asked for.
+    pub fn of_kinds(text: &str, kinds: &[AnalyzerKind]) -> Analysis {
+        let readings = kinds
+            .iter()
+            .any(|k| matches!(k, AnalyzerKind::Reading | AnalyzerKind::ReadingWord));
+        let s = analyzer().analyze_with(text, readings);
+        Analysis {
+            ngram: if kinds.contains(&AnalyzerKind::Ngram) {
+                ngram::bigrams(&s.normalized, &s.numerals)
+            } else {
+                Vec::new()
+            },
+            morph: if kinds.contains(&AnalyzerKind::Morph) {
+                s.morph
+            } else {
+                Vec::new()
+            },
+            reading: s.reading,
+            reading_words: s.reading_words,
+        }
+    }
+
     pub fn take(self, kind: AnalyzerKind) -> Vec<Term> {
         match kind {
             AnalyzerKind::Morph => self.morph,

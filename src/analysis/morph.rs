@@ -424,6 +424,13 @@ impl Morph {
         self.segment(text, true)
     }
 
+    /// [`analyze`](Self::analyze), with the reading terms only when
+    /// `readings` (the highlighter checks a kanji query's matches without
+    /// working out every word's reading).
+    pub fn analyze_with(&self, text: &str, readings: bool) -> Segmented {
+        self.segment(text, readings)
+    }
+
     /// One segmentation's terms; the reading ones only `with_readings`.
     fn segment(&self, text: &str, with_readings: bool) -> Segmented {
         let n = normalize(text);

@@ -47,6 +47,8 @@ pub struct Matcher {
     /// the texts analysed so far (かいぜん: 改善): the next hits of the same
     /// search look for them before analysing a whole text.
     learned: RefCell<Vec<String>>,
+    /// The analyzers of `patterns`: only these analyse a text.
+    kinds: Vec<AnalyzerKind>,
 }
 
 /// Spellings learned per search, at most: a kana word has few homophones
@@ -454,7 +456,11 @@ impl Matcher {
             .flatten()
             .flat_map(|n| numeral_spellings(n))
             .collect();
+        let mut kinds: Vec<AnalyzerKind> = patterns.iter().map(|(k, _)| *k).collect();
+        kinds.sort_by_key(|k| *k as u8);
+        kinds.dedup();
         Matcher {
+            kinds,
             search: NeedleSearch::new(&needles, &hits, &spellings),
             spellings,
             patterns,
@@ -644,7 +650,7 @@ impl Matcher {
     /// Matches in `text` (a sentence starting at byte `offset` of the
     /// whole, or the whole), analysed once, as byte ranges of the whole.
     fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<(usize, usize)> {
-        let analysis = Analysis::of(text);
+        let analysis = Analysis::of_kinds(text, &self.kinds);
         let mut out = Vec::new();
         // A one-character n-gram pattern matches wherever the character is
         // written (the search takes every n-gram term starting with it).

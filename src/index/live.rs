@@ -19,13 +19,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify_debouncer_full::notify::event::EventKind;
+use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use tantivy::schema::Value as _;
 
 use super::{CaseIndex, IndexError, SyncReport};
@@ -36,6 +38,20 @@ use crate::case::{Case, Diagnostic, IndexOp, Severity, store};
 /// (often write + rename + chmod) becomes one re-sync, well within the 2 s
 /// the issue allows.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Whether a file event can change what a case file holds. Opens and
+/// closes without writing are not edits: the index reads every file it
+/// re-syncs, and counting those reads would make each re-sync start the
+/// next one, forever.
+fn is_edit(kind: &EventKind) -> bool {
+    use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
+    match kind {
+        // A write finished: the one access that is an edit.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
 
 /// Fault injection for end-to-end tests: when this environment variable is
 /// `1`, the process aborts right after a member's file write and before the
@@ -88,6 +104,8 @@ enum Command {
     Changed(Vec<PathBuf>),
     /// Re-sync everything; the sender, if any, gets the report.
     Resync(Option<mpsc::Sender<Result<SyncReport, IndexError>>>),
+    /// Merge the index into one segment (after the start-up sync).
+    Optimize,
     Shutdown,
 }
 
@@ -100,6 +118,8 @@ struct Shared {
     cases: PathBuf,
     invalid: Mutex<BTreeMap<String, InvalidFile>>,
     listeners: Mutex<Vec<Listener>>,
+    /// Re-syncs of outside edits since start (of some files, or of all).
+    resyncs: AtomicU64,
 }
 
 /// The index of a running server. Hold one in the server's state.
@@ -107,7 +127,7 @@ pub struct LiveIndex {
     shared: Arc<Shared>,
     tx: Sender<Command>,
     worker: Option<JoinHandle<()>>,
-    watcher: Option<Debouncer<RecommendedWatcher>>,
+    watcher: Option<Debouncer<RecommendedWatcher, RecommendedCache>>,
     startup: SyncReport,
 }
 
@@ -126,6 +146,7 @@ impl LiveIndex {
             cases: cases.clone(),
             invalid: Mutex::new(BTreeMap::new()),
             listeners: Mutex::new(Vec::new()),
+            resyncs: AtomicU64::new(0),
         });
         let startup = shared.index.sync(&cases)?;
         shared.record_full(&startup);
@@ -148,19 +169,31 @@ impl LiveIndex {
                 source: e,
             })?;
 
+        // A bulk sync leaves a segment per indexing thread; searches are
+        // cheaper on one. Merged on the writer thread, so serving starts
+        // now and searches see the merged index when it is ready.
+        let _ = tx.send(Command::Optimize);
         let watch_tx = tx.clone();
-        let watcher = new_debouncer(DEBOUNCE, move |res: DebounceEventResult| match res {
+        let watcher = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
             Ok(events) => {
-                let paths = events.into_iter().map(|e| e.path).collect();
-                let _ = watch_tx.send(Command::Changed(paths));
+                let paths: Vec<PathBuf> = events
+                    .into_iter()
+                    .filter(|e| is_edit(&e.event.kind))
+                    .flat_map(|e| e.event.paths)
+                    .collect();
+                if !paths.is_empty() {
+                    let _ = watch_tx.send(Command::Changed(paths));
+                }
             }
-            Err(e) => {
-                tracing::warn!("file watcher: {e}; re-syncing everything");
+            Err(errors) => {
+                for e in errors {
+                    tracing::warn!("file watcher: {e}; re-syncing everything");
+                }
                 let _ = watch_tx.send(Command::Resync(None));
             }
         })
         .and_then(|mut d| {
-            d.watcher().watch(&cases, RecursiveMode::Recursive)?;
+            d.watch(&cases, RecursiveMode::Recursive)?;
             Ok(d)
         });
         let watcher = match watcher {
@@ -194,6 +227,13 @@ impl LiveIndex {
     /// What the start-up sync did.
     pub fn startup_report(&self) -> &SyncReport {
         &self.startup
+    }
+
+    /// Re-syncs since start: rounds that read case files again because the
+    /// watcher saw them change (or was told to re-sync everything). An idle
+    /// folder adds none.
+    pub fn resyncs(&self) -> u64 {
+        self.shared.resyncs.load(Ordering::Relaxed)
     }
 
     /// Whether outside edits are being watched.
@@ -337,6 +377,7 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
         let mut changed = Vec::new();
         let mut resyncs = Vec::new();
         let mut full = false;
+        let mut optimize = false;
         let mut stop = false;
         let generation = shared.generation();
         for c in batch {
@@ -347,6 +388,7 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
                     full = true;
                     resyncs.extend(reply);
                 }
+                Command::Optimize => optimize = true,
                 Command::Shutdown => stop = true,
             }
         }
@@ -354,11 +396,15 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
         if !full && !changed.is_empty() {
             match shared.changed_rels(&changed) {
                 Some(rels) if rels.is_empty() => {}
-                Some(rels) => shared.sync_files(&rels),
+                Some(rels) => {
+                    shared.resyncs.fetch_add(1, Ordering::Relaxed);
+                    shared.sync_files(&rels);
+                }
                 None => full = true,
             }
         }
         if full {
+            shared.resyncs.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let result = shared.index.sync(&shared.cases);
             match &result {
@@ -391,6 +437,19 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
                 .iter()
             {
                 listener();
+            }
+        }
+        // After the listeners: merging changes no case, only how the
+        // index is laid out, so there is nothing for them to rebuild.
+        if optimize && !stop {
+            let started = Instant::now();
+            match shared.index.optimize() {
+                Ok(true) => tracing::info!(
+                    "merged the index into one segment in {:?}",
+                    started.elapsed()
+                ),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("merging the index: {e}"),
             }
         }
         if stop {

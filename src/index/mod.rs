@@ -585,6 +585,29 @@ impl CaseIndex {
         Ok(report)
     }
 
+    /// Merges every segment into one, waits for it, and reloads.
+    ///
+    /// A search pays per segment for every term it looks up and every
+    /// scorer it opens (a query is hundreds of them: words × synonyms ×
+    /// fields × analyzers), and a bulk sync leaves one segment per
+    /// indexing thread; one segment makes every later search cheaper.
+    /// Returns whether there was anything to merge.
+    pub fn optimize(&self) -> Result<bool, IndexError> {
+        let ids = self
+            .index
+            .searchable_segment_ids()
+            .map_err(self.tantivy_err())?;
+        if ids.len() < 2 {
+            return Ok(false);
+        }
+        let mut guard = self.writer()?;
+        let writer = guard.as_mut().expect("writer was just created");
+        writer.merge(&ids).wait().map_err(self.tantivy_err())?;
+        drop(guard);
+        self.reader.reload().map_err(self.tantivy_err())?;
+        Ok(true)
+    }
+
     fn commit(&self) -> Result<(), IndexError> {
         let mut guard = self.writer()?;
         let writer = guard.as_mut().expect("writer was just created");

@@ -11,6 +11,7 @@
 //! tier, so those matching every word come first. The words a hit lacks are
 //! reported, per hit and for the page.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -43,6 +44,55 @@ const PROXIMITY_SLOP: u32 = 8;
 /// BM25 sum, so a case matching more words always ranks higher, and BM25
 /// orders the cases within a tier.
 const TIER: f32 = 10_000.0;
+
+/// Counts the hits that score at least `min`: with [`TIER`] added per
+/// matched word, the cases matching all `n` words of a relaxed query are
+/// those scoring at least `n × TIER`. Counted in the pass that ranks,
+/// instead of a second search of the strict query.
+struct ScoreAtLeast(f32);
+
+struct ScoreAtLeastSegment {
+    min: f32,
+    count: usize,
+}
+
+impl tantivy::collector::Collector for ScoreAtLeast {
+    type Fruit = usize;
+    type Child = ScoreAtLeastSegment;
+
+    fn for_segment(
+        &self,
+        _: tantivy::SegmentOrdinal,
+        _: &tantivy::SegmentReader,
+    ) -> tantivy::Result<ScoreAtLeastSegment> {
+        Ok(ScoreAtLeastSegment {
+            min: self.0,
+            count: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, counts: Vec<usize>) -> tantivy::Result<usize> {
+        Ok(counts.into_iter().sum())
+    }
+}
+
+impl tantivy::collector::SegmentCollector for ScoreAtLeastSegment {
+    type Fruit = usize;
+
+    fn collect(&mut self, _: tantivy::DocId, score: tantivy::Score) {
+        if score >= self.min {
+            self.count += 1;
+        }
+    }
+
+    fn harvest(self) -> usize {
+        self.count
+    }
+}
 
 /// Characters of context in a snippet.
 const SNIPPET_WIDTH: usize = 110;
@@ -204,8 +254,9 @@ struct AtomTerms {
     ngram: Vec<String>,
     /// Reading bigrams of a typed kana word (a phrase in `_rd`).
     reading: Vec<String>,
-    /// A word of one character: the n-gram terms starting with it.
-    single_char: Option<char>,
+    /// A word of one character: the n-gram terms starting with it (the
+    /// automaton, built once and shared by every field's query).
+    single_char: Option<Arc<tantivy_fst::Regex>>,
     /// The same kana word as one reading, folded (a term in `_rw`).
     reading_word: Option<String>,
     /// Some word of the index reads `reading_word`: the kana word is
@@ -236,7 +287,11 @@ impl AtomTerms {
         let kana = typed && is_kana_word(text) && text.chars().count() > 1;
         let ngram = texts(AnalyzerKind::Ngram);
         let single_char = match ngram.as_slice() {
-            [one] if one.chars().count() == 1 => one.chars().next(),
+            [one] if one.chars().count() == 1 => one.chars().next().and_then(|c| {
+                tantivy_fst::Regex::new(&format!("{}.?", regex_escape(c)))
+                    .ok()
+                    .map(Arc::new)
+            }),
             _ => None,
         };
         AtomTerms {
@@ -273,13 +328,11 @@ impl AtomTerms {
         if let Some(q) = morph {
             out.push(boost(q, tf.boost));
         }
-        let ngram = match self.single_char {
+        let ngram: Option<Box<dyn Query>> = match &self.single_char {
             _ if !kinds.contains(&AnalyzerKind::Ngram) => None,
             // One character: every term starting with it (each occurrence
             // starts one), a prefix of the term dictionary.
-            Some(c) => RegexQuery::from_pattern(&format!("{}.?", regex_escape(c)), tf.ngram)
-                .ok()
-                .map(|q| Box::new(q) as Box<dyn Query>),
+            Some(re) => Some(Box::new(RegexQuery::from_regex(Arc::clone(re), tf.ngram))),
             // A phrase of bigrams.
             None => sequence(tf.ngram, &self.ngram),
         };
@@ -727,11 +780,18 @@ impl CaseIndex {
             }
         }
         let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+        // Every positive word, and still none of the excluded ones.
         let strict = (positives.len() > 1).then(|| {
             Box::new(BooleanQuery::new(
                 positives
                     .iter()
                     .map(|(_, q)| (Occur::Must, q.box_clone()))
+                    .chain(
+                        clauses
+                            .iter()
+                            .filter(|(o, _)| *o == Occur::MustNot)
+                            .map(|(o, q)| (*o, q.box_clone())),
+                    )
                     .collect(),
             )) as Box<dyn Query>
         });
@@ -903,6 +963,10 @@ impl CaseIndex {
             .iter()
             .map(|n| multi.add_collector(facet_collector(n)))
             .collect();
+        // Cases matching every word of a relaxed query: they score at least
+        // a tier per word (a half tier below, for rounding).
+        let all_words = ScoreAtLeast((built.positives.len() as f32 - 0.5) * TIER);
+        let mut counted_all_words = None;
         let (total, addrs, mut fruits): (usize, Vec<(f32, DocAddress)>, _) = match req.sort {
             Sort::Relevance => {
                 let updated_field = "updated";
@@ -917,9 +981,10 @@ impl CaseIndex {
                         (score, u)
                     }
                 });
-                let (count, docs, fruits) = searcher
-                    .search(&*query, &(Count, collector, multi))
+                let (count, docs, fruits, all) = searcher
+                    .search(&*query, &(Count, collector, multi, all_words))
                     .map_err(&err)?;
+                counted_all_words = Some(all);
                 (
                     count,
                     docs.into_iter().map(|((s, _), a)| (s, a)).collect(),
@@ -944,15 +1009,16 @@ impl CaseIndex {
             }
         };
 
-        let total_all_words = match &built.strict {
-            Some(strict) => {
+        let total_all_words = match (&built.strict, counted_all_words) {
+            (Some(_), Some(all)) => all,
+            (Some(strict), None) => {
                 let q = Self::combine(
                     strict.box_clone(),
                     filters.iter().map(|(_, q)| q.box_clone()).collect(),
                 );
                 searcher.search(&*q, &Count).map_err(&err)?
             }
-            None => total,
+            (None, _) => total,
         };
         // Highlight what was searched: the words and their synonyms.
         let matcher = Matcher::from_atoms(
@@ -1263,6 +1329,33 @@ mod tests {
                 .all(|h| !h.missing_words.is_empty())
         );
         assert_eq!(first_partial, r.total_all_words);
+    }
+
+    #[test]
+    fn cases_with_every_word_are_counted_alike_in_the_ranking_pass_and_by_the_strict_query() {
+        let c = corpus();
+        for q in [
+            "DNA 発表会",
+            "担当異動 予算廃止",
+            "市民が審査に参加する改善の取り組み",
+            "改善 職員",
+            "首長 交代 -停止",
+        ] {
+            let req = |sort| SearchRequest {
+                query: q.into(),
+                sort,
+                limit: 5,
+                facets: true,
+                ..SearchRequest::default()
+            };
+            // Relevance counts by score in its one pass; newest runs the
+            // strict query.
+            let ranked = c.index.search(&req(Sort::Relevance)).unwrap();
+            let newest = c.index.search(&req(Sort::Newest)).unwrap();
+            assert_eq!(ranked.total, newest.total, "{q}");
+            assert_eq!(ranked.total_all_words, newest.total_all_words, "{q}");
+            assert!(ranked.total_all_words <= ranked.total, "{q}");
+        }
     }
 
     #[test]

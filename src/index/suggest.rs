@@ -277,7 +277,12 @@ impl Suggester {
     pub fn did_you_mean(&self, query: &str) -> Option<String> {
         let key = fold_key(query);
         let len = key.chars().count();
-        if len < 2 || self.entries.iter().any(|e| e.key == key) {
+        // Entries are sorted by key: a known word is a binary search away.
+        let known = self
+            .entries
+            .binary_search_by(|e| e.key.as_str().cmp(key.as_str()))
+            .is_ok();
+        if len < 2 || known {
             return None;
         }
         let max = (len / 3).max(1);
@@ -287,12 +292,16 @@ impl Suggester {
             .iter()
             .filter(|e| e.suggestion.kind != SuggestionKind::Title)
             .filter_map(|e| {
-                let spelled = masks_allow(e.key_mask, mask, max)
-                    .then(|| distance_within(&e.key_chars, &chars, max))
-                    .flatten();
-                let read = (!e.reading.is_empty() && masks_allow(e.reading_mask, mask, max))
-                    .then(|| distance_within(&e.reading_chars, &chars, max))
-                    .flatten();
+                // Lengths first: most words are too long or too short.
+                let spelled = (e.key_chars.len().abs_diff(len) <= max
+                    && masks_allow(e.key_mask, mask, max))
+                .then(|| distance_within(&e.key_chars, &chars, max))
+                .flatten();
+                let read = (!e.reading.is_empty()
+                    && e.reading_chars.len().abs_diff(len) <= max
+                    && masks_allow(e.reading_mask, mask, max))
+                .then(|| distance_within(&e.reading_chars, &chars, max))
+                .flatten();
                 let d = match (spelled, read) {
                     (Some(a), Some(b)) => a.min(b),
                     (Some(d), None) | (None, Some(d)) => d,

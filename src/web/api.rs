@@ -582,9 +582,12 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let index = state.index.clone();
-    let (cases, bytes) = (index.num_cases(), index.size_bytes());
-    let body = state.metrics.render(cases, bytes, state.suggester().len());
+    let body = state.metrics.render(&super::metrics::Collection {
+        cases: state.index.num_cases(),
+        index_bytes: state.index.size_bytes(),
+        suggestions: state.suggester().len() as u64,
+        resyncs: state.live.resyncs(),
+    });
     (
         [(
             header::CONTENT_TYPE,

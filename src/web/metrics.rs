@@ -56,8 +56,8 @@ impl Metrics {
         h.count += 1;
     }
 
-    /// The Prometheus text exposition, with the collection gauges.
-    pub fn render(&self, cases: u64, index_bytes: u64, suggestions: usize) -> String {
+    /// The Prometheus text exposition, with the collection's figures.
+    pub fn render(&self, c: &Collection) -> String {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
         let _ = writeln!(
@@ -107,26 +107,43 @@ impl Metrics {
                 h.count
             );
         }
-        let gauges = [
-            ("kaizen_wa_cases", "Cases in the index.", cases),
+        let figures = [
+            ("kaizen_wa_cases", "Cases in the index.", "gauge", c.cases),
             (
                 "kaizen_wa_index_size_bytes",
                 "Size of the index files.",
-                index_bytes,
+                "gauge",
+                c.index_bytes,
             ),
             (
                 "kaizen_wa_suggestions",
                 "Entries in the completion list.",
-                suggestions as u64,
+                "gauge",
+                c.suggestions,
+            ),
+            (
+                "kaizen_wa_index_resyncs_total",
+                "Re-syncs of case files edited outside the server.",
+                "counter",
+                c.resyncs,
             ),
         ];
-        for (name, help, value) in gauges {
+        for (name, help, kind, value) in figures {
             let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
             let _ = writeln!(out, "{name} {value}");
         }
         out
     }
+}
+
+/// What `/metrics` reports of the collection besides requests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Collection {
+    pub cases: u64,
+    pub index_bytes: u64,
+    pub suggestions: u64,
+    pub resyncs: u64,
 }
 
 /// Escapes a label value (backslash, quote, newline).
@@ -165,7 +182,12 @@ mod tests {
         m.observe("/api/search", "GET", 200, 0.0004);
         m.observe("/api/search", "GET", 200, 0.003);
         m.observe("/api/search", "GET", 400, 9.0);
-        let text = m.render(12, 1000, 5);
+        let text = m.render(&Collection {
+            cases: 12,
+            index_bytes: 1000,
+            suggestions: 5,
+            resyncs: 2,
+        });
         assert!(text.contains(
             "kaizen_wa_http_requests_total{route=\"/api/search\",method=\"GET\",status=\"200\"} 2"
         ));
@@ -179,5 +201,7 @@ mod tests {
             "kaizen_wa_http_request_duration_seconds_bucket{route=\"/api/search\",le=\"+Inf\"} 3"
         ));
         assert!(text.contains("kaizen_wa_cases 12"));
+        assert!(text.contains("# TYPE kaizen_wa_index_resyncs_total counter"));
+        assert!(text.contains("kaizen_wa_index_resyncs_total 2"));
     }
 }
