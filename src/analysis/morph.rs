@@ -525,6 +525,22 @@ impl Morph {
     }
 
     /// Every token with its details, indexed or not (`kaizen-wa tokenize`).
+    /// Each indexed word of `text` (particles, symbols … left out) as
+    /// written, with its part of speech and sub-category and its reading
+    /// ("" when unknown): what [`explain`](Self::explain) tells, without the
+    /// strings and character offsets it builds per token, for lists made
+    /// from the whole collection (the completion list).
+    pub fn words(&self, text: &str, mut f: impl FnMut(&str, &str, &str, &str)) {
+        let n = normalize(text);
+        for raw in self.raw(&n.text) {
+            if Self::drop_reason(&raw).is_some() {
+                continue;
+            }
+            let (start, end) = n.original_range(raw.start, raw.end);
+            f(&text[start..end], raw.pos(), raw.pos_sub1(), raw.reading());
+        }
+    }
+
     pub fn explain(&self, text: &str) -> Vec<TokenInfo> {
         let n = normalize(text);
         let char_index = |byte: usize| text[..byte].chars().count();

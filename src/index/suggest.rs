@@ -7,7 +7,10 @@
 //! prefix test on folded keys (NFKC, lowercase, hiragana → katakana,
 //! long-vowel marks dropped), so it needs no index of its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use serde::Serialize;
 
@@ -141,60 +144,123 @@ fn reading_of(text: &str) -> String {
 
 /// A word worth completing: a noun of two or more characters that is not
 /// just digits or symbols.
-fn is_content_noun(pos: &str, surface: &str) -> bool {
+fn is_content_noun(pos: &str, sub: &str, surface: &str) -> bool {
     pos.starts_with("名詞")
-        && !pos.contains("数")
-        && !pos.contains("非自立")
-        && !pos.contains("代名詞")
+        && !sub.contains("数")
+        && !sub.contains("非自立")
+        && !sub.contains("代名詞")
         && surface.chars().count() >= 2
         && surface.chars().any(|c| c.is_alphabetic())
+}
+
+/// What one case gives the completion list: its title and places, and its
+/// content words, each once, with its reading (folded). Worked out once
+/// per version of a case ([`SuggestCache`]).
+#[derive(Debug, Clone, Default)]
+pub struct CaseWords {
+    words: Vec<(SuggestionKind, String, String)>,
+}
+
+impl CaseWords {
+    pub fn of(case: &Case) -> CaseWords {
+        let mut seen: HashMap<(SuggestionKind, String), String> = HashMap::new();
+        for (kind, text) in [
+            (SuggestionKind::Title, &case.title),
+            (SuggestionKind::Municipality, &case.municipality),
+            (SuggestionKind::Prefecture, &case.prefecture),
+        ] {
+            if !text.is_empty() {
+                seen.insert((kind, text.clone()), reading_of(text));
+            }
+        }
+        let texts = std::iter::once(case.title.as_str())
+            .chain(case.narrative().map(|(_, t)| t))
+            .chain(case.tags.iter().map(String::as_str));
+        let morph = analysis::analyzer();
+        for text in texts {
+            morph.words(text, |surface, pos, sub, reading| {
+                if !is_content_noun(pos, sub, surface) {
+                    return;
+                }
+                let surface = analysis::nfkc(surface);
+                if !surface.is_empty() {
+                    seen.entry((SuggestionKind::Term, surface))
+                        .or_insert_with_key(|(_, s)| {
+                            if reading.is_empty() {
+                                fold_key(s)
+                            } else {
+                                fold_key(reading)
+                            }
+                        });
+                }
+            });
+        }
+        let mut words: Vec<(SuggestionKind, String, String)> = seen
+            .into_iter()
+            .map(|((kind, text), reading)| (kind, text, reading))
+            .collect();
+        words.sort_unstable();
+        CaseWords { words }
+    }
+}
+
+/// Each case's [`CaseWords`] by id and content hash: a rebuild after an
+/// edit analyses only the cases that changed (analysing all 10,000 cases
+/// again took seconds).
+#[derive(Debug, Default)]
+pub struct SuggestCache {
+    by_id: HashMap<String, (String, Arc<CaseWords>)>,
+}
+
+impl SuggestCache {
+    /// The list for `cases` (each with the content hash of its file).
+    pub fn rebuild(&mut self, cases: &[(Case, String)]) -> Suggester {
+        let stale: Vec<&(Case, String)> = cases
+            .iter()
+            .filter(|(c, hash)| self.by_id.get(&c.id).is_none_or(|(h, _)| h != hash))
+            .collect();
+        let fresh: Vec<(String, String, Arc<CaseWords>)> = stale
+            .par_iter()
+            .map(|(c, hash)| (c.id.clone(), hash.clone(), Arc::new(CaseWords::of(c))))
+            .collect();
+        for (id, hash, words) in fresh {
+            self.by_id.insert(id, (hash, words));
+        }
+        let ids: HashSet<&str> = cases.iter().map(|(c, _)| c.id.as_str()).collect();
+        self.by_id.retain(|id, _| ids.contains(id.as_str()));
+        let mut ordered: Vec<(&String, &Arc<CaseWords>)> =
+            self.by_id.iter().map(|(id, (_, w))| (id, w)).collect();
+        ordered.sort_by(|a, b| a.0.cmp(b.0));
+        Suggester::from_words(ordered.into_iter().map(|(_, w)| &**w))
+    }
 }
 
 impl Suggester {
     /// Builds the list from every case.
     pub fn build(cases: &[Case]) -> Suggester {
-        let mut counts: HashMap<(SuggestionKind, String), u32> = HashMap::new();
-        let mut readings: HashMap<String, String> = HashMap::new();
+        let words: Vec<CaseWords> = cases.par_iter().map(CaseWords::of).collect();
+        Suggester::from_words(&words)
+    }
+
+    /// The list from what each case gives; a word's reading is the one of
+    /// the first case that has it.
+    pub fn from_words<'a>(cases: impl IntoIterator<Item = &'a CaseWords>) -> Suggester {
+        let mut counts: HashMap<(SuggestionKind, &str), (u32, &str)> = HashMap::new();
         for case in cases {
-            let mut seen: std::collections::HashSet<(SuggestionKind, String)> = Default::default();
-            seen.insert((SuggestionKind::Title, case.title.clone()));
-            seen.insert((SuggestionKind::Municipality, case.municipality.clone()));
-            seen.insert((SuggestionKind::Prefecture, case.prefecture.clone()));
-            let texts = std::iter::once(case.title.as_str())
-                .chain(case.narrative().map(|(_, t)| t))
-                .chain(case.tags.iter().map(String::as_str));
-            for text in texts {
-                for t in analysis::analyzer().explain(text) {
-                    if t.dropped.is_some() || !is_content_noun(&t.part_of_speech, &t.surface) {
-                        continue;
-                    }
-                    let surface = analysis::nfkc(&t.surface);
-                    if !t.reading.is_empty() && t.reading != "*" {
-                        readings
-                            .entry(surface.clone())
-                            .or_insert_with(|| fold_key(&t.reading));
-                    }
-                    seen.insert((SuggestionKind::Term, surface));
-                }
-            }
-            for k in seen {
-                *counts.entry(k).or_default() += 1;
+            for (kind, text, reading) in &case.words {
+                counts
+                    .entry((*kind, text.as_str()))
+                    .or_insert((0, reading.as_str()))
+                    .0 += 1;
             }
         }
         let mut entries: Vec<Entry> = counts
             .into_iter()
-            .filter(|((kind, text), n)| {
+            .filter(|((kind, text), (n, _))| {
                 !text.is_empty() && (*kind != SuggestionKind::Term || *n >= MIN_TERM_CASES)
             })
-            .map(|((kind, text), n)| {
-                let reading = match kind {
-                    SuggestionKind::Term => readings
-                        .get(&text)
-                        .cloned()
-                        .unwrap_or_else(|| fold_key(&text)),
-                    _ => reading_of(&text),
-                };
-                let key = fold_key(&text);
+            .map(|((kind, text), (n, reading))| {
+                let key = fold_key(text);
                 let key_chars: Vec<char> = key.chars().collect();
                 let reading_chars: Vec<char> = reading.chars().collect();
                 Entry {
@@ -203,9 +269,9 @@ impl Suggester {
                     key_chars,
                     reading_chars,
                     key,
-                    reading,
+                    reading: reading.to_owned(),
                     suggestion: Suggestion {
-                        text,
+                        text: text.to_owned(),
                         kind,
                         cases: n,
                     },
@@ -365,5 +431,73 @@ mod distance_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::eval::Corpus;
+
+    fn view(s: &Suggester) -> Vec<(String, SuggestionKind, u32, String, String)> {
+        s.entries
+            .iter()
+            .map(|e| {
+                (
+                    e.suggestion.text.clone(),
+                    e.suggestion.kind,
+                    e.suggestion.cases,
+                    e.key.clone(),
+                    e.reading.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn fresh(cases: &[(Case, String)]) -> Suggester {
+        let cases: Vec<Case> = cases.iter().map(|(c, _)| c.clone()).collect();
+        Suggester::build(&cases)
+    }
+
+    #[test]
+    fn a_rebuild_after_edits_equals_a_build_from_scratch() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let corpus = Corpus::build(&[root.join("cases")]).expect("corpus indexes");
+        let mut cases = corpus.index.all_cases_hashed().unwrap();
+        let mut cache = SuggestCache::default();
+        let first = cache.rebuild(&cases);
+        assert_eq!(view(&first), view(&fresh(&cases)));
+        assert!(first.len() > 50, "{}", first.len());
+        // Completes by reading.
+        assert!(
+            first
+                .suggest("かいぜん", 10)
+                .iter()
+                .any(|s| s.text.contains("改善")),
+            "{:?}",
+            first.suggest("かいぜん", 10)
+        );
+
+        // One case edited (new hash), one removed.
+        cases[0].0.title = "窓口ワンストップ化の試行".into();
+        cases[0].1 = "edited".into();
+        cases.pop();
+        let again = cache.rebuild(&cases);
+        assert_eq!(view(&again), view(&fresh(&cases)));
+        assert!(
+            again
+                .suggest("まどぐち", 10)
+                .iter()
+                .any(|s| s.text == "窓口ワンストップ化の試行"),
+            "{:?}",
+            again.suggest("まどぐち", 10)
+        );
+        // An edit the cache did not hear of (same hash) is not re-read:
+        // the hash is what tells a changed case.
+        cases[0].0.title = "別の題".into();
+        let stale = cache.rebuild(&cases);
+        assert!(stale.suggest("別の題", 5).is_empty());
     }
 }

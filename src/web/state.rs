@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock, mpsc};
 
 use super::auth::Auth;
 use super::{Insights, Metrics};
-use crate::index::suggest::Suggester;
+use crate::index::suggest::{SuggestCache, Suggester};
 use crate::index::{CaseIndex, IndexError, LiveError, LiveIndex, SyncReport};
 use crate::members::MembersError;
 
@@ -74,8 +74,11 @@ impl AppState {
     pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
         let auth = Auth::new(config.members.as_deref())?;
         let live = LiveIndex::start(Arc::clone(&index), &config.cases)?;
-        let suggester = Arc::new(RwLock::new(Arc::new(Suggester::build(&index.all_cases()?))));
-        refresh_on_commit(&live, &index, &suggester);
+        let mut cache = SuggestCache::default();
+        let suggester = Arc::new(RwLock::new(Arc::new(
+            cache.rebuild(&index.all_cases_hashed()?),
+        )));
+        refresh_on_commit(&live, &index, &suggester, cache);
         Ok(AppState {
             index,
             live: Arc::new(live),
@@ -106,7 +109,12 @@ impl AppState {
 
 /// Rebuilds the completion list after commits, off the writer thread. The
 /// thread ends when the live index (holding the sender) is dropped.
-fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock<Arc<Suggester>>>) {
+fn refresh_on_commit(
+    live: &LiveIndex,
+    index: &Arc<CaseIndex>,
+    slot: &Arc<RwLock<Arc<Suggester>>>,
+    mut cache: SuggestCache,
+) {
     let (tx, rx) = mpsc::channel::<()>();
     live.on_commit(move || {
         let _ = tx.send(());
@@ -120,9 +128,10 @@ fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock
                 // Commits that came meanwhile are covered by this rebuild.
                 while rx.try_recv().is_ok() {}
                 let Some(slot) = slot.upgrade() else { break };
-                match index.all_cases() {
+                match index.all_cases_hashed() {
                     Ok(cases) => {
-                        let fresh = Arc::new(Suggester::build(&cases));
+                        // Only the cases that changed are analysed again.
+                        let fresh = Arc::new(cache.rebuild(&cases));
                         *slot.write().unwrap_or_else(|e| e.into_inner()) = fresh;
                     }
                     Err(e) => tracing::error!("rebuilding the completion list: {e}"),
