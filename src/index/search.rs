@@ -94,6 +94,13 @@ impl tantivy::collector::SegmentCollector for ScoreAtLeastSegment {
     }
 }
 
+/// How many of the best hits the proximity of a multi-word query re-ranks
+/// (at least; more for a deeper page). Scoring proximity on every match (a
+/// sloppy phrase per pair of words per field, position by position) was a
+/// third of a sentence query's time; a case it lifts comes from near the
+/// top anyway, as it already matches the most words.
+const RESCORE_DEPTH: usize = 100;
+
 /// Characters of context in a snippet.
 const SNIPPET_WIDTH: usize = 110;
 /// Section snippets per hit.
@@ -688,6 +695,9 @@ struct Built {
     leaves: Vec<Vec<LeafQuery>>,
     /// All positive words required (for `total_all_words`).
     strict: Option<Box<dyn Query>>,
+    /// Neighbouring words close together: a score added to the best
+    /// [`RESCORE_DEPTH`] hits only ([`CaseIndex::rescore`]).
+    proximity: Vec<Box<dyn Query>>,
 }
 
 impl CaseIndex {
@@ -780,6 +790,7 @@ impl CaseIndex {
             }
         }
         let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+        let mut proximity = Vec::new();
         // Every positive word, and still none of the excluded ones.
         let strict = (positives.len() > 1).then(|| {
             Box::new(BooleanQuery::new(
@@ -816,9 +827,7 @@ impl CaseIndex {
                     )),
                 ));
                 if kinds.contains(&AnalyzerKind::Morph) {
-                    for q in self.proximity(&positive_words, &fields) {
-                        clauses.push((Occur::Should, q));
-                    }
+                    proximity = self.proximity(&positive_words, &fields);
                 }
             }
         }
@@ -831,6 +840,7 @@ impl CaseIndex {
             positives,
             leaves,
             strict,
+            proximity,
         }
     }
 
@@ -946,7 +956,14 @@ impl CaseIndex {
             filters.iter().map(|(_, q)| q.box_clone()).collect(),
         );
         let limit = req.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        // With a proximity to add, the best RESCORE_DEPTH (or down to this
+        // page) are ranked, re-ranked, then the page is cut.
+        let rescore = req.sort == Sort::Relevance && !built.proximity.is_empty();
+        let top = if rescore {
+            TopDocs::with_limit((req.offset + limit).max(RESCORE_DEPTH))
+        } else {
+            TopDocs::with_limit(limit).and_offset(req.offset)
+        };
         let err = self.tantivy_err();
         // Facets not filtered on count under this very query: collected in
         // the same pass as the hits.
@@ -985,11 +1002,17 @@ impl CaseIndex {
                     .search(&*query, &(Count, collector, multi, all_words))
                     .map_err(&err)?;
                 counted_all_words = Some(all);
-                (
-                    count,
-                    docs.into_iter().map(|((s, _), a)| (s, a)).collect(),
-                    fruits,
-                )
+                let docs = if rescore {
+                    self.rescore(&searcher, &built.proximity, docs)
+                        .map_err(&err)?
+                        .into_iter()
+                        .skip(req.offset)
+                        .take(limit)
+                        .collect()
+                } else {
+                    docs.into_iter().map(|((s, _), a)| (s, a)).collect()
+                };
+                (count, docs, fruits)
             }
             Sort::Newest | Sort::Period => {
                 let field = if req.sort == Sort::Newest {
@@ -1114,6 +1137,51 @@ impl CaseIndex {
             took: started.elapsed(),
             generation: searcher.generation().generation_id(),
         })
+    }
+
+    /// Adds each query's score (where it matches) to the ranked hits
+    /// `((score, updated), address)`, and ranks them again, best first,
+    /// the more recently updated first on ties, as the collector does.
+    fn rescore(
+        &self,
+        searcher: &Searcher,
+        queries: &[Box<dyn Query>],
+        ranked: Vec<((f32, i64), DocAddress)>,
+    ) -> tantivy::Result<Vec<(f32, DocAddress)>> {
+        let enable = EnableScoring::enabled_from_searcher(searcher);
+        let weights: Vec<Box<dyn Weight>> = queries
+            .iter()
+            .map(|q| q.weight(enable))
+            .collect::<tantivy::Result<_>>()?;
+        let mut scored = ranked;
+        // Scorers only move forward: documents in index order.
+        let mut order: Vec<usize> = (0..scored.len()).collect();
+        order.sort_by_key(|&i| (scored[i].1.segment_ord, scored[i].1.doc_id));
+        let mut scorers: Vec<Option<(u32, Box<dyn Scorer>)>> =
+            (0..weights.len()).map(|_| None).collect();
+        for i in order {
+            let addr = scored[i].1;
+            let mut extra = 0.0;
+            for (weight, slot) in weights.iter().zip(scorers.iter_mut()) {
+                if !matches!(slot, Some((seg, _)) if *seg == addr.segment_ord) {
+                    let reader = searcher.segment_reader(addr.segment_ord);
+                    *slot = Some((addr.segment_ord, weight.scorer(reader, 1.0)?));
+                }
+                let Some((_, scorer)) = slot.as_mut() else {
+                    continue;
+                };
+                let mut doc = scorer.doc();
+                if doc < addr.doc_id {
+                    doc = scorer.seek(addr.doc_id);
+                }
+                if doc == addr.doc_id {
+                    extra += scorer.score();
+                }
+            }
+            scored[i].0.0 += extra;
+        }
+        scored.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        Ok(scored.into_iter().map(|((s, _), a)| (s, a)).collect())
     }
 
     fn hit(
@@ -1356,6 +1424,23 @@ mod tests {
             assert_eq!(ranked.total_all_words, newest.total_all_words, "{q}");
             assert!(ranked.total_all_words <= ranked.total, "{q}");
         }
+    }
+
+    #[test]
+    fn pages_of_a_re_ranked_query_follow_each_other() {
+        let c = corpus();
+        let req = |offset, limit| SearchRequest {
+            query: "改善 職員 提案".into(),
+            offset,
+            limit,
+            ..SearchRequest::default()
+        };
+        let ids = |r: SearchResults| r.hits.into_iter().map(|h| h.id).collect::<Vec<_>>();
+        let all = ids(c.index.search(&req(0, 10)).unwrap());
+        assert!(all.len() >= 6, "{all:?}");
+        let mut paged = ids(c.index.search(&req(0, 3)).unwrap());
+        paged.extend(ids(c.index.search(&req(3, 3)).unwrap()));
+        assert_eq!(paged, all[..6]);
     }
 
     #[test]
