@@ -110,6 +110,13 @@ fn distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
 #[derive(Debug, Clone, Default)]
 pub struct Suggester {
     entries: Vec<Entry>,
+    /// The entries a did-you-mean may offer (not titles), as (length in
+    /// characters, index in `entries`), sorted: by spelling, and by
+    /// reading. A query is compared only with the words of about its
+    /// length, not the whole list (on 10,000 cases the list is mostly
+    /// titles and long words).
+    by_key_len: Vec<(u32, u32)>,
+    by_reading_len: Vec<(u32, u32)>,
 }
 
 /// Content words rarer than this (cases) are not offered as completions:
@@ -283,7 +290,24 @@ impl Suggester {
                 .cmp(&b.key)
                 .then(a.suggestion.kind.cmp(&b.suggestion.kind))
         });
-        Suggester { entries }
+        let by_len = |chars: fn(&Entry) -> &[char]| {
+            let mut out: Vec<(u32, u32)> = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.suggestion.kind != SuggestionKind::Title)
+                .filter(|(_, e)| !chars(e).is_empty())
+                .map(|(i, e)| (chars(e).len() as u32, i as u32))
+                .collect();
+            out.sort_unstable();
+            out
+        };
+        let by_key_len = by_len(|e| &e.key_chars);
+        let by_reading_len = by_len(|e| &e.reading_chars);
+        Suggester {
+            entries,
+            by_key_len,
+            by_reading_len,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -353,35 +377,60 @@ impl Suggester {
         }
         let max = (len / 3).max(1);
         let chars: Vec<char> = key.chars().collect();
-        let mask = char_mask(&chars);
-        self.entries
-            .iter()
-            .filter(|e| e.suggestion.kind != SuggestionKind::Title)
-            .filter_map(|e| {
-                // Lengths first: most words are too long or too short.
-                let spelled = (e.key_chars.len().abs_diff(len) <= max
-                    && masks_allow(e.key_mask, mask, max))
-                .then(|| distance_within(&e.key_chars, &chars, max))
-                .flatten();
-                let read = (!e.reading.is_empty()
-                    && e.reading_chars.len().abs_diff(len) <= max
-                    && masks_allow(e.reading_mask, mask, max))
-                .then(|| distance_within(&e.reading_chars, &chars, max))
-                .flatten();
-                let d = match (spelled, read) {
-                    (Some(a), Some(b)) => a.min(b),
-                    (Some(d), None) | (None, Some(d)) => d,
-                    (None, None) => return None,
-                };
-                Some((d, e))
-            })
-            .min_by(|(da, a), (db, b)| {
-                da.cmp(db)
-                    .then(b.suggestion.cases.cmp(&a.suggestion.cases))
-                    .then(a.key.cmp(&b.key))
-            })
-            .map(|(_, e)| e.suggestion.text.clone())
+        // The words whose spelling or reading is within `max` characters
+        // of the query's length, in list order (ties go as they did).
+        let (lo, hi) = (len.saturating_sub(max) as u32, (len + max) as u32);
+        let within = |list: &[(u32, u32)]| {
+            let from = list.partition_point(|&(l, _)| l < lo);
+            let to = list.partition_point(|&(l, _)| l <= hi);
+            list[from..to].iter().map(|&(_, i)| i).collect::<Vec<u32>>()
+        };
+        let mut candidates = within(&self.by_key_len);
+        candidates.extend(within(&self.by_reading_len));
+        candidates.sort_unstable();
+        candidates.dedup();
+        closest(
+            candidates.into_iter().map(|i| &self.entries[i as usize]),
+            &chars,
+            max,
+        )
     }
+}
+
+/// Of `entries`, the one whose spelling or reading is fewest edits (at
+/// most `max`) from `query`; among equals the one in most cases, then the
+/// first by key.
+fn closest<'a>(
+    entries: impl Iterator<Item = &'a Entry>,
+    query: &[char],
+    max: usize,
+) -> Option<String> {
+    let len = query.len();
+    let mask = char_mask(query);
+    entries
+        .filter_map(|e| {
+            let spelled = (e.key_chars.len().abs_diff(len) <= max
+                && masks_allow(e.key_mask, mask, max))
+            .then(|| distance_within(&e.key_chars, query, max))
+            .flatten();
+            let read = (!e.reading.is_empty()
+                && e.reading_chars.len().abs_diff(len) <= max
+                && masks_allow(e.reading_mask, mask, max))
+            .then(|| distance_within(&e.reading_chars, query, max))
+            .flatten();
+            let d = match (spelled, read) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(d), None) | (None, Some(d)) => d,
+                (None, None) => return None,
+            };
+            Some((d, e))
+        })
+        .min_by(|(da, a), (db, b)| {
+            da.cmp(db)
+                .then(b.suggestion.cases.cmp(&a.suggestion.cases))
+                .then(a.key.cmp(&b.key))
+        })
+        .map(|(_, e)| e.suggestion.text.clone())
 }
 
 #[cfg(test)]
@@ -499,5 +548,61 @@ mod tests {
         cases[0].0.title = "別の題".into();
         let stale = cache.rebuild(&cases);
         assert!(stale.suggest("別の題", 5).is_empty());
+    }
+
+    /// Looking only at the words of about the query's length offers what
+    /// comparing the query with every word (but titles) offers.
+    #[test]
+    fn did_you_mean_by_length_equals_a_scan_of_every_word() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let corpus = Corpus::build(&[root.join("cases")]).expect("corpus indexes");
+        let cases: Vec<Case> = corpus
+            .index
+            .all_cases_hashed()
+            .unwrap()
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        let s = Suggester::build(&cases);
+        let scan = |query: &str| {
+            let key = fold_key(query);
+            let chars: Vec<char> = key.chars().collect();
+            let known = s.entries.iter().any(|e| e.key == key);
+            if chars.len() < 2 || known {
+                return None;
+            }
+            let words = s
+                .entries
+                .iter()
+                .filter(|e| e.suggestion.kind != SuggestionKind::Title);
+            closest(words, &chars, (chars.len() / 3).max(1))
+        };
+        // Each word of the list misspelled: a character changed, dropped,
+        // doubled; and its reading in hiragana with one changed.
+        let mut queries: Vec<String> = vec!["かいぜｎ".into(), "しょくいんていあ".into()];
+        for e in s
+            .entries
+            .iter()
+            .filter(|e| e.suggestion.kind != SuggestionKind::Title)
+        {
+            let c: Vec<char> = e.suggestion.text.chars().collect();
+            let n = c.len();
+            queries.push(c[..n - 1].iter().chain(['の'].iter()).collect());
+            queries.push(c[1..].iter().collect());
+            queries.push(c.iter().chain(c.last()).collect());
+            let r: String = e.reading.chars().skip(1).collect();
+            queries.push(format!("あ{r}"));
+        }
+        let mut offered = 0;
+        for q in &queries {
+            let got = s.did_you_mean(q);
+            assert_eq!(got, scan(q), "{q}");
+            offered += usize::from(got.is_some());
+        }
+        assert!(
+            offered > queries.len() / 4,
+            "{offered} of {}",
+            queries.len()
+        );
     }
 }
