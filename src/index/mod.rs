@@ -287,6 +287,17 @@ impl CaseIndex {
         Ok(out)
     }
 
+    /// (id, content hash) of every indexed case, from the fast-field
+    /// columns: what changed since an earlier look, without reading a
+    /// stored case.
+    pub fn versions(&self) -> Result<Vec<(String, String)>, IndexError> {
+        Ok(self
+            .indexed()?
+            .into_values()
+            .map(|Indexed { hash, id }| (id, hash))
+            .collect())
+    }
+
     /// Brings the index in line with the case files under `cases`: new and
     /// changed files (by content hash) are indexed, removed ones deleted,
     /// invalid ones reported and skipped. One commit.

@@ -35,16 +35,6 @@ pub struct Stats {
 impl CaseIndex {
     /// Every case in the index, in id order.
     pub fn all_cases(&self) -> Result<Vec<Case>, IndexError> {
-        Ok(self
-            .all_cases_hashed()?
-            .into_iter()
-            .map(|(case, _)| case)
-            .collect())
-    }
-
-    /// Every case with the content hash of the file it was read from
-    /// (what changed since an earlier look), by id.
-    pub fn all_cases_hashed(&self) -> Result<Vec<(Case, String)>, IndexError> {
         let searcher = self.reader.searcher();
         let docs = searcher
             .search(&AllQuery, &DocSetCollector)
@@ -52,14 +42,15 @@ impl CaseIndex {
         let mut out = Vec::with_capacity(docs.len());
         for addr in docs {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            let text = |f| doc.get_first(f).and_then(|v| v.as_str());
-            let case = text(self.fields.case).and_then(|s| serde_json::from_str::<Case>(s).ok());
-            if let Some(case) = case {
-                let hash = text(self.fields.hash).unwrap_or_default().to_owned();
-                out.push((case, hash));
+            if let Some(case) = doc
+                .get_first(self.fields.case)
+                .and_then(|v| v.as_str())
+                .and_then(|s| serde_json::from_str::<Case>(s).ok())
+            {
+                out.push(case);
             }
         }
-        out.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 

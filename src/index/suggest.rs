@@ -220,20 +220,30 @@ pub struct SuggestCache {
 }
 
 impl SuggestCache {
-    /// The list for `cases` (each with the content hash of its file).
-    pub fn rebuild(&mut self, cases: &[(Case, String)]) -> Suggester {
-        let stale: Vec<&(Case, String)> = cases
+    /// The list for the cases of `versions` (id, content hash of its
+    /// file); `load` reads a case whose words are not known for that hash
+    /// (after an edit, only the edited cases are read and analysed). A case
+    /// `load` cannot give is left out until the next rebuild.
+    pub fn rebuild(
+        &mut self,
+        versions: &[(String, String)],
+        load: impl Fn(&str) -> Option<Case> + Sync,
+    ) -> Suggester {
+        let stale: Vec<&(String, String)> = versions
             .iter()
-            .filter(|(c, hash)| self.by_id.get(&c.id).is_none_or(|(h, _)| h != hash))
+            .filter(|(id, hash)| self.by_id.get(id).is_none_or(|(h, _)| h != hash))
             .collect();
         let fresh: Vec<(String, String, Arc<CaseWords>)> = stale
             .par_iter()
-            .map(|(c, hash)| (c.id.clone(), hash.clone(), Arc::new(CaseWords::of(c))))
+            .filter_map(|(id, hash)| {
+                let words = CaseWords::of(&load(id)?);
+                Some((id.clone(), hash.clone(), Arc::new(words)))
+            })
             .collect();
         for (id, hash, words) in fresh {
             self.by_id.insert(id, (hash, words));
         }
-        let ids: HashSet<&str> = cases.iter().map(|(c, _)| c.id.as_str()).collect();
+        let ids: HashSet<&str> = versions.iter().map(|(id, _)| id.as_str()).collect();
         self.by_id.retain(|id, _| ids.contains(id.as_str()));
         let mut ordered: Vec<(&String, &Arc<CaseWords>)> =
             self.by_id.iter().map(|(id, (_, w))| (id, w)).collect();
@@ -510,14 +520,41 @@ mod tests {
         Suggester::build(&cases)
     }
 
+    /// A rebuild of `cases` (case, hash), reading them from memory.
+    fn rebuild(cache: &mut SuggestCache, cases: &[(Case, String)]) -> Suggester {
+        let versions: Vec<(String, String)> = cases
+            .iter()
+            .map(|(c, h)| (c.id.clone(), h.clone()))
+            .collect();
+        let by_id: HashMap<&str, &Case> = cases.iter().map(|(c, _)| (c.id.as_str(), c)).collect();
+        cache.rebuild(&versions, |id| by_id.get(id).map(|c| (*c).clone()))
+    }
+
     #[test]
     fn a_rebuild_after_edits_equals_a_build_from_scratch() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let corpus = Corpus::build(&[root.join("cases")]).expect("corpus indexes");
-        let mut cases = corpus.index.all_cases_hashed().unwrap();
+        let hashes: HashMap<String, String> =
+            corpus.index.versions().unwrap().into_iter().collect();
+        let mut cases: Vec<(Case, String)> = corpus
+            .index
+            .all_cases()
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let hash = hashes[&c.id].clone();
+                (c, hash)
+            })
+            .collect();
         let mut cache = SuggestCache::default();
-        let first = cache.rebuild(&cases);
+        let first = rebuild(&mut cache, &cases);
         assert_eq!(view(&first), view(&fresh(&cases)));
+        // As the server rebuilds it: versions from the index's columns,
+        // cases read from the index.
+        let from_index = SuggestCache::default().rebuild(&corpus.index.versions().unwrap(), |id| {
+            corpus.index.get(id).ok().flatten()
+        });
+        assert_eq!(view(&from_index), view(&first));
         assert!(first.len() > 50, "{}", first.len());
         // Completes by reading.
         assert!(
@@ -533,7 +570,7 @@ mod tests {
         cases[0].0.title = "窓口ワンストップ化の試行".into();
         cases[0].1 = "edited".into();
         cases.pop();
-        let again = cache.rebuild(&cases);
+        let again = rebuild(&mut cache, &cases);
         assert_eq!(view(&again), view(&fresh(&cases)));
         assert!(
             again
@@ -546,7 +583,7 @@ mod tests {
         // An edit the cache did not hear of (same hash) is not re-read:
         // the hash is what tells a changed case.
         cases[0].0.title = "別の題".into();
-        let stale = cache.rebuild(&cases);
+        let stale = rebuild(&mut cache, &cases);
         assert!(stale.suggest("別の題", 5).is_empty());
     }
 
@@ -556,14 +593,7 @@ mod tests {
     fn did_you_mean_by_length_equals_a_scan_of_every_word() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let corpus = Corpus::build(&[root.join("cases")]).expect("corpus indexes");
-        let cases: Vec<Case> = corpus
-            .index
-            .all_cases_hashed()
-            .unwrap()
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect();
-        let s = Suggester::build(&cases);
+        let s = Suggester::build(&corpus.index.all_cases().unwrap());
         let scan = |query: &str| {
             let key = fold_key(query);
             let chars: Vec<char> = key.chars().collect();

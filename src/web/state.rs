@@ -75,9 +75,9 @@ impl AppState {
         let auth = Auth::new(config.members.as_deref())?;
         let live = LiveIndex::start(Arc::clone(&index), &config.cases)?;
         let mut cache = SuggestCache::default();
-        let suggester = Arc::new(RwLock::new(Arc::new(
-            cache.rebuild(&index.all_cases_hashed()?),
-        )));
+        let suggester = Arc::new(RwLock::new(Arc::new(rebuild_suggester(
+            &index, &mut cache,
+        )?)));
         refresh_on_commit(&live, &index, &suggester, cache);
         Ok(AppState {
             index,
@@ -107,6 +107,20 @@ impl AppState {
     }
 }
 
+/// The completion list of what `index` holds: each case's version from the
+/// index's columns; only the cases `cache` has no words for (all at start,
+/// the edited ones after a commit) are read and analysed.
+fn rebuild_suggester(index: &CaseIndex, cache: &mut SuggestCache) -> Result<Suggester, IndexError> {
+    let versions = index.versions()?;
+    Ok(cache.rebuild(&versions, |id| match index.get(id) {
+        Ok(case) => case,
+        Err(e) => {
+            tracing::warn!("completion list: reading case {id}: {e}");
+            None
+        }
+    }))
+}
+
 /// Rebuilds the completion list after commits, off the writer thread. The
 /// thread ends when the live index (holding the sender) is dropped.
 fn refresh_on_commit(
@@ -128,12 +142,8 @@ fn refresh_on_commit(
                 // Commits that came meanwhile are covered by this rebuild.
                 while rx.try_recv().is_ok() {}
                 let Some(slot) = slot.upgrade() else { break };
-                match index.all_cases_hashed() {
-                    Ok(cases) => {
-                        // Only the cases that changed are analysed again.
-                        let fresh = Arc::new(cache.rebuild(&cases));
-                        *slot.write().unwrap_or_else(|e| e.into_inner()) = fresh;
-                    }
+                match rebuild_suggester(&index, &mut cache) {
+                    Ok(fresh) => *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh),
                     Err(e) => tracing::error!("rebuilding the completion list: {e}"),
                 }
             }
