@@ -437,33 +437,58 @@ fn leaf_queries(
 /// A leaf query of a word as a weight, with its scorer on the segment of
 /// the hit being checked.
 ///
-/// Whether a hit matches a word (or a word in a section) is a seek in a
-/// few posting lists, leaf by leaf. A scorer of the whole word would be a
-/// union, which buffers the next block of every clause (thousands of
-/// documents, phrases checked position by position) at every seek.
-struct Leaf {
-    section: Option<Section>,
+/// A weight's scorer, opened per segment and moved forward to the
+/// documents asked: documents must be asked in order (by segment, then
+/// id), as a scorer only moves forward.
+struct Cursor {
     weight: Box<dyn Weight>,
     scorer: Option<(u32, Box<dyn Scorer>)>,
 }
 
-impl Leaf {
-    /// Whether the document at `addr` matches. Documents must be asked in
-    /// order (by segment, then id): the scorer only moves forward.
-    fn matches(&mut self, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
+impl Cursor {
+    fn new(weight: Box<dyn Weight>) -> Cursor {
+        Cursor {
+            weight,
+            scorer: None,
+        }
+    }
+
+    /// The scorer on the document at `addr`, when it matches.
+    fn at(
+        &mut self,
+        searcher: &Searcher,
+        addr: DocAddress,
+    ) -> tantivy::Result<Option<&mut Box<dyn Scorer>>> {
         let stale = !matches!(&self.scorer, Some((seg, _)) if *seg == addr.segment_ord);
         if stale {
             let reader = searcher.segment_reader(addr.segment_ord);
             self.scorer = Some((addr.segment_ord, self.weight.scorer(reader, 1.0)?));
         }
         let Some((_, scorer)) = self.scorer.as_mut() else {
-            return Ok(false);
+            return Ok(None);
         };
         let mut doc = scorer.doc();
         if doc < addr.doc_id {
             doc = scorer.seek(addr.doc_id);
         }
-        Ok(doc == addr.doc_id)
+        Ok((doc == addr.doc_id).then_some(scorer))
+    }
+}
+
+/// Whether a hit matches a word (or a word in a section) is a seek in a
+/// few posting lists, leaf by leaf. A scorer of the whole word would be a
+/// union, which buffers the next block of every clause (thousands of
+/// documents, phrases checked position by position) at every seek.
+struct Leaf {
+    section: Option<Section>,
+    cursor: Cursor,
+}
+
+impl Leaf {
+    /// Whether the document at `addr` matches (asked in order, see
+    /// [`Cursor`]).
+    fn matches(&mut self, searcher: &Searcher, addr: DocAddress) -> tantivy::Result<bool> {
+        Ok(self.cursor.at(searcher, addr)?.is_some())
     }
 }
 
@@ -1069,8 +1094,7 @@ impl CaseIndex {
                 for (section, q) in leaves {
                     out.push(Leaf {
                         section: *section,
-                        weight: q.weight(enable).map_err(&err)?,
-                        scorer: None,
+                        cursor: Cursor::new(q.weight(enable).map_err(&err)?),
                     });
                 }
                 words.push(out);
@@ -1149,32 +1173,19 @@ impl CaseIndex {
         ranked: Vec<((f32, i64), DocAddress)>,
     ) -> tantivy::Result<Vec<(f32, DocAddress)>> {
         let enable = EnableScoring::enabled_from_searcher(searcher);
-        let weights: Vec<Box<dyn Weight>> = queries
+        let mut cursors: Vec<Cursor> = queries
             .iter()
-            .map(|q| q.weight(enable))
+            .map(|q| Ok(Cursor::new(q.weight(enable)?)))
             .collect::<tantivy::Result<_>>()?;
         let mut scored = ranked;
-        // Scorers only move forward: documents in index order.
+        // Cursors only move forward: documents in index order.
         let mut order: Vec<usize> = (0..scored.len()).collect();
         order.sort_by_key(|&i| (scored[i].1.segment_ord, scored[i].1.doc_id));
-        let mut scorers: Vec<Option<(u32, Box<dyn Scorer>)>> =
-            (0..weights.len()).map(|_| None).collect();
         for i in order {
             let addr = scored[i].1;
             let mut extra = 0.0;
-            for (weight, slot) in weights.iter().zip(scorers.iter_mut()) {
-                if !matches!(slot, Some((seg, _)) if *seg == addr.segment_ord) {
-                    let reader = searcher.segment_reader(addr.segment_ord);
-                    *slot = Some((addr.segment_ord, weight.scorer(reader, 1.0)?));
-                }
-                let Some((_, scorer)) = slot.as_mut() else {
-                    continue;
-                };
-                let mut doc = scorer.doc();
-                if doc < addr.doc_id {
-                    doc = scorer.seek(addr.doc_id);
-                }
-                if doc == addr.doc_id {
+            for cursor in &mut cursors {
+                if let Some(scorer) = cursor.at(searcher, addr)? {
                     extra += scorer.score();
                 }
             }
