@@ -139,13 +139,7 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn of(text: &str) -> Analysis {
-        let s = analyzer().analyze(text);
-        Analysis {
-            ngram: ngram::bigrams(&s.normalized, &s.numerals),
-            morph: s.morph,
-            reading: s.reading,
-            reading_words: s.reading_words,
-        }
+        Analysis::of_kinds(text, &AnalyzerKind::ALL)
     }
 
     /// The terms of only the analyzers in `kinds` (the others empty): one

@@ -406,7 +406,7 @@ impl Morph {
     /// Morphological terms of `text` alone: no reading is worked out
     /// (what a morphological-only index costs; see the pipeline bench).
     pub fn terms(&self, text: &str) -> Vec<Term> {
-        self.segment(text, false).morph
+        self.analyze_with(text, false).morph
     }
 
     /// Reading bigrams: the katakana readings of consecutive content
@@ -421,18 +421,13 @@ impl Morph {
     /// Everything one segmentation gives: indexing needs all of it, and
     /// segmentation is the expensive part.
     pub fn analyze(&self, text: &str) -> Segmented {
-        self.segment(text, true)
+        self.analyze_with(text, true)
     }
 
-    /// [`analyze`](Self::analyze), with the reading terms only when
-    /// `readings` (the highlighter checks a kanji query's matches without
-    /// working out every word's reading).
-    pub fn analyze_with(&self, text: &str, readings: bool) -> Segmented {
-        self.segment(text, readings)
-    }
-
-    /// One segmentation's terms; the reading ones only `with_readings`.
-    fn segment(&self, text: &str, with_readings: bool) -> Segmented {
+    /// One segmentation's terms; the reading ones only `with_readings`
+    /// (the highlighter checks a kanji query's matches without working out
+    /// every word's reading).
+    pub fn analyze_with(&self, text: &str, with_readings: bool) -> Segmented {
         let n = normalize(text);
         let raws = self.raw(&n.text);
         let units = self.units(&raws);
@@ -524,7 +519,6 @@ impl Morph {
         }
     }
 
-    /// Every token with its details, indexed or not (`kaizen-wa tokenize`).
     /// Each indexed word of `text` (particles, symbols … left out) as
     /// written, with its part of speech and sub-category and its reading
     /// ("" when unknown): what [`explain`](Self::explain) tells, without the
@@ -541,6 +535,7 @@ impl Morph {
         }
     }
 
+    /// Every token with its details, indexed or not (`kaizen-wa tokenize`).
     pub fn explain(&self, text: &str) -> Vec<TokenInfo> {
         let n = normalize(text);
         let char_index = |byte: usize| text[..byte].chars().count();

@@ -415,19 +415,17 @@ fn closest<'a>(
     query: &[char],
     max: usize,
 ) -> Option<String> {
-    let len = query.len();
     let mask = char_mask(query);
     entries
         .filter_map(|e| {
-            let spelled = (e.key_chars.len().abs_diff(len) <= max
-                && masks_allow(e.key_mask, mask, max))
-            .then(|| distance_within(&e.key_chars, query, max))
-            .flatten();
-            let read = (!e.reading.is_empty()
-                && e.reading_chars.len().abs_diff(len) <= max
-                && masks_allow(e.reading_mask, mask, max))
-            .then(|| distance_within(&e.reading_chars, query, max))
-            .flatten();
+            // The masks first; the distance tells lengths too far apart
+            // before computing anything.
+            let spelled = masks_allow(e.key_mask, mask, max)
+                .then(|| distance_within(&e.key_chars, query, max))
+                .flatten();
+            let read = (!e.reading.is_empty() && masks_allow(e.reading_mask, mask, max))
+                .then(|| distance_within(&e.reading_chars, query, max))
+                .flatten();
             let d = match (spelled, read) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(d), None) | (None, Some(d)) => d,
