@@ -16,7 +16,10 @@
 //! `KAIZEN_WA_COST_INDEX=DIR` keeps the index between runs (it is synced
 //! with the corpus, so an index built by another version is rebuilt);
 //! `KAIZEN_WA_COST_ROUNDS` (default 6, the first not counted);
-//! `KAIZEN_WA_COST_ONLY=text` keeps the queries containing it (profiling).
+//! `KAIZEN_WA_COST_ONLY=text` keeps the queries containing it (profiling);
+//! `KAIZEN_WA_COST_SHOW=N` lists the N slowest (default 6);
+//! `KAIZEN_WA_COST_OPTIMIZE=1` merges the index into one segment first, as
+//! `serve` does after start-up.
 //!
 //! ```text
 //! kaizen-wa synth --count 10000 --out /tmp/synth10k
