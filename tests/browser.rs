@@ -5,6 +5,7 @@
 //! it was skipped and passes. Screenshots go to `target/screenshots/`.
 
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -29,11 +30,22 @@ fn available() -> bool {
     false
 }
 
-/// Kills chromedriver when the test ends, however it ends.
+/// Kills chromedriver and the browser it started when the test ends,
+/// however it ends. chromedriver runs in a process group of its own, which
+/// Chromium and its helpers join: killing chromedriver alone would leave
+/// the browser running, re-parented, after a failed test (or a test that
+/// forgets to close its session).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Ok(group) = i32::try_from(self.0.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process
+            // group; no memory is involved.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -89,6 +101,7 @@ async fn session() -> Session {
     let driver = Driver(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -581,4 +594,5 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     assert_eq!(overflow, json!(true), "horizontal scrolling on a phone");
     shot(c, "13-form-phone.png").await;
     no_errors(c).await;
+    c.clone().close().await.unwrap();
 }
