@@ -134,8 +134,10 @@ fn fold_str(s: &str) -> String {
 ///   substring it stands for), when the query spells that chain;
 ///   otherwise its first bigram;
 /// * morphological: its first term up to the okurigana (進める is
-///   written 進めた; 取り組む, 取組んだ), or an all-kana term without its
-///   last char (やる, やらされ);
+///   written 進めた; 取り組む, 取組んだ), an all-kana term without its
+///   last char (やる, やらされ), or a whole term that ends in neither
+///   (やらされ感: a noun, never inflected; cutting at its first hiragana
+///   would leave nothing to look for, and the whole text analysed);
 /// * readings: none (the text spells the word in kanji).
 ///
 /// A needle with digits also stands for where the number may be spelled
@@ -170,6 +172,10 @@ fn needle(kind: AnalyzerKind, pattern: &[String], folded_atom: &str) -> Option<S
             if all_kana {
                 let n = first.chars().count();
                 first.chars().take(n.saturating_sub(1).max(1)).collect()
+            } else if first.chars().last().is_some_and(|c| !is_hiragana(c)) {
+                // Not the base form of an inflected word (those end in
+                // kana): a noun, written as it is (やらされ感).
+                first.clone()
             } else {
                 first.chars().take_while(|c| !is_hiragana(*c)).collect()
             }
@@ -1010,6 +1016,10 @@ mod tests {
         assert_eq!(needles("進める")[0], Some("進".into()));
         assert_eq!(needles("だめ")[0], Some("ダ".into()));
         assert_eq!(needles("ｶﾞｲﾄﾞ")[1], Some("ガイド".into()));
+        // A noun that starts in hiragana is its own needle: no kanji stem
+        // to cut, and it is not inflected (it does not end in kana).
+        assert_eq!(needles("やらされ感")[0], Some("やらされ感".into()));
+        assert!(Matcher::new(&parse("やらされ感")).locates_by_needles());
         // A number is also looked for in kanji.
         let m = Matcher::new(&parse("第3次"));
         assert!(m.locates_by_needles());
