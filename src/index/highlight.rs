@@ -1016,9 +1016,10 @@ mod tests {
         assert_eq!(needles("進める")[0], Some("進".into()));
         assert_eq!(needles("だめ")[0], Some("ダ".into()));
         assert_eq!(needles("ｶﾞｲﾄﾞ")[1], Some("ガイド".into()));
-        // A noun that starts in hiragana is its own needle: no kanji stem
-        // to cut, and it is not inflected (it does not end in kana).
-        assert_eq!(needles("やらされ感")[0], Some("やらされ感".into()));
+        // A noun that starts in hiragana is its own needle (folded): no
+        // kanji stem to cut, and it is not inflected (it does not end in
+        // kana).
+        assert_eq!(needles("やらされ感")[0], Some("ヤラサレ感".into()));
         assert!(Matcher::new(&parse("やらされ感")).locates_by_needles());
         // A number is also looked for in kanji.
         let m = Matcher::new(&parse("第3次"));
