@@ -50,6 +50,11 @@ fn fold_kanji(c: char) -> char {
         .map_or(c, |i| KANJI_VARIANTS[i].1)
 }
 
+/// Whether a variant kanji folds into `c` (髙 into 高).
+pub fn is_fold_target(c: char) -> bool {
+    KANJI_VARIANTS.iter().any(|(_, to)| *to == c)
+}
+
 /// Small katakana → their full-size letter. Old texts and some names write
 /// ャュョッ full size (キヤノン, ビユー); folding both sides makes them meet.
 fn fold_small_kana(c: char) -> char {

@@ -24,7 +24,7 @@ mod tokenizer;
 
 use std::sync::{Arc, OnceLock};
 
-pub use fold::{fold_char, fold_place_name, fold_term};
+pub use fold::{fold_char, fold_place_name, fold_term, is_fold_target};
 pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_reading};
 pub use normalize::{Normalized, is_normalized, nfkc, normalize};

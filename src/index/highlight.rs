@@ -26,8 +26,8 @@ use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
 use crate::analysis::{
-    Analysis, AnalyzerKind, Term, fold_char, is_normalized, is_numeral_char, kanji_digits,
-    normalize, query_terms,
+    Analysis, AnalyzerKind, Term, fold_char, is_fold_target, is_normalized, is_numeral_char,
+    kanji_digits, normalize, query_terms,
 };
 
 /// The term sequences of a query, per analyzer.
@@ -61,6 +61,16 @@ struct NeedleSearch {
     automaton: aho_corasick::AhoCorasick,
     /// Per needle of the automaton: whether its hits are matches.
     exact: Vec<bool>,
+    /// Whether every needle is written in kanji that folding leaves alone
+    /// and no other character folds into: then a normalised text holds
+    /// them exactly where its folded form does, and is searched as it is.
+    plain: bool,
+}
+
+/// A kanji that folding leaves alone and that no variant folds into (高
+/// is one that 髙 folds into).
+fn is_plain_kanji(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}') && fold_char(c) == c && !is_fold_target(c)
 }
 
 impl NeedleSearch {
@@ -82,11 +92,16 @@ impl NeedleSearch {
         // per search and run over a page of short texts: a contiguous NFA
         // builds in a fraction of a DFA's time (the automatic choice for a
         // few needles) and searches a few kilobytes about as fast.
+        let plain = words.iter().all(|w| w.chars().all(is_plain_kanji));
         let automaton = aho_corasick::AhoCorasick::builder()
             .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .build(&words)
             .ok()?;
-        Some(NeedleSearch { automaton, exact })
+        Some(NeedleSearch {
+            automaton,
+            exact,
+            plain,
+        })
     }
 }
 
@@ -608,7 +623,6 @@ impl Matcher {
     /// places to check by analysis (byte ranges, sorted and merged).
     fn needle_hits(&self, text: &str) -> NeedleHits {
         let mut out = NeedleHits::default();
-        let folded = fold_text(text);
         let mut push = |exact: bool, range| {
             if exact {
                 out.matches.push(range);
@@ -616,24 +630,38 @@ impl Matcher {
                 out.candidates.push(range);
             }
         };
-        if let Some(search) = &self.search {
-            for m in search.automaton.find_overlapping_iter(folded.text.as_str()) {
-                push(
-                    search.exact[m.pattern().as_usize()],
-                    folded.original(m.start(), m.end()),
-                );
+        match &self.search {
+            Some(search) if search.plain && is_normalized(text) => {
+                // Folding a normalised text changes no character a needle
+                // holds, nor makes one: the needles are where they are
+                // written (and a long-vowel mark dropped after katakana
+                // never falls inside a kanji needle's match).
+                for m in search.automaton.find_overlapping_iter(text) {
+                    push(search.exact[m.pattern().as_usize()], (m.start(), m.end()));
+                }
             }
-        } else {
-            // No automaton (too many needles to build one): a search per
-            // needle.
-            let needles = self.needles.iter().zip(&self.hits).filter_map(|(n, kind)| {
-                let n = n.as_deref().filter(|_| *kind != Hits::Covered)?;
-                Some((n, *kind == Hits::Matches))
-            });
-            let spellings = self.spellings.iter().map(|s| (s.as_str(), false));
-            for (needle, exact) in needles.chain(spellings) {
-                for (i, _) in folded.text.match_indices(needle) {
-                    push(exact, folded.original(i, i + needle.len()));
+            Some(search) => {
+                let folded = fold_text(text);
+                for m in search.automaton.find_overlapping_iter(folded.text.as_str()) {
+                    push(
+                        search.exact[m.pattern().as_usize()],
+                        folded.original(m.start(), m.end()),
+                    );
+                }
+            }
+            None => {
+                // No automaton (too many needles to build one): a search
+                // per needle.
+                let folded = fold_text(text);
+                let needles = self.needles.iter().zip(&self.hits).filter_map(|(n, kind)| {
+                    let n = n.as_deref().filter(|_| *kind != Hits::Covered)?;
+                    Some((n, *kind == Hits::Matches))
+                });
+                let spellings = self.spellings.iter().map(|s| (s.as_str(), false));
+                for (needle, exact) in needles.chain(spellings) {
+                    for (i, _) in folded.text.match_indices(needle) {
+                        push(exact, folded.original(i, i + needle.len()));
+                    }
                 }
             }
         }
@@ -1101,6 +1129,37 @@ mod tests {
         assert_eq!(hits("三重")[1], Hits::Candidates);
         // A phrase of two runs: its bigrams are not one spelling.
         assert_eq!(hits("\"改善 活動\"")[1], Hits::Candidates);
+    }
+
+    /// Needles in plain kanji are looked for in a normalised text as it is
+    /// written: the same places as in its folded form. A needle that a
+    /// variant folds into (高: 髙), a text that NFKC changes, or kana are
+    /// searched in the folded text.
+    #[test]
+    fn plain_needles_are_found_where_folding_finds_them() {
+        let texts = [
+            "首長交代で改善が止まった。カイゼン運動の首長。",
+            "ポスターーと改善、ﾃｽﾄの改善（全角ＡＢＣ）。",
+            "髙齢の方と高齢者の窓口を改善した。",
+            "\u{2FB8}長交代（ｶﾅ）の改善。",
+            "職員提案制度。提案は三十件、30件。",
+            "",
+        ];
+        for q in ["改善", "首長交代", "職員提案", "高齢", "三十件", "カイゼン"] {
+            let matcher = Matcher::new(&parse(q));
+            let mut folded = matcher.clone();
+            if let Some(s) = folded.search.as_mut() {
+                s.plain = false;
+            }
+            for text in texts {
+                let (a, b) = (matcher.needle_hits(text), folded.needle_hits(text));
+                assert_eq!(a.matches, b.matches, "{q} in {text}");
+                assert_eq!(a.candidates, b.candidates, "{q} in {text}");
+            }
+        }
+        let plain = |q: &str| Matcher::new(&parse(q)).search.is_some_and(|s| s.plain);
+        assert!(plain("首長交代") && plain("職員提案"));
+        assert!(!plain("高齢") && !plain("カイゼン") && !plain("ICT"));
     }
 
     #[test]

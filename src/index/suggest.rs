@@ -110,13 +110,41 @@ fn distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
 #[derive(Debug, Clone, Default)]
 pub struct Suggester {
     entries: Vec<Entry>,
-    /// The entries a did-you-mean may offer (not titles), as (length in
-    /// characters, index in `entries`), sorted: by spelling, and by
-    /// reading. A query is compared only with the words of about its
-    /// length, not the whole list (on 10,000 cases the list is mostly
-    /// titles and long words).
-    by_key_len: Vec<(u32, u32)>,
-    by_reading_len: Vec<(u32, u32)>,
+    /// The entries a did-you-mean may offer (not titles), sorted by the
+    /// length of their spelling, and by the length of their reading. A
+    /// query is compared only with the words of about its length, not the
+    /// whole list (on 10,000 cases the list is mostly titles and long
+    /// words).
+    by_key_len: Vec<ByLen>,
+    by_reading_len: Vec<ByLen>,
+}
+
+/// An entry of a by-length list, with its character masks at hand: the
+/// masks rule out most words of the right length, and reading them here
+/// rather than from the entry spares a cache miss per word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ByLen {
+    /// Length in characters (of the spelling or of the reading).
+    len: u32,
+    /// Index in `entries`.
+    entry: u32,
+    key_mask: u64,
+    reading_mask: u64,
+}
+
+/// The words of `list` (sorted by length) of a length in `lens` whose
+/// masks allow `k` edits from a word with `mask`.
+fn near(
+    list: &[ByLen],
+    lens: std::ops::RangeInclusive<u32>,
+    mask: u64,
+    k: usize,
+) -> impl Iterator<Item = &ByLen> {
+    let from = list.partition_point(|b| b.len < *lens.start());
+    let to = list.partition_point(|b| b.len <= *lens.end());
+    list[from..to]
+        .iter()
+        .filter(move |b| masks_allow(b.key_mask, mask, k) || masks_allow(b.reading_mask, mask, k))
 }
 
 /// Content words rarer than this (cases) are not offered as completions:
@@ -301,12 +329,17 @@ impl Suggester {
                 .then(a.suggestion.kind.cmp(&b.suggestion.kind))
         });
         let by_len = |chars: fn(&Entry) -> &[char]| {
-            let mut out: Vec<(u32, u32)> = entries
+            let mut out: Vec<ByLen> = entries
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.suggestion.kind != SuggestionKind::Title)
                 .filter(|(_, e)| !chars(e).is_empty())
-                .map(|(i, e)| (chars(e).len() as u32, i as u32))
+                .map(|(i, e)| ByLen {
+                    len: chars(e).len() as u32,
+                    entry: i as u32,
+                    key_mask: e.key_mask,
+                    reading_mask: e.reading_mask,
+                })
                 .collect();
             out.sort_unstable();
             out
@@ -388,36 +421,31 @@ impl Suggester {
         let max = (len / 3).max(1);
         let chars: Vec<char> = key.chars().collect();
         // The words whose spelling or reading is within `max` characters
-        // of the query's length, in list order (ties go as they did).
+        // of the query's length and whose masks allow `max` edits. A word
+        // in both lists is compared twice, to the same effect.
         let (lo, hi) = (len.saturating_sub(max) as u32, (len + max) as u32);
-        let within = |list: &[(u32, u32)]| {
-            let from = list.partition_point(|&(l, _)| l < lo);
-            let to = list.partition_point(|&(l, _)| l <= hi);
-            list[from..to].iter().map(|&(_, i)| i).collect::<Vec<u32>>()
-        };
-        let mut candidates = within(&self.by_key_len);
-        candidates.extend(within(&self.by_reading_len));
-        candidates.sort_unstable();
-        candidates.dedup();
+        let mask = char_mask(&chars);
+        let within = |list| near(list, lo..=hi, mask, max);
+        let candidates = within(&self.by_key_len).chain(within(&self.by_reading_len));
         closest(
-            candidates.into_iter().map(|i| &self.entries[i as usize]),
+            candidates.map(|b| (b.entry, &self.entries[b.entry as usize])),
             &chars,
             max,
         )
     }
 }
 
-/// Of `entries`, the one whose spelling or reading is fewest edits (at
-/// most `max`) from `query`; among equals the one in most cases, then the
-/// first by key.
+/// Of `entries` (with their indices in the list), the one whose spelling
+/// or reading is fewest edits (at most `max`) from `query`; among equals
+/// the one in most cases, then the first in the list (by key).
 fn closest<'a>(
-    entries: impl Iterator<Item = &'a Entry>,
+    entries: impl Iterator<Item = (u32, &'a Entry)>,
     query: &[char],
     max: usize,
 ) -> Option<String> {
     let mask = char_mask(query);
     entries
-        .filter_map(|e| {
+        .filter_map(|(i, e)| {
             // The masks first; the distance tells lengths too far apart
             // before computing anything.
             let spelled = masks_allow(e.key_mask, mask, max)
@@ -431,14 +459,14 @@ fn closest<'a>(
                 (Some(d), None) | (None, Some(d)) => d,
                 (None, None) => return None,
             };
-            Some((d, e))
+            Some((d, i, e))
         })
-        .min_by(|(da, a), (db, b)| {
+        .min_by(|(da, ia, a), (db, ib, b)| {
             da.cmp(db)
                 .then(b.suggestion.cases.cmp(&a.suggestion.cases))
-                .then(a.key.cmp(&b.key))
+                .then(ia.cmp(ib))
         })
-        .map(|(_, e)| e.suggestion.text.clone())
+        .map(|(_, _, e)| e.suggestion.text.clone())
 }
 
 #[cfg(test)]
@@ -599,10 +627,9 @@ mod tests {
             if chars.len() < 2 || known {
                 return None;
             }
-            let words = s
-                .entries
-                .iter()
-                .filter(|e| e.suggestion.kind != SuggestionKind::Title);
+            let words = (0..)
+                .zip(&s.entries)
+                .filter(|(_, e)| e.suggestion.kind != SuggestionKind::Title);
             closest(words, &chars, (chars.len() / 3).max(1))
         };
         // Each word of the list misspelled: a character changed, dropped,
