@@ -26,8 +26,8 @@ use std::collections::HashMap;
 
 use super::query::{Atom, UserQuery};
 use crate::analysis::{
-    Analysis, AnalyzerKind, Term, fold_char, is_fold_target, is_normalized, is_numeral_char,
-    kanji_digits, normalize, query_terms,
+    Analysis, AnalyzerKind, Normalized, Term, fold_char, is_fold_target, is_normalized,
+    is_numeral_char, kanji_digits, normalize, query_terms,
 };
 
 /// The term sequences of a query, per analyzer.
@@ -291,18 +291,14 @@ struct NeedleHits {
 /// with a way back to original byte offsets.
 struct FoldedText {
     text: String,
-    origin: Origin,
-}
-
-enum Origin {
-    /// Every character is its own normalised form and folds to one of the
-    /// same length: a folded offset is the original one plus the bytes of
-    /// the long-vowel marks dropped before it, listed as (folded offset,
-    /// bytes dropped up to there).
-    Shifted(Vec<(u32, u32)>),
-    /// Per byte of the folded text: the original byte range its character
-    /// came from.
-    PerByte(Vec<(u32, u32)>),
+    /// Long-vowel marks dropped after katakana, as (folded offset, bytes
+    /// dropped up to there): folding changes no other character's length,
+    /// so these alone lead back to the normalised text.
+    drops: Vec<(u32, u32)>,
+    /// The normalised text's map back to the original, when NFKC or
+    /// lowercasing changed something (most stored texts are left as they
+    /// are).
+    normalized: Option<Normalized>,
 }
 
 impl FoldedText {
@@ -310,70 +306,44 @@ impl FoldedText {
     /// mark dropped after the last character belongs to it, as in the
     /// analyzers' terms (a highlight covers it).
     fn original(&self, start: usize, end: usize) -> (usize, usize) {
-        match &self.origin {
-            Origin::Shifted(drops) => {
-                let shift = |at: usize| {
-                    let k = drops.partition_point(|(p, _)| *p as usize <= at);
-                    k.checked_sub(1).map_or(0, |k| drops[k].1 as usize)
-                };
-                (start + shift(start), end + shift(end))
-            }
-            Origin::PerByte(spans) => (spans[start].0 as usize, spans[end - 1].1 as usize),
+        let shift = |at: usize| {
+            let k = self.drops.partition_point(|(p, _)| *p as usize <= at);
+            k.checked_sub(1).map_or(0, |k| self.drops[k].1 as usize)
+        };
+        let (start, end) = (start + shift(start), end + shift(end));
+        match &self.normalized {
+            None => (start, end),
+            Some(n) => n.original_range(start, end),
         }
     }
 }
 
 fn fold_text(text: &str) -> FoldedText {
-    let mut out = String::with_capacity(text.len());
+    let normalized = (!is_normalized(text)).then(|| normalize(text));
+    let source = normalized.as_ref().map_or(text, |n| n.text.as_str());
+    let mut out = String::with_capacity(source.len());
+    let mut drops: Vec<(u32, u32)> = Vec::new();
+    let mut dropped = 0;
     let mut after_katakana = false;
-    if is_normalized(text)
-        && text
-            .chars()
-            .all(|c| fold_char(c).len_utf8() == c.len_utf8())
-    {
-        let mut drops: Vec<(u32, u32)> = Vec::new();
-        let mut dropped = 0;
-        for c in text.chars() {
-            let f = fold_char(c);
-            if f == 'ー' && after_katakana {
-                dropped += c.len_utf8() as u32;
-                match drops.last_mut() {
-                    Some(last) if last.0 as usize == out.len() => last.1 = dropped,
-                    _ => drops.push((out.len() as u32, dropped)),
-                }
-                continue;
-            }
-            after_katakana = is_katakana(f);
-            out.push(f);
-        }
-        return FoldedText {
-            text: out,
-            origin: Origin::Shifted(drops),
-        };
-    }
-    let n = normalize(text);
-    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(n.text.len());
-    for (i, c) in n.text.char_indices() {
+    for c in source.chars() {
         let f = fold_char(c);
-        let (start, end) = n.original_range(i, i + c.len_utf8());
+        debug_assert_eq!(f.len_utf8(), c.len_utf8(), "{c} folds to {f}");
         if f == 'ー' && after_katakana {
             // The mark belongs to the letter before it.
-            let last = spans.last().map_or(0, |s| s.0);
-            for s in spans.iter_mut().rev().take_while(|s| s.0 == last) {
-                s.1 = end as u32;
+            dropped += c.len_utf8() as u32;
+            match drops.last_mut() {
+                Some(last) if last.0 as usize == out.len() => last.1 = dropped,
+                _ => drops.push((out.len() as u32, dropped)),
             }
             continue;
         }
         after_katakana = is_katakana(f);
         out.push(f);
-        spans.extend(std::iter::repeat_n(
-            (start as u32, end as u32),
-            f.len_utf8(),
-        ));
     }
     FoldedText {
         text: out,
-        origin: Origin::PerByte(spans),
+        drops,
+        normalized,
     }
 }
 
