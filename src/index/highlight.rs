@@ -37,12 +37,16 @@ pub struct Matcher {
     /// Per pattern, a folded string every match of it contains; `None`
     /// when there is none (readings, numbers).
     needles: Vec<Option<String>>,
-    /// Per pattern, what its needle's hits are.
+    /// Per pattern, what its needle's hits are (kept for the tests: the
+    /// search has them).
+    #[cfg(test)]
     hits: Vec<Hits>,
-    /// Needles' numbers spelled in kanji: more places to check.
+    /// Needles' numbers spelled in kanji: more places to check (kept for
+    /// the tests: the search has them).
+    #[cfg(test)]
     spellings: Vec<String>,
-    /// The needles to look for, all in one pass.
-    search: Option<NeedleSearch>,
+    /// The needles to look for, and their numbers spelled in kanji.
+    search: NeedleSearch,
     /// Spellings (folded) of the words a kana query matched by reading in
     /// the texts analysed so far (かいぜん: 改善): the next hits of the same
     /// search look for them before analysing a whole text.
@@ -55,11 +59,11 @@ pub struct Matcher {
 /// in one result page.
 const MAX_LEARNED: usize = 16;
 
-/// The needles to look for (not covered by others), as one automaton.
-#[derive(Debug, Clone)]
+/// The needles to look for (not covered by others).
+#[derive(Debug, Clone, Default)]
 struct NeedleSearch {
-    automaton: aho_corasick::AhoCorasick,
-    /// Per needle of the automaton: whether its hits are matches.
+    finder: Finder,
+    /// Per needle: whether its hits are matches.
     exact: Vec<bool>,
     /// Whether every needle is written in kanji that folding leaves alone
     /// and no other character folds into: then a normalised text holds
@@ -67,6 +71,25 @@ struct NeedleSearch {
     plain: bool,
 }
 
+/// How the needles are looked for: every occurrence of every needle,
+/// overlapping ones included.
+#[derive(Debug, Clone)]
+enum Finder {
+    /// One automaton, for many needles.
+    Automaton(aho_corasick::AhoCorasick),
+    /// Each needle on its own: building an automaton (per search) costs
+    /// more than a few substring searches over a page of short texts.
+    Each(Vec<String>),
+}
+
+impl Default for Finder {
+    fn default() -> Self {
+        Finder::Each(Vec::new())
+    }
+}
+
+/// Up to this many needles are looked for one by one.
+const MAX_NEEDLES_EACH: usize = 4;
 /// A kanji that folding leaves alone and that no variant folds into (高
 /// is one that 髙 folds into).
 fn is_plain_kanji(c: char) -> bool {
@@ -75,11 +98,7 @@ fn is_plain_kanji(c: char) -> bool {
 
 impl NeedleSearch {
     /// `spellings`: more needles to check (numbers in kanji).
-    fn new(
-        needles: &[Option<String>],
-        hits: &[Hits],
-        spellings: &[String],
-    ) -> Option<NeedleSearch> {
+    fn new(needles: &[Option<String>], hits: &[Hits], spellings: &[String]) -> NeedleSearch {
         let (mut words, mut exact): (Vec<&str>, Vec<bool>) = needles
             .iter()
             .zip(hits)
@@ -88,20 +107,51 @@ impl NeedleSearch {
             .unzip();
         words.extend(spellings.iter().map(String::as_str));
         exact.extend(spellings.iter().map(|_| false));
-        // Every occurrence of every needle, overlapping ones included. Built
-        // per search and run over a page of short texts: a contiguous NFA
-        // builds in a fraction of a DFA's time (the automatic choice for a
-        // few needles) and searches a few kilobytes about as fast.
         let plain = words.iter().all(|w| w.chars().all(is_plain_kanji));
-        let automaton = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(&words)
-            .ok()?;
-        Some(NeedleSearch {
-            automaton,
+        // Built per search and run over a page of short texts: a
+        // contiguous NFA builds in a fraction of a DFA's time (the
+        // automatic choice for a few needles) and searches a few kilobytes
+        // about as fast.
+        let automaton = (words.len() > MAX_NEEDLES_EACH)
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(&words)
+                    .ok()
+            })
+            .flatten();
+        let finder = match automaton {
+            Some(a) => Finder::Automaton(a),
+            None => Finder::Each(words.into_iter().map(str::to_owned).collect()),
+        };
+        NeedleSearch {
+            finder,
             exact,
             plain,
-        })
+        }
+    }
+
+    /// Calls `f(exact, start, end)` for every occurrence of every needle in
+    /// `text`, overlapping ones included, in no particular order.
+    fn each_hit(&self, text: &str, mut f: impl FnMut(bool, usize, usize)) {
+        match &self.finder {
+            Finder::Automaton(a) => {
+                for m in a.find_overlapping_iter(text) {
+                    f(self.exact[m.pattern().as_usize()], m.start(), m.end());
+                }
+            }
+            Finder::Each(words) => {
+                for (w, &exact) in words.iter().zip(&self.exact) {
+                    let mut from = 0;
+                    while let Some(k) = text.get(from..).and_then(|t| t.find(w.as_str())) {
+                        let start = from + k;
+                        f(exact, start, start + w.len());
+                        // The next occurrence may overlap this one.
+                        from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -459,9 +509,11 @@ impl Matcher {
         Matcher {
             kinds,
             search: NeedleSearch::new(&needles, &hits, &spellings),
+            #[cfg(test)]
             spellings,
             patterns,
             needles,
+            #[cfg(test)]
             hits,
             learned: RefCell::default(),
         }
@@ -600,40 +652,18 @@ impl Matcher {
                 out.candidates.push(range);
             }
         };
-        match &self.search {
-            Some(search) if search.plain && is_normalized(text) => {
-                // Folding a normalised text changes no character a needle
-                // holds, nor makes one: the needles are where they are
-                // written (and a long-vowel mark dropped after katakana
-                // never falls inside a kanji needle's match).
-                for m in search.automaton.find_overlapping_iter(text) {
-                    push(search.exact[m.pattern().as_usize()], (m.start(), m.end()));
-                }
-            }
-            Some(search) => {
-                let folded = fold_text(text);
-                for m in search.automaton.find_overlapping_iter(folded.text.as_str()) {
-                    push(
-                        search.exact[m.pattern().as_usize()],
-                        folded.original(m.start(), m.end()),
-                    );
-                }
-            }
-            None => {
-                // No automaton (too many needles to build one): a search
-                // per needle.
-                let folded = fold_text(text);
-                let needles = self.needles.iter().zip(&self.hits).filter_map(|(n, kind)| {
-                    let n = n.as_deref().filter(|_| *kind != Hits::Covered)?;
-                    Some((n, *kind == Hits::Matches))
-                });
-                let spellings = self.spellings.iter().map(|s| (s.as_str(), false));
-                for (needle, exact) in needles.chain(spellings) {
-                    for (i, _) in folded.text.match_indices(needle) {
-                        push(exact, folded.original(i, i + needle.len()));
-                    }
-                }
-            }
+        if self.search.plain && is_normalized(text) {
+            // Folding a normalised text changes no character a needle
+            // holds, nor makes one: the needles are where they are written
+            // (and a long-vowel mark dropped after katakana never falls
+            // inside a kanji needle's match).
+            self.search
+                .each_hit(text, |exact, start, end| push(exact, (start, end)));
+        } else {
+            let folded = fold_text(text);
+            self.search.each_hit(&folded.text, |exact, start, end| {
+                push(exact, folded.original(start, end))
+            });
         }
         out.matches = merge(out.matches);
         out.candidates = merge(out.candidates);
@@ -1101,6 +1131,40 @@ mod tests {
         assert_eq!(hits("\"改善 活動\"")[1], Hits::Candidates);
     }
 
+    /// A few needles are looked for one by one, and find what the
+    /// automaton finds: every occurrence, overlapping ones included.
+    #[test]
+    fn needles_one_by_one_find_what_the_automaton_finds() {
+        let words = ["改善", "善運", "アア", "ア", "改"];
+        let texts = ["改善運動の改善。", "アアアとアア", "", "改"];
+        let hits = |finder: Finder, text: &str| {
+            let search = NeedleSearch {
+                finder,
+                exact: vec![true, false, true, false, true],
+                plain: false,
+            };
+            let mut out = Vec::new();
+            search.each_hit(text, |exact, s, e| out.push((exact, s, e)));
+            out.sort_unstable();
+            out
+        };
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(words)
+            .unwrap();
+        for text in texts {
+            let each = hits(Finder::Each(words.map(String::from).to_vec()), text);
+            assert_eq!(
+                each,
+                hits(Finder::Automaton(automaton.clone()), text),
+                "{text}"
+            );
+        }
+        // アア twice in アアア (overlapping), and the lone ア three times.
+        let each = hits(Finder::Each(words.map(String::from).to_vec()), "アアア");
+        assert_eq!(each.len(), 5, "{each:?}");
+    }
+
     /// Needles in plain kanji are looked for in a normalised text as it is
     /// written: the same places as in its folded form. A needle that a
     /// variant folds into (高: 髙), a text that NFKC changes, or kana are
@@ -1118,16 +1182,14 @@ mod tests {
         for q in ["改善", "首長交代", "職員提案", "高齢", "三十件", "カイゼン"] {
             let matcher = Matcher::new(&parse(q));
             let mut folded = matcher.clone();
-            if let Some(s) = folded.search.as_mut() {
-                s.plain = false;
-            }
+            folded.search.plain = false;
             for text in texts {
                 let (a, b) = (matcher.needle_hits(text), folded.needle_hits(text));
                 assert_eq!(a.matches, b.matches, "{q} in {text}");
                 assert_eq!(a.candidates, b.candidates, "{q} in {text}");
             }
         }
-        let plain = |q: &str| Matcher::new(&parse(q)).search.is_some_and(|s| s.plain);
+        let plain = |q: &str| Matcher::new(&parse(q)).search.plain;
         assert!(plain("首長交代") && plain("職員提案"));
         assert!(!plain("高齢") && !plain("カイゼン") && !plain("ICT"));
     }
