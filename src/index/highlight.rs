@@ -417,6 +417,19 @@ fn sentence_at(text: &str, at: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// The sentences of `text` holding `hits` (sorted byte ranges), sorted
+/// and merged.
+fn sentences(text: &str, hits: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &(at, _) in hits {
+        if out.last().is_some_and(|&(s, e)| s <= at && at < e) {
+            continue;
+        }
+        out.push(sentence_at(text, at));
+    }
+    merge(out)
+}
+
 /// Whether a word is written in kana only, so its reading is what the user
 /// means (かいぜん → 改善). A kanji word's reading would match homophones.
 pub fn is_kana_word(s: &str) -> bool {
@@ -588,13 +601,16 @@ impl Matcher {
     /// The best fragment of `text` (about `width` characters, see
     /// [`snippet`]) with the matches marked.
     ///
-    /// A long text is cut around its densest needle hits, and only the
-    /// sentences of that fragment with hits to check are analysed. When
-    /// every hit counted for the fragment is a match, it is the fragment
-    /// [`snippet`] picks from all the matches (a fragment elsewhere has at
-    /// most as many matches as hits); otherwise (an inflected word's stem,
-    /// a needle inside another word) every sentence with a hit to check is
-    /// analysed and the fragment picked from the matches.
+    /// A long text is cut around its densest hits, and only the sentences
+    /// of that fragment with hits to check are analysed. When every hit
+    /// counted for the fragment is a match, it is the fragment [`snippet`]
+    /// picks from all the matches (a fragment elsewhere has at most as many
+    /// matches as hits). Otherwise (an inflected word's stem, a needle
+    /// inside another word) the hits that analysis turned down are dropped,
+    /// its matches kept, and the densest fragment picked again, until one
+    /// holds only matches (or, when nothing is left to check in a fragment
+    /// whose counts still differ, every remaining hit is checked): the
+    /// sentences far from any good fragment are never analysed.
     pub fn snippet(&self, text: &str, width: usize) -> Snippet {
         let text = text.trim();
         if self.patterns.is_empty() {
@@ -603,42 +619,56 @@ impl Matcher {
         if !self.locates_by_needles() {
             return snippet(text, &self.ranges(text), width);
         }
-        let needle_hits = self.needle_hits(text);
-        let mut hits = needle_hits.candidates.clone();
-        hits.extend(needle_hits.matches.iter().copied());
-        let hits = merge(hits);
+        let NeedleHits {
+            matches: mut known,
+            candidates: mut unchecked,
+        } = self.needle_hits(text);
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let n = chars.len();
-        let marks = char_marks(&chars, text.len(), &hits);
-        let Some(anchor) = densest(&marks, n, width) else {
-            return snippet(text, &self.matches(text, &needle_hits), width);
-        };
-        let start = window_start(&chars, anchor, width);
-        let end = (start + width).min(n);
-        // The fragment, and the window its hits were counted in.
         let byte = |c: usize| chars.get(c).map_or(text.len(), |(b, _)| *b);
-        let (from, to) = (byte(start.min(anchor)), byte(end.max(anchor + width)));
-        let within = |&(s, _): &(usize, usize)| s >= from && s < to;
-        let check: Vec<(usize, usize)> = needle_hits
-            .candidates
-            .iter()
-            .copied()
-            .filter(within)
-            .collect();
-        let mut found: Vec<(usize, usize)> = self.verify(text, &check);
-        found.extend(needle_hits.matches.iter().copied());
-        let found: Vec<(usize, usize)> = merge(found).into_iter().filter(within).collect();
-        let found_marks = char_marks(&chars, text.len(), &found);
-        let counted = |m: &[(usize, usize)]| -> Vec<usize> {
-            m.iter()
-                .map(|&(s, _)| s)
-                .filter(|s| (anchor..anchor + width).contains(s))
-                .collect()
-        };
-        if counted(&marks) == counted(&found_marks) {
-            return cut(text, &chars, found_marks, start, width);
+        loop {
+            let mut hits = unchecked.clone();
+            hits.extend(known.iter().copied());
+            let marks = char_marks(&chars, text.len(), &merge(hits));
+            let Some(anchor) = densest(&marks, n, width) else {
+                known.extend(self.verify(text, &unchecked));
+                return snippet(text, &merge(known), width);
+            };
+            let start = window_start(&chars, anchor, width);
+            let end = (start + width).min(n);
+            // The fragment, and the window its hits were counted in.
+            let (from, to) = (byte(start.min(anchor)), byte(end.max(anchor + width)));
+            let within = |&(s, _): &(usize, usize)| s >= from && s < to;
+            let (check, rest): (Vec<_>, Vec<_>) = unchecked.iter().copied().partition(within);
+            // Every match of the sentences analysed is known now, and no
+            // hit in them needs checking again.
+            let analysed = sentences(text, &check);
+            for &(s, e) in &analysed {
+                known.extend(self.analysed_ranges(&text[s..e], s));
+            }
+            known = merge(known);
+            unchecked = rest
+                .into_iter()
+                .filter(|&(at, _)| !analysed.iter().any(|&(s, e)| s <= at && at < e))
+                .collect();
+            let found: Vec<(usize, usize)> = known.iter().copied().filter(within).collect();
+            let found_marks = char_marks(&chars, text.len(), &found);
+            let counted = |m: &[(usize, usize)]| -> Vec<usize> {
+                m.iter()
+                    .map(|&(s, _)| s)
+                    .filter(|s| (anchor..anchor + width).contains(s))
+                    .collect()
+            };
+            if counted(&marks) == counted(&found_marks) {
+                return cut(text, &chars, found_marks, start, width);
+            }
+            if check.is_empty() {
+                // Nothing left to check here, yet the counts differ (a hit
+                // from outside merged into a match inside): check the rest.
+                known.extend(self.verify(text, &unchecked));
+                return snippet(text, &merge(known), width);
+            }
         }
-        snippet(text, &self.matches(text, &needle_hits), width)
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
@@ -673,15 +703,8 @@ impl Matcher {
     /// The matches in the sentences holding `hits`, analysed sentence by
     /// sentence.
     fn verify(&self, text: &str, hits: &[(usize, usize)]) -> Vec<(usize, usize)> {
-        let mut sentences: Vec<(usize, usize)> = Vec::new();
-        for &(at, _) in hits {
-            if sentences.last().is_some_and(|&(s, e)| s <= at && at < e) {
-                continue;
-            }
-            sentences.push(sentence_at(text, at));
-        }
         let mut out = Vec::new();
-        for (s, e) in merge(sentences) {
+        for (s, e) in sentences(text, hits) {
             out.extend(self.analysed_ranges(&text[s..e], s));
         }
         merge(out)
