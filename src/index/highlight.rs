@@ -631,8 +631,7 @@ impl Matcher {
             hits.extend(known.iter().copied());
             let marks = char_marks(&chars, text.len(), &merge(hits));
             let Some(anchor) = densest(&marks, n, width) else {
-                known.extend(self.verify(text, &unchecked));
-                return snippet(text, &merge(known), width);
+                break;
             };
             let start = window_start(&chars, anchor, width);
             let end = (start + width).min(n);
@@ -643,9 +642,7 @@ impl Matcher {
             // Every match of the sentences analysed is known now, and no
             // hit in them needs checking again.
             let analysed = sentences(text, &check);
-            for &(s, e) in &analysed {
-                known.extend(self.analysed_ranges(&text[s..e], s));
-            }
+            known.extend(self.analyse_sentences(text, &analysed));
             known = merge(known);
             unchecked = rest
                 .into_iter()
@@ -664,11 +661,14 @@ impl Matcher {
             }
             if check.is_empty() {
                 // Nothing left to check here, yet the counts differ (a hit
-                // from outside merged into a match inside): check the rest.
-                known.extend(self.verify(text, &unchecked));
-                return snippet(text, &merge(known), width);
+                // from outside merged into a match inside).
+                break;
             }
         }
+        // No fragment to trust: every remaining hit is checked, and the
+        // fragment picked from all the matches.
+        known.extend(self.verify(text, &unchecked));
+        snippet(text, &merge(known), width)
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
@@ -703,8 +703,13 @@ impl Matcher {
     /// The matches in the sentences holding `hits`, analysed sentence by
     /// sentence.
     fn verify(&self, text: &str, hits: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        self.analyse_sentences(text, &sentences(text, hits))
+    }
+
+    /// The matches in `sentences` (byte ranges of `text`), each analysed.
+    fn analyse_sentences(&self, text: &str, sentences: &[(usize, usize)]) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        for (s, e) in sentences(text, hits) {
+        for &(s, e) in sentences {
             out.extend(self.analysed_ranges(&text[s..e], s));
         }
         merge(out)
