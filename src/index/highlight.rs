@@ -368,8 +368,10 @@ impl FoldedText {
     }
 }
 
-fn fold_text(text: &str) -> FoldedText {
-    let normalized = (!is_normalized(text)).then(|| normalize(text));
+/// Folds `text`; `normalized`: whether [`is_normalized`] holds for it
+/// (the caller may have asked already).
+fn fold_text(text: &str, normalized: bool) -> FoldedText {
+    let normalized = (!normalized).then(|| normalize(text));
     let source = normalized.as_ref().map_or(text, |n| n.text.as_str());
     let mut out = String::with_capacity(source.len());
     let mut drops: Vec<(u32, u32)> = Vec::new();
@@ -548,7 +550,7 @@ impl Matcher {
     /// has not met yet can go unmarked in a text that has a known one.
     fn ranges_by_learned(&self, text: &str) -> Vec<(usize, usize)> {
         let mut hits = self.needle_hits(text);
-        let folded = fold_text(text);
+        let folded = fold_text(text, is_normalized(text));
         for word in self.learned.borrow().iter() {
             for (i, _) in folded.text.match_indices(word.as_str()) {
                 hits.candidates.push(folded.original(i, i + word.len()));
@@ -682,7 +684,8 @@ impl Matcher {
                 out.candidates.push(range);
             }
         };
-        if self.search.plain && is_normalized(text) {
+        let normalized = is_normalized(text);
+        if self.search.plain && normalized {
             // Folding a normalised text changes no character a needle
             // holds, nor makes one: the needles are where they are written
             // (and a long-vowel mark dropped after katakana never falls
@@ -690,7 +693,7 @@ impl Matcher {
             self.search
                 .each_hit(text, |exact, start, end| push(exact, (start, end)));
         } else {
-            let folded = fold_text(text);
+            let folded = fold_text(text, normalized);
             self.search.each_hit(&folded.text, |exact, start, end| {
                 push(exact, folded.original(start, end))
             });
@@ -730,7 +733,7 @@ impl Matcher {
             .filter(|p| p.chars().count() == 1)
             .collect();
         if !chars.is_empty() {
-            let folded = fold_text(text);
+            let folded = fold_text(text, is_normalized(text));
             for c in chars {
                 for (i, _) in folded.text.match_indices(c) {
                     let (s, e) = folded.original(i, i + c.len());
