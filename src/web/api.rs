@@ -143,8 +143,9 @@ pub struct SearchResponse {
 }
 
 /// Validates and runs a search; counts it in the insights unless it is a
-/// live (as-you-type) one. Shared by the API and the HTML page.
-pub(super) fn run_search(
+/// live (as-you-type) one. Shared by the API and the HTML page. An answer
+/// not in the cache is computed in the CPU queue ([`super::cpu`]).
+pub(super) async fn run_search(
     state: &AppState,
     params: &SearchParams,
     headers: &HeaderMap,
@@ -159,21 +160,28 @@ pub(super) fn run_search(
             (results, cached.did_you_mean.clone())
         }
         None => {
-            let results = state.index.search(&v.request)?;
-            let did_you_mean = if results.total == 0 && !v.request.query.trim().is_empty() {
-                did_you_mean(state, &v.request.query)
-            } else {
-                None
-            };
-            state.search_cache.put(
-                results.generation,
-                v.request.clone(),
-                Arc::new(Cached {
-                    results: results.clone(),
-                    did_you_mean: did_you_mean.clone(),
-                }),
-            );
-            (results, did_you_mean)
+            let s = state.clone();
+            let request = v.request.clone();
+            state
+                .cpu
+                .run(move || {
+                    let results = s.index.search(&request)?;
+                    let did_you_mean = if results.total == 0 && !request.query.trim().is_empty() {
+                        did_you_mean(&s, &request.query)
+                    } else {
+                        None
+                    };
+                    s.search_cache.put(
+                        results.generation,
+                        request,
+                        Arc::new(Cached {
+                            results: results.clone(),
+                            did_you_mean: did_you_mean.clone(),
+                        }),
+                    );
+                    Ok((results, did_you_mean))
+                })
+                .await?
         }
     };
     let live = headers.contains_key(LIVE_HEADER);
@@ -222,7 +230,7 @@ pub async fn search(
     headers: HeaderMap,
 ) -> Result<Json<SearchResponse>, WebError> {
     let params = SearchParams::from_query(raw.as_deref())?;
-    let (v, results, did_you_mean) = run_search(&state, &params, &headers)?;
+    let (v, results, did_you_mean) = run_search(&state, &params, &headers).await?;
     Ok(Json(SearchResponse {
         total: results.total,
         took_ms: results.took.as_secs_f64() * 1000.0,
@@ -261,19 +269,21 @@ pub async fn search_csv(
     request.offset = 0;
     request.limit = CSV_MAX_ROWS;
     request.facets = false;
-    let (bytes, total) = tokio::task::spawn_blocking(move || -> Result<_, WebError> {
-        let results = state.index.search(&request)?;
-        let mut cases = Vec::with_capacity(results.hits.len());
-        for h in &results.hits {
-            cases.extend(state.index.get(&h.id)?);
-        }
-        let mut out = Vec::new();
-        crate::transfer::export_csv(&cases, &mut out)
-            .map_err(|e| WebError::Internal(e.to_string()))?;
-        Ok((out, results.total))
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))??;
+    let index = Arc::clone(&state.index);
+    let (bytes, total) = state
+        .cpu
+        .run(move || {
+            let results = index.search(&request)?;
+            let mut cases = Vec::with_capacity(results.hits.len());
+            for h in &results.hits {
+                cases.extend(index.get(&h.id)?);
+            }
+            let mut out = Vec::new();
+            crate::transfer::export_csv(&cases, &mut out)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+            Ok((out, results.total))
+        })
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -381,7 +391,11 @@ pub async fn similar(
     Query(p): Query<LimitParams>,
 ) -> Result<Json<SimilarResponse>, WebError> {
     let n = limit(p.limit, 5, 20)?;
-    let similar = state.index.similar(&id, n)?.ok_or_else(|| not_found(&id))?;
+    let similar = {
+        let (index, id) = (Arc::clone(&state.index), id.clone());
+        state.cpu.run(move || Ok(index.similar(&id, n)?)).await?
+    }
+    .ok_or_else(|| not_found(&id))?;
     Ok(Json(SimilarResponse {
         id,
         similar: similar

@@ -17,6 +17,7 @@ mod api;
 mod assets;
 pub mod auth;
 pub mod cache;
+mod cpu;
 mod editor;
 mod error;
 mod feed;

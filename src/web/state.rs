@@ -64,6 +64,8 @@ pub struct AppState {
     pub insights: Arc<Insights>,
     /// Search answers of the current index generation.
     pub search_cache: Arc<super::cache::SearchCache>,
+    /// Where searches not in the cache wait for a core.
+    pub cpu: Arc<super::cpu::CpuQueue>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             search_cache: Arc::new(super::cache::SearchCache::new(
                 super::cache::capacity_from_env(),
             )),
+            cpu: Arc::new(super::cpu::CpuQueue::new()),
         })
     }
 

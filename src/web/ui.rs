@@ -218,20 +218,20 @@ pub async fn search_page(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match search_view(&state, &viewer, raw.as_deref(), &headers) {
+    match search_view(&state, &viewer, raw.as_deref(), &headers).await {
         Ok(page) => render(&page),
         Err(e) => e.into_html(&state, &viewer),
     }
 }
 
-fn search_view(
+async fn search_view(
     state: &AppState,
     viewer: &Viewer,
     raw: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<SearchPage, WebError> {
     let p = SearchParams::from_query(raw)?;
-    let (v, results, did_you_mean) = run_search(state, &p, headers)?;
+    let (v, results, did_you_mean) = run_search(state, &p, headers).await?;
     let q = v.request.query.clone();
     let facets = results.facets.clone().unwrap_or_default();
 
@@ -608,20 +608,24 @@ pub async fn case_page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let saved = raw.as_deref() == Some("saved=1");
-    match case_page_view(&state, &viewer, &id, saved) {
+    match case_page_view(&state, &viewer, &id, saved).await {
         Ok(page) => render(&page),
         Err(e) => e.into_html(&state, &viewer),
     }
 }
 
-fn case_page_view(
+async fn case_page_view(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
     saved: bool,
 ) -> Result<CasePage, WebError> {
     let case: Case = state.index.get(id)?.ok_or_else(|| case_not_found(id))?;
-    let similar = state.index.similar(id, 5)?.unwrap_or_default();
+    let similar = {
+        let (index, id) = (std::sync::Arc::clone(&state.index), id.to_owned());
+        state.cpu.run(move || Ok(index.similar(&id, 5)?)).await?
+    }
+    .unwrap_or_default();
     let similar = similar
         .into_iter()
         .map(|s| SimilarView {

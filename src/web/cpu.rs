@@ -1,0 +1,148 @@
+//! CPU-heavy request work (a search: a millisecond or more of
+//! segmentation, scoring and highlighting) off the async threads, first
+//! come first served, on threads of its own.
+//!
+//! Run on the async threads, a search holds one of them for its whole
+//! length: the health check, static assets and the other connections on
+//! that thread wait behind it, and under load searches are served in
+//! whatever order the scheduler polls their connections, so a few wait
+//! for many others (a long tail). Here searches wait in one queue, in the
+//! order they came, for one of as many threads as the machine has cores.
+//!
+//! Not tokio's blocking pool: it hands each task to whichever of its
+//! threads is idle, so work spreads over many threads, each with cold
+//! caches (the segmenter's buffers, the allocator's free lists); that
+//! cost a third of the throughput in a load test. These threads are few
+//! and always the same.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, mpsc};
+
+use super::error::WebError;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A queue of CPU-bound jobs and the threads that run them.
+pub struct CpuQueue {
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+impl CpuQueue {
+    /// As many threads as the machine has cores: more searches at once
+    /// would only share the cores, each taking longer.
+    pub fn new() -> CpuQueue {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        CpuQueue::with_threads(cores)
+    }
+
+    pub fn with_threads(threads: usize) -> CpuQueue {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = Arc::clone(&rx);
+            std::thread::Builder::new()
+                .name(format!("search-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for a job:
+                        // the threads take jobs in turn, in queue order.
+                        let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                            Ok(job) => job,
+                            // The queue is gone: the server stopped.
+                            Err(_) => return,
+                        };
+                        job();
+                    }
+                })
+                .expect("a search thread starts");
+        }
+        CpuQueue {
+            jobs: Mutex::new(tx),
+        }
+    }
+
+    /// Runs `work` on one of the queue's threads once the jobs before it
+    /// have started. A panic in `work` is an internal error; the thread
+    /// goes on with the next job.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, WebError>
+    where
+        F: FnOnce() -> Result<T, WebError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let out = std::panic::catch_unwind(AssertUnwindSafe(work));
+            // The request may have gone (client closed): nobody to tell.
+            let _ = tx.send(out);
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| WebError::Internal("the search threads stopped".into()))?;
+        match rx.await {
+            Ok(Ok(out)) => out,
+            Ok(Err(_)) => Err(WebError::Internal("a search failed unexpectedly".into())),
+            Err(_) => Err(WebError::Internal("the search threads stopped".into())),
+        }
+    }
+}
+
+impl Default for CpuQueue {
+    fn default() -> Self {
+        CpuQueue::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_run_at_once_than_there_are_threads() {
+        let queue = Arc::new(CpuQueue::with_threads(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (queue, running, most) = (queue.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    queue
+                        .run(move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            // Stay until another job runs alongside (or a
+                            // while has passed): a third must not start.
+                            let since = std::time::Instant::now();
+                            while running.load(Ordering::SeqCst) < 2
+                                && since.elapsed() < Duration::from_secs(2)
+                            {
+                                std::thread::sleep(Duration::from_millis(1));
+                            }
+                            std::thread::sleep(Duration::from_millis(5));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_an_internal_error() {
+        let queue = CpuQueue::with_threads(1);
+        let r: Result<(), WebError> = queue.run(|| panic!("boom")).await;
+        assert!(matches!(r, Err(WebError::Internal(_))));
+        // The thread goes on.
+        assert!(queue.run(|| Ok(1)).await.is_ok());
+    }
+}
