@@ -601,6 +601,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         index_bytes: state.index.size_bytes(),
         suggestions: state.suggester().len() as u64,
         resyncs: state.live.resyncs(),
+        search_queue: state.cpu.waiting(),
     });
     (
         [(

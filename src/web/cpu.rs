@@ -16,6 +16,7 @@
 //! and always the same.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use super::error::WebError;
@@ -25,6 +26,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// A queue of CPU-bound jobs and the threads that run them.
 pub struct CpuQueue {
     jobs: Mutex<mpsc::Sender<Job>>,
+    /// Jobs sent and not started yet (`/metrics`: a queue that keeps
+    /// growing says the server needs more cores).
+    waiting: Arc<AtomicU64>,
 }
 
 impl CpuQueue {
@@ -58,7 +62,13 @@ impl CpuQueue {
         }
         CpuQueue {
             jobs: Mutex::new(tx),
+            waiting: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Jobs waiting for a thread.
+    pub fn waiting(&self) -> u64 {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Runs `work` on one of the queue's threads once the jobs before it
@@ -70,16 +80,23 @@ impl CpuQueue {
         T: Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let waiting = Arc::clone(&self.waiting);
+        waiting.fetch_add(1, Ordering::Relaxed);
         let job: Job = Box::new(move || {
+            waiting.fetch_sub(1, Ordering::Relaxed);
             let out = std::panic::catch_unwind(AssertUnwindSafe(work));
             // The request may have gone (client closed): nobody to tell.
             let _ = tx.send(out);
         });
-        self.jobs
+        let sent = self
+            .jobs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .send(job)
-            .map_err(|_| WebError::Internal("the search threads stopped".into()))?;
+            .send(job);
+        if sent.is_err() {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(WebError::Internal("the search threads stopped".into()));
+        }
         match rx.await {
             Ok(Ok(out)) => out,
             Ok(Err(_)) => Err(WebError::Internal("a search failed unexpectedly".into())),
@@ -135,6 +152,30 @@ mod tests {
             t.await.unwrap().unwrap();
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
+        assert_eq!(queue.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn jobs_behind_a_running_one_are_counted_as_waiting() {
+        let queue = Arc::new(CpuQueue::with_threads(1));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let queue = Arc::clone(&queue);
+            async move { queue.run(move || Ok(hold.recv().is_ok())).await }
+        });
+        let second = tokio::spawn({
+            let queue = Arc::clone(&queue);
+            async move { queue.run(|| Ok(true)).await }
+        });
+        let since = std::time::Instant::now();
+        while queue.waiting() != 1 && since.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(queue.waiting(), 1, "the second waits behind the first");
+        release.send(()).unwrap();
+        assert!(first.await.unwrap().unwrap());
+        assert!(second.await.unwrap().unwrap());
+        assert_eq!(queue.waiting(), 0);
     }
 
     #[tokio::test]

@@ -122,6 +122,12 @@ impl Metrics {
                 c.suggestions,
             ),
             (
+                "kaizen_wa_search_queue_waiting",
+                "Searches waiting for a search thread.",
+                "gauge",
+                c.search_queue,
+            ),
+            (
                 "kaizen_wa_index_resyncs_total",
                 "Re-syncs of case files edited outside the server.",
                 "counter",
@@ -144,6 +150,7 @@ pub struct Collection {
     pub index_bytes: u64,
     pub suggestions: u64,
     pub resyncs: u64,
+    pub search_queue: u64,
 }
 
 /// Escapes a label value (backslash, quote, newline).
@@ -187,7 +194,9 @@ mod tests {
             index_bytes: 1000,
             suggestions: 5,
             resyncs: 2,
+            search_queue: 3,
         });
+        assert!(text.contains("kaizen_wa_search_queue_waiting 3\n"));
         assert!(text.contains(
             "kaizen_wa_http_requests_total{route=\"/api/search\",method=\"GET\",status=\"200\"} 2"
         ));
