@@ -25,7 +25,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// A queue of CPU-bound jobs and the threads that run them.
 pub struct CpuQueue {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
     /// Jobs sent and not started yet (`/metrics`: a queue that keeps
     /// growing says the server needs more cores).
     waiting: Arc<AtomicU64>,
@@ -61,7 +61,7 @@ impl CpuQueue {
                 .expect("a search thread starts");
         }
         CpuQueue {
-            jobs: Mutex::new(tx),
+            jobs: tx,
             waiting: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -73,7 +73,9 @@ impl CpuQueue {
 
     /// Runs `work` on one of the queue's threads once the jobs before it
     /// have started. A panic in `work` is an internal error; the thread
-    /// goes on with the next job.
+    /// goes on with the next job. Work whose request went away while it
+    /// waited (the client closed the connection; search-as-you-type
+    /// dropped a superseded query) is skipped.
     pub async fn run<T, F>(&self, work: F) -> Result<T, WebError>
     where
         F: FnOnce() -> Result<T, WebError> + Send + 'static,
@@ -84,16 +86,14 @@ impl CpuQueue {
         waiting.fetch_add(1, Ordering::Relaxed);
         let job: Job = Box::new(move || {
             waiting.fetch_sub(1, Ordering::Relaxed);
+            if tx.is_closed() {
+                return;
+            }
             let out = std::panic::catch_unwind(AssertUnwindSafe(work));
-            // The request may have gone (client closed): nobody to tell.
+            // The request may have gone meanwhile: nobody to tell.
             let _ = tx.send(out);
         });
-        let sent = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job);
-        if sent.is_err() {
+        if self.jobs.send(job).is_err() {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
             return Err(WebError::Internal("the search threads stopped".into()));
         }
@@ -153,6 +153,40 @@ mod tests {
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
         assert_eq!(queue.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn work_nobody_waits_for_any_more_is_skipped() {
+        let queue = Arc::new(CpuQueue::with_threads(1));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let queue = Arc::clone(&queue);
+            async move { queue.run(move || Ok(hold.recv().is_ok())).await }
+        });
+        let ran = Arc::new(AtomicUsize::new(0));
+        let gone = tokio::spawn({
+            let (queue, ran) = (Arc::clone(&queue), Arc::clone(&ran));
+            async move {
+                queue
+                    .run(move || {
+                        ran.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        let since = std::time::Instant::now();
+        while queue.waiting() != 1 && since.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        gone.abort();
+        assert!(gone.await.unwrap_err().is_cancelled());
+        release.send(()).unwrap();
+        assert!(first.await.unwrap().unwrap());
+        // A job queued after the skipped one runs: so the skipped one has
+        // been taken off the queue by then.
+        assert!(queue.run(|| Ok(())).await.is_ok());
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]
