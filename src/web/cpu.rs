@@ -119,6 +119,30 @@ mod tests {
 
     use super::*;
 
+    /// A queue of one thread, held by a first job until `release` is sent
+    /// to; the first job's task gives `true` once released.
+    fn one_thread_held() -> (
+        Arc<CpuQueue>,
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<bool, WebError>>,
+    ) {
+        let queue = Arc::new(CpuQueue::with_threads(1));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let queue = Arc::clone(&queue);
+            async move { queue.run(move || Ok(hold.recv().is_ok())).await }
+        });
+        (queue, release, first)
+    }
+
+    /// Until `n` jobs wait (or five seconds have passed).
+    async fn until_waiting(queue: &CpuQueue, n: u64) {
+        let since = std::time::Instant::now();
+        while queue.waiting() != n && since.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_more_run_at_once_than_there_are_threads() {
         let queue = Arc::new(CpuQueue::with_threads(2));
@@ -157,12 +181,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_nobody_waits_for_any_more_is_skipped() {
-        let queue = Arc::new(CpuQueue::with_threads(1));
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let queue = Arc::clone(&queue);
-            async move { queue.run(move || Ok(hold.recv().is_ok())).await }
-        });
+        let (queue, release, first) = one_thread_held();
         let ran = Arc::new(AtomicUsize::new(0));
         let gone = tokio::spawn({
             let (queue, ran) = (Arc::clone(&queue), Arc::clone(&ran));
@@ -175,10 +194,7 @@ mod tests {
                     .await
             }
         });
-        let since = std::time::Instant::now();
-        while queue.waiting() != 1 && since.elapsed() < Duration::from_secs(5) {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        until_waiting(&queue, 1).await;
         gone.abort();
         assert!(gone.await.unwrap_err().is_cancelled());
         release.send(()).unwrap();
@@ -191,20 +207,12 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_behind_a_running_one_are_counted_as_waiting() {
-        let queue = Arc::new(CpuQueue::with_threads(1));
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let queue = Arc::clone(&queue);
-            async move { queue.run(move || Ok(hold.recv().is_ok())).await }
-        });
+        let (queue, release, first) = one_thread_held();
         let second = tokio::spawn({
             let queue = Arc::clone(&queue);
             async move { queue.run(|| Ok(true)).await }
         });
-        let since = std::time::Instant::now();
-        while queue.waiting() != 1 && since.elapsed() < Duration::from_secs(5) {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        until_waiting(&queue, 1).await;
         assert_eq!(queue.waiting(), 1, "the second waits behind the first");
         release.send(()).unwrap();
         assert!(first.await.unwrap().unwrap());
