@@ -269,10 +269,8 @@ pub async fn search_csv(
     request.offset = 0;
     request.limit = CSV_MAX_ROWS;
     request.facets = false;
-    let index = Arc::clone(&state.index);
     let (bytes, total) = state
-        .cpu
-        .run(move || {
+        .on_index(move |index| {
             let results = index.search(&request)?;
             let mut cases = Vec::with_capacity(results.hits.len());
             for h in &results.hits {
@@ -391,11 +389,7 @@ pub async fn similar(
     Query(p): Query<LimitParams>,
 ) -> Result<Json<SimilarResponse>, WebError> {
     let n = limit(p.limit, 5, 20)?;
-    let similar = {
-        let (index, id) = (Arc::clone(&state.index), id.clone());
-        state.cpu.run(move || Ok(index.similar(&id, n)?)).await?
-    }
-    .ok_or_else(|| not_found(&id))?;
+    let similar = state.similar(&id, n).await?.ok_or_else(|| not_found(&id))?;
     Ok(Json(SimilarResponse {
         id,
         similar: similar

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock, mpsc};
 
 use super::auth::Auth;
+use super::error::WebError;
 use super::{Insights, Metrics};
+use crate::index::similar::Similar;
 use crate::index::suggest::{SuggestCache, Suggester};
 use crate::index::{CaseIndex, IndexError, LiveError, LiveIndex, SyncReport};
 use crate::members::MembersError;
@@ -101,6 +103,22 @@ impl AppState {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Runs `work` on the index in the CPU queue ([`super::cpu`]).
+    pub async fn on_index<T, F>(&self, work: F) -> Result<T, WebError>
+    where
+        F: FnOnce(&CaseIndex) -> Result<T, WebError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let index = Arc::clone(&self.index);
+        self.cpu.run(move || work(&index)).await
+    }
+
+    /// The cases most like `id` (`None`: no such case), in the CPU queue.
+    pub async fn similar(&self, id: &str, n: usize) -> Result<Option<Vec<Similar>>, WebError> {
+        let id = id.to_owned();
+        self.on_index(move |index| Ok(index.similar(&id, n)?)).await
     }
 
     /// A full re-sync with the case folder now (the admin page's button);

@@ -621,11 +621,7 @@ async fn case_page_view(
     saved: bool,
 ) -> Result<CasePage, WebError> {
     let case: Case = state.index.get(id)?.ok_or_else(|| case_not_found(id))?;
-    let similar = {
-        let (index, id) = (std::sync::Arc::clone(&state.index), id.to_owned());
-        state.cpu.run(move || Ok(index.similar(&id, 5)?)).await?
-    }
-    .unwrap_or_default();
+    let similar = state.similar(id, 5).await?.unwrap_or_default();
     let similar = similar
         .into_iter()
         .map(|s| SimilarView {
