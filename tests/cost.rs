@@ -355,3 +355,162 @@ fn query_latency() {
         latency(&format!("relevance queries, {with}"), &idx, &suite, rounds);
     }
 }
+
+/// Words of the floor measurement: frequent and rare ones, as the
+/// morphological analyzer indexes them.
+const FLOOR_WORDS: [&str; 6] = ["改善", "職員", "提案", "首長", "表彰", "漫画"];
+
+/// What a search costs at the least on this index, stage by stage, with
+/// tantivy alone (no analysis, no highlighting): one word in one field;
+/// in every text's morphological field; with the four facet counts; with
+/// the page's cases read from the store. Then the product's search of the
+/// same words, and turning its answer into JSON. These say how much of a
+/// search's time any design of it must spend (`query_latency` measures
+/// the product itself).
+///
+/// ```text
+/// KAIZEN_WA_COST_CORPUS=/tmp/synth10k KAIZEN_WA_COST_INDEX=/tmp/idx10k \
+///   cargo test --release --test cost -- --ignored --nocapture --exact search_floor
+/// ```
+#[test]
+#[ignore = "slow: a latency measurement, run on demand"]
+fn search_floor() {
+    use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+    use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{Facet, Value};
+    use tantivy::{Order, Term};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = match std::env::var_os("KAIZEN_WA_COST_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            copied_corpus(tmp.path(), 200);
+            tmp.path().to_owned()
+        }
+    };
+    let index_dir = match std::env::var_os("KAIZEN_WA_COST_INDEX") {
+        Some(dir) => PathBuf::from(dir),
+        None => tmp.path().join(".index"),
+    };
+    let idx = CaseIndex::open(&index_dir).unwrap();
+    idx.sync(&corpus).unwrap();
+    let fields = Fields::new();
+    let index = Index::open_in_dir(&index_dir).unwrap();
+    let searcher = index.reader().unwrap().searcher();
+    println!("{} cases", searcher.num_docs());
+    let rounds: usize = std::env::var("KAIZEN_WA_COST_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let summary = fields.text("summary").unwrap().morph;
+    let one = |w: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(summary, w),
+            IndexRecordOption::WithFreqs,
+        ))
+    };
+    let every = |w: &str| -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            fields
+                .texts
+                .iter()
+                .map(|t| {
+                    let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(t.morph, w),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                        t.boost,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect(),
+        ))
+    };
+    let top = || {
+        TopDocs::with_limit(10).tweak_score(|reader: &tantivy::SegmentReader| {
+            let updated = reader
+                .fast_fields()
+                .i64("updated")
+                .ok()
+                .map(|c| c.first_or_default_col(0));
+            move |doc, score| (score, updated.as_ref().map_or(0, |c| c.get_val(doc)))
+        })
+    };
+    let facets = || {
+        let mut multi = MultiCollector::new();
+        for name in ["level", "prefecture", "kind", "decade"] {
+            let mut c = FacetCollector::for_field(name);
+            c.add_facet(Facet::root());
+            multi.add_collector(c);
+        }
+        multi
+    };
+    for w in FLOOR_WORDS {
+        let n = searcher
+            .doc_freq(&Term::from_field_text(summary, w))
+            .unwrap();
+        println!("  {w}: in the 概要 of {n} cases");
+    }
+    let time = |label: &str, f: &dyn Fn(&str)| {
+        let mut ms = Vec::new();
+        for round in 0..rounds {
+            for w in FLOOR_WORDS {
+                let started = Instant::now();
+                f(w);
+                if round > 0 {
+                    ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        percentiles(label, ms);
+    };
+    time("one field, count + top 10", &|w| {
+        std::hint::black_box(searcher.search(&*one(w), &(Count, top())).unwrap());
+    });
+    time("11 fields, count + top 10", &|w| {
+        std::hint::black_box(searcher.search(&*every(w), &(Count, top())).unwrap());
+    });
+    time("11 fields, count + top 10 + facets", &|w| {
+        std::hint::black_box(
+            searcher
+                .search(&*every(w), &(Count, top(), facets()))
+                .unwrap(),
+        );
+    });
+    time("11 fields, + facets + 10 cases read", &|w| {
+        let (_, docs, _) = searcher
+            .search(&*every(w), &(Count, top(), facets()))
+            .unwrap();
+        for (_, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr).unwrap();
+            let json = doc.get_first(fields.case).and_then(|v| v.as_str()).unwrap();
+            std::hint::black_box(serde_json::from_str::<Case>(json).unwrap());
+        }
+    });
+    time("newest first, count + top 10 by date", &|w| {
+        let by_date = TopDocs::with_limit(10).order_by_fast_field::<i64>("updated", Order::Desc);
+        std::hint::black_box(searcher.search(&*every(w), &(Count, by_date)).unwrap());
+    });
+    let requests: Vec<SearchRequest> = FLOOR_WORDS.iter().map(|w| request(w, None, true)).collect();
+    latency(
+        "the product's search, same words",
+        &idx,
+        &requests,
+        rounds.min(50),
+    );
+    let answers: Vec<_> = requests.iter().map(|r| idx.search(r).unwrap()).collect();
+    let mut ms = Vec::new();
+    let mut bytes = 0;
+    for round in 0..rounds {
+        for a in &answers {
+            let started = Instant::now();
+            let json = serde_json::to_vec(a).unwrap();
+            if round > 0 {
+                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            bytes = bytes.max(json.len());
+        }
+    }
+    percentiles(&format!("its answer as JSON (≤ {bytes} bytes)"), ms);
+}

@@ -5,6 +5,7 @@
 //! search) and at most one `IndexWriter`, created on first write and kept
 //! behind a mutex, so readers never wait for writers.
 
+mod facets;
 mod highlight;
 pub mod live;
 pub mod query;
@@ -18,7 +19,7 @@ mod wrappers;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -82,6 +83,9 @@ pub struct CaseIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Facet tables of the segments searchers use, built by the reader as
+    /// it publishes a searcher (facets.rs says why).
+    facet_tables: Arc<facets::FacetTables>,
     writer: Mutex<Option<IndexWriter>>,
     /// The index was (re)created on open: new, or built by another version.
     pub created: bool,
@@ -165,9 +169,12 @@ impl CaseIndex {
             (index, true)
         };
         crate::analysis::register(index.tokenizers());
+        let facet_tables = Arc::new(facets::FacetTables::default());
+        let warmer: Weak<dyn tantivy::Warmer> = Arc::downgrade(&facet_tables) as _;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .warmers(vec![warmer])
             .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()
             .map_err(tantivy_err)?;
@@ -176,6 +183,7 @@ impl CaseIndex {
             index,
             reader,
             fields,
+            facet_tables,
             writer: Mutex::new(None),
             created,
         })

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
     PhraseQuery, Query, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
@@ -23,6 +23,7 @@ use tantivy::query::{
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
+use super::facets::{Counted, FACETS, FacetCounter};
 use super::highlight::{Matcher, is_kana_word, snippet};
 use super::query::{self, Atom, UserQuery};
 use super::schema::{Fields, ONGOING, TextField};
@@ -366,32 +367,6 @@ fn regex_escape(c: char) -> String {
     } else {
         c.to_string()
     }
-}
-
-/// The facet fields, as named in filters.
-const FACETS: [&str; 4] = ["level", "prefecture", "kind", "decade"];
-
-fn facet_collector(name: &str) -> FacetCollector {
-    let mut c = FacetCollector::for_field(name);
-    c.add_facet(Facet::root());
-    c
-}
-
-/// Counts per value, most first.
-fn to_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
-    let mut out: Vec<FacetCount> = counts
-        .get(Facet::root())
-        .map(|(facet, count)| FacetCount {
-            value: facet
-                .to_path()
-                .last()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            count,
-        })
-        .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    out
 }
 
 /// Any of the atoms in any of the fields.
@@ -1000,16 +975,12 @@ impl CaseIndex {
         } else {
             Vec::new()
         };
-        let mut multi = tantivy::collector::MultiCollector::new();
-        let handles: Vec<_> = shared
-            .iter()
-            .map(|n| multi.add_collector(facet_collector(n)))
-            .collect();
+        let counter = FacetCounter::new(self.facet_tables.clone(), &shared);
         // Cases matching every word of a relaxed query: they score at least
         // a tier per word (a half tier below, for rounding).
         let all_words = ScoreAtLeast((built.positives.len() as f32 - 0.5) * TIER);
         let mut counted_all_words = None;
-        let (total, addrs, mut fruits): (usize, Vec<(f32, DocAddress)>, _) = match req.sort {
+        let (total, addrs, counted): (usize, Vec<(f32, DocAddress)>, _) = match req.sort {
             Sort::Relevance => {
                 let updated_field = "updated";
                 let collector = top.tweak_score(move |reader: &tantivy::SegmentReader| {
@@ -1023,8 +994,8 @@ impl CaseIndex {
                         (score, u)
                     }
                 });
-                let (count, docs, fruits, all) = searcher
-                    .search(&*query, &(Count, collector, multi, all_words))
+                let (count, docs, counted, all) = searcher
+                    .search(&*query, &(Count, collector, counter, all_words))
                     .map_err(&err)?;
                 counted_all_words = Some(all);
                 let docs = if rescore {
@@ -1037,7 +1008,7 @@ impl CaseIndex {
                 } else {
                     docs.into_iter().map(|((s, _), a)| (s, a)).collect()
                 };
-                (count, docs, fruits)
+                (count, docs, counted)
             }
             Sort::Newest | Sort::Period => {
                 let field = if req.sort == Sort::Newest {
@@ -1046,13 +1017,13 @@ impl CaseIndex {
                     "start_year"
                 };
                 let collector = top.order_by_fast_field::<i64>(field, Order::Desc);
-                let (count, docs, fruits) = searcher
-                    .search(&*query, &(Count, collector, multi))
+                let (count, docs, counted) = searcher
+                    .search(&*query, &(Count, collector, counter))
                     .map_err(&err)?;
                 (
                     count,
                     docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
-                    fruits,
+                    counted,
                 )
             }
         };
@@ -1138,12 +1109,7 @@ impl CaseIndex {
         // In query order.
         dropped_words.sort_by_key(|d| built.positives.iter().position(|(l, _)| l == d));
         let facets = if req.facets {
-            let found = shared
-                .into_iter()
-                .zip(handles)
-                .map(|(name, handle)| (name, to_counts(&handle.extract(&mut fruits))))
-                .collect();
-            Some(self.facets(&searcher, &*text, &filters, found)?)
+            Some(self.facets(&searcher, &*text, &filters, counted)?)
         } else {
             None
         };
@@ -1269,7 +1235,7 @@ impl CaseIndex {
         searcher: &Searcher,
         text: &dyn Query,
         filters: &[(&'static str, Box<dyn Query>)],
-        mut found: Vec<(&str, Vec<FacetCount>)>,
+        mut found: Counted,
     ) -> Result<Facets, IndexError> {
         let filtered = |name: &str| filters.iter().any(|(n, _)| *n == name);
         // A filtered facet leaves its own filter out (drill-down): its own
@@ -1281,10 +1247,11 @@ impl CaseIndex {
                 .map(|(_, q)| q.box_clone())
                 .collect();
             let query = Self::combine(text.box_clone(), others);
-            let counts = searcher
-                .search(&*query, &facet_collector(name))
+            let counter = FacetCounter::new(self.facet_tables.clone(), &[name]);
+            let counted = searcher
+                .search(&*query, &counter)
                 .map_err(self.tantivy_err())?;
-            found.push((name, to_counts(&counts)));
+            found.extend(counted);
         }
         let mut take = |name: &str| {
             found
