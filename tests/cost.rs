@@ -21,6 +21,10 @@
 //! `KAIZEN_WA_COST_OPTIMIZE=1` merges the index into one segment first, as
 //! `serve` does after start-up.
 //!
+//! `search_floor` measures, on the same corpus, what any search of it costs
+//! at the least: tantivy alone, stage by stage (one field, every text
+//! field, facet counts, reading the page's cases), beside the product.
+//!
 //! ```text
 //! kaizen-wa synth --count 10000 --out /tmp/synth10k
 //! KAIZEN_WA_COST_CORPUS=/tmp/synth10k KAIZEN_WA_COST_INDEX=/tmp/idx10k \
