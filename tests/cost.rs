@@ -308,21 +308,37 @@ fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usi
     }
 }
 
-#[test]
-#[ignore = "slow: a latency measurement, run on demand"]
-fn query_latency() {
-    let tmp = tempfile::tempdir().unwrap();
+/// The corpus and index folders of a latency measurement: those named by
+/// `KAIZEN_WA_COST_CORPUS` and `KAIZEN_WA_COST_INDEX`, else the sample cases
+/// copied into `tmp` and an index beside them.
+fn corpus_and_index(tmp: &Path) -> (PathBuf, PathBuf) {
     let corpus = match std::env::var_os("KAIZEN_WA_COST_CORPUS") {
         Some(dir) => PathBuf::from(dir),
         None => {
-            copied_corpus(tmp.path(), 200);
-            tmp.path().to_owned()
+            copied_corpus(tmp, 200);
+            tmp.to_owned()
         }
     };
     let index_dir = match std::env::var_os("KAIZEN_WA_COST_INDEX") {
         Some(dir) => PathBuf::from(dir),
-        None => tmp.path().join(".index"),
+        None => tmp.join(".index"),
     };
+    (corpus, index_dir)
+}
+
+/// `KAIZEN_WA_COST_ROUNDS`, else `default`.
+fn rounds(default: usize) -> usize {
+    std::env::var("KAIZEN_WA_COST_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+#[ignore = "slow: a latency measurement, run on demand"]
+fn query_latency() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, index_dir) = corpus_and_index(tmp.path());
     let idx = CaseIndex::open(&index_dir).unwrap();
     let report = idx.sync(&corpus).unwrap();
     if std::env::var_os("KAIZEN_WA_COST_OPTIMIZE").is_some() {
@@ -338,10 +354,7 @@ fn query_latency() {
     );
     let path = root().join("tests/relevance/queries.tsv");
     let judged = parse_queries(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
-    let rounds: usize = std::env::var("KAIZEN_WA_COST_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
+    let rounds = rounds(6);
     // Profiling one query: `KAIZEN_WA_COST_ONLY=かいぜん` keeps the queries
     // containing it.
     let only = std::env::var("KAIZEN_WA_COST_ONLY").ok();
@@ -385,27 +398,14 @@ fn search_floor() {
     use tantivy::{Order, Term};
 
     let tmp = tempfile::tempdir().unwrap();
-    let corpus = match std::env::var_os("KAIZEN_WA_COST_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            copied_corpus(tmp.path(), 200);
-            tmp.path().to_owned()
-        }
-    };
-    let index_dir = match std::env::var_os("KAIZEN_WA_COST_INDEX") {
-        Some(dir) => PathBuf::from(dir),
-        None => tmp.path().join(".index"),
-    };
+    let (corpus, index_dir) = corpus_and_index(tmp.path());
     let idx = CaseIndex::open(&index_dir).unwrap();
     idx.sync(&corpus).unwrap();
     let fields = Fields::new();
     let index = Index::open_in_dir(&index_dir).unwrap();
     let searcher = index.reader().unwrap().searcher();
     println!("{} cases", searcher.num_docs());
-    let rounds: usize = std::env::var("KAIZEN_WA_COST_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+    let rounds = rounds(200);
     let summary = fields.text("summary").unwrap().morph;
     let one = |w: &str| -> Box<dyn Query> {
         Box::new(TermQuery::new(
