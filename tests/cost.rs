@@ -401,7 +401,7 @@ fn search_floor() {
     let (corpus, index_dir) = corpus_and_index(tmp.path());
     let idx = CaseIndex::open(&index_dir).unwrap();
     idx.sync(&corpus).unwrap();
-    let fields = Fields::new();
+    let fields = idx.fields();
     let index = Index::open_in_dir(&index_dir).unwrap();
     let searcher = index.reader().unwrap().searcher();
     println!("{} cases", searcher.num_docs());

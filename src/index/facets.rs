@@ -223,30 +223,31 @@ impl Collector for FacetCounter {
         false
     }
 
+    /// Adds up the segments' counts of each value, then orders them (the
+    /// segments leave that to this one place).
     fn merge_fruits(&self, segments: Vec<Counted>) -> tantivy::Result<Counted> {
-        let mut merged: Vec<(&'static str, HashMap<String, u64>)> = self
+        let mut merged: Counted = self
             .wanted
             .iter()
-            .map(|&f| (FACETS[f], HashMap::new()))
+            .map(|&f| (FACETS[f], Vec::new()))
             .collect();
         for segment in segments {
             for ((_, into), (_, counts)) in merged.iter_mut().zip(segment) {
-                for c in counts {
-                    *into.entry(c.value).or_default() += c.count;
-                }
+                into.extend(counts);
             }
         }
-        Ok(merged
-            .into_iter()
-            .map(|(name, counts)| {
-                let mut out: Vec<FacetCount> = counts
-                    .into_iter()
-                    .map(|(value, count)| FacetCount { value, count })
-                    .collect();
-                most_first(&mut out);
-                (name, out)
-            })
-            .collect())
+        for (_, counts) in &mut merged {
+            counts.sort_by(|a, b| a.value.cmp(&b.value));
+            counts.dedup_by(|later, kept| {
+                let same = later.value == kept.value;
+                if same {
+                    kept.count += later.count;
+                }
+                same
+            });
+            most_first(counts);
+        }
+        Ok(merged)
     }
 }
 
@@ -284,13 +285,14 @@ impl SegmentCollector for SegmentCounter {
         }
     }
 
+    /// Per wanted facet, the values counted, unordered.
     fn harvest(self) -> Counted {
         self.wanted
             .iter()
             .zip(self.counts)
             .map(|(&f, counts)| {
                 let names = &self.table.columns[f].names;
-                let mut out: Vec<FacetCount> = counts
+                let counted = counts
                     .into_iter()
                     .enumerate()
                     .filter(|(_, c)| *c > 0)
@@ -299,8 +301,7 @@ impl SegmentCollector for SegmentCounter {
                         count,
                     })
                     .collect();
-                most_first(&mut out);
-                (FACETS[f], out)
+                (FACETS[f], counted)
             })
             .collect()
     }
