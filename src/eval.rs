@@ -295,6 +295,7 @@ impl Mode {
                 Mode::Morph => vec![AnalyzerKind::Morph],
                 Mode::Ngram => vec![AnalyzerKind::Ngram],
             },
+            ..SearchOptions::default()
         }
     }
 }

@@ -38,7 +38,7 @@ use kaizen_wa::analysis::{AnalyzerKind, analyzer, register};
 use kaizen_wa::case::Case;
 use kaizen_wa::case::{Section, store};
 use kaizen_wa::eval::parse_queries;
-use kaizen_wa::index::{CaseIndex, Fields, SearchRequest, text_of};
+use kaizen_wa::index::{CaseIndex, Fields, SearchOptions, SearchRequest, text_of};
 use rayon::prelude::*;
 
 /// The product's allocator, so latencies are the server's.
@@ -266,6 +266,16 @@ fn percentiles(label: &str, mut ms: Vec<f64>) {
 /// clock and by this thread's CPU time (which a busy machine inflates
 /// less).
 fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usize) {
+    latency_with(label, idx, requests, &SearchOptions::default(), rounds);
+}
+
+fn latency_with(
+    label: &str,
+    idx: &CaseIndex,
+    requests: &[SearchRequest],
+    opts: &SearchOptions,
+    rounds: usize,
+) {
     if requests.is_empty() {
         return;
     }
@@ -276,7 +286,7 @@ fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usi
         for req in requests {
             let cpu = thread_cpu_ns();
             let started = Instant::now();
-            let r = idx.search(req).unwrap();
+            let r = idx.search_with(req, opts).unwrap();
             if round > 0 {
                 let t = started.elapsed().as_secs_f64() * 1000.0;
                 if let (Some(a), Some(b)) = (cpu, thread_cpu_ns()) {
@@ -370,6 +380,15 @@ fn query_latency() {
             .map(|j| request(&j.query, j.section, facets))
             .collect();
         latency(&format!("relevance queries, {with}"), &idx, &suite, rounds);
+        if facets {
+            // What highlighting by the index's term counts saves.
+            let analysed = SearchOptions {
+                indexed_counts: false,
+                ..SearchOptions::default()
+            };
+            let label = "relevance queries, facets, every place analysed";
+            latency_with(label, &idx, &suite, &analysed, rounds);
+        }
     }
 }
 

@@ -65,6 +65,10 @@ struct NeedleSearch {
     finder: Finder,
     /// Per needle: whether its hits are matches.
     exact: Vec<bool>,
+    /// Per needle: the morphological term whose frequency in the text, as
+    /// the index counted it, can settle its hits without analysis (see
+    /// [`Matcher::snippet_counted`]).
+    counted: Vec<Option<String>>,
     /// Whether every needle is written in kanji that folding leaves alone
     /// and no other character folds into: then a normalised text holds
     /// them exactly where its folded form does, and is searched as it is.
@@ -97,16 +101,27 @@ fn is_plain_kanji(c: char) -> bool {
 }
 
 impl NeedleSearch {
+    /// Per pattern its needle, what its hits are and its countable term;
     /// `spellings`: more needles to check (numbers in kanji).
-    fn new(needles: &[Option<String>], hits: &[Hits], spellings: &[String]) -> NeedleSearch {
-        let (mut words, mut exact): (Vec<&str>, Vec<bool>) = needles
-            .iter()
-            .zip(hits)
-            .filter(|(_, h)| **h != Hits::Covered)
-            .filter_map(|(n, h)| Some((n.as_deref()?, *h == Hits::Matches)))
-            .unzip();
+    fn new(
+        needles: &[Option<String>],
+        hits: &[Hits],
+        counted: &[Option<String>],
+        spellings: &[String],
+    ) -> NeedleSearch {
+        let mut words: Vec<&str> = Vec::new();
+        let mut exact: Vec<bool> = Vec::new();
+        let mut counts: Vec<Option<String>> = Vec::new();
+        for ((n, h), c) in needles.iter().zip(hits).zip(counted) {
+            if let (Some(n), false) = (n, *h == Hits::Covered) {
+                words.push(n);
+                exact.push(*h == Hits::Matches);
+                counts.push(c.clone());
+            }
+        }
         words.extend(spellings.iter().map(String::as_str));
         exact.extend(spellings.iter().map(|_| false));
+        counts.extend(spellings.iter().map(|_| None));
         let plain = words.iter().all(|w| w.chars().all(is_plain_kanji));
         // Built per search and run over a page of short texts: a
         // contiguous NFA builds in a fraction of a DFA's time (the
@@ -127,25 +142,27 @@ impl NeedleSearch {
         NeedleSearch {
             finder,
             exact,
+            counted: counts,
             plain,
         }
     }
 
-    /// Calls `f(exact, start, end)` for every occurrence of every needle in
-    /// `text`, overlapping ones included, in no particular order.
-    fn each_hit(&self, text: &str, mut f: impl FnMut(bool, usize, usize)) {
+    /// Calls `f(needle, start, end)` for every occurrence of every needle
+    /// (by its index) in `text`, overlapping ones included, in no
+    /// particular order.
+    fn each_hit(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
         match &self.finder {
             Finder::Automaton(a) => {
                 for m in a.find_overlapping_iter(text) {
-                    f(self.exact[m.pattern().as_usize()], m.start(), m.end());
+                    f(m.pattern().as_usize(), m.start(), m.end());
                 }
             }
             Finder::Each(words) => {
-                for (w, &exact) in words.iter().zip(&self.exact) {
+                for (i, w) in words.iter().enumerate() {
                     let mut from = 0;
                     while let Some(k) = text.get(from..).and_then(|t| t.find(w.as_str())) {
                         let start = from + k;
-                        f(exact, start, start + w.len());
+                        f(i, start, start + w.len());
                         // The next occurrence may overlap this one.
                         from = start + text[start..].chars().next().map_or(1, char::len_utf8);
                     }
@@ -513,6 +530,26 @@ impl Matcher {
                 *h = Hits::Covered;
             }
         }
+        // A kanji noun's matches are among its needle's hits; the index
+        // knows how many there are in a text.
+        let counted: Vec<Option<String>> = patterns
+            .iter()
+            .zip(&hits)
+            .zip(&needles)
+            .map(
+                |(((kind, pattern), h), n)| match (kind, pattern.as_slice()) {
+                    (AnalyzerKind::Morph, [term])
+                        if *h == Hits::Candidates
+                            && written_as_is(term)
+                            && term.chars().all(is_plain_kanji)
+                            && n.as_deref() == Some(term.as_str()) =>
+                    {
+                        Some(term.clone())
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
         let spellings: Vec<String> = needles
             .iter()
             .flatten()
@@ -523,7 +560,7 @@ impl Matcher {
         kinds.dedup();
         Matcher {
             kinds,
-            search: NeedleSearch::new(&needles, &hits, &spellings),
+            search: NeedleSearch::new(&needles, &hits, &counted, &spellings),
             #[cfg(test)]
             spellings,
             patterns,
@@ -549,7 +586,7 @@ impl Matcher {
     /// analysed whole (and teaches its spellings). A homophone the search
     /// has not met yet can go unmarked in a text that has a known one.
     fn ranges_by_learned(&self, text: &str) -> Vec<(usize, usize)> {
-        let mut hits = self.needle_hits(text);
+        let mut hits = self.needle_hits(text, &no_counts);
         let folded = fold_text(text, is_normalized(text));
         for word in self.learned.borrow().iter() {
             for (i, _) in folded.text.match_indices(word.as_str()) {
@@ -589,7 +626,7 @@ impl Matcher {
             }
             return self.analysed_ranges(text, 0);
         }
-        self.matches(text, &self.needle_hits(text))
+        self.matches(text, &self.needle_hits(text, &no_counts))
     }
 
     /// The matches among needle hits: the exact ones, and the candidates
@@ -614,6 +651,25 @@ impl Matcher {
     /// whose counts still differ, every remaining hit is checked): the
     /// sentences far from any good fragment are never analysed.
     pub fn snippet(&self, text: &str, width: usize) -> Snippet {
+        self.snippet_counted(text, width, &no_counts)
+    }
+
+    /// [`snippet`](Self::snippet) of a text whose morphological terms the
+    /// index has counted: `counts(term)` is how many times `term` is
+    /// indexed for the text (`None`: not known).
+    ///
+    /// A kanji noun's every match is a place its needle is written, so
+    /// when the text holds the needle as many times as the index holds the
+    /// term, every place is a match; when the index holds the term no
+    /// time, none is; only otherwise (a needle inside a longer word, 職員
+    /// in 教職員) are its sentences analysed. Asking the index costs a
+    /// term lookup; analysing a sentence costs a segmentation.
+    pub fn snippet_counted(
+        &self,
+        text: &str,
+        width: usize,
+        counts: &dyn Fn(&str) -> Option<u32>,
+    ) -> Snippet {
         let text = text.trim();
         if self.patterns.is_empty() {
             return snippet(text, &[], width);
@@ -624,7 +680,7 @@ impl Matcher {
         let NeedleHits {
             matches: mut known,
             candidates: mut unchecked,
-        } = self.needle_hits(text);
+        } = self.needle_hits(text, counts);
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let n = chars.len();
         let byte = |c: usize| chars.get(c).map_or(text.len(), |(b, _)| *b);
@@ -674,33 +730,65 @@ impl Matcher {
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
-    /// places to check by analysis (byte ranges, sorted and merged).
-    fn needle_hits(&self, text: &str) -> NeedleHits {
-        let mut out = NeedleHits::default();
-        let mut push = |exact: bool, range| {
-            if exact {
-                out.matches.push(range);
-            } else {
-                out.candidates.push(range);
-            }
-        };
+    /// places to check by analysis (byte ranges, sorted and merged). A
+    /// counted needle's hits are matches when `counts` says the text holds
+    /// its term as many times, and none when it holds it no time.
+    fn needle_hits(&self, text: &str, counts: &dyn Fn(&str) -> Option<u32>) -> NeedleHits {
         let normalized = is_normalized(text);
-        if self.search.plain && normalized {
-            // Folding a normalised text changes no character a needle
-            // holds, nor makes one: the needles are where they are written
-            // (and a long-vowel mark dropped after katakana never falls
-            // inside a kanji needle's match).
-            self.search
-                .each_hit(text, |exact, start, end| push(exact, (start, end)));
-        } else {
-            let folded = fold_text(text, normalized);
-            self.search.each_hit(&folded.text, |exact, start, end| {
-                push(exact, folded.original(start, end))
-            });
+        let folded = (!(self.search.plain && normalized)).then(|| fold_text(text, normalized));
+        // Folding a normalised text changes no character a plain needle
+        // holds, nor makes one: such needles are where they are written
+        // (and a long-vowel mark dropped after katakana never falls inside
+        // a kanji needle's match).
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        match &folded {
+            None => self
+                .search
+                .each_hit(text, |i, start, end| found.push((i, start, end))),
+            Some(f) => self.search.each_hit(&f.text, |i, start, end| {
+                let (start, end) = f.original(start, end);
+                found.push((i, start, end));
+            }),
+        }
+        let settled = self.settle(&found, counts);
+        let mut out = NeedleHits::default();
+        for (i, start, end) in found {
+            match settled[i] {
+                Some(true) => out.matches.push((start, end)),
+                Some(false) => {}
+                None => out.candidates.push((start, end)),
+            }
         }
         out.matches = merge(out.matches);
         out.candidates = merge(out.candidates);
         out
+    }
+
+    /// Per needle, what its hits `found` are: all matches (`Some(true)`),
+    /// none (`Some(false)`), or to check (`None`).
+    fn settle(
+        &self,
+        found: &[(usize, usize, usize)],
+        counts: &dyn Fn(&str) -> Option<u32>,
+    ) -> Vec<Option<bool>> {
+        let search = &self.search;
+        let mut written = vec![0u32; search.exact.len()];
+        for &(i, _, _) in found {
+            written[i] += 1;
+        }
+        (0..search.exact.len())
+            .map(|i| {
+                if search.exact[i] {
+                    return Some(true);
+                }
+                let term = search.counted[i].as_deref().filter(|_| written[i] > 0)?;
+                match counts(term)? {
+                    0 => Some(false),
+                    n if n == written[i] => Some(true),
+                    _ => None,
+                }
+            })
+            .collect()
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by
@@ -783,6 +871,11 @@ impl Matcher {
             learned.push(folded);
         }
     }
+}
+
+/// Counts of nothing: every candidate is checked by analysis.
+fn no_counts(_: &str) -> Option<u32> {
+    None
 }
 
 fn merge(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
@@ -1000,6 +1093,54 @@ mod tests {
         out
     }
 
+    /// How many times the index holds each morphological term of `text`
+    /// (its tokenizer's terms are the analysis's).
+    fn indexed_counts(text: &str) -> impl Fn(&str) -> Option<u32> {
+        let terms: Vec<String> = Analysis::of(text)
+            .morph
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        move |term| Some(terms.iter().filter(|t| *t == term).count() as u32)
+    }
+
+    /// A kanji noun's needle hits are settled by the index's count when
+    /// it can: all matches when the counts agree, none when the index
+    /// holds the term no time; otherwise the sentences are analysed.
+    #[test]
+    fn counted_needles_are_settled_by_the_index() {
+        let m = Matcher::new(&parse("職員提案"));
+        // 職員 and 提案 are the morphological patterns left to check (the
+        // n-gram needle 職員提案 covers neither alone).
+        assert_eq!(
+            m.search.counted,
+            vec![Some("職員".into()), Some("提案".into()), None]
+        );
+        let text = "教職員が提案した。職員の提案。";
+        let analysed = m.snippet(text, 100).to_html();
+        assert_eq!(
+            analysed,
+            m.snippet_counted(text, 100, &indexed_counts(text))
+                .to_html()
+        );
+        // Counts the index would give are trusted: here, that both 職員
+        // are words (analysis says 教職員 is one).
+        let trusted = m.snippet_counted(text, 100, &|_| Some(2));
+        assert_eq!(
+            trusted.to_html(),
+            "教<mark>職員</mark>が<mark>提案</mark>した。<mark>職員</mark>の<mark>提案</mark>。"
+        );
+        let none = m.snippet_counted(text, 100, &|t| Some(if t == "職員" { 0 } else { 2 }));
+        assert_eq!(
+            none.to_html(),
+            "教職員が<mark>提案</mark>した。職員の<mark>提案</mark>。"
+        );
+        // A count that disagrees with the text leaves the places to
+        // analysis.
+        let other = m.snippet_counted(text, 100, &|_| Some(5));
+        assert_eq!(other.to_html(), analysed);
+    }
+
     /// Finding sentences by needles, then analysing only those, marks
     /// exactly what analysing the whole text marks, and cuts the same
     /// snippets: for every judged query of the relevance suite (and a few
@@ -1043,11 +1184,18 @@ mod tests {
                 );
                 let trimmed = t.trim();
                 let whole = m.analysed_ranges(trimmed, 0);
+                let counts = indexed_counts(t);
                 for width in [40, 110] {
+                    let want = snippet(trimmed, &whole, width);
                     assert_eq!(
                         m.snippet(t, width),
-                        snippet(trimmed, &whole, width),
+                        want,
                         "help: query {q:?}, width {width}, text {t:?}"
+                    );
+                    assert_eq!(
+                        m.snippet_counted(t, width, &counts),
+                        want,
+                        "help: counted, query {q:?}, width {width}, text {t:?}"
                     );
                 }
             }
@@ -1112,7 +1260,7 @@ mod tests {
                 let m = Matcher::new(&parse(q));
                 let whole = m.analysed_ranges(text, 0);
                 assert!(!whole.is_empty() || q == "研修", "{q} in {text}");
-                let fast = m.needle_hits(text);
+                let fast = m.needle_hits(text, &no_counts);
                 assert_eq!(m.matches(text, &fast), whole, "help: {q} in {text}");
             }
         }
@@ -1172,10 +1320,11 @@ mod tests {
             let search = NeedleSearch {
                 finder,
                 exact: vec![true, false, true, false, true],
+                counted: vec![None; 5],
                 plain: false,
             };
             let mut out = Vec::new();
-            search.each_hit(text, |exact, s, e| out.push((exact, s, e)));
+            search.each_hit(text, |i, s, e| out.push((i, s, e)));
             out.sort_unstable();
             out
         };
@@ -1215,7 +1364,10 @@ mod tests {
             let mut folded = matcher.clone();
             folded.search.plain = false;
             for text in texts {
-                let (a, b) = (matcher.needle_hits(text), folded.needle_hits(text));
+                let (a, b) = (
+                    matcher.needle_hits(text, &no_counts),
+                    folded.needle_hits(text, &no_counts),
+                );
                 assert_eq!(a.matches, b.matches, "{q} in {text}");
                 assert_eq!(a.candidates, b.candidates, "{q} in {text}");
             }

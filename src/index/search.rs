@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::postings::Postings;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
     PhraseQuery, Query, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
@@ -467,6 +468,36 @@ impl Leaf {
     }
 }
 
+/// How many times the index holds a term in one morphological field of
+/// one case (`None`: no such field, or the index could not say): the
+/// highlighter settles a noun's places with it instead of segmenting their
+/// sentences ([`Matcher::snippet_counted`]).
+fn term_counts(
+    searcher: &Searcher,
+    addr: DocAddress,
+    field: Option<Field>,
+) -> impl Fn(&str) -> Option<u32> + '_ {
+    move |term| {
+        let field = field?;
+        let inverted = searcher
+            .segment_reader(addr.segment_ord)
+            .inverted_index(field)
+            .ok()?;
+        let term = Term::from_field_text(field, term);
+        let postings = inverted
+            .read_postings(&term, IndexRecordOption::WithFreqs)
+            .ok()?;
+        let Some(mut postings) = postings else {
+            return Some(0);
+        };
+        Some(if postings.seek(addr.doc_id) == addr.doc_id {
+            postings.term_freq()
+        } else {
+            0
+        })
+    }
+}
+
 /// What each hit matches: the sections (among `sections`, when asked) and
 /// which positive words it lacks (by index into `words`).
 fn explain_hits(
@@ -675,12 +706,18 @@ fn required(n: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
     pub analyzers: Vec<AnalyzerKind>,
+    /// Whether highlighting may settle a noun's places by the index's
+    /// term counts ([`Matcher::snippet_counted`]) instead of segmenting
+    /// their sentences; off, it analyses them (tests compare the two, the
+    /// cost test times them).
+    pub indexed_counts: bool,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
         SearchOptions {
             analyzers: AnalyzerKind::ALL.to_vec(),
+            indexed_counts: true,
         }
     }
 }
@@ -1097,11 +1134,12 @@ impl CaseIndex {
             if let Some(mut hit) = self.hit(
                 &searcher,
                 addr,
-                score.rem_euclid(TIER),
                 &matcher,
+                opts.indexed_counts,
                 req.section,
                 candidates,
             )? {
+                hit.score = score.rem_euclid(TIER);
                 hit.missing_words = missing;
                 hits.push(hit);
             }
@@ -1165,8 +1203,8 @@ impl CaseIndex {
         &self,
         searcher: &Searcher,
         addr: DocAddress,
-        score: f32,
         matcher: &Matcher,
+        indexed_counts: bool,
         section: Option<Section>,
         matched_sections: &[Section],
     ) -> Result<Option<Hit>, IndexError> {
@@ -1178,7 +1216,19 @@ impl CaseIndex {
         else {
             return Ok(None);
         };
-        let title_html = matcher.snippet(&case.title, usize::MAX).to_html();
+        let morph_of = |name: &str| {
+            self.fields
+                .text(name)
+                .filter(|_| indexed_counts)
+                .map(|tf| tf.morph)
+        };
+        let title_html = matcher
+            .snippet_counted(
+                &case.title,
+                usize::MAX,
+                &term_counts(searcher, addr, morph_of("title")),
+            )
+            .to_html();
         let mut snippets: Vec<SectionSnippet> = Section::ALL
             .into_iter()
             .filter(|s| section.is_none_or(|only| only == *s))
@@ -1188,7 +1238,8 @@ impl CaseIndex {
                 if matcher.is_empty() || text.is_empty() {
                     return None;
                 }
-                let snip = matcher.snippet(text, SNIPPET_WIDTH);
+                let counts = term_counts(searcher, addr, morph_of(s.key()));
+                let snip = matcher.snippet_counted(text, SNIPPET_WIDTH, &counts);
                 snip.has_marks().then(|| SectionSnippet {
                     section: s.key(),
                     heading: s.heading(),
@@ -1221,7 +1272,7 @@ impl CaseIndex {
             levels: case.levels,
             period: case.period,
             updated: case.updated,
-            score,
+            score: 0.0,
             snippets,
             missing_words: Vec::new(),
         }))
@@ -1310,6 +1361,88 @@ mod tests {
             s.push_str(&sn.html);
         }
         s
+    }
+
+    /// Highlighting with the index's term counts marks and cuts exactly
+    /// what analysing the sentences does, for every judged query (with
+    /// its section) and some compounds whose parts are nouns to count, on
+    /// every hit of the first page; and it does settle some places.
+    #[test]
+    fn indexed_counts_highlight_what_analysis_highlights() {
+        let c = corpus();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let path = root.join("tests/relevance/queries.tsv");
+        let judged =
+            crate::eval::parse_queries(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut requests: Vec<SearchRequest> = judged
+            .into_iter()
+            .map(|j| SearchRequest {
+                query: j.query,
+                section: j.section,
+                limit: 20,
+                ..SearchRequest::default()
+            })
+            .collect();
+        for q in [
+            "職員提案",
+            "改善提案 発表会",
+            "業務改善",
+            "教職員",
+            "首長交代",
+        ] {
+            requests.push(SearchRequest {
+                query: q.into(),
+                limit: 20,
+                ..SearchRequest::default()
+            });
+        }
+        let analysed = SearchOptions {
+            indexed_counts: false,
+            ..SearchOptions::default()
+        };
+        let shown = |r: &SearchResults| -> Vec<(String, String)> {
+            r.hits.iter().map(|h| (h.id.clone(), all_html(h))).collect()
+        };
+        let mut marked = 0;
+        for req in &requests {
+            let counted = c.index.search_with(req, &SearchOptions::default()).unwrap();
+            let whole = c.index.search_with(req, &analysed).unwrap();
+            assert_eq!(shown(&counted), shown(&whole), "help: {:?}", req.query);
+            marked += counted.hits.len();
+        }
+        assert!(marked > 200, "{marked} hits compared");
+    }
+
+    /// The counts highlighting trusts are how often the analysis of each
+    /// text (title, every section) yields each term, for every case.
+    #[test]
+    fn term_counts_are_the_analysis_counts() {
+        let c = corpus();
+        let idx = &c.index;
+        let searcher = idx.reader.searcher();
+        let mut checked = 0;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc in segment.doc_ids_alive() {
+                let addr = DocAddress::new(ord as u32, doc);
+                let stored: TantivyDocument = searcher.doc(addr).unwrap();
+                let json = stored.get_first(idx.fields.case).unwrap().as_str().unwrap();
+                let case: Case = serde_json::from_str(json).unwrap();
+                let texts = std::iter::once(("title", case.title.as_str()))
+                    .chain(case.narrative().map(|(s, t)| (s.key(), t)));
+                for (name, text) in texts {
+                    let field = idx.fields.text(name).map(|tf| tf.morph);
+                    let counts = term_counts(&searcher, addr, field);
+                    let terms = Analysis::of(text).morph;
+                    for t in &terms {
+                        let n = terms.iter().filter(|u| u.text == t.text).count();
+                        assert_eq!(counts(&t.text), Some(n as u32), "{name}: {}", t.text);
+                        checked += 1;
+                    }
+                    assert_eq!(counts("存在しない語彙"), Some(0));
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 
     #[test]
