@@ -734,12 +734,12 @@ impl Matcher {
     /// counted needle's hits are matches when `counts` says the text holds
     /// its term as many times, and none when it holds it no time.
     fn needle_hits(&self, text: &str, counts: &dyn Fn(&str) -> Option<u32>) -> NeedleHits {
-        let normalized = is_normalized(text);
-        let folded = (!(self.search.plain && normalized)).then(|| fold_text(text, normalized));
-        // Folding a normalised text changes no character a plain needle
-        // holds, nor makes one: such needles are where they are written
-        // (and a long-vowel mark dropped after katakana never falls inside
-        // a kanji needle's match).
+        // Plain needles are where they are written in a text with no
+        // character that normalising turns into a kanji (and a long-vowel
+        // mark dropped after katakana never falls inside a kanji needle's
+        // match); other needles are looked for in the folded text.
+        let folded = (!(self.search.plain && no_kanji_source(text)))
+            .then(|| fold_text(text, is_normalized(text)));
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         match &folded {
             None => self
@@ -871,6 +871,27 @@ impl Matcher {
             learned.push(folded);
         }
     }
+}
+
+/// Whether no character of `text` is one that NFKC turns into a kanji
+/// (or into text with one): radicals, ideographic numerals, enclosed and
+/// squared ideographs (㈱, ㍿), compatibility ideographs. NFKC and folding
+/// change no kanji a plain needle holds, so in such a text the needle is
+/// found where it is written, normalised or not (a full-width （ or Ａ
+/// changes nothing here). The blocks are whole, a few more than needed.
+fn no_kanji_source(text: &str) -> bool {
+    !text.chars().any(|c| {
+        matches!(
+            c,
+            '\u{2E80}'..='\u{2FDF}'
+                | '\u{3038}'..='\u{303A}'
+                | '\u{3190}'..='\u{319F}'
+                | '\u{3200}'..='\u{33FF}'
+                | '\u{F900}'..='\u{FAFF}'
+                | '\u{1F200}'..='\u{1F2FF}'
+                | '\u{2F800}'..='\u{2FA1F}'
+        )
+    })
 }
 
 /// Counts of nothing: every candidate is checked by analysis.
@@ -1375,6 +1396,32 @@ mod tests {
         let plain = |q: &str| Matcher::new(&parse(q)).search.plain;
         assert!(plain("首長交代") && plain("職員提案"));
         assert!(!plain("高齢") && !plain("カイゼン") && !plain("ICT"));
+    }
+
+    /// Every character that normalising and folding turn into text with
+    /// a plain kanji (one a plain needle may hold) other than itself is
+    /// one [`no_kanji_source`] looks for. (Variants that fold into a kanji,
+    /// 冨 into 富, make that kanji not plain.)
+    #[test]
+    fn every_kanji_source_is_known() {
+        let mut sources = 0;
+        for c in (0..=0x3FFFF).filter_map(char::from_u32) {
+            let s = c.to_string();
+            let folded = fold_str(&normalize(&s).text);
+            if folded != s && folded.chars().any(is_plain_kanji) {
+                assert!(
+                    !no_kanji_source(&s),
+                    "U+{:04X} {c} becomes {folded}",
+                    c as u32
+                );
+                sources += 1;
+            }
+        }
+        assert!(sources > 1000, "{sources}");
+        assert!(no_kanji_source(
+            "ポスターーと改善、ﾃｽﾄの改善（全角ＡＢＣ）。"
+        ));
+        assert!(!no_kanji_source("\u{2FB8}長交代"));
     }
 
     #[test]
