@@ -53,6 +53,9 @@ pub struct Matcher {
     learned: RefCell<Vec<String>>,
     /// The analyzers of `patterns`: only these analyse a text.
     kinds: Vec<AnalyzerKind>,
+    /// Per pattern: a kanji noun, whose needle's hits are its matches
+    /// when the text holds the needle as often as the index holds the term.
+    countable: Vec<bool>,
 }
 
 /// Spellings learned per search, at most: a kana word has few homophones
@@ -65,10 +68,9 @@ struct NeedleSearch {
     finder: Finder,
     /// Per needle: whether its hits are matches.
     exact: Vec<bool>,
-    /// Per needle: the morphological term whose frequency in the text, as
-    /// the index counted it, can settle its hits without analysis (see
-    /// [`Matcher::snippet_counted`]).
-    counted: Vec<Option<String>>,
+    /// Per needle: the pattern it stands for (by index), whose terms the
+    /// index may have counted (see [`Matcher::snippet_counted`]).
+    pattern: Vec<usize>,
     /// Whether every needle is written in kanji that folding leaves alone
     /// and no other character folds into: then a normalised text holds
     /// them exactly where its folded form does, and is searched as it is.
@@ -101,27 +103,26 @@ fn is_plain_kanji(c: char) -> bool {
 }
 
 impl NeedleSearch {
-    /// Per pattern its needle, what its hits are and its countable term;
-    /// `spellings`: more needles to check (numbers in kanji).
-    fn new(
-        needles: &[Option<String>],
-        hits: &[Hits],
-        counted: &[Option<String>],
-        spellings: &[String],
-    ) -> NeedleSearch {
+    /// Per pattern its needle and what its hits are; `spellings`: per
+    /// pattern, more needles to check (numbers in kanji).
+    fn new(needles: &[Option<String>], hits: &[Hits], spellings: &[Vec<String>]) -> NeedleSearch {
         let mut words: Vec<&str> = Vec::new();
         let mut exact: Vec<bool> = Vec::new();
-        let mut counts: Vec<Option<String>> = Vec::new();
-        for ((n, h), c) in needles.iter().zip(hits).zip(counted) {
+        let mut pattern: Vec<usize> = Vec::new();
+        for (p, (n, h)) in needles.iter().zip(hits).enumerate() {
             if let (Some(n), false) = (n, *h == Hits::Covered) {
                 words.push(n);
                 exact.push(*h == Hits::Matches);
-                counts.push(c.clone());
+                pattern.push(p);
             }
         }
-        words.extend(spellings.iter().map(String::as_str));
-        exact.extend(spellings.iter().map(|_| false));
-        counts.extend(spellings.iter().map(|_| None));
+        for (p, more) in spellings.iter().enumerate() {
+            for w in more {
+                words.push(w);
+                exact.push(false);
+                pattern.push(p);
+            }
+        }
         let plain = words.iter().all(|w| w.chars().all(is_plain_kanji));
         // Built per search and run over a page of short texts: a
         // contiguous NFA builds in a fraction of a DFA's time (the
@@ -142,7 +143,7 @@ impl NeedleSearch {
         NeedleSearch {
             finder,
             exact,
-            counted: counts,
+            pattern,
             plain,
         }
     }
@@ -532,37 +533,35 @@ impl Matcher {
         }
         // A kanji noun's matches are among its needle's hits; the index
         // knows how many there are in a text.
-        let counted: Vec<Option<String>> = patterns
+        let countable: Vec<bool> = patterns
             .iter()
             .zip(&hits)
             .zip(&needles)
             .map(
                 |(((kind, pattern), h), n)| match (kind, pattern.as_slice()) {
-                    (AnalyzerKind::Morph, [term])
-                        if *h == Hits::Candidates
+                    (AnalyzerKind::Morph, [term]) => {
+                        *h == Hits::Candidates
                             && written_as_is(term)
                             && term.chars().all(is_plain_kanji)
-                            && n.as_deref() == Some(term.as_str()) =>
-                    {
-                        Some(term.clone())
+                            && n.as_deref() == Some(term.as_str())
                     }
-                    _ => None,
+                    _ => false,
                 },
             )
             .collect();
-        let spellings: Vec<String> = needles
+        let spellings: Vec<Vec<String>> = needles
             .iter()
-            .flatten()
-            .flat_map(|n| numeral_spellings(n))
+            .map(|n| n.as_deref().map(numeral_spellings).unwrap_or_default())
             .collect();
         let mut kinds: Vec<AnalyzerKind> = patterns.iter().map(|(k, _)| *k).collect();
         kinds.sort_by_key(|k| *k as u8);
         kinds.dedup();
         Matcher {
             kinds,
-            search: NeedleSearch::new(&needles, &hits, &counted, &spellings),
+            search: NeedleSearch::new(&needles, &hits, &spellings),
             #[cfg(test)]
-            spellings,
+            spellings: spellings.into_iter().flatten().collect(),
+            countable,
             patterns,
             needles,
             #[cfg(test)]
@@ -654,27 +653,27 @@ impl Matcher {
         self.snippet_counted(text, width, &no_counts)
     }
 
-    /// [`snippet`](Self::snippet) of a text whose morphological terms the
-    /// index has counted: `counts(term)` is how many times `term` is
-    /// indexed for the text (`None`: not known).
+    /// [`snippet`](Self::snippet) of a text whose terms the index has
+    /// counted: `counts(kind, term)` is how many times the analyzer `kind`
+    /// indexed `term` for the text (`None`: not known).
     ///
-    /// A kanji noun's every match is a place its needle is written, so
-    /// when the text holds the needle as many times as the index holds the
-    /// term, every place is a match; when the index holds the term no
-    /// time, none is; only otherwise (a needle inside a longer word, 職員
-    /// in 教職員) are its sentences analysed. Asking the index costs a
-    /// term lookup; analysing a sentence costs a segmentation.
-    pub fn snippet_counted(
-        &self,
-        text: &str,
-        width: usize,
-        counts: &dyn Fn(&str) -> Option<u32>,
-    ) -> Snippet {
+    /// A pattern one of whose terms the index holds no time has no match
+    /// in the text: its needle's hits are dropped unchecked, and a pattern
+    /// without a needle (a kana word's reading) needs no analysis of the
+    /// whole text. A kanji noun's every match is a place its needle is
+    /// written, so when the text holds the needle as many times as the
+    /// index holds the term, every place is a match. Only the other places
+    /// (a needle inside a longer word, 職員 in 教職員; an inflected verb)
+    /// have their sentences analysed. Asking the index costs a term
+    /// lookup; analysing a sentence costs a segmentation.
+    pub fn snippet_counted(&self, text: &str, width: usize, counts: &TermCounts) -> Snippet {
         let text = text.trim();
         if self.patterns.is_empty() {
             return snippet(text, &[], width);
         }
-        if !self.locates_by_needles() {
+        let located =
+            (0..self.patterns.len()).all(|p| self.needles[p].is_some() || self.absent(p, counts));
+        if !located {
             return snippet(text, &self.ranges(text), width);
         }
         let NeedleHits {
@@ -733,7 +732,7 @@ impl Matcher {
     /// places to check by analysis (byte ranges, sorted and merged). A
     /// counted needle's hits are matches when `counts` says the text holds
     /// its term as many times, and none when it holds it no time.
-    fn needle_hits(&self, text: &str, counts: &dyn Fn(&str) -> Option<u32>) -> NeedleHits {
+    fn needle_hits(&self, text: &str, counts: &TermCounts) -> NeedleHits {
         // Plain needles are where they are written in a text with no
         // character that normalising turns into a kanji (and a long-vowel
         // mark dropped after katakana never falls inside a kanji needle's
@@ -766,29 +765,46 @@ impl Matcher {
 
     /// Per needle, what its hits `found` are: all matches (`Some(true)`),
     /// none (`Some(false)`), or to check (`None`).
-    fn settle(
-        &self,
-        found: &[(usize, usize, usize)],
-        counts: &dyn Fn(&str) -> Option<u32>,
-    ) -> Vec<Option<bool>> {
+    fn settle(&self, found: &[(usize, usize, usize)], counts: &TermCounts) -> Vec<Option<bool>> {
         let search = &self.search;
         let mut written = vec![0u32; search.exact.len()];
         for &(i, _, _) in found {
             written[i] += 1;
         }
+        // Per pattern, whether the index holds one of its terms no time
+        // (asked once for a needle and its spellings).
+        let mut absent: Vec<Option<bool>> = vec![None; self.patterns.len()];
         (0..search.exact.len())
             .map(|i| {
                 if search.exact[i] {
                     return Some(true);
                 }
-                let term = search.counted[i].as_deref().filter(|_| written[i] > 0)?;
-                match counts(term)? {
-                    0 => Some(false),
-                    n if n == written[i] => Some(true),
-                    _ => None,
+                let p = search.pattern[i];
+                if written[i] == 0 {
+                    return None;
                 }
+                if self.countable[p] {
+                    return match counts(AnalyzerKind::Morph, &self.patterns[p].1[0])? {
+                        0 => Some(false),
+                        n if n == written[i] => Some(true),
+                        _ => None,
+                    };
+                }
+                let gone = *absent[p].get_or_insert_with(|| self.absent(p, counts));
+                gone.then_some(false)
             })
             .collect()
+    }
+
+    /// Whether the index holds one of pattern `p`'s terms no time for the
+    /// text: then the pattern has no match there. Not asked of a
+    /// one-character n-gram pattern, which matches the bigrams starting
+    /// with it rather than a term of its own.
+    fn absent(&self, p: usize, counts: &TermCounts) -> bool {
+        let (kind, terms) = &self.patterns[p];
+        let one_char = *kind == AnalyzerKind::Ngram
+            && matches!(terms.as_slice(), [t] if t.chars().count() == 1);
+        !one_char && terms.iter().any(|t| counts(*kind, t) == Some(0))
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by
@@ -894,8 +910,12 @@ fn no_kanji_source(text: &str) -> bool {
     })
 }
 
+/// How many times the index holds a term for a text, by the analyzer
+/// that made it (`None`: not known).
+pub type TermCounts<'a> = dyn Fn(AnalyzerKind, &str) -> Option<u32> + 'a;
+
 /// Counts of nothing: every candidate is checked by analysis.
-fn no_counts(_: &str) -> Option<u32> {
+fn no_counts(_: AnalyzerKind, _: &str) -> Option<u32> {
     None
 }
 
@@ -1114,15 +1134,11 @@ mod tests {
         out
     }
 
-    /// How many times the index holds each morphological term of `text`
-    /// (its tokenizer's terms are the analysis's).
-    fn indexed_counts(text: &str) -> impl Fn(&str) -> Option<u32> {
-        let terms: Vec<String> = Analysis::of(text)
-            .morph
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        move |term| Some(terms.iter().filter(|t| *t == term).count() as u32)
+    /// How many times the index holds each term of `text`, by analyzer
+    /// (its tokenizers' terms are the analysis's).
+    fn indexed_counts(text: &str) -> impl Fn(AnalyzerKind, &str) -> Option<u32> {
+        let analysis = Analysis::of(text);
+        move |kind, term| Some(analysis.get(kind).iter().filter(|t| t.text == term).count() as u32)
     }
 
     /// A kanji noun's needle hits are settled by the index's count when
@@ -1133,10 +1149,7 @@ mod tests {
         let m = Matcher::new(&parse("職員提案"));
         // 職員 and 提案 are the morphological patterns left to check (the
         // n-gram needle 職員提案 covers neither alone).
-        assert_eq!(
-            m.search.counted,
-            vec![Some("職員".into()), Some("提案".into()), None]
-        );
+        assert_eq!(m.countable, vec![true, true, false]);
         let text = "教職員が提案した。職員の提案。";
         let analysed = m.snippet(text, 100).to_html();
         assert_eq!(
@@ -1146,19 +1159,19 @@ mod tests {
         );
         // Counts the index would give are trusted: here, that both 職員
         // are words (analysis says 教職員 is one).
-        let trusted = m.snippet_counted(text, 100, &|_| Some(2));
+        let trusted = m.snippet_counted(text, 100, &|_, _| Some(2));
         assert_eq!(
             trusted.to_html(),
             "教<mark>職員</mark>が<mark>提案</mark>した。<mark>職員</mark>の<mark>提案</mark>。"
         );
-        let none = m.snippet_counted(text, 100, &|t| Some(if t == "職員" { 0 } else { 2 }));
+        let none = m.snippet_counted(text, 100, &|_, t| Some(if t == "職員" { 0 } else { 2 }));
         assert_eq!(
             none.to_html(),
             "教職員が<mark>提案</mark>した。職員の<mark>提案</mark>。"
         );
         // A count that disagrees with the text leaves the places to
         // analysis.
-        let other = m.snippet_counted(text, 100, &|_| Some(5));
+        let other = m.snippet_counted(text, 100, &|_, _| Some(5));
         assert_eq!(other.to_html(), analysed);
     }
 
@@ -1184,12 +1197,26 @@ mod tests {
                 "ダメ",
                 "マネージャー",
                 "\"改善 運動\"",
+                "三",
+                "5",
             ]
             .map(String::from),
         );
         let texts = case_texts();
         let mut located = 0;
         for q in &queries {
+            // With the index's counts, a kana word's reading that the text
+            // lacks is never looked for: the same snippet as without.
+            for t in &texts {
+                let counts = indexed_counts(t);
+                for width in [40, 110] {
+                    assert_eq!(
+                        Matcher::new(&parse(q)).snippet_counted(t, width, &counts),
+                        Matcher::new(&parse(q)).snippet(t, width),
+                        "help: counted, query {q:?}, width {width}, text {t:?}"
+                    );
+                }
+            }
             let m = Matcher::new(&parse(q));
             if !m.locates_by_needles() {
                 continue;
@@ -1341,7 +1368,7 @@ mod tests {
             let search = NeedleSearch {
                 finder,
                 exact: vec![true, false, true, false, true],
-                counted: vec![None; 5],
+                pattern: vec![0; 5],
                 plain: false,
             };
             let mut out = Vec::new();

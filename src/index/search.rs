@@ -468,17 +468,17 @@ impl Leaf {
     }
 }
 
-/// How many times the index holds a term in one morphological field of
-/// one case (`None`: no such field, or the index could not say): the
-/// highlighter settles a noun's places with it instead of segmenting their
+/// How many times the index holds a term, by analyzer, in one text of one
+/// case (`None`: no such text, or the index could not say): the
+/// highlighter settles places with it instead of segmenting their
 /// sentences ([`Matcher::snippet_counted`]).
-fn term_counts(
-    searcher: &Searcher,
+fn term_counts<'a>(
+    searcher: &'a Searcher,
     addr: DocAddress,
-    field: Option<Field>,
-) -> impl Fn(&str) -> Option<u32> + '_ {
-    move |term| {
-        let field = field?;
+    text: Option<&'a TextField>,
+) -> impl Fn(AnalyzerKind, &str) -> Option<u32> + 'a {
+    move |kind, term| {
+        let field = text?.field(kind);
         let inverted = searcher
             .segment_reader(addr.segment_ord)
             .inverted_index(field)
@@ -1216,17 +1216,12 @@ impl CaseIndex {
         else {
             return Ok(None);
         };
-        let morph_of = |name: &str| {
-            self.fields
-                .text(name)
-                .filter(|_| indexed_counts)
-                .map(|tf| tf.morph)
-        };
+        let text_of = |name: &str| self.fields.text(name).filter(|_| indexed_counts);
         let title_html = matcher
             .snippet_counted(
                 &case.title,
                 usize::MAX,
-                &term_counts(searcher, addr, morph_of("title")),
+                &term_counts(searcher, addr, text_of("title")),
             )
             .to_html();
         let mut snippets: Vec<SectionSnippet> = Section::ALL
@@ -1238,7 +1233,7 @@ impl CaseIndex {
                 if matcher.is_empty() || text.is_empty() {
                     return None;
                 }
-                let counts = term_counts(searcher, addr, morph_of(s.key()));
+                let counts = term_counts(searcher, addr, text_of(s.key()));
                 let snip = matcher.snippet_counted(text, SNIPPET_WIDTH, &counts);
                 snip.has_marks().then(|| SectionSnippet {
                     section: s.key(),
@@ -1414,7 +1409,8 @@ mod tests {
     }
 
     /// The counts highlighting trusts are how often the analysis of each
-    /// text (title, every section) yields each term, for every case.
+    /// text (title, every section) yields each term, by every analyzer,
+    /// for every case.
     #[test]
     fn term_counts_are_the_analysis_counts() {
         let c = corpus();
@@ -1430,15 +1426,18 @@ mod tests {
                 let texts = std::iter::once(("title", case.title.as_str()))
                     .chain(case.narrative().map(|(s, t)| (s.key(), t)));
                 for (name, text) in texts {
-                    let field = idx.fields.text(name).map(|tf| tf.morph);
-                    let counts = term_counts(&searcher, addr, field);
-                    let terms = Analysis::of(text).morph;
-                    for t in &terms {
-                        let n = terms.iter().filter(|u| u.text == t.text).count();
-                        assert_eq!(counts(&t.text), Some(n as u32), "{name}: {}", t.text);
-                        checked += 1;
+                    let counts = term_counts(&searcher, addr, idx.fields.text(name));
+                    let analysis = Analysis::of(text);
+                    for kind in AnalyzerKind::ALL {
+                        let terms = analysis.get(kind);
+                        for t in terms {
+                            let n = terms.iter().filter(|u| u.text == t.text).count();
+                            let got = counts(kind, &t.text);
+                            assert_eq!(got, Some(n as u32), "{name} {kind:?}: {}", t.text);
+                            checked += 1;
+                        }
+                        assert_eq!(counts(kind, "存在しない語彙"), Some(0));
                     }
-                    assert_eq!(counts("存在しない語彙"), Some(0));
                 }
             }
         }
