@@ -11,8 +11,13 @@
 //! `query_latency` measures search alone, over the same corpus: the cost
 //! test's query mix and every query of the relevance suite
 //! (`tests/relevance/queries.tsv`, with its sections), each as the web API
-//! asks it (10 hits, facet counts) and bare (no facets); percentiles by
-//! wall clock and by the thread's CPU time, and the slowest queries.
+//! asks it (10 hits, facet counts) and bare (no facets), and once more
+//! with highlighting analysing every place instead of trusting the index's
+//! term counts (what those save); percentiles by wall clock and by the
+//! thread's CPU time, and the slowest queries. Wall and CPU figures move by
+//! a third between runs on a shared machine: for small differences, count
+//! instructions (`valgrind --tool=callgrind
+//! --toggle-collect='*CaseIndex>::search_with'` on the test binary).
 //! `KAIZEN_WA_COST_INDEX=DIR` keeps the index between runs (it is synced
 //! with the corpus, so an index built by another version is rebuilt);
 //! `KAIZEN_WA_COST_ROUNDS` (default 6, the first not counted);

@@ -490,7 +490,14 @@ fn term_counts<'a>(
         let Some(mut postings) = postings else {
             return Some(0);
         };
-        Some(if postings.seek(addr.doc_id) == addr.doc_id {
+        // A posting list only moves forward, from its first document.
+        let first = postings.doc();
+        let at = if first < addr.doc_id {
+            postings.seek(addr.doc_id)
+        } else {
+            first
+        };
+        Some(if at == addr.doc_id {
             postings.term_freq()
         } else {
             0
