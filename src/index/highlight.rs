@@ -729,9 +729,10 @@ impl Matcher {
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
-    /// places to check by analysis (byte ranges, sorted and merged). A
-    /// counted needle's hits are matches when `counts` says the text holds
-    /// its term as many times, and none when it holds it no time.
+    /// places to check by analysis (byte ranges, sorted and merged). By
+    /// `counts`, a needle's hits are dropped when the index holds a term of
+    /// its pattern no time for the text, and a kanji noun's are matches
+    /// when the index holds the term as many times as the text the needle.
     fn needle_hits(&self, text: &str, counts: &TermCounts) -> NeedleHits {
         // Plain needles are where they are written in a text with no
         // character that normalising turns into a kanji (and a long-vowel
@@ -779,10 +780,10 @@ impl Matcher {
                 if search.exact[i] {
                     return Some(true);
                 }
-                let p = search.pattern[i];
                 if written[i] == 0 {
                     return None;
                 }
+                let p = search.pattern[i];
                 if self.countable[p] {
                     return match counts(AnalyzerKind::Morph, &self.patterns[p].1[0])? {
                         0 => Some(false),
