@@ -43,6 +43,8 @@ pub enum EvalError {
     },
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Store(#[from] crate::case::store::StoreError),
 }
 
 /// One judged query.
@@ -330,15 +332,16 @@ impl Corpus {
         };
         let guard = RemoveOnDrop(dir.clone());
         let cases = dir.join("cases");
+        // Every case file the collection would hold, subfolders included
+        // (a collection may be sorted by prefecture), as `serve` sees it.
         for (i, src) in case_dirs.iter().enumerate() {
             let into = cases.join(i.to_string());
-            fs::create_dir_all(&into).map_err(io(&into))?;
-            for entry in fs::read_dir(src).map_err(io(src))? {
-                let path = entry.map_err(io(src))?.path();
-                if path.extension().is_some_and(|e| e == "md") {
-                    let to = into.join(path.file_name().expect("a file has a name"));
-                    fs::copy(&path, &to).map_err(io(&path))?;
+            for file in crate::case::store::list(src)? {
+                let to = into.join(&file.rel);
+                if let Some(parent) = to.parent() {
+                    fs::create_dir_all(parent).map_err(io(parent))?;
                 }
+                fs::copy(&file.path, &to).map_err(io(&file.path))?;
             }
         }
         let index = CaseIndex::open_with(&dir.join("index"), true)?;
@@ -362,6 +365,28 @@ impl Corpus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The corpus holds every case file of its folders, subfolders
+    /// included, and nothing else (as `serve` reads a collection).
+    #[test]
+    fn corpus_reads_subfolders_as_the_collection_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+        let samples = crate::case::store::list(&root).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path();
+        let place = |rel: &str, from: &Path| {
+            let to = folder.join(rel);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(from, to).unwrap();
+        };
+        place("top.md", &samples[0].path);
+        place("mie/one.md", &samples[1].path);
+        place("kanto/saitama/two.md", &samples[2].path);
+        place("_drafts/not-yet.md", &samples[3].path);
+        fs::write(folder.join("README.md"), "# cases\n").unwrap();
+        let corpus = Corpus::build(&[folder.to_owned()]).unwrap();
+        assert_eq!(corpus.index.num_cases(), 3);
+    }
 
     fn judged(pairs: &[(&str, u8)]) -> BTreeMap<String, u8> {
         pairs.iter().map(|(id, g)| (id.to_string(), *g)).collect()
