@@ -740,18 +740,25 @@ impl Matcher {
         // match); other needles are looked for in the folded text.
         let folded = (!(self.search.plain && no_kanji_source(text)))
             .then(|| fold_text(text, is_normalized(text)));
+        let mut out = NeedleHits::default();
+        // The hits of needles that are not exact, to settle by the counts.
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let mut push = |i: usize, range: (usize, usize)| {
+            if self.search.exact[i] {
+                out.matches.push(range);
+            } else {
+                found.push((i, range.0, range.1));
+            }
+        };
         match &folded {
             None => self
                 .search
-                .each_hit(text, |i, start, end| found.push((i, start, end))),
-            Some(f) => self.search.each_hit(&f.text, |i, start, end| {
-                let (start, end) = f.original(start, end);
-                found.push((i, start, end));
-            }),
+                .each_hit(text, |i, start, end| push(i, (start, end))),
+            Some(f) => self
+                .search
+                .each_hit(&f.text, |i, start, end| push(i, f.original(start, end))),
         }
         let settled = self.settle(&found, counts);
-        let mut out = NeedleHits::default();
         for (i, start, end) in found {
             match settled[i] {
                 Some(true) => out.matches.push((start, end)),
@@ -764,10 +771,14 @@ impl Matcher {
         out
     }
 
-    /// Per needle, what its hits `found` are: all matches (`Some(true)`),
-    /// none (`Some(false)`), or to check (`None`).
+    /// Per needle, what its hits `found` (of needles that are not exact)
+    /// are: all matches (`Some(true)`), none (`Some(false)`), or to check
+    /// (`None`).
     fn settle(&self, found: &[(usize, usize, usize)], counts: &TermCounts) -> Vec<Option<bool>> {
         let search = &self.search;
+        if found.is_empty() {
+            return Vec::new();
+        }
         let mut written = vec![0u32; search.exact.len()];
         for &(i, _, _) in found {
             written[i] += 1;
@@ -777,9 +788,6 @@ impl Matcher {
         let mut absent: Vec<Option<bool>> = vec![None; self.patterns.len()];
         (0..search.exact.len())
             .map(|i| {
-                if search.exact[i] {
-                    return Some(true);
-                }
                 if written[i] == 0 {
                     return None;
                 }
