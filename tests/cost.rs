@@ -266,14 +266,15 @@ fn percentiles(label: &str, mut ms: Vec<f64>) {
     );
 }
 
-/// Runs every request `rounds` times (the first round warms up and is not
-/// counted); prints p50, p99 and the queries that make the tail, by wall
-/// clock and by this thread's CPU time (which a busy machine inflates
-/// less).
+/// [`latency_with`] the product's default search options.
 fn latency(label: &str, idx: &CaseIndex, requests: &[SearchRequest], rounds: usize) {
     latency_with(label, idx, requests, &SearchOptions::default(), rounds);
 }
 
+/// Runs every request `rounds` times with `opts` (the first round warms up
+/// and is not counted); prints p50, p99 and the queries that make the
+/// tail, by wall clock and by this thread's CPU time (which a busy machine
+/// inflates less).
 fn latency_with(
     label: &str,
     idx: &CaseIndex,

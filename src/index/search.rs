@@ -490,14 +490,12 @@ fn term_counts<'a>(
         let Some(mut postings) = postings else {
             return Some(0);
         };
-        // A posting list only moves forward, from its first document.
-        let first = postings.doc();
-        let at = if first < addr.doc_id {
-            postings.seek(addr.doc_id)
-        } else {
-            first
-        };
-        Some(if at == addr.doc_id {
+        // A posting list opens at its first document and only moves
+        // forward: seeking behind it is not allowed.
+        if postings.doc() < addr.doc_id {
+            postings.seek(addr.doc_id);
+        }
+        Some(if postings.doc() == addr.doc_id {
             postings.term_freq()
         } else {
             0
@@ -1223,13 +1221,13 @@ impl CaseIndex {
         else {
             return Ok(None);
         };
-        let text_of = |name: &str| self.fields.text(name).filter(|_| indexed_counts);
+        // The index's term counts for one of this case's texts, by field name.
+        let counts_of = |name: &str| {
+            let field = self.fields.text(name).filter(|_| indexed_counts);
+            term_counts(searcher, addr, field)
+        };
         let title_html = matcher
-            .snippet_counted(
-                &case.title,
-                usize::MAX,
-                &term_counts(searcher, addr, text_of("title")),
-            )
+            .snippet_counted(&case.title, usize::MAX, &counts_of("title"))
             .to_html();
         let mut snippets: Vec<SectionSnippet> = Section::ALL
             .into_iter()
@@ -1240,8 +1238,7 @@ impl CaseIndex {
                 if matcher.is_empty() || text.is_empty() {
                     return None;
                 }
-                let counts = term_counts(searcher, addr, text_of(s.key()));
-                let snip = matcher.snippet_counted(text, SNIPPET_WIDTH, &counts);
+                let snip = matcher.snippet_counted(text, SNIPPET_WIDTH, &counts_of(s.key()));
                 snip.has_marks().then(|| SectionSnippet {
                     section: s.key(),
                     heading: s.heading(),
@@ -1274,6 +1271,7 @@ impl CaseIndex {
             levels: case.levels,
             period: case.period,
             updated: case.updated,
+            // The ranking score is the caller's.
             score: 0.0,
             snippets,
             missing_words: Vec::new(),
@@ -1368,7 +1366,7 @@ mod tests {
     /// Highlighting with the index's term counts marks and cuts exactly
     /// what analysing the sentences does, for every judged query (with
     /// its section) and some compounds whose parts are nouns to count, on
-    /// every hit of the first page; and it does settle some places.
+    /// every hit of the first page.
     #[test]
     fn indexed_counts_highlight_what_analysis_highlights() {
         let c = corpus();
