@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::analysis;
 use crate::case::{self, Level, Severity, store};
+use crate::printable::printable;
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Parser)]
@@ -106,6 +107,24 @@ pub struct ServeArgs {
     /// `X-Forwarded-For` address instead of the proxy's.
     #[arg(long, env = "KAIZEN_WA_BEHIND_PROXY")]
     pub behind_proxy: bool,
+    /// Seconds a client may take to send a request's head, counted from
+    /// when the connection waits for one (also how long an idle
+    /// kept-alive connection stays open).
+    #[arg(long, env = "KAIZEN_WA_HEADER_TIMEOUT", default_value_t = crate::web::limits::DEFAULT_HEADER_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a request may run before it is answered 408.
+    #[arg(long, env = "KAIZEN_WA_REQUEST_TIMEOUT", default_value_t = crate::web::limits::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// Open connections at most; more wait in the OS's queue.
+    #[arg(long, env = "KAIZEN_WA_MAX_CONNECTIONS", default_value_t = crate::web::limits::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Open connections from one client address at most (0: no cap; not
+    /// applied with --behind-proxy).
+    #[arg(long, env = "KAIZEN_WA_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = crate::web::limits::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)]
+    pub max_connections_per_address: usize,
+    /// Largest request body of a member's write, in bytes.
+    #[arg(long, env = "KAIZEN_WA_MAX_BODY", default_value_t = crate::web::limits::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -347,11 +366,7 @@ fn check(g: &Global) -> Result<ExitCode> {
             Ok(l) => loaded.push(l),
             Err(e) => diags.push(case::Diagnostic {
                 path: f.path.clone(),
-                line: 1,
-                column: None,
-                field: "file".into(),
-                severity: Severity::Error,
-                message: format!("読み込めません: {e}"),
+                ..e.diagnostic(&f.rel)
             }),
         }
     }
@@ -484,29 +499,32 @@ fn print_results(results: &SearchResults) {
             out,
             "すべての語を含む事例は {} 件。一部の語を含まない事例も表示しています（一致しない語: {}）",
             results.total_all_words,
-            results.dropped_words.join("、")
+            printable(&results.dropped_words.join("、"))
         );
     }
+    // Everything a case file says goes through `printable`: a title may
+    // hold terminal escape codes.
+    let p = |s: &str| printable(s).into_owned();
     for h in &results.hits {
         let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
-        let _ = writeln!(out, "\n{}  [{}]  score {:.2}", h.title, h.id, h.score);
+        let _ = writeln!(out, "\n{}  [{}]  score {:.2}", p(&h.title), p(&h.id), h.score);
         let _ = writeln!(
             out,
             "  {} · {} · {} · {}",
-            h.municipality,
-            h.prefecture,
+            p(&h.municipality),
+            p(&h.prefecture),
             h.period,
             levels.join("・")
         );
         if !h.missing_words.is_empty() {
-            let _ = writeln!(out, "  （含まない語: {}）", h.missing_words.join("、"));
+            let _ = writeln!(out, "  （含まない語: {}）", p(&h.missing_words.join("、")));
         }
         for s in &h.snippets {
             let _ = writeln!(
                 out,
                 "  {}: {}",
-                s.heading,
-                s.snippet.render(str::to_owned, open, close)
+                p(&s.heading),
+                s.snippet.render(|t| p(t), open, close)
             );
         }
     }
@@ -692,7 +710,14 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
     let mut cases = Vec::new();
     let mut skipped = 0;
     for f in store::list(&g.cases)? {
-        let loaded = store::load(&f)?;
+        let loaded = match store::load(&f) {
+            Ok(l) => l,
+            Err(e) => {
+                skipped += 1;
+                eprintln!("{}: {}", f.path.display(), e.reason());
+                continue;
+            }
+        };
         match loaded.parsed.case {
             Some(c) => cases.push(c),
             None => {
@@ -760,6 +785,14 @@ fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         members: Some(g.members.clone()),
         secure_cookies: args.secure_cookies,
         behind_proxy: args.behind_proxy,
+        limits: crate::web::limits::Limits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout),
+            request_timeout: std::time::Duration::from_secs(args.request_timeout),
+            max_connections: args.max_connections.max(1),
+            max_connections_per_address: args.max_connections_per_address,
+            max_body: args.max_body,
+            ..Default::default()
+        },
     };
     runtime.block_on(crate::web::serve(args.addr, config, g.index.clone()))?;
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,8 @@
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
 //! * [`members`]: who may write (the members file, argon2 hashes).
+//! * [`atomic`]: crash-safe file writes; [`token`]: random tokens;
+//!   [`printable`]: untrusted text escaped for terminals and logs.
 //! * [`transfer`]: CSV / JSON Lines import and export.
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
 //! * [`cli`]: the command line.
@@ -18,11 +20,14 @@
 //! * [`web`]: the HTTP server (JSON API and the Japanese web UI).
 
 pub mod analysis;
+pub mod atomic;
 pub mod case;
 pub mod cli;
 pub mod eval;
 pub mod index;
 pub mod members;
+pub mod printable;
 pub mod synthetic;
+pub mod token;
 pub mod transfer;
 pub mod web;

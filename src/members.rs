@@ -13,20 +13,17 @@
 //! writing is on at all.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use password_hash::rand_core::{OsRng, RngCore};
+use password_hash::rand_core::OsRng;
 use password_hash::{PasswordHash, SaltString};
 use serde::{Deserialize, Serialize};
 
 /// Default members file, relative to the working folder (ignored by git).
 pub const DEFAULT_FILE: &str = "members.toml";
-
-/// Bytes of OS randomness in a new secret: 256 bits, far beyond guessing.
-const SECRET_BYTES: usize = 32;
 
 /// Longest member name accepted (it appears as `contributor` in cases).
 const MAX_NAME_CHARS: usize = 64;
@@ -171,7 +168,7 @@ impl Members {
         if self.contains(&name) {
             return Err(MembersError::Duplicate(name));
         }
-        let secret = new_secret();
+        let secret = crate::token::new_token();
         let salt = SaltString::generate(&mut OsRng);
         let hash = Argon2::default()
             .hash_password(secret.as_bytes(), &salt)
@@ -212,7 +209,12 @@ impl Members {
             message: e.to_string(),
         })?;
         text.push_str(&body);
-        write_private_atomic(&self.path, text.as_bytes()).map_err(|source| MembersError::Io {
+        crate::atomic::write(
+            &self.path,
+            text.as_bytes(),
+            crate::atomic::Mode::Replace,
+            crate::atomic::Access::Private,
+        ).map_err(|source| MembersError::Io {
             path: self.path.clone(),
             source,
         })
@@ -235,49 +237,6 @@ fn check_name(name: &str) -> Result<String, MembersError> {
         return Err(bad("制御文字は使えません"));
     }
     Ok(trimmed.to_owned())
-}
-
-/// 32 bytes from the OS generator, hex: typeable, URL- and header-safe.
-fn new_secret() -> String {
-    let mut bytes = [0u8; SECRET_BYTES];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Temp file beside `path` (created 0600 on Unix), fsync, rename over,
-/// fsync the folder: a crash leaves the old file or the new one.
-fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ fn tidy(mut case: Case) -> Case {
     }
     for section in super::Section::ALL {
         let text = case.sections.get_mut(section);
-        *text = text.trim().replace("\r\n", "\n");
+        *text = one_line_break(text.trim());
     }
     case.sources = case
         .sources
@@ -180,7 +180,7 @@ fn tidy(mut case: Case) -> Case {
         .collect();
     for (h, t) in &mut case.extra_sections {
         *h = h.trim().to_owned();
-        *t = t.trim().replace("\r\n", "\n");
+        *t = one_line_break(t.trim());
     }
     case.contributor = case
         .contributor
@@ -193,13 +193,30 @@ fn tidy(mut case: Case) -> Case {
     case
 }
 
+/// CRLF and a lone CR become LF: a lone CR is a line break to many
+/// editors and to Markdown, so a text that hides `\r## 見出し` must be
+/// checked (and stored) as the lines everyone else will see.
+fn one_line_break(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// Characters some editor or viewer breaks a line at, beyond LF and CR
+/// (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): a `## ` after one of them
+/// would become a heading there.
+const OTHER_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
+/// The lines of `text` as any editor may split them.
+fn any_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c| c == '\n' || c == '\r' || OTHER_BREAKS.contains(&c))
+}
+
 /// Problems that would change the file's structure: a `## ` line inside a
 /// section would start a new section, a line break inside a source would
 /// make two.
 fn structure_problems(case: &Case) -> Vec<FieldProblem> {
     let mut out = Vec::new();
     for (section, text) in case.narrative() {
-        if text.lines().any(is_heading_line) {
+        if any_lines(text).any(is_heading_line) {
             out.push(FieldProblem {
                 field: section.key(),
                 severity: Severity::Error,
@@ -207,8 +224,15 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             });
         }
     }
-    for (_, text) in &case.extra_sections {
-        if text.lines().any(is_heading_line) {
+    for (heading, text) in &case.extra_sections {
+        if heading.chars().any(char::is_control) || heading.contains(OTHER_BREAKS) {
+            out.push(FieldProblem {
+                field: "extra_sections",
+                severity: Severity::Error,
+                message: "見出しは改行や制御文字を含まない1行にしてください".into(),
+            });
+        }
+        if any_lines(text).any(is_heading_line) {
             out.push(FieldProblem {
                 field: "extra_sections",
                 severity: Severity::Error,
@@ -219,7 +243,7 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
     if case
         .sources
         .iter()
-        .any(|s| s.contains('\n') || s.contains('\r'))
+        .any(|s| any_lines(s).nth(1).is_some())
     {
         out.push(FieldProblem {
             field: "sources",
@@ -239,7 +263,9 @@ fn is_heading_line(line: &str) -> bool {
 /// new cases go), then any file named `<id>.md` in a sub-folder, then any
 /// file whose front matter says this id.
 pub fn locate(cases: &Path, id: &str) -> Result<Option<Current>, EditError> {
-    if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
+    // Not an id any valid case can have (NUL, `/`, 300 bytes, …): no
+    // file to look for, and no file-system error to turn into a 500.
+    if super::validate::id_problem(id).is_some() {
         return Ok(None);
     }
     let direct = cases.join(format!("{id}.md"));
@@ -260,16 +286,13 @@ pub fn locate(cases: &Path, id: &str) -> Result<Option<Current>, EditError> {
 }
 
 fn read_if_id(cases: &Path, path: &Path, id: &str) -> Result<Option<Current>, EditError> {
-    let bytes = match fs::read(path) {
+    let bytes = match store::read_case(cases, path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(StoreError::Io {
-                path: path.to_owned(),
-                source,
-            }
-            .into());
-        }
+        Err(e) if e.is_not_found() => return Ok(None),
+        // Not a case file by the store's rule (a symlink, a FIFO, too
+        // large): it holds no id, and an edit must not fail over it.
+        Err(StoreError::NotRegular { .. } | StoreError::TooLarge { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
     // Most files name another id on an early line: skip them without
     // parsing (a create scans the whole collection).
@@ -309,8 +332,20 @@ fn read_if_id(cases: &Path, path: &Path, id: &str) -> Result<Option<Current>, Ed
     }
 }
 
+/// Whether one of the files `rels` (relative to `cases`; typically those
+/// that do not validate, which no index knows) names `id` in its front
+/// matter: a create must not take an id an invalid file holds.
+pub fn id_held_by(cases: &Path, rels: &[String], id: &str) -> bool {
+    rels.iter().any(|rel| {
+        store::read_case(cases, &cases.join(rel))
+            .ok()
+            .and_then(|bytes| raw_id(&bytes))
+            .is_some_and(|raw| raw == id)
+    })
+}
+
 /// `id = "x"` from the front matter of a file that may not validate.
-fn raw_id(bytes: &[u8]) -> Option<String> {
+pub fn raw_id(bytes: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(bytes).ok()?;
     text.lines().take(40).find_map(|l| {
         let rest = l
@@ -426,6 +461,16 @@ pub fn update(
     case.contributor = Some(stamp.contributor.to_owned());
     case.updated = Some(super::today_iso());
     replace(cases, id, Some(expected_etag), &case)
+}
+
+/// Replaces the case `id` with `case` whatever its file holds now (HTTP
+/// `If-Match: *`): the check and the write happen under the write lock,
+/// so a concurrent update cannot make this one fail as stale.
+pub fn overwrite(cases: &Path, id: &str, case: &Case, stamp: Stamp<'_>) -> Result<Written, EditError> {
+    let mut case = case.clone();
+    case.contributor = Some(stamp.contributor.to_owned());
+    case.updated = Some(super::today_iso());
+    replace(cases, id, None, &case)
 }
 
 /// Replaces the case `id` as given (no stamp); `expected_etag: None` skips

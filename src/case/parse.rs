@@ -59,7 +59,10 @@ impl fmt::Display for Diagnostic {
     /// `cases/fukuoka/dna.md:7: levels: 「業務改革」は…`, the shape editors
     /// and terminals turn into a link.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path.display(), self.line)?;
+        // What a file says (a field, a quoted value) may hold terminal
+        // escape codes: `check` prints this, the server logs it.
+        let p = crate::printable::printable;
+        write!(f, "{}:{}", p(&self.path.display().to_string()), self.line)?;
         if let Some(col) = self.column {
             write!(f, ":{col}")?;
         }
@@ -67,7 +70,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "",
             Severity::Warning => "警告: ",
         };
-        write!(f, ": {level}{}: {}", self.field, self.message)
+        write!(f, ": {level}{}: {}", p(&self.field), p(&self.message))
     }
 }
 

@@ -1,12 +1,22 @@
 //! The case collection on disk: finding case files, reading them, and
-//! writing them atomically. The only code that writes into `cases/`.
+//! writing them atomically. The only code that writes into `cases/`, and
+//! the one rule for what may be read from it.
+//!
+//! **What is read**: only regular files inside `cases/`, reached through
+//! real folders — no symlinks (a `git pull` can plant one pointing at
+//! `/etc/passwd` or `/dev/zero`), no FIFOs or devices (opening a FIFO
+//! blocks until someone writes to it), nothing over [`MAX_CASE_BYTES`].
+//! [`read_case`] enforces it for every reader: the start-up sync, the
+//! file watcher, members' edits and `kaizen-wa check`. A file that breaks
+//! the rule is reported like an invalid file, never opened for reading.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::model::Case;
+use crate::atomic;
 use super::parse::{self, Diagnostic, Parsed};
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +29,58 @@ pub enum StoreError {
     },
     #[error("{0} は既にあります（上書きしません）")]
     Exists(PathBuf),
+    /// A symlink, FIFO, device or socket where a case file was expected.
+    #[error("{path}: {}", not_regular_reason())]
+    NotRegular { path: PathBuf },
+    #[error("{path}: {}", too_large_reason(*.size))]
+    TooLarge { path: PathBuf, size: u64 },
+}
+
+/// Largest case file read (bytes). A real case is a few KiB; a 52 MB file
+/// once took 20 s and 2.9 GB to index while every write waited.
+pub const MAX_CASE_BYTES: u64 = 1024 * 1024;
+
+fn not_regular_reason() -> &'static str {
+    "通常のファイルではないため読み込みません（シンボリックリンクや特殊ファイルは使えません）"
+}
+
+fn too_large_reason(size: u64) -> String {
+    format!(
+        "ファイルが大きすぎるため読み込みません（{} KiB、上限 {} KiB）",
+        size.div_ceil(1024),
+        MAX_CASE_BYTES / 1024
+    )
+}
+
+impl StoreError {
+    /// Whether the file (or a folder on its way) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+
+    /// What went wrong without the path: for a page or a diagnostic that
+    /// names the file itself (relative to `cases/`) and must not show
+    /// where the server keeps it.
+    pub fn reason(&self) -> String {
+        match self {
+            StoreError::Io { source, .. } => format!("読み込めません（{}）", source.kind()),
+            StoreError::Exists(_) => "既にあります".into(),
+            StoreError::NotRegular { .. } => not_regular_reason().into(),
+            StoreError::TooLarge { size, .. } => too_large_reason(*size),
+        }
+    }
+
+    /// The error as a diagnostic of the file `rel` (line 1, field `file`).
+    pub fn diagnostic(&self, rel: &str) -> Diagnostic {
+        Diagnostic {
+            path: PathBuf::from(rel),
+            line: 1,
+            column: None,
+            field: "file".into(),
+            severity: super::Severity::Error,
+            message: self.reason(),
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -73,7 +135,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<CaseFile>) -> Result<(), StoreErr
             if !skipped_dir(&name) {
                 walk(root, &path, out)?;
             }
-        } else if ty.is_file() && is_case_file(&path) {
+        } else if is_case_file(&path) {
+            // Symlinks and special files named `*.md` are listed too, so
+            // that every reader reports them (through [`read_case`]) rather
+            // than some skipping them silently and others not.
             out.push(CaseFile {
                 rel: rel_path(root, &path),
                 path,
@@ -101,8 +166,94 @@ pub struct Loaded {
     pub parsed: Parsed,
 }
 
+/// Reads the file at `path` under `root` by the rule of this module: a
+/// regular file, reached from `root` through real folders only, at most
+/// [`MAX_CASE_BYTES`]. A path through a symlinked folder reads as not
+/// found (it is not part of the collection). Never blocks on a FIFO, never
+/// follows a symlink, even one swapped in between the check and the open.
+pub fn read_case(root: &Path, path: &Path) -> Result<Vec<u8>, StoreError> {
+    let not_found = || StoreError::Io {
+        path: path.to_owned(),
+        source: io::ErrorKind::NotFound.into(),
+    };
+    let rel = path.strip_prefix(root).map_err(|_| not_found())?;
+    let mut dir = root.to_path_buf();
+    let mut components = rel.components().peekable();
+    while let Some(c) = components.next() {
+        let std::path::Component::Normal(name) = c else {
+            return Err(not_found());
+        };
+        if components.peek().is_none() {
+            break;
+        }
+        dir.push(name);
+        let meta = fs::symlink_metadata(&dir).map_err(io_err(&dir))?;
+        if !meta.is_dir() {
+            return Err(not_found());
+        }
+    }
+    let regular = |meta: &fs::Metadata| -> Result<(), StoreError> {
+        if !meta.is_file() {
+            return Err(StoreError::NotRegular {
+                path: path.to_owned(),
+            });
+        }
+        if meta.len() > MAX_CASE_BYTES {
+            return Err(StoreError::TooLarge {
+                path: path.to_owned(),
+                size: meta.len(),
+            });
+        }
+        Ok(())
+    };
+    regular(&fs::symlink_metadata(path).map_err(io_err(path))?)?;
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = opts.open(path).map_err(|e| {
+        // ELOOP: a symlink was swapped in after the check.
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return StoreError::NotRegular {
+                path: path.to_owned(),
+            };
+        }
+        io_err(path)(e)
+    })?;
+    regular(&file.metadata().map_err(io_err(path))?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CASE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err(path))?;
+    if bytes.len() as u64 > MAX_CASE_BYTES {
+        return Err(StoreError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
+impl CaseFile {
+    /// The cases folder this file was listed under.
+    pub fn root(&self) -> &Path {
+        let depth = self.rel.split('/').count();
+        self.path.ancestors().nth(depth).unwrap_or(Path::new("."))
+    }
+
+    /// Its bytes, by [`read_case`]'s rule.
+    pub fn read(&self) -> Result<Vec<u8>, StoreError> {
+        read_case(self.root(), &self.path)
+    }
+}
+
+/// Reads and parses a listed case file (by [`read_case`]'s rule).
 pub fn load(file: &CaseFile) -> Result<Loaded, StoreError> {
-    let bytes = fs::read(&file.path).map_err(io_err(&file.path))?;
+    let bytes = file.read()?;
     Ok(load_bytes(file.clone(), &bytes))
 }
 
@@ -139,7 +290,8 @@ pub fn duplicate_ids(loaded: &[Loaded]) -> Vec<Diagnostic> {
 }
 
 fn id_line(path: &Path) -> Option<usize> {
-    let text = fs::read_to_string(path).ok()?;
+    let bytes = read_case(path.parent()?, path).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     text.lines()
         .position(|l| {
             l.trim_start()
@@ -150,79 +302,22 @@ fn id_line(path: &Path) -> Option<usize> {
 }
 
 /// Writes `contents` to `path` so that a crash leaves either the old file or
-/// the new one, never a torn one: temp file in the same folder, fsync,
-/// rename over, fsync the folder.
+/// the new one, never a torn one ([`crate::atomic`]).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
-    let tmp = temp_beside(path)?;
-    let result = (|| {
-        write_synced(&tmp, contents)?;
-        fs::rename(&tmp, path).map_err(io_err(path))?;
-        sync_dir(path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    atomic::write(path, contents, atomic::Mode::Replace, atomic::Access::Default)
+        .map_err(io_err(path))
 }
 
 /// Like [`write_atomic`], but fails with [`StoreError::Exists`] instead of
 /// replacing an existing file — also when two writers race for one name.
 pub fn create_atomic(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
-    if path.exists() {
-        return Err(StoreError::Exists(path.to_owned()));
-    }
-    let tmp = temp_beside(path)?;
-    let result = (|| {
-        write_synced(&tmp, contents)?;
-        // link(2) fails if the target exists: no window for a lost update.
-        fs::hard_link(&tmp, path).map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                StoreError::Exists(path.to_owned())
-            } else {
-                io_err(path)(e)
-            }
-        })?;
-        sync_dir(path)
-    })();
-    let _ = fs::remove_file(&tmp);
-    result
-}
-
-fn temp_beside(path: &Path) -> Result<PathBuf, StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let unique = format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    Ok(dir.join(unique))
-}
-
-static TEMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-fn write_synced(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io_err(path))?;
-    f.write_all(contents).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))
-}
-
-fn sync_dir(path: &Path) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    // Directory fsync makes the rename durable; not supported everywhere
-    // (Windows), where the rename itself is the best we get.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    atomic::write(path, contents, atomic::Mode::CreateNew, atomic::Access::Default).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            StoreError::Exists(path.to_owned())
+        } else {
+            io_err(path)(e)
+        }
+    })
 }
 
 /// Where a new case with this id goes: `cases/<id>.md`.

@@ -113,7 +113,22 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
     out
 }
 
-fn id_problem(id: &str) -> Option<String> {
+/// Ids that make a file name some system treats specially: `readme.md`
+/// is skipped as the folder's description (case-insensitively), and
+/// Windows cannot check out `con.md`, `nul.md`, `com1.md`, … (a cases
+/// repository must work for members on Windows too).
+fn reserved_id(id: &str) -> bool {
+    const NAMES: [&str; 5] = ["readme", "con", "prn", "aux", "nul"];
+    let numbered = |prefix: &str| {
+        id.strip_prefix(prefix)
+            .is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit())
+    };
+    NAMES.iter().any(|n| id.eq_ignore_ascii_case(n)) || numbered("com") || numbered("lpt")
+}
+
+/// Why `id` cannot be a case id, if it cannot. Also the gate for looking
+/// an id up on disk: a string that fails here names no file.
+pub fn id_problem(id: &str) -> Option<String> {
     if id.is_empty() {
         return Some("必須項目が空です".into());
     }
@@ -127,6 +142,11 @@ fn id_problem(id: &str) -> Option<String> {
     if !ok_chars || !ok_ends {
         return Some(format!(
             "「{id}」は id に使えません（半角英小文字・数字・ハイフンのみ、例: fukuoka-dna-undo）"
+        ));
+    }
+    if reserved_id(id) {
+        return Some(format!(
+            "「{id}」はファイル名として特別な意味を持つため id に使えません（例: {id}-kaizen）"
         ));
     }
     None
@@ -263,6 +283,14 @@ mod tests {
         assert!(id_problem("Fukuoka").is_some());
         assert!(id_problem("-x").is_some());
         assert!(id_problem("").is_some());
+        for reserved in ["readme", "con", "nul", "aux", "prn", "com1", "lpt9"] {
+            assert!(id_problem(reserved).is_some(), "{reserved}");
+        }
+        for fine in ["readme-2", "con-kaizen", "com10", "console"] {
+            assert!(id_problem(fine).is_none(), "{fine}");
+        }
+        assert!(id_problem("a\0b").is_some());
+        assert!(id_problem(&"a".repeat(300)).is_some());
     }
 
     #[test]

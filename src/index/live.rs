@@ -148,6 +148,8 @@ impl LiveIndex {
             listeners: Mutex::new(Vec::new()),
             resyncs: AtomicU64::new(0),
         });
+        // Before anything writes: temp files of writes a crash cut short.
+        crate::atomic::remove_orphans(&cases);
         let startup = shared.index.sync(&cases)?;
         shared.record_full(&startup);
         tracing::info!(
@@ -281,7 +283,20 @@ impl LiveIndex {
     pub fn create(&self, case: &Case, contributor: &str) -> Result<Written, LiveError> {
         // The index knows every id: no need to read every file.
         let index = &self.shared.index;
-        let known = |id: &str| index.has_id(id).unwrap_or(false);
+        // Files that do not validate are not in the index, but their id
+        // is still theirs.
+        let invalid: Vec<String> = self
+            .shared
+            .invalid
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        let cases = &self.shared.cases;
+        let known = |id: &str| {
+            index.has_id(id).unwrap_or(false) || edit::id_held_by(cases, &invalid, id)
+        };
         let written = edit::create_checked(
             &self.shared.cases,
             case,
@@ -302,6 +317,14 @@ impl LiveIndex {
         contributor: &str,
     ) -> Result<Written, LiveError> {
         let written = edit::update(&self.shared.cases, id, etag, case, Stamp { contributor })?;
+        self.index_after_write(written.op.clone());
+        Ok(written)
+    }
+
+    /// Replaces case `id` whatever its file holds now (`If-Match: *`),
+    /// then re-indexes it.
+    pub fn overwrite(&self, id: &str, case: &Case, contributor: &str) -> Result<Written, LiveError> {
+        let written = edit::overwrite(&self.shared.cases, id, case, Stamp { contributor })?;
         self.index_after_write(written.op.clone());
         Ok(written)
     }
@@ -507,7 +530,7 @@ impl Shared {
     /// Whether the file is (still) what the op says.
     fn on_disk(&self, op: &IndexOp) -> bool {
         match op {
-            IndexOp::Upsert { rel, hash, .. } => std::fs::read(self.cases.join(rel))
+            IndexOp::Upsert { rel, hash, .. } => store::read_case(&self.cases, &self.cases.join(rel))
                 .is_ok_and(|bytes| store::hash_bytes(&bytes) == *hash),
             IndexOp::Delete { rel } => !self.cases.join(rel).exists(),
         }

@@ -319,12 +319,7 @@ impl CaseIndex {
         let loaded: Vec<(CaseFile, Result<Option<Loaded>, store::StoreError>)> = files
             .into_par_iter()
             .map(|file| {
-                let result = fs::read(&file.path)
-                    .map_err(|source| store::StoreError::Io {
-                        path: file.path.clone(),
-                        source,
-                    })
-                    .map(|bytes| {
+                let result = file.read().map(|bytes| {
                         let hash = store::hash_bytes(&bytes);
                         if indexed.get(&file.rel).is_some_and(|i| i.hash == hash) {
                             None
@@ -349,14 +344,7 @@ impl CaseIndex {
             match result {
                 Err(e) => {
                     report.invalid += 1;
-                    report.diagnostics.push(Diagnostic {
-                        path: PathBuf::from(&file.rel),
-                        line: 1,
-                        column: None,
-                        field: "file".into(),
-                        severity: Severity::Error,
-                        message: format!("読み込めません: {e}"),
-                    });
+                    report.diagnostics.push(e.diagnostic(&file.rel));
                 }
                 Ok(None) => report.unchanged += 1,
                 Ok(Some(l)) => {
@@ -529,9 +517,9 @@ impl CaseIndex {
         for rel in rels {
             let path = cases.join(rel);
             let indexed = self.indexed_at(rel)?;
-            let bytes = match fs::read(&path) {
+            let bytes = match store::read_case(cases, &path) {
                 Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(e) if e.is_not_found() => {
                     if indexed.is_some() {
                         report.removed += 1;
                         ops.push(IndexOp::Delete { rel: rel.clone() });
@@ -540,14 +528,7 @@ impl CaseIndex {
                 }
                 Err(e) => {
                     report.invalid += 1;
-                    report.diagnostics.push(Diagnostic {
-                        path: PathBuf::from(rel),
-                        line: 1,
-                        column: None,
-                        field: "file".into(),
-                        severity: Severity::Error,
-                        message: format!("読み込めません: {e}"),
-                    });
+                    report.diagnostics.push(e.diagnostic(rel));
                     continue;
                 }
             };

@@ -296,16 +296,8 @@ fn existing_ids(cases: &Path) -> Result<HashSet<String>, TransferError> {
         };
         if let Some(c) = loaded.parsed.case {
             out.insert(c.id);
-        } else if let Ok(text) = std::fs::read_to_string(&f.path) {
-            let id = text.lines().take(40).find_map(|l| {
-                let rest = l
-                    .trim_start()
-                    .strip_prefix("id")?
-                    .trim_start()
-                    .strip_prefix('=')?;
-                Some(rest.trim().trim_matches('"').to_owned())
-            });
-            out.extend(id);
+        } else if let Ok(bytes) = f.read() {
+            out.extend(crate::case::edit::raw_id(&bytes));
         }
     }
     Ok(out)

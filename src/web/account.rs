@@ -2,7 +2,7 @@
 //! secret `kaizen-wa member add` printed; the server keeps the session
 //! (see [`super::auth`]). The login form has no session yet, so its CSRF
 //! token is a double-submit one: a short-lived cookie and a hidden field
-//! that must match.
+//! that must match, and that this server must have made.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -13,9 +13,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{
-    self, ClientAddress, LOGIN_COOKIE, LoginError, SESSION_COOKIE, Viewer, new_token, same_token,
-};
+use super::auth::{self, ClientAddress, LOGIN_COOKIE, LoginError, SESSION_COOKIE, Viewer};
 use super::error::WebError;
 use super::ui::{Base, render};
 
@@ -77,8 +75,8 @@ fn login_form(
         name,
         error,
     } = shown;
-    let token = new_token();
-    let secure = auth::https(state, headers);
+    let token = state.auth.login_token();
+    let secure = state.auth.https(headers);
     let jar = jar.add(auth::cookie(LOGIN_COOKIE, token.clone(), "/login", secure));
     let page = LoginPage {
         base: Base::new(state, "login", viewer),
@@ -86,10 +84,16 @@ fn login_form(
         next,
         name,
         error,
+        // The file's name only: where the server keeps it is nobody's
+        // business on a public page.
         members_path: state
             .auth
             .members_path()
-            .map_or_else(|| "members.toml".to_owned(), |p| p.display().to_string()),
+            .and_then(|p| p.file_name())
+            .map_or_else(
+                || crate::members::DEFAULT_FILE.to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
     };
     (status, jar, render(&page)).into_response()
 }
@@ -154,7 +158,7 @@ pub async fn login(
     let form: LoginForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let next = safe_next(&form.next);
     let cookie_token = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned());
-    if !cookie_token.is_some_and(|t| same_token(&t, &form.csrf)) {
+    if !cookie_token.is_some_and(|t| state.auth.login_token_ok(&t, &form.csrf)) {
         let shown = Shown {
             status: StatusCode::FORBIDDEN,
             next,
@@ -170,7 +174,7 @@ pub async fn login(
                 state.auth.sessions.end(old);
             }
             let token = state.auth.sessions.create(member);
-            let secure = auth::https(&state, &headers);
+            let secure = state.auth.https(&headers);
             let jar = jar
                 .add(auth::cookie(SESSION_COOKIE, token, "/", secure))
                 .add(auth::removal(LOGIN_COOKIE, "/login", secure));
@@ -183,7 +187,7 @@ pub async fn login(
                     WebError::WritingOff.public_message(),
                     None,
                 ),
-                LoginError::Wrong(_) => (
+                LoginError::Wrong => (
                     StatusCode::UNAUTHORIZED,
                     "会員名または合言葉が違います。".to_owned(),
                     None,
@@ -236,7 +240,7 @@ pub async fn logout(
     jar: CookieJar,
     body: Bytes,
 ) -> Response {
-    let secure = auth::https(&state, &headers);
+    let secure = state.auth.https(&headers);
     let form: CsrfOnly = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     if viewer.member.is_some() {
         if let Err(e) = viewer.check_csrf(&form.csrf) {

@@ -3,13 +3,14 @@
 //! valid version of such a file stays searchable), whether outside edits
 //! are watched, whether writing is on — and, for members, a full re-sync.
 //!
-//! Readable without login: it shows only what `kaizen-wa check` shows to
-//! anyone with the (public) case files. The re-sync button is a
-//! CSRF-protected form for members.
+//! Members only (others are sent to the login page): it tells how many
+//! members there are and which files are broken, which is nobody else's
+//! business. It never shows where the server keeps its files: paths are
+//! relative to `cases/`. The re-sync button is a CSRF-protected form.
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::response::Response;
 
 use super::AppState;
@@ -32,7 +33,6 @@ pub struct ProblemRow {
 #[template(path = "admin.html")]
 pub struct AdminPage {
     pub base: Base,
-    pub cases_dir: String,
     pub watching: bool,
     pub members: usize,
     pub invalid_files: usize,
@@ -57,7 +57,6 @@ fn page(state: &AppState, viewer: &Viewer, notice: Option<String>) -> AdminPage 
         .collect();
     AdminPage {
         base: Base::new(state, "admin", viewer),
-        cases_dir: state.live.cases_dir().display().to_string(),
         watching: state.live.watching(),
         members: state.auth.roster().members.as_ref().map_or(0, |m| m.len()),
         invalid_files: invalid.len(),
@@ -71,9 +70,20 @@ fn page(state: &AppState, viewer: &Viewer, notice: Option<String>) -> AdminPage 
     get,
     path = "/admin",
     tag = "ui",
-    responses((status = 200, description = "Admin page (HTML): invalid case files with file, line, field and message", content_type = "text/html"))
+    responses(
+        (status = 200, description = "Admin page (HTML, members): invalid case files with file, line, field and message", content_type = "text/html"),
+        (status = 303, description = "Not logged in: to /login"),
+        (status = 403, description = "Writing is off (no members): how to turn it on", content_type = "text/html")
+    )
 )]
-pub async fn admin_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+pub async fn admin_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    if let Some(refused) = super::editor::not_a_member(&state, &viewer, &uri) {
+        return refused;
+    }
     render(&page(&state, &viewer, None))
 }
 

@@ -338,6 +338,7 @@ pub(super) fn not_found(id: &str) -> WebError {
 #[into_params(parameter_in = Query)]
 pub struct LimitParams {
     /// How many, 1–20 (default 5).
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<usize>,
 }
 
@@ -414,6 +415,7 @@ pub struct SuggestParams {
     /// What has been typed so far (kanji, kana or romaji letters).
     pub q: Option<String>,
     /// How many, 1–20 (default 8).
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<usize>,
 }
 

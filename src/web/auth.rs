@@ -13,15 +13,25 @@
 //! * **CSRF**: every form of a logged-in member carries the session's
 //!   synchronizer token; the login form (no session yet) a double-submit
 //!   token in a short-lived cookie. Tokens compare in constant time.
-//! * **Failed logins and bearer secrets** are limited per client address
-//!   and per member name with exponential backoff ([`Limiter`]): 429 with
-//!   `Retry-After` while blocked, before any secret is checked.
+//!   The login token is bound to this server: a random nonce and its
+//!   keyed hash under a per-process key, so a cookie and field an attacker
+//!   made up themselves do not pass.
+//! * **Login and bearer attempts** are limited with exponential backoff
+//!   ([`Limiter`]), per client address and per (member name, address):
+//!   an attempt is *counted before* its secret is checked, so parallel
+//!   requests cannot slip past the count, and a block on a name slows only
+//!   that name from that address — nobody can lock a member out from
+//!   elsewhere. 429 with `Retry-After` while blocked.
 //! * argon2 verification is slow by design (tens of ms, 19 MiB): it runs
-//!   on the blocking pool, at most one per core at a time, and a verified
-//!   bearer secret is remembered for [`VERIFIED_TTL`] (under a keyed hash,
-//!   never in clear) so that a client's burst of writes costs one check.
+//!   on the blocking pool, at most one per core at a time, with at most
+//!   [`MAX_WAITING_CHECKS`] waiting (more: 429 at once, instead of a queue
+//!   that delays a member's write by seconds). A verified bearer secret is
+//!   remembered for [`VERIFIED_TTL`] (under a keyed hash, never in clear):
+//!   a client's burst of writes costs one check, and a member whose secret
+//!   is remembered is not slowed by others' failures from a shared address.
 //!
-//! Owns no HTTP routing: handlers call in here.
+//! Owns no HTTP routing: handlers call in here. Knows nothing of the
+//! application state: extractors reach [`Auth`] through `FromRef`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,16 +39,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use password_hash::rand_core::{OsRng, RngCore};
-use subtle::ConstantTimeEq;
 
-use super::AppState;
 use super::error::WebError;
 use crate::members::{MemberName, Members, MembersError};
+pub use crate::token::{new_token, same_token};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "kaizen_session";
@@ -52,19 +60,27 @@ pub const SESSION_MAX: Duration = Duration::from_secs(12 * 60 * 60);
 pub const VERIFIED_TTL: Duration = Duration::from_secs(10 * 60);
 /// Bound on remembered sessions and limiter entries (memory).
 const MAX_ENTRIES: usize = 10_000;
-/// 256 bits of OS randomness per token.
-const TOKEN_BYTES: usize = 32;
+/// argon2 checks waiting for a core at most; more are refused (429).
+pub const MAX_WAITING_CHECKS: usize = 16;
 
-/// A fresh random token, hex.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Token equality whose time does not depend on where they differ.
-pub fn same_token(a: &str, b: &str) -> bool {
-    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+/// Makes room for one more entry in a map bounded by [`MAX_ENTRIES`]: drops
+/// the entries that are no longer `live`, then, if still full, the one
+/// least recently `used`. The one eviction rule of the limiter and the
+/// session store.
+fn make_room<K: Clone + Eq + std::hash::Hash, V>(
+    map: &mut HashMap<K, V>,
+    live: impl Fn(&V) -> bool,
+    used: impl Fn(&V) -> Instant,
+) {
+    if map.len() < MAX_ENTRIES {
+        return;
+    }
+    map.retain(|_, v| live(v));
+    if map.len() >= MAX_ENTRIES
+        && let Some(oldest) = map.iter().min_by_key(|(_, v)| used(v)).map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
+    }
 }
 
 // ------------------------------------------------------------- limiter
@@ -115,24 +131,29 @@ impl Limiter {
         }
     }
 
-    /// Counts a failure; returns the block it imposes, if any.
-    pub fn failed(&self, key: &str) -> Option<Duration> {
-        self.failed_at(key, Instant::now())
+    /// Counts an attempt *before* it is checked — as a failure, which a
+    /// success then forgets ([`Limiter::succeeded`]). `Err(wait)` while the
+    /// key is blocked (the attempt is not made, and not counted). Counting
+    /// first is what makes the limit hold under parallel requests: they
+    /// all pass through here, one at a time, before any argon2 check.
+    pub fn attempt(&self, key: &str) -> Result<(), Duration> {
+        self.attempt_at(key, Instant::now())
     }
 
-    fn failed_at(&self, key: &str, now: Instant) -> Option<Duration> {
+    fn attempt_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
+        if let Some(until) = entries.get(key).and_then(|e| e.blocked_until)
+            && until > now
+        {
+            return Err(until - now);
+        }
+        if !entries.contains_key(key) {
             let forget = self.forget;
-            entries.retain(|_, e| now.duration_since(e.last) < forget);
-            if entries.len() >= MAX_ENTRIES
-                && let Some(oldest) = entries
-                    .iter()
-                    .min_by_key(|(_, e)| e.last)
-                    .map(|(k, _)| k.clone())
-            {
-                entries.remove(&oldest);
-            }
+            make_room(
+                &mut entries,
+                |e| now.duration_since(e.last) < forget,
+                |e| e.last,
+            );
         }
         let e = entries.entry(key.to_owned()).or_insert(Entry {
             failures: 0,
@@ -145,13 +166,12 @@ impl Limiter {
         }
         e.failures += 1;
         e.last = now;
-        if e.failures < self.free {
-            return None;
+        if e.failures >= self.free {
+            let doublings = (e.failures - self.free).min(20);
+            let wait = self.base.saturating_mul(1 << doublings).min(self.max);
+            e.blocked_until = Some(now + wait);
         }
-        let doublings = (e.failures - self.free).min(20);
-        let wait = self.base.saturating_mul(1 << doublings).min(self.max);
-        e.blocked_until = Some(now + wait);
-        Some(wait)
+        Ok(())
     }
 
     /// A success forgets the key's failures.
@@ -198,17 +218,7 @@ impl Sessions {
     pub fn create(&self, name: MemberName) -> String {
         let now = Instant::now();
         let mut map = self.lock();
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, s| live(s, now));
-            if map.len() >= MAX_ENTRIES
-                && let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, s)| s.seen)
-                    .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
+        make_room(&mut map, |s| live(s, now), |s| s.seen);
         let token = new_token();
         map.insert(
             token.clone(),
@@ -352,55 +362,93 @@ struct Verifier {
     key: [u8; 32],
     verified: Mutex<HashMap<[u8; 32], (MemberName, u64, Instant)>>,
     permits: tokio::sync::Semaphore,
+    /// Checks waiting for a permit or running.
+    queued: std::sync::atomic::AtomicUsize,
+    cores: usize,
+}
+
+/// Too many argon2 checks waiting: try again in a moment.
+#[derive(Debug)]
+struct Busy;
+
+/// Decrements the queue count when a check ends, however it ends.
+struct InQueue<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 impl Verifier {
     fn new() -> Verifier {
-        let mut key = [0u8; 32];
-        OsRng.fill_bytes(&mut key);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Verifier {
-            key,
+            key: crate::token::random_bytes(),
             verified: Mutex::new(HashMap::new()),
             permits: tokio::sync::Semaphore::new(cores),
+            queued: std::sync::atomic::AtomicUsize::new(0),
+            cores,
         }
     }
 
-    fn remembered(&self, key: &[u8; 32], generation: u64) -> Option<MemberName> {
+    fn key_of(&self, secret: &str) -> [u8; 32] {
+        blake3::keyed_hash(&self.key, secret.as_bytes()).into()
+    }
+
+    /// The member a recently verified `secret` belongs to, without argon2.
+    fn remembered(&self, secret: &str, generation: u64) -> Option<MemberName> {
+        let key = self.key_of(secret);
         let map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
+        map.get(&key)
             .filter(|(_, g, at)| *g == generation && at.elapsed() < VERIFIED_TTL)
             .map(|(n, _, _)| n.clone())
     }
 
     /// Who `secret` belongs to. `remember`: keep a success for later
-    /// requests (bearer); a login is checked afresh every time.
-    async fn verify(&self, roster: &Roster, secret: &str, remember: bool) -> Option<MemberName> {
-        let members = roster.members.clone()?;
-        let key: [u8; 32] = blake3::keyed_hash(&self.key, secret.as_bytes()).into();
-        if remember && let Some(n) = self.remembered(&key, roster.generation) {
-            return Some(n);
+    /// requests (bearer); a login is checked afresh every time. `Busy`
+    /// when [`MAX_WAITING_CHECKS`] checks already wait for a core.
+    async fn verify(
+        &self,
+        roster: &Roster,
+        secret: &str,
+        remember: bool,
+    ) -> Result<Option<MemberName>, Busy> {
+        use std::sync::atomic::Ordering;
+        let Some(members) = roster.members.clone() else {
+            return Ok(None);
+        };
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.cores + MAX_WAITING_CHECKS {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
         }
-        let _permit = self.permits.acquire().await.ok()?;
+        let _queued = InQueue(&self.queued);
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Ok(None);
+        };
         // Another request may have verified the same secret meanwhile.
-        if remember && let Some(n) = self.remembered(&key, roster.generation) {
-            return Some(n);
+        if remember && let Some(n) = self.remembered(secret, roster.generation) {
+            return Ok(Some(n));
         }
-        let secret = secret.to_owned();
-        let name = tokio::task::spawn_blocking(move || members.verify(&secret))
+        let owned = secret.to_owned();
+        let name = tokio::task::spawn_blocking(move || members.verify(&owned))
             .await
             .ok()
-            .flatten()?;
-        if remember {
+            .flatten();
+        if remember && let Some(name) = &name {
             let mut map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-            map.insert(key, (name.clone(), roster.generation, Instant::now()));
+            make_room(&mut map, |(_, _, at)| at.elapsed() < VERIFIED_TTL, |(_, _, at)| *at);
+            map.insert(
+                self.key_of(secret),
+                (name.clone(), roster.generation, Instant::now()),
+            );
         }
-        Some(name)
+        Ok(name)
     }
 }
+
+/// How long a login form's token is good for.
+const LOGIN_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
 
 // ----------------------------------------------------------------- auth
 
@@ -408,12 +456,18 @@ impl Verifier {
 pub struct Auth {
     members: MembersFile,
     pub sessions: Sessions,
-    /// Failed logins and bearer secrets per client address: generous,
-    /// since an office shares one address.
+    /// Attempts per client address: generous, since an office shares one
+    /// address.
     by_address: Limiter,
-    /// Failed logins per member name.
+    /// Login attempts per (member name, client address).
     by_name: Limiter,
     verifier: Verifier,
+    /// Signs login tokens: a token this server did not make is refused.
+    login_key: [u8; 32],
+    /// Client address from `X-Forwarded-For` (behind a reverse proxy).
+    behind_proxy: bool,
+    /// Always mark cookies `Secure`.
+    secure_cookies: bool,
 }
 
 impl Auth {
@@ -425,7 +479,18 @@ impl Auth {
             by_address: Limiter::new(20, Duration::from_secs(2), Duration::from_secs(15 * 60)),
             by_name: Limiter::new(5, Duration::from_secs(2), Duration::from_secs(15 * 60)),
             verifier: Verifier::new(),
+            login_key: crate::token::random_bytes(),
+            behind_proxy: false,
+            secure_cookies: false,
         })
+    }
+
+    /// How clients reach the server: behind a reverse proxy (their address
+    /// is the last `X-Forwarded-For` entry), and whether over https only.
+    pub fn with_transport(mut self, behind_proxy: bool, secure_cookies: bool) -> Auth {
+        self.behind_proxy = behind_proxy;
+        self.secure_cookies = secure_cookies;
+        self
     }
 
     pub fn roster(&self) -> Roster {
@@ -437,9 +502,51 @@ impl Auth {
         self.members.path.as_deref()
     }
 
+    /// A fresh login-form token: `<issued>.<nonce>.<mac>`, the MAC a keyed
+    /// hash under this process's key.
+    pub fn login_token(&self) -> String {
+        let issued = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let nonce = crate::token::new_token();
+        let mac = self.login_mac(issued, &nonce);
+        format!("{issued}.{nonce}.{mac}")
+    }
+
+    fn login_mac(&self, issued: u64, nonce: &str) -> String {
+        let mut h = blake3::Hasher::new_keyed(&self.login_key);
+        h.update(b"login-csrf\0");
+        h.update(issued.to_string().as_bytes());
+        h.update(b".");
+        h.update(nonce.as_bytes());
+        h.finalize().to_hex().to_string()
+    }
+
+    /// The login form's double-submit check: cookie and field equal, and
+    /// the token made by this server within [`LOGIN_TOKEN_TTL`].
+    pub fn login_token_ok(&self, cookie: &str, field: &str) -> bool {
+        if !same_token(cookie, field) {
+            return false;
+        }
+        let mut parts = field.splitn(3, '.');
+        let (Some(issued), Some(nonce), Some(mac)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let Ok(issued) = issued.parse::<u64>() else {
+            return false;
+        };
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let fresh = now.saturating_sub(issued) < LOGIN_TOKEN_TTL.as_secs() && issued <= now + 60;
+        fresh && same_token(&self.login_mac(issued, nonce), mac)
+    }
+
     /// A login attempt: name and secret must belong to the same member.
-    /// Failures are counted per address and per name; while either is
-    /// blocked the secret is not even checked.
+    /// The attempt counts against the address and the (name, address)
+    /// pair before the secret is checked; while either is blocked the
+    /// secret is not even looked at.
     pub async fn login(
         &self,
         address: &str,
@@ -450,26 +557,25 @@ impl Auth {
         if !roster.writing() {
             return Err(LoginError::WritingOff);
         }
-        let name_key = format!("name:{}", name.trim());
         let addr_key = format!("addr:{address}");
-        if let Err(wait) = self
-            .by_address
-            .check(&addr_key)
-            .and(self.by_name.check(&name_key))
-        {
-            return Err(LoginError::Blocked(wait));
-        }
+        let name_key = format!("name:{}\0{address}", name.trim());
+        // The pair first: a blocked pair costs the address nothing more.
+        self.by_name
+            .attempt(&name_key)
+            .map_err(LoginError::Blocked)?;
+        self.by_address
+            .attempt(&addr_key)
+            .map_err(LoginError::Blocked)?;
         match self.verifier.verify(&roster, secret, false).await {
-            Some(member) if member.as_str() == name.trim() => {
+            Err(Busy) => Err(LoginError::Blocked(Duration::from_secs(1))),
+            Ok(Some(member)) if member.as_str() == name.trim() => {
                 self.by_address.succeeded(&addr_key);
                 self.by_name.succeeded(&name_key);
                 Ok(member)
             }
-            _ => {
-                let a = self.by_address.failed(&addr_key);
-                let n = self.by_name.failed(&name_key);
-                tracing::warn!(address, name = name.trim(), "failed login");
-                Err(LoginError::Wrong(a.max(n)))
+            Ok(_) => {
+                tracing::warn!(address, name = ?name.trim(), "failed login");
+                Err(LoginError::Wrong)
             }
         }
     }
@@ -499,14 +605,24 @@ impl Auth {
                 error: Some("invalid_request"),
                 message: "Authorization ヘッダーは「Bearer <合言葉>」の形で送ってください".into(),
             })?;
-        let addr_key = format!("addr:{address}");
-        if let Err(wait) = self.by_address.check(&addr_key) {
-            return Err(WebError::RateLimited { wait });
+        // A secret verified a moment ago is a member's: no attempt, no
+        // argon2, and not slowed by others' failures from their address.
+        if let Some(member) = self.verifier.remembered(secret, roster.generation) {
+            return Ok(member);
         }
+        let addr_key = format!("addr:{address}");
+        self.by_address
+            .attempt(&addr_key)
+            .map_err(|wait| WebError::RateLimited { wait })?;
         match self.verifier.verify(&roster, secret, true).await {
-            Some(member) => Ok(member),
-            None => {
-                self.by_address.failed(&addr_key);
+            Err(Busy) => Err(WebError::RateLimited {
+                wait: Duration::from_secs(1),
+            }),
+            Ok(Some(member)) => {
+                self.by_address.succeeded(&addr_key);
+                Ok(member)
+            }
+            Ok(None) => {
                 tracing::warn!(address, "wrong bearer secret");
                 Err(WebError::Unauthorized {
                     error: Some("invalid_token"),
@@ -515,14 +631,24 @@ impl Auth {
             }
         }
     }
+
+    /// Whether cookies must be `Secure`: `--secure-cookies`, or a
+    /// TLS-ending proxy says the request came over https.
+    pub fn https(&self, headers: &HeaderMap) -> bool {
+        self.secure_cookies
+            || headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+    }
 }
 
 #[derive(Debug)]
 pub enum LoginError {
     /// No member configured.
     WritingOff,
-    /// Wrong name or secret; the block this failure imposed, if any.
-    Wrong(Option<Duration>),
+    /// Wrong name or secret.
+    Wrong,
     /// Too many failures: try again after this long.
     Blocked(Duration),
 }
@@ -554,28 +680,17 @@ pub fn client_address(parts: &Parts, behind_proxy: bool) -> String {
 /// The client's address as an extractor.
 pub struct ClientAddress(pub String);
 
-impl FromRequestParts<AppState> for ClientAddress {
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    S: Send + Sync,
+    Arc<Auth>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(client_address(
-            parts,
-            state.config.behind_proxy,
-        )))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Arc::<Auth>::from_ref(state);
+        Ok(ClientAddress(client_address(parts, auth.behind_proxy)))
     }
-}
-
-/// Whether cookies must be `Secure`: `--secure-cookies`, or a TLS-ending
-/// proxy says the request came over https.
-pub fn https(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.secure_cookies
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 /// A cookie with the attributes every cookie of ours has.
@@ -644,24 +759,26 @@ impl Viewer {
     }
 }
 
-impl FromRequestParts<AppState> for Viewer {
+impl<S> FromRequestParts<S> for Viewer
+where
+    S: Send + Sync,
+    Arc<Auth>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let roster = state.auth.roster();
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Arc::<Auth>::from_ref(state);
+        let roster = auth.roster();
         let jar = CookieJar::from_headers(&parts.headers);
         let member = jar
             .get(SESSION_COOKIE)
-            .and_then(|c| state.auth.sessions.get(c.value()))
+            .and_then(|c| auth.sessions.get(c.value()))
             .and_then(|m| {
                 if roster.contains(&m.name) {
                     Some(m)
                 } else {
                     // Removed from the members file: the session ends.
-                    state.auth.sessions.end(&m.token);
+                    auth.sessions.end(&m.token);
                     None
                 }
             });
@@ -677,45 +794,72 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_256_bit_hex_and_distinct() {
-        let a = new_token();
-        assert_eq!(a.len(), 64);
-        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(a, new_token());
-        assert!(same_token(&a, &a.clone()));
-        assert!(!same_token(&a, &new_token()));
-        assert!(!same_token("", ""));
-        assert!(!same_token(&a, &a[..63]));
-    }
-
-    #[test]
-    fn limiter_backs_off_exponentially_after_the_free_failures() {
+    fn limiter_counts_attempts_and_backs_off_exponentially() {
         let l = Limiter::new(3, Duration::from_secs(2), Duration::from_secs(60));
         let t0 = Instant::now();
-        assert_eq!(l.failed_at("k", t0), None);
-        assert_eq!(l.failed_at("k", t0), None);
+        assert!(l.attempt_at("k", t0).is_ok());
+        assert!(l.attempt_at("k", t0).is_ok());
         assert!(l.check_at("k", t0).is_ok());
-        assert_eq!(l.failed_at("k", t0), Some(Duration::from_secs(2)));
+        // The third attempt is made, and blocks the key.
+        assert!(l.attempt_at("k", t0).is_ok());
         assert_eq!(l.check_at("k", t0), Err(Duration::from_secs(2)));
-        assert!(l.check_at("k", t0 + Duration::from_secs(2)).is_ok());
-        assert_eq!(l.failed_at("k", t0), Some(Duration::from_secs(4)));
-        for _ in 0..10 {
-            l.failed_at("k", t0);
+        assert_eq!(l.attempt_at("k", t0), Err(Duration::from_secs(2)));
+        let t2 = t0 + Duration::from_secs(2);
+        assert!(l.attempt_at("k", t2).is_ok());
+        assert_eq!(l.check_at("k", t2), Err(Duration::from_secs(4)));
+        for n in 0..10 {
+            let _ = l.attempt_at("k", t2 + Duration::from_secs(61 * (n + 1)));
         }
-        assert_eq!(l.check_at("k", t0), Err(Duration::from_secs(60)));
+        let late = t2 + Duration::from_secs(61 * 10);
+        assert_eq!(l.check_at("k", late), Err(Duration::from_secs(60)));
         // Other keys are not affected; a success forgets.
         assert!(l.check_at("other", t0).is_ok());
         l.succeeded("k");
-        assert!(l.check_at("k", t0).is_ok());
+        assert!(l.check_at("k", late).is_ok());
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_pass_the_count() {
+        let l = Arc::new(Limiter::new(5, Duration::from_secs(60), Duration::from_secs(60)));
+        let passed = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..25 {
+                        if l.attempt("addr:x").is_ok() {
+                            passed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(passed.into_inner(), 5, "200 parallel attempts, 5 free");
     }
 
     #[test]
     fn limiter_forgets_old_failures() {
         let l = Limiter::new(2, Duration::from_secs(1), Duration::from_secs(60));
         let t0 = Instant::now();
-        l.failed_at("k", t0);
+        l.attempt_at("k", t0).unwrap();
+        l.attempt_at("k", t0).unwrap();
         let later = t0 + Duration::from_secs(16 * 60);
-        assert_eq!(l.failed_at("k", later), None, "counting starts afresh");
+        assert!(l.attempt_at("k", later).is_ok(), "counting starts afresh");
+        assert!(l.check_at("k", later).is_ok());
+    }
+
+    #[test]
+    fn login_tokens_are_bound_to_the_server() {
+        let a = Auth::new(None).unwrap();
+        let b = Auth::new(None).unwrap();
+        let t = a.login_token();
+        assert!(a.login_token_ok(&t, &t));
+        assert!(!a.login_token_ok(&t, &a.login_token()), "cookie and field differ");
+        assert!(!b.login_token_ok(&t, &t), "another server's token");
+        let made_up = "x".repeat(64);
+        assert!(!a.login_token_ok(&made_up, &made_up), "equal but not ours");
+        let (issued, rest) = t.split_once('.').unwrap();
+        let older = format!("{}.{rest}", issued.parse::<u64>().unwrap() - 1);
+        assert!(!a.login_token_ok(&older, &older), "the MAC covers the time");
     }
 
     #[test]

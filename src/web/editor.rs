@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -287,7 +287,9 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
 /// For a visitor who is not a logged-in member: the way to become one —
 /// the login page, or (writing off) the page that says how to turn
 /// writing on. `None` for a member.
-fn not_a_member(state: &AppState, viewer: &Viewer, uri: &axum::http::Uri) -> Option<Response> {
+/// Someone who is not a logged-in member: to the login page (or, with
+/// writing off, the page that says how to turn it on).
+pub(super) fn not_a_member(state: &AppState, viewer: &Viewer, uri: &axum::http::Uri) -> Option<Response> {
     match &viewer.member {
         Some(_) => None,
         None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
@@ -343,6 +345,19 @@ fn with_status(status: StatusCode, page: &FormPage) -> Response {
 }
 
 /// The new-case form.
+/// A case form's body: up to the members' limit with a member's session,
+/// up to the small anonymous limit without (a form whose session ended is
+/// still read, so that it can be shown back with nothing lost).
+async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Result<Bytes, WebError> {
+    let limit = if viewer.member.is_some() {
+        state.config.limits.max_body
+    } else {
+        state.config.limits.anonymous_body
+    };
+    let (parts, body) = request.into_parts();
+    super::limits::read_body(&parts.headers, body, limit).await
+}
+
 #[utoipa::path(
     get,
     path = "/cases/new",
@@ -383,7 +398,11 @@ pub async fn new_page(
         (status = 422, description = "Problems by field: input kept", content_type = "text/html")
     )
 )]
-pub async fn create(State(state): State<AppState>, viewer: Viewer, body: Bytes) -> Response {
+pub async fn create(State(state): State<AppState>, viewer: Viewer, request: Request) -> Response {
+    let body = match form_body(&state, &viewer, request).await {
+        Ok(b) => b,
+        Err(e) => return e.into_html(&state, &viewer),
+    };
     let f = match CaseForm::parse(&body) {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
@@ -543,8 +562,12 @@ pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    let body = match form_body(&state, &viewer, request).await {
+        Ok(b) => b,
+        Err(e) => return e.into_html(&state, &viewer),
+    };
     let mut f = match CaseForm::parse(&body) {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
@@ -709,8 +732,12 @@ pub async fn delete(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    let body = match form_body(&state, &viewer, request).await {
+        Ok(b) => b,
+        Err(e) => return e.into_html(&state, &viewer),
+    };
     let f = match CaseForm::parse(&body) {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),

@@ -54,6 +54,15 @@ pub enum WebError {
     /// An update without `If-Match`.
     #[error("If-Match required")]
     PreconditionRequired,
+    /// A body over the size limit (HTTP 413); refused before it is read
+    /// when its `Content-Length` says so.
+    #[error("body over {limit} bytes")]
+    TooLarge { limit: usize },
+    /// An HTTP-level refusal with no handler behind it (an unknown method,
+    /// a path or query axum could not read, a request timeout): keeps its
+    /// status, says it in JSON.
+    #[error("{status}: {detail}")]
+    Http { status: StatusCode, detail: String },
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error("{0}")]
@@ -109,6 +118,8 @@ impl WebError {
             WebError::Exists(_) => StatusCode::CONFLICT,
             WebError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             WebError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            WebError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Http { status, .. } => *status,
             WebError::Index(_) | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,6 +138,16 @@ impl WebError {
             WebError::Exists(_) => "exists",
             WebError::Stale { .. } => "stale",
             WebError::PreconditionRequired => "if_match_required",
+            WebError::TooLarge { .. } => "too_large",
+            WebError::Http { status, .. } => match *status {
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                StatusCode::REQUEST_TIMEOUT => "timeout",
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "bad_body",
+                StatusCode::NOT_FOUND => "not_found",
+                s if s.is_server_error() => "internal",
+                _ => "bad_request",
+            },
             WebError::Index(_) | WebError::Internal(_) => "internal",
         }
     }
@@ -155,6 +176,27 @@ impl WebError {
                     .collect();
                 format!("入力に問題があります（{}）", errors.join(" / "))
             }
+            WebError::TooLarge { limit } => format!(
+                "送信された内容が大きすぎます（上限 {} KiB）。何も保存していません",
+                limit / 1024
+            ),
+            WebError::Http { status, detail } => match *status {
+                StatusCode::METHOD_NOT_ALLOWED => {
+                    "このアドレスはこの方法（HTTP メソッド）では使えません".into()
+                }
+                StatusCode::REQUEST_TIMEOUT => {
+                    "時間内に処理が終わらなかったため打ち切りました。もう一度お試しください".into()
+                }
+                StatusCode::PAYLOAD_TOO_LARGE => "送信された内容が大きすぎます".into(),
+                StatusCode::NOT_FOUND => "見つかりません".into(),
+                s if s.is_server_error() => {
+                    "サーバー内部でエラーが起きました。しばらくしてからもう一度お試しください。"
+                        .into()
+                }
+                _ if detail.is_empty() => "リクエストを読み取れません".into(),
+                // axum's own words on what it could not read (English).
+                _ => format!("リクエストを読み取れません（{detail}）"),
+            },
             WebError::PreconditionRequired => "更新には If-Match ヘッダー（GET で受け取った ETag）が必要です".into(),
             WebError::Index(_) | WebError::Internal(_) => {
                 "サーバー内部でエラーが起きました。しばらくしてからもう一度お試しください。".into()
@@ -171,7 +213,11 @@ impl WebError {
 
     fn log(&self) {
         if self.status_code().is_server_error() {
-            tracing::error!(error = %self, "internal error");
+            // Causes may quote what a client sent (an id, a path).
+            tracing::error!(
+                error = %crate::printable::printable(&self.to_string()),
+                "internal error"
+            );
         }
     }
 
@@ -277,6 +323,44 @@ impl IntoResponse for WebError {
         self.add_headers(&mut res);
         res
     }
+}
+
+/// Every error answer under `/api/` is JSON, as documented: what axum
+/// itself answers before a handler runs (405 with an empty body, a path or
+/// query it cannot read as `text/plain`, 413, a timeout's 408) is turned
+/// into the same `{"error": …}` shape. Handlers' own errors pass as they
+/// are.
+pub async fn json_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // A rejection's text is short; anything else is not worth echoing.
+    let detail = axum::body::to_bytes(body, 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let mut out = WebError::Http { status, detail }.into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 /// A plain HTML fallback when even the error page cannot render.

@@ -211,27 +211,55 @@ pub fn derive_id(case: &Case, index: &CaseIndex, taken: &mut HashSet<String>) ->
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CaseInput {
+    /// Lowercase letters, digits and `-`, at most 80; left out on create:
+    /// derived from place and year.
+    #[schema(max_length = 80, pattern = "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
     pub id: Option<String>,
+    #[schema(required = true, min_length = 1)]
     pub title: String,
+    #[schema(required = true, min_length = 1)]
     pub municipality: String,
+    /// 都道府県, or 全国 for a nationwide campaign.
+    #[schema(required = true, min_length = 1)]
     pub prefecture: String,
     /// Left out: inferred from the municipality list.
     pub kind: Option<String>,
+    /// 業務改善, 人材育成, 事業改善, 職場改善, 戦略提案・施策改善.
+    #[schema(required = true, min_items = 1)]
     pub levels: Vec<String>,
+    #[schema(required = true)]
     pub period: PeriodInput,
     pub tags: Vec<String>,
-    /// Section key (`summary`, `actors`, …) → text.
-    #[schema(value_type = Object)]
+    /// Section key → text; `summary`, `actors` and `activities` must not
+    /// be empty (also `failures`, `results`, `lessons`, …: see the case
+    /// format).
+    #[schema(required = true, value_type = Object, additional_properties = true)]
     pub sections: BTreeMap<String, String>,
+    /// At least one; one URL or citation each, on one line.
+    #[schema(required = true, min_items = 1)]
     pub sources: Vec<String>,
-    /// `[heading, text]` pairs.
-    #[schema(value_type = Vec<Vec<String>>)]
+    /// Sections with headings of the member's own, in order: each a
+    /// `[heading, text]` pair (an array of exactly two strings).
+    #[schema(schema_with = extra_sections_schema)]
     pub extra_sections: Vec<(String, String)>,
+}
+
+/// `[[heading, text], …]`: utoipa has no schema for a 2-tuple.
+fn extra_sections_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .description(Some("[heading, text]"));
+    ArrayBuilder::new().items(pair).build()
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct PeriodInput {
+    /// The year the campaign started (1945 to next year).
+    #[schema(required = true, minimum = 1945)]
     pub start: Option<i32>,
     /// `null` or left out while the campaign goes on.
     pub end: Option<i32>,

@@ -23,6 +23,7 @@ mod error;
 mod feed;
 pub mod forms;
 mod insights;
+pub mod limits;
 mod map;
 mod metrics;
 pub mod params;
@@ -40,6 +41,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -141,6 +143,19 @@ pub fn router(state: AppState) -> Router {
                 ))
             },
         ))
+        // A request that runs too long gets 408 (the handler is dropped;
+        // a write already handed to the blocking pool still completes).
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.config.limits.request_timeout,
+        ))
+        // Bodies read by extractors (login, logout, re-sync): small.
+        // Members' writes read theirs through `limits::read_body` after
+        // authenticating, under their own limit.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.limits.anonymous_body,
+        ))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn(auth::private_when_logged_in))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -225,13 +240,16 @@ pub async fn serve(addr: SocketAddr, config: Config, index_dir: PathBuf) -> anyh
     let local = listener.local_addr()?;
     tracing::info!("serving on http://{local}/");
     eprintln!("kaizen-wa: http://{local}/ で公開中（Ctrl-C で終了）");
-    axum::serve(
+    let limits = state.config.limits.clone();
+    let per_address = !state.config.behind_proxy;
+    limits::serve_connections(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state),
+        &limits,
+        per_address,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    .await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -257,10 +275,12 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
-    // Bound the wait for slow clients.
+    // The connection loop waits a bounded time for open requests; this is
+    // the last resort should anything after it (the index writer's last
+    // commit) hang.
     tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        tracing::warn!("requests still open after 10 s; exiting");
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        tracing::warn!("still not stopped 20 s after the signal; exiting");
         std::process::exit(0);
     });
 }

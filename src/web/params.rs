@@ -22,27 +22,35 @@ pub const MAX_DEPTH: usize = 10_000;
 pub struct SearchParams {
     /// Query: words are ANDed; "phrase" or 「phrase」, -exclude, a OR b.
     /// At most 512 characters. Empty: every case.
+    #[param(max_length = 512)]
     pub q: Option<String>,
     /// Improvement level (業務改善, 人材育成, 事業改善, 職場改善,
     /// 戦略提案・施策改善, or its slug); repeatable: any of them.
+    #[param(required = false)]
     pub level: Vec<String>,
     /// 都道府県 (or 全国); repeatable.
+    #[param(required = false)]
     pub prefecture: Vec<String>,
     /// 自治体名, exact.
     pub municipality: Option<String>,
     /// Kind of municipality (市, 町, 政令指定都市 …); repeatable.
+    #[param(required = false)]
     pub kind: Vec<String>,
     /// Campaigns active in or after this year.
+    #[param(value_type = Option<i32>, minimum = 1000, maximum = 9998)]
     pub year_from: Option<String>,
     /// Campaigns active in or before this year.
+    #[param(value_type = Option<i32>, minimum = 1000, maximum = 9998)]
     pub year_to: Option<String>,
     /// Search only one narrative section: key (`failures`) or heading (失敗・課題).
     pub section: Option<String>,
     /// `relevance` (default), `newest` (last updated) or `period` (latest start).
     pub sort: Option<String>,
-    /// 1-based page number.
+    /// 1-based page number (`page × per_page` at most 10000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     pub page: Option<String>,
     /// Hits per page, 1–100 (default 10).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
 }
 

@@ -31,6 +31,8 @@ pub struct Config {
     /// Behind a reverse proxy: take the client address from the last
     /// `X-Forwarded-For` entry (for rate limiting).
     pub behind_proxy: bool,
+    /// Timeouts, connection caps and body limits ([`super::limits`]).
+    pub limits: super::limits::Limits,
 }
 
 impl Config {
@@ -70,13 +72,21 @@ pub struct AppState {
     pub cpu: Arc<super::cpu::CpuQueue>,
 }
 
+/// How the extractors of [`super::auth`] reach it without knowing this type.
+impl axum::extract::FromRef<AppState> for Arc<Auth> {
+    fn from_ref(state: &AppState) -> Arc<Auth> {
+        Arc::clone(&state.auth)
+    }
+}
+
 impl AppState {
     /// Starts serving `index`: converges it to the case folder (the
     /// start-up sync, which also repairs a crash between a file write and
     /// its commit), starts the writer thread and the file watcher, reads
     /// the members file. Blocks; call from `spawn_blocking` in async code.
     pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
-        let auth = Auth::new(config.members.as_deref())?;
+        let auth = Auth::new(config.members.as_deref())?
+            .with_transport(config.behind_proxy, config.secure_cookies);
         let live = LiveIndex::start(Arc::clone(&index), &config.cases)?;
         let mut cache = SuggestCache::default();
         let suggester = Arc::new(RwLock::new(Arc::new(rebuild_suggester(

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,7 @@ use super::AppState;
 use super::auth::ClientAddress;
 use super::error::{ErrorBody, ProblemDto, WebError};
 use super::forms::{CaseInput, Draft, derive_id};
+use super::limits::read_body;
 use crate::case::Case;
 use crate::case::edit::{Deleted, EditError, Written};
 use crate::index::LiveError;
@@ -81,18 +82,13 @@ pub async fn update_case(
             draft.id = id.clone();
         }
         let (case, _) = draft.check().map_err(WebError::Invalid)?;
-        let etag = match etag {
-            Some(e) => e,
-            None => {
-                crate::case::edit::read(state.live.cases_dir(), &id)
-                    .map_err(WebError::from)?
-                    .etag
-            }
-        };
-        state
-            .live
-            .update(&id, &etag, &case, member.as_str())
-            .map_err(WebError::from)
+        // `*` overwrites whatever is there: no read-then-compare that a
+        // concurrent write could make stale.
+        match etag {
+            Some(etag) => state.live.update(&id, &etag, &case, member.as_str()),
+            None => state.live.overwrite(&id, &case, member.as_str()),
+        }
+        .map_err(WebError::from)
     })
     .await
 }
@@ -182,6 +178,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<Option<String>>, WebError> {
         (status = 401, description = "No or wrong secret (`WWW-Authenticate: Bearer`); nothing written", body = ErrorBody),
         (status = 403, description = "Writing is off: no member configured", body = ErrorBody),
         (status = 409, description = "The id is taken", body = ErrorBody),
+        (status = 413, description = "The body is over the size limit (checked after the secret); nothing written", body = ErrorBody),
         (status = 422, description = "The case does not validate: `error.problems` by field; nothing written", body = ErrorBody),
         (status = 429, description = "Too many wrong secrets from this client: `Retry-After`", body = ErrorBody)
     )
@@ -190,9 +187,12 @@ pub async fn create(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, WebError> {
+    // Who first, then the body: an anonymous client cannot make the
+    // server hold a write's body.
     let member = state.auth.bearer(&headers, &address).await?;
+    let body = read_body(&headers, body, state.config.limits.max_body).await?;
     let draft = CaseInput::parse(&body)?.into_draft()?;
     let w = create_case(&state, draft, member).await?;
     Ok(written_response(StatusCode::CREATED, &w))
@@ -219,6 +219,7 @@ pub async fn create(
         (status = 403, description = "Writing is off", body = ErrorBody),
         (status = 404, description = "No case with this id", body = ErrorBody),
         (status = 412, description = "The case changed since it was read (`ETag` is the current one); nothing written", body = ErrorBody),
+        (status = 413, description = "The body is over the size limit (checked after the secret); nothing written", body = ErrorBody),
         (status = 422, description = "The case does not validate (or the body's id differs); nothing written", body = ErrorBody),
         (status = 428, description = "If-Match missing", body = ErrorBody),
         (status = 429, description = "Too many wrong secrets from this client", body = ErrorBody)
@@ -229,10 +230,11 @@ pub async fn update(
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, WebError> {
     let member = state.auth.bearer(&headers, &address).await?;
     let etag = if_match(&headers)?.ok_or(WebError::PreconditionRequired)?;
+    let body = read_body(&headers, body, state.config.limits.max_body).await?;
     let draft = CaseInput::parse(&body)?.into_draft()?;
     let w = update_case(&state, id, etag, draft, member).await?;
     Ok(written_response(StatusCode::OK, &w))
