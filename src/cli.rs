@@ -11,8 +11,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::analysis;
 use crate::case::{self, Level, Severity, store};
-use crate::printable::printable;
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
+use crate::printable::printable;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -507,7 +507,13 @@ fn print_results(results: &SearchResults) {
     let p = |s: &str| printable(s).into_owned();
     for h in &results.hits {
         let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
-        let _ = writeln!(out, "\n{}  [{}]  score {:.2}", p(&h.title), p(&h.id), h.score);
+        let _ = writeln!(
+            out,
+            "\n{}  [{}]  score {:.2}",
+            p(&h.title),
+            p(&h.id),
+            h.score
+        );
         let _ = writeln!(
             out,
             "  {} · {} · {} · {}",

@@ -214,7 +214,8 @@ impl Members {
             text.as_bytes(),
             crate::atomic::Mode::Replace,
             crate::atomic::Access::Private,
-        ).map_err(|source| MembersError::Io {
+        )
+        .map_err(|source| MembersError::Io {
             path: self.path.clone(),
             source,
         })

@@ -240,11 +240,7 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             });
         }
     }
-    if case
-        .sources
-        .iter()
-        .any(|s| any_lines(s).nth(1).is_some())
-    {
+    if case.sources.iter().any(|s| any_lines(s).nth(1).is_some()) {
         out.push(FieldProblem {
             field: "sources",
             severity: Severity::Error,
@@ -466,7 +462,12 @@ pub fn update(
 /// Replaces the case `id` with `case` whatever its file holds now (HTTP
 /// `If-Match: *`): the check and the write happen under the write lock,
 /// so a concurrent update cannot make this one fail as stale.
-pub fn overwrite(cases: &Path, id: &str, case: &Case, stamp: Stamp<'_>) -> Result<Written, EditError> {
+pub fn overwrite(
+    cases: &Path,
+    id: &str,
+    case: &Case,
+    stamp: Stamp<'_>,
+) -> Result<Written, EditError> {
     let mut case = case.clone();
     case.contributor = Some(stamp.contributor.to_owned());
     case.updated = Some(super::today_iso());

@@ -16,8 +16,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::model::Case;
-use crate::atomic;
 use super::parse::{self, Diagnostic, Parsed};
+use crate::atomic;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -304,14 +304,25 @@ fn id_line(path: &Path) -> Option<usize> {
 /// Writes `contents` to `path` so that a crash leaves either the old file or
 /// the new one, never a torn one ([`crate::atomic`]).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
-    atomic::write(path, contents, atomic::Mode::Replace, atomic::Access::Default)
-        .map_err(io_err(path))
+    atomic::write(
+        path,
+        contents,
+        atomic::Mode::Replace,
+        atomic::Access::Default,
+    )
+    .map_err(io_err(path))
 }
 
 /// Like [`write_atomic`], but fails with [`StoreError::Exists`] instead of
 /// replacing an existing file — also when two writers race for one name.
 pub fn create_atomic(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
-    atomic::write(path, contents, atomic::Mode::CreateNew, atomic::Access::Default).map_err(|e| {
+    atomic::write(
+        path,
+        contents,
+        atomic::Mode::CreateNew,
+        atomic::Access::Default,
+    )
+    .map_err(|e| {
         if e.kind() == io::ErrorKind::AlreadyExists {
             StoreError::Exists(path.to_owned())
         } else {

@@ -294,9 +294,8 @@ impl LiveIndex {
             .cloned()
             .collect();
         let cases = &self.shared.cases;
-        let known = |id: &str| {
-            index.has_id(id).unwrap_or(false) || edit::id_held_by(cases, &invalid, id)
-        };
+        let known =
+            |id: &str| index.has_id(id).unwrap_or(false) || edit::id_held_by(cases, &invalid, id);
         let written = edit::create_checked(
             &self.shared.cases,
             case,
@@ -323,7 +322,12 @@ impl LiveIndex {
 
     /// Replaces case `id` whatever its file holds now (`If-Match: *`),
     /// then re-indexes it.
-    pub fn overwrite(&self, id: &str, case: &Case, contributor: &str) -> Result<Written, LiveError> {
+    pub fn overwrite(
+        &self,
+        id: &str,
+        case: &Case,
+        contributor: &str,
+    ) -> Result<Written, LiveError> {
         let written = edit::overwrite(&self.shared.cases, id, case, Stamp { contributor })?;
         self.index_after_write(written.op.clone());
         Ok(written)
@@ -530,8 +534,10 @@ impl Shared {
     /// Whether the file is (still) what the op says.
     fn on_disk(&self, op: &IndexOp) -> bool {
         match op {
-            IndexOp::Upsert { rel, hash, .. } => store::read_case(&self.cases, &self.cases.join(rel))
-                .is_ok_and(|bytes| store::hash_bytes(&bytes) == *hash),
+            IndexOp::Upsert { rel, hash, .. } => {
+                store::read_case(&self.cases, &self.cases.join(rel))
+                    .is_ok_and(|bytes| store::hash_bytes(&bytes) == *hash)
+            }
             IndexOp::Delete { rel } => !self.cases.join(rel).exists(),
         }
     }

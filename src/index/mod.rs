@@ -320,13 +320,13 @@ impl CaseIndex {
             .into_par_iter()
             .map(|file| {
                 let result = file.read().map(|bytes| {
-                        let hash = store::hash_bytes(&bytes);
-                        if indexed.get(&file.rel).is_some_and(|i| i.hash == hash) {
-                            None
-                        } else {
-                            Some(store::load_bytes(file.clone(), &bytes))
-                        }
-                    });
+                    let hash = store::hash_bytes(&bytes);
+                    if indexed.get(&file.rel).is_some_and(|i| i.hash == hash) {
+                        None
+                    } else {
+                        Some(store::load_bytes(file.clone(), &bytes))
+                    }
+                });
                 (file, result)
             })
             .collect();

@@ -77,7 +77,10 @@ fn make_room<K: Clone + Eq + std::hash::Hash, V>(
     }
     map.retain(|_, v| live(v));
     if map.len() >= MAX_ENTRIES
-        && let Some(oldest) = map.iter().min_by_key(|(_, v)| used(v)).map(|(k, _)| k.clone())
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, v)| used(v))
+            .map(|(k, _)| k.clone())
     {
         map.remove(&oldest);
     }
@@ -437,7 +440,11 @@ impl Verifier {
             .flatten();
         if remember && let Some(name) = &name {
             let mut map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-            make_room(&mut map, |(_, _, at)| at.elapsed() < VERIFIED_TTL, |(_, _, at)| *at);
+            make_room(
+                &mut map,
+                |(_, _, at)| at.elapsed() < VERIFIED_TTL,
+                |(_, _, at)| *at,
+            );
             map.insert(
                 self.key_of(secret),
                 (name.clone(), roster.generation, Instant::now()),
@@ -820,7 +827,11 @@ mod tests {
 
     #[test]
     fn parallel_attempts_cannot_pass_the_count() {
-        let l = Arc::new(Limiter::new(5, Duration::from_secs(60), Duration::from_secs(60)));
+        let l = Arc::new(Limiter::new(
+            5,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        ));
         let passed = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..8 {
@@ -853,7 +864,10 @@ mod tests {
         let b = Auth::new(None).unwrap();
         let t = a.login_token();
         assert!(a.login_token_ok(&t, &t));
-        assert!(!a.login_token_ok(&t, &a.login_token()), "cookie and field differ");
+        assert!(
+            !a.login_token_ok(&t, &a.login_token()),
+            "cookie and field differ"
+        );
         assert!(!b.login_token_ok(&t, &t), "another server's token");
         let made_up = "x".repeat(64);
         assert!(!a.login_token_ok(&made_up, &made_up), "equal but not ours");

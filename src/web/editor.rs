@@ -289,7 +289,11 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
 /// writing on. `None` for a member.
 /// Someone who is not a logged-in member: to the login page (or, with
 /// writing off, the page that says how to turn it on).
-pub(super) fn not_a_member(state: &AppState, viewer: &Viewer, uri: &axum::http::Uri) -> Option<Response> {
+pub(super) fn not_a_member(
+    state: &AppState,
+    viewer: &Viewer,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
     match &viewer.member {
         Some(_) => None,
         None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),

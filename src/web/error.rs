@@ -330,10 +330,7 @@ impl IntoResponse for WebError {
 /// query it cannot read as `text/plain`, 413, a timeout's 408) is turned
 /// into the same `{"error": …}` shape. Handlers' own errors pass as they
 /// are.
-pub async fn json_errors(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
     let status = res.status();

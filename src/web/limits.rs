@@ -193,7 +193,8 @@ pub async fn serve_connections(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
-            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(remote));
+            req.extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(remote));
             app.clone().oneshot(req.map(Body::new))
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);

@@ -93,7 +93,10 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
 
     let (acked, sent) = {
         let l = ledger.lock().unwrap();
-        let acked: usize = l.values().map(|h| h.acked.iter().filter(|a| **a).count()).sum();
+        let acked: usize = l
+            .values()
+            .map(|h| h.acked.iter().filter(|a| **a).count())
+            .sum();
         let sent: usize = l.values().map(|h| h.titles.len()).sum();
         (acked, sent)
     };
@@ -166,7 +169,11 @@ fn burst(
                     mine.push(id);
                 }
             }
-            Ok(r) => panic!("{method} {path}: {} {}", r.status, String::from_utf8_lossy(&r.body)),
+            Ok(r) => panic!(
+                "{method} {path}: {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            ),
             // The server died mid-request.
             Err(_) => return,
         }
@@ -189,7 +196,10 @@ fn verify(server: &Server, ledger: &Ledger) -> usize {
                     (Some(at), Some(acked)) if at >= acked => {}
                     (Some(_), None) => {}
                     _ => {
-                        eprintln!("{id}: serves «{title}», acknowledged {last_acked:?} of {:?}", h.titles);
+                        eprintln!(
+                            "{id}: serves «{title}», acknowledged {last_acked:?} of {:?}",
+                            h.titles
+                        );
                         lost += 1;
                     }
                 }
@@ -235,12 +245,15 @@ fn check_files(cases: &Path) -> (usize, BTreeSet<String>) {
         .arg("check")
         .output()
         .unwrap();
-    let report = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let report =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let mut ids = BTreeSet::new();
     let mut torn = 0;
     for f in kaizen_wa::case::store::list(cases).unwrap() {
-        match kaizen_wa::case::store::load(&f).ok().and_then(|l| l.parsed.case) {
+        match kaizen_wa::case::store::load(&f)
+            .ok()
+            .and_then(|l| l.parsed.case)
+        {
             Some(c) => {
                 ids.insert(c.id);
             }

@@ -196,7 +196,9 @@ impl App {
 
     /// The session cookie of a member's login.
     pub async fn session(&self) -> String {
-        let r = self.login_as("192.0.2.200", MEMBER, &self.secret.clone()).await;
+        let r = self
+            .login_as("192.0.2.200", MEMBER, &self.secret.clone())
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         r.cookie("kaizen_session").expect("session cookie")
     }
@@ -289,8 +291,16 @@ async fn symlinks_special_and_huge_files_are_never_read() {
     let app = App::new();
     let outside = app.dir.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
-    std::fs::write(outside.join("secret.md"), case_file("outside-secret", "外の秘密")).unwrap();
-    std::fs::write(outside.join("also.md"), case_file("outside-also", "外の別件")).unwrap();
+    std::fs::write(
+        outside.join("secret.md"),
+        case_file("outside-secret", "外の秘密"),
+    )
+    .unwrap();
+    std::fs::write(
+        outside.join("also.md"),
+        case_file("outside-also", "外の別件"),
+    )
+    .unwrap();
     let before = app.indexed_ids();
 
     let cases = app.cases();
@@ -315,7 +325,10 @@ async fn symlinks_special_and_huge_files_are_never_read() {
     assert_eq!(admin.status, StatusCode::OK);
     let page = admin.text();
     for name in ["z.md", "x.md", "passwd.md", "huge-case.md"] {
-        assert!(page.contains(&format!("cases/{name}")), "{name} listed:\n{page}");
+        assert!(
+            page.contains(&format!("cases/{name}")),
+            "{name} listed:\n{page}"
+        );
     }
     assert!(page.contains("通常のファイルではない"), "{page}");
     assert!(page.contains("大きすぎる"), "{page}");
@@ -351,7 +364,10 @@ async fn a_fifo_in_cases_blocks_no_write() {
         app.call(
             Method::PUT,
             "/api/cases/after-fifo",
-            &[("authorization", &auth), ("if-match", &format!("\"{etag}\""))],
+            &[
+                ("authorization", &auth),
+                ("if-match", &format!("\"{etag}\"")),
+            ],
             Some(&case_json(Some("after-fifo"), "FIFOのあと2")),
         ),
     )
@@ -421,7 +437,10 @@ async fn parallel_wrong_secrets_are_counted_before_they_are_checked() {
             s => panic!("unexpected {s}"),
         }
     }
-    assert!(unauthorized <= 20, "{unauthorized} × 401: checked past the limit");
+    assert!(
+        unauthorized <= 20,
+        "{unauthorized} × 401: checked past the limit"
+    );
     assert_eq!(unauthorized + limited, 200);
     // A member elsewhere is not held up by that queue.
     let started = Instant::now();
@@ -435,7 +454,11 @@ async fn parallel_wrong_secrets_are_counted_before_they_are_checked() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// Item 6: six failed logins for one name from six addresses locked the
@@ -472,7 +495,10 @@ async fn a_lone_cr_cannot_inject_a_section() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     for text in ["a\u{2028}## 成果\nx", "a\u{85}## 成果"] {
         body["sections"]["summary"] = json!(text);
-        assert_eq!(app.create(&body).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.create(&body).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
     let mut body = case_json(Some("cr-heading"), "CR");
     body["extra_sections"] = json!([["メモ\r## 失敗・課題", "注入"]]);
@@ -501,7 +527,9 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
         let text = case_file("held-by-invalid", "壊れた事例").replace("業務改善", "業務改革");
         std::fs::write(dir.join("cases/sub/broken.md"), text).unwrap();
     });
-    for id in ["readme", "README", "con", "nul", "aux", "prn", "com1", "lpt1"] {
+    for id in [
+        "readme", "README", "con", "nul", "aux", "prn", "com1", "lpt1",
+    ] {
         let r = app.create(&case_json(Some(id), "予約名")).await;
         assert!(
             r.status == StatusCode::UNPROCESSABLE_ENTITY,
@@ -510,7 +538,9 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
             r.text()
         );
     }
-    let r = app.create(&case_json(Some("held-by-invalid"), "横取り")).await;
+    let r = app
+        .create(&case_json(Some("held-by-invalid"), "横取り"))
+        .await;
     assert!(
         r.status == StatusCode::CONFLICT || r.status == StatusCode::UNPROCESSABLE_ENTITY,
         "{} {}",
@@ -600,23 +630,59 @@ async fn every_api_error_is_json() {
     let app = App::new();
     let auth = app.auth.clone();
     let cases: Vec<(Method, &str, Vec<(&str, &str)>, StatusCode)> = vec![
-        (Method::GET, "/api/suggest?q=a&limit=-1", vec![], StatusCode::BAD_REQUEST),
-        (Method::GET, "/api/cases/x/similar?limit=abc", vec![], StatusCode::BAD_REQUEST),
-        (Method::GET, "/api/cases/%FF%FE", vec![], StatusCode::BAD_REQUEST),
-        (Method::PATCH, "/api/cases/fukuoka-dna-undo", vec![], StatusCode::METHOD_NOT_ALLOWED),
-        (Method::DELETE, "/api/search", vec![], StatusCode::METHOD_NOT_ALLOWED),
-        (Method::GET, "/api/nothing-here", vec![], StatusCode::NOT_FOUND),
+        (
+            Method::GET,
+            "/api/suggest?q=a&limit=-1",
+            vec![],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::GET,
+            "/api/cases/x/similar?limit=abc",
+            vec![],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::GET,
+            "/api/cases/%FF%FE",
+            vec![],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::PATCH,
+            "/api/cases/fukuoka-dna-undo",
+            vec![],
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::DELETE,
+            "/api/search",
+            vec![],
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::GET,
+            "/api/nothing-here",
+            vec![],
+            StatusCode::NOT_FOUND,
+        ),
         (
             Method::POST,
             "/api/cases",
-            vec![("authorization", auth.as_str()), ("content-length", "99999999")],
+            vec![
+                ("authorization", auth.as_str()),
+                ("content-length", "99999999"),
+            ],
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
     ];
     for (method, uri, headers, status) in cases {
         let r = app.call(method.clone(), uri, &headers, None).await;
         assert_eq!(r.status, status, "{method} {uri}: {}", r.text());
-        let ct = r.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+        let ct = r
+            .headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
         assert_eq!(ct.as_deref(), Some("application/json"), "{method} {uri}");
         let j = r.json();
         assert!(j["error"]["code"].is_string(), "{method} {uri}: {j}");
@@ -647,7 +713,15 @@ async fn the_openapi_document_describes_what_the_server_accepts() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    for field in ["title", "municipality", "prefecture", "levels", "period", "sections", "sources"] {
+    for field in [
+        "title",
+        "municipality",
+        "prefecture",
+        "levels",
+        "period",
+        "sections",
+        "sources",
+    ] {
         assert!(required.contains(&field), "{field} required: {required:?}");
     }
     let pair = &input["properties"]["extra_sections"]["items"];

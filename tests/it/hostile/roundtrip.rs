@@ -17,9 +17,9 @@ use super::inproc::App;
 /// Characters that broke or could break a text format somewhere.
 const NASTY: &[char] = &[
     '\r', '\n', '\0', '\t', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}', '\u{a0}', '\u{200b}',
-    '\u{200e}', '\u{200f}', '\u{202e}', '\u{2028}', '\u{2029}', '\u{3000}', '\u{feff}',
-    '\u{fffe}', '\u{ffff}', '"', '\'', '\\', '#', '+', '-', '*', '=', '[', ']', '{', '}', '<',
-    '>', '&', '｜', '＝', '𠮷', '改',
+    '\u{200e}', '\u{200f}', '\u{202e}', '\u{2028}', '\u{2029}', '\u{3000}', '\u{feff}', '\u{fffe}',
+    '\u{ffff}', '"', '\'', '\\', '#', '+', '-', '*', '=', '[', ']', '{', '}', '<', '>', '&', '｜',
+    '＝', '𠮷', '改',
 ];
 
 fn text() -> impl Strategy<Value = String> {
@@ -161,9 +161,8 @@ fn every_field_round_trips_through_the_api_and_the_file() {
                 .map(|v| v.as_str().unwrap().to_owned())
                 .collect();
             prop_assert_eq!(sources, tidy_list(&i.sources));
-            let extra: Vec<(String, String)> = case["extra_sections"]
-                .as_array()
-                .map_or(vec![], |a| {
+            let extra: Vec<(String, String)> =
+                case["extra_sections"].as_array().map_or(vec![], |a| {
                     a.iter()
                         .map(|p| {
                             (
@@ -195,5 +194,8 @@ fn every_field_round_trips_through_the_api_and_the_file() {
         .unwrap_or_else(|e| panic!("{e}"));
     let saved = saved.into_inner();
     eprintln!("round trip: {saved} of {cases} writes saved, the rest refused with 422");
-    assert!(saved * 2 >= cases as usize, "most generated cases must be writable: {saved}");
+    assert!(
+        saved * 2 >= cases as usize,
+        "most generated cases must be writable: {saved}"
+    );
 }

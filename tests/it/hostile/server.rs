@@ -17,7 +17,12 @@ fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
             Ok(0) => return true,
             // A 408 or other answer before the close: keep reading.
             Ok(_) => continue,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return false;
             }
             Err(_) => return true,
@@ -46,7 +51,12 @@ fn idle_and_half_sent_connections_are_closed_after_the_header_timeout() {
     let (dir, _) = workspace();
     let server = Server::start(
         dir.path(),
-        &["--header-timeout", "1", "--max-connections-per-address", "0"],
+        &[
+            "--header-timeout",
+            "1",
+            "--max-connections-per-address",
+            "0",
+        ],
     );
     let mut socks = Vec::new();
     for n in 0..200 {
@@ -68,7 +78,8 @@ fn idle_and_half_sent_connections_are_closed_after_the_header_timeout() {
     assert_eq!(still_open, 0);
     // A kept-alive connection that goes quiet is closed the same way.
     let mut s = TcpStream::connect(&server.addr).unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let started = Instant::now();
     assert!(closed_within(&mut s, Duration::from_secs(5)));
     assert!(started.elapsed() < Duration::from_secs(4));
@@ -167,12 +178,9 @@ fn control_characters_never_reach_the_log_raw() {
     let start = html.find(key).unwrap() + key.len();
     let csrf = &html[start..start + html[start..].find('"').unwrap()];
     let name = format!("{MEMBER}\u{1b}[31m\nFORGED LINE\r");
-    let form = serde_urlencoded::to_string([
-        ("name", name.as_str()),
-        ("secret", "wrong"),
-        ("csrf", csrf),
-    ])
-    .unwrap();
+    let form =
+        serde_urlencoded::to_string([("name", name.as_str()), ("secret", "wrong"), ("csrf", csrf)])
+            .unwrap();
     let r = raw_request(
         &server.addr,
         "POST",
@@ -185,7 +193,14 @@ fn control_characters_never_reach_the_log_raw() {
     )
     .unwrap();
     assert_eq!(r.status, 401);
-    let r = raw_request(&server.addr, "DELETE", "/api/cases/x%1b%5b2J%0aforged", &[], b"").unwrap();
+    let r = raw_request(
+        &server.addr,
+        "DELETE",
+        "/api/cases/x%1b%5b2J%0aforged",
+        &[],
+        b"",
+    )
+    .unwrap();
     assert!(r.status == 401 || r.status == 404, "{}", r.status);
     std::thread::sleep(Duration::from_millis(300));
     let log = server.log_bytes();
