@@ -224,18 +224,6 @@ impl App {
     }
 }
 
-/// Polls `check` until it holds or `limit` passes.
-pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    check()
-}
-
 // ------------------------------------------------------------ item 2
 
 /// Item 2: `POST /api/cases` read a 2 MB body before checking the secret.

@@ -19,7 +19,7 @@ mod server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -96,13 +96,6 @@ impl Raw {
                 String::from_utf8_lossy(&self.body)
             )
         })
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -256,8 +249,4 @@ pub fn workspace() -> (tempfile::TempDir, String) {
     copy_cases(&dir.path().join("cases"));
     let secret = add_member(&dir.path().join("members.toml"), MEMBER);
     (dir, format!("Bearer {secret}"))
-}
-
-pub fn cases_of(dir: &Path) -> PathBuf {
-    dir.join("cases")
 }
