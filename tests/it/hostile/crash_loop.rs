@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::{Server, case_json, raw_request, workspace};
 
-const DEFAULT_ROUNDS: usize = 4;
+const DEFAULT_ROUNDS: usize = 5;
 const WRITERS: usize = 4;
 
 /// What was sent for one case, in order, and which the server acknowledged.
@@ -78,7 +78,7 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
                 std::thread::spawn(move || burst(&addr, &auth, round, w, &ledger, &stop, &mut rng))
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(150 + rng.below(900)));
+        std::thread::sleep(Duration::from_millis(300 + rng.below(2000)));
         server.child.kill().unwrap(); // SIGKILL
         let _ = server.child.wait();
         stop.store(true, Ordering::SeqCst);

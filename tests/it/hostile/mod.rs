@@ -10,7 +10,7 @@
 //!   for any Unicode (proptest).
 //! * `crash_loop`: `kill -9` at random points of a write burst, restart,
 //!   check that every acknowledged write is there and nothing is torn.
-//!   Rounds: `KAIZEN_WA_CRASH_ROUNDS` (default 4).
+//!   Rounds: `KAIZEN_WA_CRASH_ROUNDS` (default 5).
 
 mod crash_loop;
 mod inproc;
