@@ -365,9 +365,35 @@ struct Verifier {
     key: [u8; 32],
     verified: Mutex<HashMap<[u8; 32], (MemberName, u64, Instant)>>,
     permits: tokio::sync::Semaphore,
+    /// One check at a time per secret: a burst of requests with one
+    /// secret waits for the first check and then finds it remembered,
+    /// instead of filling the queue (and the attempt count) with copies.
+    in_flight: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
     /// Checks waiting for a permit or running.
     queued: std::sync::atomic::AtomicUsize,
     cores: usize,
+}
+
+/// One request's turn at checking a secret ([`Verifier::turn`]).
+struct SecretTurn<'a> {
+    verifier: &'a Verifier,
+    key: [u8; 32],
+    lock: Arc<tokio::sync::Mutex<()>>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for SecretTurn<'_> {
+    fn drop(&mut self) {
+        let mut map = self
+            .verifier
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Ours, the map's and the guard's: nobody else waits for it.
+        if Arc::strong_count(&self.lock) <= 3 {
+            map.remove(&self.key);
+        }
+    }
 }
 
 /// Too many argon2 checks waiting: try again in a moment.
@@ -390,8 +416,25 @@ impl Verifier {
             key: crate::token::random_bytes(),
             verified: Mutex::new(HashMap::new()),
             permits: tokio::sync::Semaphore::new(cores),
+            in_flight: Mutex::new(HashMap::new()),
             queued: std::sync::atomic::AtomicUsize::new(0),
             cores,
+        }
+    }
+
+    /// Holds the per-secret turn until dropped.
+    async fn turn(&self, secret: &str) -> SecretTurn<'_> {
+        let key = self.key_of(secret);
+        let lock = {
+            let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(map.entry(key).or_default())
+        };
+        let guard = Arc::clone(&lock).lock_owned().await;
+        SecretTurn {
+            verifier: self,
+            key,
+            lock,
+            _guard: guard,
         }
     }
 
@@ -614,6 +657,12 @@ impl Auth {
             })?;
         // A secret verified a moment ago is a member's: no attempt, no
         // argon2, and not slowed by others' failures from their address.
+        if let Some(member) = self.verifier.remembered(secret, roster.generation) {
+            return Ok(member);
+        }
+        // Requests with the same secret take turns; those after the first
+        // success find it remembered.
+        let _turn = self.verifier.turn(secret).await;
         if let Some(member) = self.verifier.remembered(secret, roster.generation) {
             return Ok(member);
         }

@@ -1016,15 +1016,17 @@ async fn admin_page_lists_invalid_files_and_their_last_valid_version_stays_searc
         text.replace("levels = [\"業務改善\"", "levels = [\"業務改革\""),
     )
     .unwrap();
+    // The admin page is for members.
+    let (session, _) = app.login().await;
     let listed = eventually(Duration::from_secs(10), async || {
-        app.get("/admin", None)
+        app.get("/admin", Some(&session))
             .await
             .text()
             .contains("cases/fukuoka-dna-undo.md")
     })
     .await;
     assert!(listed.is_some(), "the invalid file is listed");
-    let html = app.get("/admin", None).await.text();
+    let html = app.get("/admin", Some(&session)).await.text();
     assert!(html.contains("業務改革"), "the message names the bad value");
     assert!(html.contains("<td>levels</td>"), "the field");
     assert!(
@@ -1036,7 +1038,6 @@ async fn admin_page_lists_invalid_files_and_their_last_valid_version_stays_searc
             .contains(&"fukuoka-dna-undo".to_owned())
     );
     // Such a file is fixed in the file, not through the form.
-    let (session, _) = app.login().await;
     let r = app
         .get("/cases/fukuoka-dna-undo/edit", Some(&session))
         .await;
