@@ -334,7 +334,7 @@ fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
             end,
         },
         tags: get(Col::Tags)
-            .map(|(_, _, v)| split_list(v))
+            .map(|(_, _, v)| split_tags(v))
             .unwrap_or_default(),
         contributor: optional(Col::Contributor),
         updated: optional(Col::Updated),
@@ -409,22 +409,60 @@ fn render_extra(extra: &[(String, String)]) -> String {
         .join("\n\n")
 }
 
-/// Cells a spreadsheet would evaluate: a leading `=`, `+`, `-`, `@`, tab
-/// or CR. Prefixing `'` makes Excel and LibreOffice show them as text.
+/// Leading characters that make a spreadsheet evaluate a cell: `=`, `+`,
+/// `-`, `@`, tab, CR, `|` (DDE), and their full-width forms (Japanese
+/// Excel takes `＝` typed with the IME as `=`) — and `'` itself, so that a
+/// value that really starts with `'` keeps it through export and import.
+const FORMULA_STARTS: [char; 12] = [
+    '=', '+', '-', '@', '\t', '\r', '|', '＝', '＋', '－', '＠', '｜',
+];
+
+fn needs_guard(cell: &str) -> bool {
+    cell.starts_with(FORMULA_STARTS) || cell.starts_with('\'')
+}
+
+/// Prefixing `'` makes Excel and LibreOffice show such a cell as text.
 fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if needs_guard(&cell) {
         format!("'{cell}")
     } else {
         cell
     }
 }
 
-/// Undoes [`neutralise`] (and normalises line breaks).
+/// Undoes [`neutralise`] (and normalises line breaks). A `'` before
+/// ordinary text is the member's own and stays.
 fn unneutralise(cell: &str) -> String {
     let cell = cell.replace("\r\n", "\n");
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
+        Some(rest) if needs_guard(rest) => rest.to_owned(),
         _ => cell,
+    }
+}
+
+/// Tags as one cell: `、`-separated as people type them, or — when a tag
+/// itself holds a separator (`a/b`, `;=1`) — one per line, each ending
+/// with a line break, which [`split_tags`] reads back unchanged.
+fn tags_cell(tags: &[String]) -> String {
+    let plain = |t: &String| split_list(t).len() == 1 && split_list(t)[0] == *t;
+    if tags.iter().all(plain) {
+        tags.join("、")
+    } else {
+        tags.iter().map(|t| format!("{t}\n")).collect()
+    }
+}
+
+/// A tags cell with a line break holds one tag per line (what the export
+/// writes when a tag has a separator in it); otherwise any separator.
+fn split_tags(cell: &str) -> Vec<String> {
+    if cell.contains(['\n', '\r']) {
+        cell.lines()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    } else {
+        split_list(cell)
     }
 }
 
@@ -446,7 +484,7 @@ fn cell(case: &Case, col: Col) -> String {
         Col::EndYear => case.period.end.map(|e| e.to_string()).unwrap_or_default(),
         Col::Section(s) => case.sections.get(s).to_owned(),
         Col::Sources => case.sources.join("\n"),
-        Col::Tags => case.tags.join("、"),
+        Col::Tags => tags_cell(&case.tags),
         Col::Updated => case.updated.clone().unwrap_or_default(),
         Col::Contributor => case.contributor.clone().unwrap_or_default(),
         Col::Extra => render_extra(&case.extra_sections),
@@ -506,6 +544,29 @@ mod tests {
         }
         assert_eq!(neutralise("普通".into()), "普通");
         assert_eq!(unneutralise("'普通"), "'普通");
+        // Full-width and DDE starts are guarded too (issue 17).
+        for s in ["＝SUM(A1)", "｜cmd", "|calc", "＋1", "＠x"] {
+            assert_eq!(neutralise(s.to_owned()), format!("'{s}"), "{s}");
+        }
+    }
+
+    /// Issue 17: export → import changed data (a tag `a/b` became two, a
+    /// title `'=1+1` lost its apostrophe).
+    #[test]
+    fn export_then_import_keeps_every_value() {
+        let mut case = crate::case::edit::tests_support::sample("t-round");
+        case.title = "'=1+1".into();
+        case.tags = vec!["a/b".into(), ";=1+1".into(), "窓口、受付".into()];
+        case.sources = vec!["＝HYPERLINK(\"x\")".into(), "'普通".into()];
+        let mut out = Vec::new();
+        export_csv(std::slice::from_ref(&case), &mut out).unwrap();
+        let back = read_csv(&out).unwrap();
+        let got = back.rows[0].case.as_ref().unwrap();
+        assert_eq!(got.title, case.title);
+        assert_eq!(got.tags, case.tags);
+        assert_eq!(got.sources, case.sources);
+        // Plain tags stay as people type them.
+        assert_eq!(tags_cell(&["窓口".into(), "発表会".into()]), "窓口、発表会");
     }
 
     #[test]
