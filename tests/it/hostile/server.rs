@@ -213,3 +213,55 @@ fn control_characters_never_reach_the_log_raw() {
         "a forged log line:\n{text}"
     );
 }
+
+/// Item 11: escape codes in a case file reached the terminal raw through
+/// `search` and `check`.
+#[test]
+fn escape_codes_in_case_files_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    // TOML escapes put raw ESC, BEL and a bidi override into the values.
+    let title = "エスケープ\\u001b[2J\\u001b]0;pwned\\u0007試験\\u202e";
+    std::fs::write(
+        cases.join("esc-title.md"),
+        super::case_file("esc-title", title),
+    )
+    .unwrap();
+    let broken = super::case_file("esc-broken", "壊れた").replace(
+        "levels = [\"業務改善\"]",
+        "levels = [\"業務\\u001b[31m改革\"]",
+    );
+    std::fs::write(cases.join("esc-broken.md"), broken).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
+            .arg("--cases")
+            .arg(&cases)
+            .arg("--index")
+            .arg(dir.path().join("index"))
+            .args(args)
+            .env("KAIZEN_WA_LOG", "warn")
+            .output()
+            .unwrap();
+        let mut all = out.stdout;
+        all.extend_from_slice(&out.stderr);
+        all
+    };
+    let check = run(&["check"]);
+    assert!(
+        String::from_utf8_lossy(&check).contains("esc-broken.md"),
+        "{}",
+        String::from_utf8_lossy(&check)
+    );
+    let search = run(&["search", "エスケープ"]);
+    let text = String::from_utf8_lossy(&search);
+    assert!(text.contains("試験"), "{text}");
+    for (what, out) in [("check", &check), ("search", &search)] {
+        assert!(!out.contains(&0x1b), "{what}: raw ESC:\n{}", String::from_utf8_lossy(out));
+        assert!(!out.contains(&0x07), "{what}: raw BEL");
+        assert!(
+            !String::from_utf8_lossy(out).contains('\u{202e}'),
+            "{what}: raw bidi override"
+        );
+    }
+}
