@@ -529,7 +529,7 @@ fn print_results(results: &SearchResults) {
             let _ = writeln!(
                 out,
                 "  {}: {}",
-                p(&s.heading),
+                p(s.heading),
                 s.snippet.render(|t| p(t), open, close)
             );
         }

@@ -612,12 +612,15 @@ async fn a_made_up_login_token_is_refused() {
 
 // ----------------------------------------------------------- item 14
 
+/// A request and the status it must get.
+type Probe<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, StatusCode);
+
 /// Item 14: some 4xx were text/plain, 405 had an empty body, 413 was text.
 #[tokio::test]
 async fn every_api_error_is_json() {
     let app = App::new();
     let auth = app.auth.clone();
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, StatusCode)> = vec![
+    let cases: Vec<Probe> = vec![
         (
             Method::GET,
             "/api/suggest?q=a&limit=-1",

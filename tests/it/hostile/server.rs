@@ -257,7 +257,11 @@ fn escape_codes_in_case_files_never_reach_the_terminal() {
     let text = String::from_utf8_lossy(&search);
     assert!(text.contains("試験"), "{text}");
     for (what, out) in [("check", &check), ("search", &search)] {
-        assert!(!out.contains(&0x1b), "{what}: raw ESC:\n{}", String::from_utf8_lossy(out));
+        assert!(
+            !out.contains(&0x1b),
+            "{what}: raw ESC:\n{}",
+            String::from_utf8_lossy(out)
+        );
         assert!(!out.contains(&0x07), "{what}: raw BEL");
         assert!(
             !String::from_utf8_lossy(out).contains('\u{202e}'),
