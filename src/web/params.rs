@@ -54,6 +54,24 @@ pub struct SearchParams {
     pub per_page: Option<String>,
 }
 
+/// The query string as sent: every key may repeat (serde_html_form reads
+/// repeated keys into lists; unknown keys are ignored).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RawParams {
+    q: Vec<String>,
+    level: Vec<String>,
+    prefecture: Vec<String>,
+    municipality: Vec<String>,
+    kind: Vec<String>,
+    year_from: Vec<String>,
+    year_to: Vec<String>,
+    section: Vec<String>,
+    sort: Vec<String>,
+    page: Vec<String>,
+    per_page: Vec<String>,
+}
+
 /// Validated parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Validated {
@@ -66,30 +84,29 @@ impl SearchParams {
     /// From a raw query string; unknown keys are ignored, empty values
     /// count as absent (what an HTML form sends for an empty field).
     pub fn from_query(raw: Option<&str>) -> Result<SearchParams, WebError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        let r: RawParams = serde_html_form::from_str(raw.unwrap_or(""))
             .map_err(|_| WebError::bad("query", "クエリ文字列を読み取れません"))?;
-        let mut p = SearchParams::default();
-        for (k, v) in pairs {
-            let v = v.trim().to_owned();
-            if v.is_empty() {
-                continue;
-            }
-            match k.as_str() {
-                "q" => p.q = Some(v),
-                "level" => p.level.push(v),
-                "prefecture" => p.prefecture.push(v),
-                "municipality" => p.municipality = Some(v),
-                "kind" => p.kind.push(v),
-                "year_from" => p.year_from = Some(v),
-                "year_to" => p.year_to = Some(v),
-                "section" => p.section = Some(v),
-                "sort" => p.sort = Some(v),
-                "page" => p.page = Some(v),
-                "per_page" => p.per_page = Some(v),
-                _ => {}
-            }
-        }
-        Ok(p)
+        let all = |v: Vec<String>| -> Vec<String> {
+            v.into_iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        // A key given twice (a hand-edited URL): the last value counts.
+        let last = |v: Vec<String>| all(v).pop();
+        Ok(SearchParams {
+            q: last(r.q),
+            level: all(r.level),
+            prefecture: all(r.prefecture),
+            municipality: last(r.municipality),
+            kind: all(r.kind),
+            year_from: last(r.year_from),
+            year_to: last(r.year_to),
+            section: last(r.section),
+            sort: last(r.sort),
+            page: last(r.page),
+            per_page: last(r.per_page),
+        })
     }
 
     pub fn validate(&self) -> Result<Validated, WebError> {
@@ -311,6 +328,11 @@ mod tests {
         assert_eq!(v.request.query, "改善");
         assert_eq!(v.request.levels, vec![Level::Jinzai, Level::Gyomu]);
         assert!(v.request.prefectures.is_empty());
+        // Unknown keys are ignored; a value given twice: the last one, as
+        // before the parser was a crate; whitespace-only is absent.
+        let v = parse("utm_source=x&q=a&q=%E6%94%B9&per_page=+").unwrap();
+        assert_eq!(v.request.query, "改");
+        assert_eq!(v.per_page, DEFAULT_PER_PAGE);
     }
 
     #[test]
