@@ -13,6 +13,7 @@
 //!   Rounds: `KAIZEN_WA_CRASH_ROUNDS` (default 5).
 
 mod crash_loop;
+mod fuzz_replay;
 mod inproc;
 mod roundtrip;
 mod server;
