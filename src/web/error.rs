@@ -268,9 +268,10 @@ pub struct ErrorBody {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// `bad_parameter`, `bad_body`, `not_found`, `unauthorized`,
-    /// `writing_off`, `csrf`, `rate_limited`, `invalid`, `exists`, `stale`,
-    /// `if_match_required` or `internal`.
+    /// `bad_parameter`, `bad_request`, `bad_body`, `not_found`,
+    /// `method_not_allowed`, `unauthorized`, `writing_off`, `csrf`,
+    /// `rate_limited`, `invalid`, `exists`, `stale`, `if_match_required`,
+    /// `too_large`, `timeout` or `internal`.
     pub code: &'static str,
     pub message: String,
     /// The query parameter at fault, for `bad_parameter`.

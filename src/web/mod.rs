@@ -7,9 +7,11 @@
 //! [`crate::index::LiveIndex`] (file first, then the index), which also
 //! follows edits made outside. `auth` decides who may write, `forms` turns
 //! what people and programs send into cases, `writes` and `editor` are the
-//! API and the HTML side of writing. Every route is registered through
-//! `utoipa-axum`, so the OpenAPI document at `/api/openapi.json` is
-//! generated from the very handlers that serve the requests.
+//! API and the HTML side of writing; `limits` holds every client to the
+//! server's timeouts, connection caps and body sizes. Every route is
+//! registered through `utoipa-axum`, so the OpenAPI document at
+//! `/api/openapi.json` is generated from the very handlers that serve the
+//! requests.
 
 mod account;
 mod admin;

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 fn inputs(target: &str, corpus: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut out = Vec::new();
-    for dir in [root.join("corpus").join(corpus), root.join("regressions").join(target)] {
+    for dir in [
+        root.join("corpus").join(corpus),
+        root.join("regressions").join(target),
+    ] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -33,7 +36,11 @@ fn case_parser_inputs() {
         if let Some(case) = parsed.case {
             let text = kaizen_wa::case::render(&case);
             let again = kaizen_wa::case::parse(Path::new("fuzz.md"), &text);
-            assert!(again.case.is_some(), "{}: renders to a file that parses", path.display());
+            assert!(
+                again.case.is_some(),
+                "{}: renders to a file that parses",
+                path.display()
+            );
         }
     }
 }
