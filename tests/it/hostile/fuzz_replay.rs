@@ -75,3 +75,207 @@ fn csv_import_inputs() {
         let _ = kaizen_wa::transfer::decode(&data);
     }
 }
+
+// ------------------------------------------------- without AFL++: proptest
+
+/// Where AFL++ is not at hand: the same checks on generated inputs that
+/// look like what the parsers expect (fragments of real syntax mixed with
+/// arbitrary text). Ignored by default; run with
+/// `FUZZ_CASES=100000 cargo test --release --test it generated_ -- --ignored --nocapture`.
+mod generated {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    fn cases() -> u32 {
+        std::env::var("FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000)
+    }
+
+    /// Pieces of syntax joined with arbitrary text.
+    fn soup(fragments: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            4 => proptest::sample::select(fragments).prop_map(|s| s.as_bytes().to_vec()),
+            2 => any::<String>().prop_map(String::into_bytes),
+            1 => proptest::collection::vec(any::<u8>(), 0..8),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    fn run(name: &str, input: impl Strategy<Value = Vec<u8>>, check: impl Fn(&[u8])) {
+        let n = cases();
+        let started = std::time::Instant::now();
+        let mut runner = TestRunner::new(Config {
+            cases: n,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let result = runner.run(&input, |data| {
+            check(&data);
+            Ok(())
+        });
+        eprintln!(
+            "figure: {name}: {n} generated inputs in {:.0} s, {}",
+            started.elapsed().as_secs_f64(),
+            if result.is_ok() {
+                "0 failures"
+            } else {
+                "FAILED"
+            }
+        );
+        result.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+
+    const CASE: &[&str] = &[
+        "+++\n",
+        "+++",
+        "\n",
+        "\r\n",
+        "\r",
+        "id = \"x-1\"\n",
+        "title = \"改善\"\n",
+        "municipality = \"福岡市\"\n",
+        "prefecture = \"福岡県\"\n",
+        "levels = [\"業務改善\"]\n",
+        "start_year = 2001\n",
+        "end_year = 1999\n",
+        "tags = [\"a\", \"b\"]\n",
+        "kind = \"市\"\n",
+        "## 概要\n",
+        "## 担い手\n",
+        "## 取組内容\n",
+        "## 失敗・課題\n",
+        "## 出典\n",
+        "## 感想\n",
+        "### 小見出し\n",
+        "- https://example.jp/\n",
+        "* 書籍\n",
+        "1. 項目\n",
+        "\u{feff}",
+        "\"",
+        "'",
+        "\\",
+        "\\u0000",
+        "[",
+        "]",
+        "{",
+        "}",
+        "=",
+        "#",
+        " ",
+        "\u{3000}",
+        "\u{fffe}",
+        "\0",
+    ];
+
+    #[test]
+    #[ignore = "long: FUZZ_CASES=… cargo test --release --test it generated_ -- --ignored"]
+    fn generated_case_files() {
+        run("case parser", soup(CASE), |data| {
+            let parsed = kaizen_wa::case::parse_bytes(std::path::Path::new("g.md"), data);
+            for d in &parsed.diagnostics {
+                let _ = d.to_string();
+            }
+            if let Some(case) = parsed.case {
+                let text = kaizen_wa::case::render(&case);
+                let again = kaizen_wa::case::parse(std::path::Path::new("g.md"), &text);
+                assert!(
+                    again.case.is_some(),
+                    "renders to a file that parses:\n{text}"
+                );
+            }
+        });
+    }
+
+    const QUERY: &[&str] = &[
+        "\"",
+        "「",
+        "」",
+        "『",
+        "』",
+        "-",
+        "－",
+        "OR",
+        "or",
+        "ｏｒ",
+        " ",
+        "\u{3000}",
+        "(",
+        ")",
+        "*",
+        "?",
+        "改善",
+        "窓口",
+        "業務改善",
+        "q=",
+        "&",
+        "level=",
+        "prefecture=",
+        "page=",
+        "per_page=",
+        "sort=",
+        "section=",
+        "year_from=",
+        "%",
+        "%E6%94%B9",
+        "%FF",
+        "+",
+        "=",
+    ];
+
+    #[test]
+    #[ignore = "long: FUZZ_CASES=… cargo test --release --test it generated_ -- --ignored"]
+    fn generated_queries() {
+        run("query parser", soup(QUERY), |data| {
+            let text = String::from_utf8_lossy(data);
+            let q = kaizen_wa::index::query::parse(&text);
+            let _ = q.is_match_all();
+            if let Ok(p) = kaizen_wa::web::params::SearchParams::from_query(Some(&text)) {
+                let _ = p.validate();
+                let _ = p.to_query();
+            }
+        });
+    }
+
+    const CSV: &[&str] = &[
+        ",",
+        "\"",
+        "\"\"",
+        "\n",
+        "\r\n",
+        "\r",
+        "\u{feff}",
+        "ID,タイトル,自治体,都道府県,改善レベル,期間\n",
+        "title,municipality,prefecture,levels,start_year,end_year,summary,actors,activities,sources,tags\n",
+        "改善",
+        "福岡市",
+        "福岡県",
+        "業務改善、人材育成",
+        "2000-2007",
+        "2004〜",
+        "平成12年",
+        "'=1+1",
+        "＝",
+        "|",
+        "a/b",
+        "## 見出し\n本文",
+        "\u{82}\u{a0}",
+        "\u{8140}",
+    ];
+
+    #[test]
+    #[ignore = "long: FUZZ_CASES=… cargo test --release --test it generated_ -- --ignored"]
+    fn generated_csv() {
+        run("CSV importer", soup(CSV), |data| {
+            if let Ok(imported) = kaizen_wa::transfer::csv::read_csv(data) {
+                for row in &imported.rows {
+                    if let Some(case) = &row.case {
+                        let _ = kaizen_wa::case::validate(case);
+                    }
+                }
+            }
+            let _ = kaizen_wa::transfer::decode(data);
+        });
+    }
+}
