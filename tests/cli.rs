@@ -58,7 +58,7 @@ fn check_reports_line_of_unknown_level_and_exits_1() {
         "{err}"
     );
     assert!(
-        err.contains("cases/bad.md:10: 担い手: 「## 担い手」の本文が空です"),
+        err.contains("cases/bad.md:10: 担い手: 担い手を入力してください"),
         "{err}"
     );
     assert!(err.contains("cases/bad.md:10: 取組内容"), "{err}");

@@ -252,7 +252,7 @@ fn dry_run_lists_every_problem_of_a_row_not_just_the_first() {
     assert_eq!(out.status.code(), Some(1));
     for expected in [
         "2行目: 改善レベル: 「業務改革」は改善レベルではありません",
-        "2行目: 事例名: 必須項目が空です",
+        "2行目: 事例名: 事例名を入力してください",
         "2行目: 期間: 開始年 1900 はありえない年です",
         "2行目: 自治体名: 「所沢市」は福岡県ではなく埼玉県の自治体です",
         "2行目: 取組内容:",

@@ -87,7 +87,7 @@ impl Parsed {
     }
 }
 
-const FRONT_KEYS: [&str; 11] = [
+const FRONT_KEYS: [&str; 13] = [
     "id",
     "title",
     "municipality",
@@ -97,6 +97,8 @@ const FRONT_KEYS: [&str; 11] = [
     "start_year",
     "end_year",
     "tags",
+    "contact_department",
+    "contact_url",
     "contributor",
     "updated",
 ];
@@ -266,6 +268,7 @@ impl FileParser<'_> {
             sections,
             sources,
             extra_sections,
+            contact: meta.contact,
         };
         for problem in validate::validate(&case) {
             let (line, column) = match Section::parse(problem.field) {
@@ -367,6 +370,10 @@ impl FileParser<'_> {
         let prefecture = string(self, "prefecture", true);
         let kind_text = string(self, "kind", false);
         let contributor = string(self, "contributor", false).filter(|s| !s.is_empty());
+        let contact = crate::case::Contact {
+            department: string(self, "contact_department", false).unwrap_or_default(),
+            url: string(self, "contact_url", false).unwrap_or_default(),
+        };
 
         let kind = match (&kind_text, &prefecture, &municipality) {
             (Some(k), _, _) => match Kind::parse(k) {
@@ -461,6 +468,7 @@ impl FileParser<'_> {
             tags: tags?,
             contributor,
             updated: updated?,
+            contact,
         })
     }
 
@@ -651,6 +659,7 @@ struct Meta {
     tags: Vec<String>,
     contributor: Option<String>,
     updated: Option<String>,
+    contact: crate::case::Contact,
 }
 
 /// `## 見出し` → `見出し` (NFKC, so a full-width space after ## works).
@@ -772,7 +781,7 @@ updated = 2025-04-01
             "{d:#?}"
         );
         assert!(
-            d[2].starts_with("cases/x.md:16: 担い手: 「## 担い手」の本文が空です"),
+            d[2].starts_with("cases/x.md:16: 担い手: 担い手を入力してください"),
             "{d:#?}"
         );
     }

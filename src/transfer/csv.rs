@@ -32,10 +32,12 @@ enum Col {
     Updated,
     Contributor,
     Extra,
+    ContactDepartment,
+    ContactUrl,
 }
 
 /// Export order, with the Japanese header written.
-const EXPORT_COLUMNS: [(Col, &str); 21] = [
+const EXPORT_COLUMNS: [(Col, &str); 23] = [
     (Col::Id, "ID"),
     (Col::Title, "事例名"),
     (Col::Municipality, "自治体名"),
@@ -54,6 +56,8 @@ const EXPORT_COLUMNS: [(Col, &str); 21] = [
     (Col::Section(Section::Lessons), "教訓"),
     (Col::Sources, "出典"),
     (Col::Tags, "タグ"),
+    (Col::ContactDepartment, "担当部署"),
+    (Col::ContactUrl, "問い合わせ先URL"),
     (Col::Updated, "更新日"),
     (Col::Contributor, "投稿者"),
     (Col::Extra, "その他の節"),
@@ -86,6 +90,10 @@ impl Col {
             "updated" | "更新日" => Col::Updated,
             "contributor" | "投稿者" | "登録者" => Col::Contributor,
             "extra_sections" | "その他の節" | "その他" => Col::Extra,
+            "contact_department" | "担当部署" | "問い合わせ先" | "担当課" => {
+                Col::ContactDepartment
+            }
+            "contact_url" | "問い合わせ先url" | "問い合わせurl" => Col::ContactUrl,
             _ => return None,
         })
     }
@@ -107,6 +115,8 @@ impl Col {
             Col::Updated => "updated",
             Col::Contributor => "contributor",
             Col::Extra => "extra_sections",
+            Col::ContactDepartment => "contact_department",
+            Col::ContactUrl => "contact_url",
         }
     }
 }
@@ -343,6 +353,10 @@ fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
             .map(|(_, _, v)| split_sources(v))
             .unwrap_or_default(),
         extra_sections,
+        contact: crate::case::Contact {
+            department: optional(Col::ContactDepartment).unwrap_or_default(),
+            url: optional(Col::ContactUrl).unwrap_or_default(),
+        },
     };
     // The case goes on to validation even when a cell could not be read,
     // so that a dry run lists every problem of the row at once.
@@ -450,6 +464,8 @@ fn cell(case: &Case, col: Col) -> String {
         Col::Updated => case.updated.clone().unwrap_or_default(),
         Col::Contributor => case.contributor.clone().unwrap_or_default(),
         Col::Extra => render_extra(&case.extra_sections),
+        Col::ContactDepartment => case.contact.department.clone(),
+        Col::ContactUrl => case.contact.url.clone(),
     }
 }
 

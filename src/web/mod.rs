@@ -24,9 +24,11 @@ mod feed;
 pub mod forms;
 mod insights;
 mod map;
+mod merge;
 mod metrics;
 pub mod params;
 mod state;
+mod trash;
 mod ui;
 mod writes;
 
@@ -112,6 +114,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(editor::new_page, editor::create))
         .routes(routes!(editor::edit_page, editor::update))
         .routes(routes!(editor::delete_page, editor::delete))
+        .routes(routes!(trash::trash_page))
+        .routes(routes!(trash::restore))
         .routes(routes!(admin::admin_page))
         .routes(routes!(admin::resync))
         .routes(routes!(assets::asset))

@@ -565,6 +565,38 @@ pub struct CaseView {
     pub place_href: String,
     /// 「最終更新 2026-05-01（山田）」: who last saved it and when.
     pub stamp: Option<String>,
+    /// 問い合わせ先, when the case names one.
+    pub contact: Option<ContactView>,
+}
+
+/// 問い合わせ先 as the case page shows it.
+pub struct ContactView {
+    pub department: String,
+    /// The public page and the words of its link (「…のページ（host）」).
+    pub link: Option<(String, String)>,
+}
+
+fn contact_view(contact: &crate::case::Contact) -> Option<ContactView> {
+    if contact.is_empty() {
+        return None;
+    }
+    let department = contact.department.trim().to_owned();
+    let url = contact.url.trim();
+    let link = is_web_link(url).then(|| {
+        let host = url
+            .split_once("://")
+            .map_or(url, |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        let what = if department.is_empty() {
+            "取組のページ".to_owned()
+        } else {
+            format!("{department}のページ")
+        };
+        (url.to_owned(), format!("{what}（{host}）"))
+    });
+    Some(ContactView { department, link })
 }
 
 #[derive(Template)]
@@ -575,6 +607,8 @@ pub struct CasePage {
     pub similar: Vec<SimilarView>,
     /// Just saved: say so.
     pub saved: bool,
+    /// Saved after merging another member's changes made meanwhile.
+    pub merged: bool,
 }
 
 fn paragraphs(text: &str) -> Vec<String> {
@@ -607,9 +641,13 @@ pub async fn case_page(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let saved = raw.as_deref() == Some("saved=1");
+    let merged = raw.as_deref() == Some("saved=merged");
+    let saved = merged || raw.as_deref() == Some("saved=1");
     match case_page_view(&state, &viewer, &id, saved).await {
-        Ok(page) => render(&page),
+        Ok(mut page) => {
+            page.merged = merged;
+            render(&page)
+        }
         Err(e) => e.into_html(&state, &viewer),
     }
 }
@@ -639,6 +677,7 @@ async fn case_page_view(
         view: case_view(&case),
         similar,
         saved,
+        merged: false,
     })
 }
 
@@ -734,6 +773,7 @@ pub fn case_view(case: &Case) -> CaseView {
         sources,
         place_href,
         stamp,
+        contact: contact_view(&case.contact),
     }
 }
 
