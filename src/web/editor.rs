@@ -345,10 +345,11 @@ pub async fn new_page(
     )
 )]
 pub async fn create(State(state): State<AppState>, viewer: Viewer, body: Bytes) -> Response {
-    let f = match CaseForm::parse(&body) {
+    let mut f = match CaseForm::parse(&body) {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
+    f.settle_years();
     if viewer.member.is_none() && !viewer.writing {
         return WebError::WritingOff.into_html(&state, &viewer);
     }
@@ -520,6 +521,7 @@ pub async fn update(
     };
     // The id is the path's; the form shows it read-only.
     f.id = id.clone();
+    f.settle_years();
     let title = if f.title.trim().is_empty() {
         id.clone()
     } else {

@@ -20,6 +20,7 @@ use crate::case::edit::{self, EditError};
 use crate::case::municipalities;
 use crate::case::{Case, Contact, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
 use crate::index::CaseIndex;
+use crate::wareki;
 
 /// A case as typed: strings, not yet checked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,12 +50,6 @@ fn problem(field: &'static str, message: String) -> FieldProblem {
         severity: Severity::Error,
         message,
     }
-}
-
-/// A year as people type it: `2001`, `２００１`, `2001年`.
-fn parse_year(s: &str) -> Option<i32> {
-    let s = crate::analysis::nfkc(s.trim());
-    s.trim_end_matches('年').trim().parse().ok()
 }
 
 impl Draft {
@@ -123,33 +118,24 @@ impl Draft {
         let start = if self.start_year.trim().is_empty() {
             problems.push(problem(
                 "start_year",
-                "開始年を西暦で書いてください（例: 2005）".into(),
+                "開始年を入力してください（例: 2005、平成17）".into(),
             ));
             0
         } else {
-            parse_year(&self.start_year).unwrap_or_else(|| {
-                problems.push(problem(
-                    "start_year",
-                    format!(
-                        "「{}」は西暦の年ではありません（例: 2005）",
-                        self.start_year
-                    ),
-                ));
+            wareki::parse_year(&self.start_year).unwrap_or_else(|e| {
+                problems.push(problem("start_year", format!("開始年: {e}")));
                 0
             })
         };
         let end = if self.end_year.trim().is_empty() {
             None
         } else {
-            match parse_year(&self.end_year) {
-                Some(y) => Some(y),
-                None => {
+            match wareki::parse_year(&self.end_year) {
+                Ok(y) => Some(y),
+                Err(e) => {
                     problems.push(problem(
                         "end_year",
-                        format!(
-                            "「{}」は西暦の年ではありません（続いている取組なら空のままにします）",
-                            self.end_year
-                        ),
+                        format!("終了年: {e}（続いている取組なら空のままにします）"),
                     ));
                     None
                 }
@@ -435,6 +421,30 @@ impl CaseForm {
             csrf: raw.csrf,
             action: raw.action,
         })
+    }
+
+    /// Writes years typed in the era calendar or in full-width digits
+    /// (平成22, Ｈ２２, 令和5年度) as the Western year they mean, so the
+    /// member sees what will be saved; a text that is no year stays as
+    /// typed, for its message.
+    pub fn settle_years(&mut self) {
+        for y in [&mut self.start_year, &mut self.end_year] {
+            if let Ok(year) = wareki::parse_year(y) {
+                let western = year.to_string();
+                if y.trim() != western {
+                    *y = western;
+                }
+            }
+        }
+    }
+
+    /// A year field's value with its era, when it is a year: 「2010年（平成22年）」.
+    pub fn year_shown(&self, field: &str) -> Option<String> {
+        let v = match field {
+            "start_year" => &self.start_year,
+            _ => &self.end_year,
+        };
+        wareki::parse_year(v).ok().map(wareki::year_ja)
     }
 
     pub fn from_case(case: &Case) -> CaseForm {
@@ -894,6 +904,40 @@ mod tests {
             CaseForm::parse(b"title=a&title=b"),
             Err(WebError::BadBody(_))
         ));
+    }
+
+    #[test]
+    fn era_years_are_read_and_settled_to_the_western_year() {
+        for (typed, year) in [
+            ("平成22", 2010),
+            ("H22", 2010),
+            ("令和5年度", 2023),
+            ("２００１年", 2001),
+        ] {
+            let mut f = CaseForm::parse(&body(&valid_pairs())).unwrap();
+            f.start_year = typed.into();
+            let (case, _) = f.draft().check().unwrap();
+            assert_eq!(case.period.start, year, "{typed}");
+            f.settle_years();
+            assert_eq!(f.start_year, year.to_string());
+        }
+        let mut f = CaseForm::parse(&body(&valid_pairs())).unwrap();
+        f.start_year = "平成35".into();
+        f.end_year = "昔".into();
+        f.settle_years();
+        assert_eq!(
+            (f.start_year.as_str(), f.end_year.as_str()),
+            ("平成35", "昔")
+        );
+        let problems = f.draft().check().unwrap_err();
+        let m = Messages::new(&problems);
+        assert!(
+            m.error("start_year").unwrap().contains("平成は31年まで"),
+            "{problems:?}"
+        );
+        assert!(m.error("end_year").unwrap().contains("昔"));
+        f.start_year = "2010".into();
+        assert_eq!(f.year_shown("start_year").unwrap(), "2010年（平成22年）");
     }
 
     #[test]
