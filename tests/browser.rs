@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn available() -> bool {
+pub(crate) fn available() -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
@@ -59,18 +59,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Session {
-    client: Client,
-    base: String,
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    pub(crate) base: String,
     /// The secret of the one member, 「山田」.
-    secret: String,
+    pub(crate) secret: String,
     _driver: Driver,
     _dirs: Vec<tempfile::TempDir>,
 }
 
 /// A server over a copy of `cases/` with one member, chromedriver and a
 /// browser session.
-async fn session() -> Session {
+pub(crate) async fn session() -> Session {
     let dir = tempfile::tempdir().unwrap();
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(&cases).unwrap();
@@ -151,17 +151,17 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots().join(name), png).unwrap();
 }
 
-async fn js(c: &Client, script: &str) -> Value {
+pub(crate) async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
 /// Polls a JS expression until it is truthy (10 s at most).
-async fn wait_js(c: &Client, expr: &str) {
+pub(crate) async fn wait_js(c: &Client, expr: &str) {
     let started = Instant::now();
     loop {
         if js(c, &format!("return !!({expr});")).await == json!(true) {
@@ -179,7 +179,7 @@ async fn wait_js(c: &Client, expr: &str) {
     }
 }
 
-async fn no_errors(c: &Client) {
+pub(crate) async fn no_errors(c: &Client) {
     let errors = js(c, "return window.__errors || ['app.js did not run'];").await;
     assert_eq!(
         errors,
@@ -458,7 +458,7 @@ async fn ime_composition_searches_once_after_compositionend() {
     c.clone().close().await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()
@@ -467,7 +467,7 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
     let e = c.find(Locator::Css(css)).await.unwrap();
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();

@@ -31,10 +31,10 @@ use kaizen_wa::web::{AppState, Config, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const MEMBER: &str = "山田 花子";
+pub(crate) const MEMBER: &str = "山田 花子";
 
 /// A made-up katakana word per number: one token, unique in the collection.
-fn word(n: usize) -> String {
+pub(crate) fn word(n: usize) -> String {
     const K: [&str; 10] = ["ア", "カ", "サ", "タ", "ナ", "ハ", "マ", "ヤ", "ラ", "ワ"];
     format!("ヌ{}{}{}ペ", K[n / 100 % 10], K[n / 10 % 10], K[n % 10])
 }
@@ -52,7 +52,7 @@ fn copy_cases(to: &Path) {
 }
 
 /// Case files under `cases/` (not `.trash/`).
-fn case_files(cases: &Path) -> Vec<PathBuf> {
+pub(crate) fn case_files(cases: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(cases)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -69,7 +69,7 @@ fn add_member(path: &Path, name: &str) -> String {
     secret
 }
 
-fn case_json(id: Option<&str>, text: &str) -> Value {
+pub(crate) fn case_json(id: Option<&str>, text: &str) -> Value {
     let mut v = json!({
         "title": format!("{text}による窓口改善"),
         "municipality": "福岡市",
@@ -92,21 +92,21 @@ fn case_json(id: Option<&str>, text: &str) -> Value {
     v
 }
 
-struct Reply {
-    status: StatusCode,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
-    fn header(&self, name: header::HeaderName) -> String {
+    pub(crate) fn header(&self, name: header::HeaderName) -> String {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -128,7 +128,7 @@ impl Reply {
             .map(|c| c.split(';').next().unwrap().to_owned())
     }
     /// The value of the first hidden input `name` in an HTML page.
-    fn hidden(&self, name: &str) -> String {
+    pub(crate) fn hidden(&self, name: &str) -> String {
         let text = self.text();
         let key = format!("name=\"{name}\" value=\"");
         let start = text
@@ -140,7 +140,7 @@ impl Reply {
 }
 
 /// A server over a temp copy of the sample cases, with one member.
-struct App {
+pub(crate) struct App {
     router: Router,
     state: AppState,
     secret: String,
@@ -148,7 +148,7 @@ struct App {
 }
 
 impl App {
-    fn new() -> App {
+    pub(crate) fn new() -> App {
         App::with(true)
     }
 
@@ -176,7 +176,7 @@ impl App {
         }
     }
 
-    fn cases(&self) -> PathBuf {
+    pub(crate) fn cases(&self) -> PathBuf {
         self.dir.path().join("cases")
     }
 
@@ -192,7 +192,7 @@ impl App {
         }
     }
 
-    async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
+    pub(crate) async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
         let mut b = Request::get(uri);
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
@@ -200,7 +200,7 @@ impl App {
         self.send(b.body(Body::empty()).unwrap()).await
     }
 
-    async fn api(
+    pub(crate) async fn api(
         &self,
         method: Method,
         uri: &str,
@@ -225,11 +225,16 @@ impl App {
         self.send(b.body(body).unwrap()).await
     }
 
-    fn bearer(&self) -> String {
+    pub(crate) fn bearer(&self) -> String {
         format!("Bearer {}", self.secret)
     }
 
-    async fn post_form(&self, uri: &str, cookie: Option<&str>, pairs: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn post_form(
+        &self,
+        uri: &str,
+        cookie: Option<&str>,
+        pairs: &[(&str, &str)],
+    ) -> Reply {
         let mut b =
             Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
@@ -241,7 +246,7 @@ impl App {
 
     /// Logs in through the form; returns the session cookie and the
     /// session's CSRF token.
-    async fn login(&self) -> (String, String) {
+    pub(crate) async fn login(&self) -> (String, String) {
         let page = self.get("/login?next=%2Fcases%2Fnew", None).await;
         assert_eq!(page.status, StatusCode::OK);
         let login_cookie = page.cookie("kaizen_login").expect("login CSRF cookie");
@@ -266,7 +271,7 @@ impl App {
         (session, form.hidden("csrf"))
     }
 
-    fn ids_for(&self, query: &str) -> Vec<String> {
+    pub(crate) fn ids_for(&self, query: &str) -> Vec<String> {
         let req = kaizen_wa::index::SearchRequest {
             query: query.into(),
             limit: 200,
@@ -283,7 +288,7 @@ impl App {
     }
 }
 
-fn form_pairs<'a>(title: &'a str, summary: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn form_pairs<'a>(title: &'a str, summary: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("title", title),
         ("id", ""),

@@ -73,7 +73,7 @@ impl Theirs {
     /// The conflicting `fields` as `current` has them.
     fn of(fields: &[&'static str], current: &Case) -> Theirs {
         let who = match (&current.updated, &current.contributor) {
-            (Some(u), Some(c)) => format!("{u} に {c} さんが保存した版"),
+            (Some(u), Some(c)) => format!("{} に {c} さんが保存した版", crate::wareki::date_ja(u)),
             _ => "いま保存されている版".to_owned(),
         };
         Theirs {
@@ -522,10 +522,12 @@ pub async fn update(
     // The id is the path's; the form shows it read-only.
     f.id = id.clone();
     f.settle_years();
-    let title = if f.title.trim().is_empty() {
-        id.clone()
-    } else {
-        f.title.clone()
+    let base = merge::base_of(&f, &id);
+    // The heading names the case as saved (the base), not as retyped.
+    let title = match &base {
+        Some(b) => b.title.clone(),
+        None if f.title.trim().is_empty() => id.clone(),
+        None => f.title.clone(),
     };
     if viewer.member.is_none() && !viewer.writing {
         return WebError::WritingOff.into_html(&state, &viewer);
@@ -542,7 +544,6 @@ pub async fn update(
             return with_status(StatusCode::FORBIDDEN, &page);
         }
     };
-    let base = merge::base_of(&f, &id);
     // After a conflict the base is the other member's version: the boxes
     // under each field still in conflict show it.
     let open_conflicts = |f: &CaseForm| match &base {

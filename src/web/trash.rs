@@ -34,6 +34,14 @@ pub struct TrashRow {
     pub broken: bool,
 }
 
+/// `2026-12-05 10:25` → `2026年12月5日 10:25`.
+fn when(t: &Trashed) -> String {
+    match t.deleted_at.as_deref().and_then(|d| d.split_once(' ')) {
+        Some((day, time)) => format!("{} {time}", crate::wareki::date_ja(day)),
+        None => String::new(),
+    }
+}
+
 impl TrashRow {
     fn of(t: &Trashed) -> TrashRow {
         match &t.case {
@@ -46,7 +54,7 @@ impl TrashRow {
                 } else {
                     format!("{}・{}", c.municipality, c.prefecture)
                 },
-                deleted_at: t.deleted_at.clone().unwrap_or_default(),
+                deleted_at: when(t),
                 broken: false,
             },
             None => TrashRow {
@@ -54,7 +62,7 @@ impl TrashRow {
                 title: t.name.clone(),
                 id: String::new(),
                 place: String::new(),
-                deleted_at: t.deleted_at.clone().unwrap_or_default(),
+                deleted_at: when(t),
                 broken: true,
             },
         }
