@@ -1,4 +1,0 @@
-#[path = "browser.rs"]
-mod browser;
-#[path = "/tmp/i19b-tests/browser_forms.rs"]
-mod browser_forms;
