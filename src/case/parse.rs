@@ -787,6 +787,25 @@ updated = 2025-04-01
     }
 
     #[test]
+    fn a_contact_is_read_and_a_bad_one_is_reported_at_its_line() {
+        let text = GOOD.replace(
+            "start_year = 2000",
+            "start_year = 2000\ncontact_department = \"総務部 行政改革課\"\ncontact_url = \"https://www.city.example.lg.jp/\"",
+        );
+        let parsed = parse(Path::new("x.md"), &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let case = parsed.case.unwrap();
+        assert_eq!(case.contact.department, "総務部 行政改革課");
+        assert_eq!(case.contact.url, "https://www.city.example.lg.jp/");
+        let bad = text.replace("https://www.city.example.lg.jp/", "ftp://x");
+        let d = diags(&bad);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].starts_with("cases/x.md:9: contact_url: "), "{d:?}");
+        let wrong_type = text.replace("\"総務部 行政改革課\"", "3");
+        assert!(diags(&wrong_type)[0].starts_with("cases/x.md:8: contact_department: 文字列"));
+    }
+
+    #[test]
     fn missing_required_key_names_the_field() {
         let text = GOOD.replace("title = \"テスト市の改善運動\"\n", "");
         assert_eq!(

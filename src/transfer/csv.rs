@@ -555,6 +555,29 @@ mod tests {
     }
 
     #[test]
+    fn a_contact_goes_out_and_comes_back_in_its_columns() {
+        let mut case = crate::case::edit::tests_support::sample("t-contact");
+        case.contact.department = "総務部 行政改革課".into();
+        case.contact.url = "https://www.city.example.lg.jp/".into();
+        let mut out = Vec::new();
+        export_csv(std::slice::from_ref(&case), &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("担当部署,問い合わせ先URL"), "{text}");
+        let back = read_csv(&out).unwrap();
+        assert_eq!(back.rows[0].case.as_ref().unwrap().contact, case.contact);
+        // A spreadsheet's own header for it is understood too.
+        let csv = format!(
+            "{},問い合わせ先\nx,改善,福岡市,福岡県,業務改善,2000-,a,b,c,d,企画課\n",
+            header().trim_end()
+        );
+        let imp = read_csv(csv.as_bytes()).unwrap();
+        assert_eq!(
+            imp.rows[0].case.as_ref().unwrap().contact.department,
+            "企画課"
+        );
+    }
+
+    #[test]
     fn export_starts_with_bom_and_neutralises() {
         let mut case = crate::case::edit::tests_support::sample("t-x");
         case.title = "=1+1".into();
