@@ -464,13 +464,18 @@ async fn ime_composition_searches_once_after_compositionend() {
     c.clone().close().await.unwrap();
 }
 
+/// Clicks the first element matching `css`, scrolled to the middle of the
+/// screen first, as a person would: WebDriver otherwise scrolls it just
+/// into view at the bottom edge, where the case form's sticky 保存 bar is.
 pub(crate) async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+        vec![serde_json::to_value(&e).unwrap()],
+    )
+    .await
+    .unwrap();
+    e.click().await.unwrap();
 }
 
 pub(crate) async fn fill(c: &Client, css: &str, text: &str) {

@@ -75,20 +75,6 @@ async fn they_save(c: &Client, secret: &str, id: &str, etag: &str, changes: Valu
     assert_eq!(status, json!(200), "the other member's save");
 }
 
-/// Clicks an element after scrolling it to the middle of the screen (the
-/// form's sticky 保存 bar covers the bottom edge, where WebDriver would
-/// otherwise scroll it).
-async fn click_centred(c: &Client, css: &str) {
-    js(
-        c,
-        &format!(
-            "document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}}); return 0;"
-        ),
-    )
-    .await;
-    click(c, css).await;
-}
-
 async fn value(c: &Client, css: &str) -> String {
     js(c, &format!("return document.querySelector('{css}').value;"))
         .await
@@ -181,7 +167,7 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
             Vec::<String>::new(),
             "axe on the conflict form"
         );
-        click_centred(c, "button[value='take:title']").await;
+        click(c, "button[value='take:title']").await;
         wait_js(
             c,
             &format!("document.getElementById('f-title').value === '{their_title}'"),
