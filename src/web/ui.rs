@@ -572,7 +572,8 @@ pub struct CaseView {
 /// 問い合わせ先 as the case page shows it.
 pub struct ContactView {
     pub department: String,
-    /// The public page and the words of its link (「…のページ（host）」).
+    /// The public page and the words of its link (「公開ページ（host）」:
+    /// the site is named, the address itself is not read out).
     pub link: Option<(String, String)>,
 }
 
@@ -589,12 +590,7 @@ fn contact_view(contact: &crate::case::Contact) -> Option<ContactView> {
             .split(['/', '?', '#'])
             .next()
             .unwrap_or_default();
-        let what = if department.is_empty() {
-            "取組のページ".to_owned()
-        } else {
-            format!("{department}のページ")
-        };
-        (url.to_owned(), format!("{what}（{host}）"))
+        (url.to_owned(), format!("公開ページ（{host}）"))
     });
     Some(ContactView { department, link })
 }

@@ -363,6 +363,13 @@ async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() 
         fill(c, "#f-actors", "職員有志").await;
         fill(c, "#f-activities", "審査会を開いた。").await;
         fill(c, "#f-sources", "https://example.jp/teian").await;
+        fill(c, "#f-contact_department", "総務部 行政改革課").await;
+        fill(
+            c,
+            "#f-contact_url",
+            "https://www.city.example.lg.jp/kaizen/",
+        )
+        .await;
         click(c, ".case-form > .actions button[value=preview]").await;
         c.wait()
             .for_element(Locator::Id("preview-title"))
@@ -379,6 +386,23 @@ async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() 
             gap.as_i64().unwrap() < 80,
             "保存 is next to the preview: {gap}"
         );
+        let contact = js(
+            c,
+            "return document.querySelector('.preview .contact').innerText;",
+        )
+        .await;
+        let contact = contact.as_str().unwrap();
+        assert!(
+            contact.contains("総務部 行政改革課")
+                && contact.contains("公開ページ（www.city.example.lg.jp）"),
+            "問い合わせ先 in the preview: {contact}"
+        );
+        js(
+            c,
+            "document.querySelector('.preview-actions').scrollIntoView({block: 'end'}); return 0;",
+        )
+        .await;
+        shot(c, &format!("forms-preview-save-{w}.png")).await;
         let id = value(c, "#f-id").await;
         assert!(
             id.starts_with("saitama-"),
