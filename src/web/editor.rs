@@ -18,7 +18,7 @@ use super::AppState;
 use super::account::login_redirect;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::forms::{CaseForm, Messages, SummaryItem, label};
+use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
 use super::merge;
 use super::ui::{Base, CaseView, LevelBadge, case_view, render};
 use super::writes::{create_case, delete_case, update_case};
@@ -553,6 +553,10 @@ pub async fn update(
     if let Some(key) = f.action.strip_prefix("take:").map(str::to_owned) {
         // 「相手の版を取り込む」 without script: the field takes the other
         // version, nothing is saved yet.
+        if !MERGE_FIELDS.contains(&key.as_str()) {
+            return WebError::BadBody(format!("「{key}」という項目はありません"))
+                .into_html(&state, &viewer);
+        }
         let taken = base
             .as_ref()
             .and_then(|b| CaseForm::from_case(b).field(&key));

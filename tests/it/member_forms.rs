@@ -219,6 +219,14 @@ async fn a_real_conflict_is_shown_per_field_and_the_other_version_can_be_taken()
     again.push(("base".into(), unescape(&r.hidden("base"))));
     again.push(("conflict".into(), "title".into()));
     again.push(("action".into(), "take:title".into()));
+    let mut hostile = again.clone();
+    set(&mut hostile, "action", "take:../etc");
+    let bad = post(&app, &format!("/cases/{id}/edit"), &session, &hostile).await;
+    assert_eq!(
+        bad.status,
+        StatusCode::BAD_REQUEST,
+        "an unknown field is a 400"
+    );
     let t = post(&app, &format!("/cases/{id}/edit"), &session, &again).await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     assert!(
