@@ -42,7 +42,7 @@ fn check_reports_line_of_unknown_level_and_exits_1() {
     );
     // Every problem of the other file too, in the same run.
     assert!(
-        err.contains("cases/bad.md:2:6: id: 「Bad Id」は id に使えません"),
+        err.contains("cases/bad.md:2:6: id: 「Bad Id」は ID に使えません"),
         "{err}"
     );
     assert!(
