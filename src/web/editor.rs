@@ -3,10 +3,16 @@
 //! session's CSRF token; on any problem the form comes back with the
 //! member's input exactly as typed and the message next to its field.
 //!
-//! An edit carries the ETag (content hash) the member started from. If
-//! someone saved in between, nothing is overwritten: the form comes back
-//! with the member's text, the other version shown beside each field that
-//! differs, and the new ETag — saving again is then a deliberate choice.
+//! An edit carries the ETag (content hash) and the case it started from
+//! (the base, a hidden field). If someone saved in between, the edit is
+//! merged field by field with their version ([`super::merge`]): what only
+//! they changed is kept, and without a field changed by both the merge is
+//! saved. A field both changed comes back as a conflict — the member's
+//! text in the input, theirs under it with 「相手の版を取り込む」 — and
+//! nothing is written until the member saves again with both in view.
+//!
+//! A delete moves the file to the trash and ends on the ごみ箱 page with
+//! 「元に戻す」 ([`super::trash`]).
 
 use askama::Template;
 use axum::body::Bytes;
