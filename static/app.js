@@ -24,6 +24,13 @@
   // (screen readers read it; its links jump to the fields).
   const summary = document.getElementById('error-summary');
   if (summary) summary.focus();
+  // After 「相手の版を取り込む」: back at the field that was taken.
+  const taken = document.querySelector('form[data-focus]');
+  const field = taken && document.getElementById(taken.dataset.focus);
+  if (field && !summary) {
+    field.focus();
+    field.scrollIntoView({ block: 'center' });
+  }
 
   // Case form: the municipality suggestions follow the chosen prefecture.
   const pref = document.getElementById('f-prefecture');

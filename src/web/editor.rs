@@ -120,6 +120,9 @@ pub struct FormPage {
     pub municipalities: Vec<MuniOpt>,
     pub sections: Vec<SectionInput>,
     pub extra: Vec<ExtraInput>,
+    /// The input to focus when the page loads (the field just taken from
+    /// the other version), so the member stays where they were.
+    pub focus: Option<String>,
 }
 
 fn section_hint(s: Section) -> &'static str {
@@ -243,6 +246,7 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
         municipalities,
         sections,
         extra,
+        focus: None,
         f,
     }
 }
@@ -591,7 +595,9 @@ pub async fn update(
         };
         let mut args = edit_args(&id, &title, &[], Some(banner));
         args.theirs = theirs;
-        return render(&form_page(&state, &viewer, f, args));
+        let mut page = form_page(&state, &viewer, f, args);
+        page.focus = Some(format!("f-{key}"));
+        return render(&page);
     }
     if f.action != "save" {
         let mut args = edit_args(&id, &title, &[], None);
