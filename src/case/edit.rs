@@ -205,7 +205,7 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             out.push(FieldProblem {
                 field: section.key(),
                 severity: Severity::Error,
-                message: "行頭の「## 」は見出しになるため本文に書けません（「### 」か別の書き方にしてください）".into(),
+                message: "行の先頭に「## 」は書けません（次の項目の始まりと区別できないため）。「### 」にするか、別の書き方にしてください".into(),
             });
         }
     }
@@ -214,7 +214,7 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             out.push(FieldProblem {
                 field: "extra_sections",
                 severity: Severity::Error,
-                message: "行頭の「## 」は見出しになるため本文に書けません".into(),
+                message: "行の先頭に「## 」は書けません（次の項目の始まりと区別できないため）".into(),
             });
         }
     }
