@@ -214,7 +214,8 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             out.push(FieldProblem {
                 field: "extra_sections",
                 severity: Severity::Error,
-                message: "行の先頭に「## 」は書けません（次の項目の始まりと区別できないため）".into(),
+                message: "行の先頭に「## 」は書けません（次の項目の始まりと区別できないため）"
+                    .into(),
             });
         }
     }

@@ -173,7 +173,11 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
             &format!("document.getElementById('f-title').value === '{their_title}'"),
         )
         .await;
-        let focused = js(c, "return document.activeElement && document.activeElement.id;").await;
+        let focused = js(
+            c,
+            "return document.activeElement && document.activeElement.id;",
+        )
+        .await;
         assert_eq!(focused, json!("f-title"), "back at the field taken");
         shot(c, &format!("forms-conflict-taken-{w}.png")).await;
         click(c, ".case-form > .actions button[value=save]").await;

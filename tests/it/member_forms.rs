@@ -375,6 +375,7 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
 async fn fifty_parallel_creates_without_an_id_all_succeed_with_readable_ids() {
     let app = std::sync::Arc::new(App::new());
     let before = case_files(&app.cases()).len();
+    let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for n in 0..50 {
         let app = app.clone();
@@ -397,6 +398,10 @@ async fn fifty_parallel_creates_without_an_id_all_succeed_with_readable_ids() {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         ids.push(r.json()["id"].as_str().unwrap().to_owned());
     }
+    eprintln!(
+        "50 parallel creates without an id answered in {:?}",
+        started.elapsed()
+    );
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 50);
