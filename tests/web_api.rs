@@ -499,6 +499,7 @@ async fn openapi_documents_every_route_and_every_documented_path_answers() {
         "/insights",
         "/static/{version}/{file}",
         "/feed.xml",
+        "/recent",
         "/healthz",
         "/metrics",
         "/api/search",
@@ -674,13 +675,37 @@ async fn atom_feed_lists_newest_first() {
     let text = r.text();
     assert!(text.starts_with("<?xml"));
     assert_eq!(text.matches("<entry>").count(), app().cases);
-    assert!(text.contains(
-        "<link rel=\"alternate\" type=\"text/html\" href=\"http://kaizen.example:8080/cases/"
-    ));
+    assert!(text.contains("href=\"http://kaizen.example:8080/cases/"));
+    assert!(text.contains("href=\"http://kaizen.example:8080/recent\""));
     let updated: Vec<&str> = text.split("<updated>").skip(2).map(|s| &s[..10]).collect();
     let mut sorted = updated.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(updated, sorted);
+}
+
+#[tokio::test]
+async fn the_recent_page_lists_new_cases_and_links_the_feed() {
+    let page = get("/recent").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(r#"<link rel="alternate" type="application/atom+xml""#));
+    assert!(html.contains(r#"href="/feed.xml""#));
+    assert!(html.contains(r#"<a href="/recent" aria-current="page">新着</a>"#));
+    // Days newest first, written as people read them.
+    let days: Vec<&str> = html
+        .split("<time datetime=\"")
+        .skip(1)
+        .map(|s| &s[..10])
+        .collect();
+    assert!(!days.is_empty());
+    let mut sorted = days.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(days, sorted);
+    assert!(html.contains("2026年11月24日</time>"), "{html}");
+    assert_eq!(html.matches("class=\"recent-title\"").count(), app().cases);
+    // No page links to the raw feed from the navigation any more.
+    let home = get("/").await.text();
+    assert!(!home.contains("新着フィード</a></li>"));
 }
 
 #[tokio::test]
@@ -729,8 +754,16 @@ async fn pages_render_with_security_headers() {
     // The prefecture map: 三重県 has the most sample cases (darkest tile)
     // and links to its search.
     assert!(
-        stats.text().contains(r#"aria-label="三重県: 3 件""#),
-        "map tile for 三重県"
+        stats
+            .text()
+            .contains(r#"<span class="pref-name">三重県</span><span class="count">3 件</span>"#),
+        "list entry for 三重県"
+    );
+    // The bars' tables carry links, as the bars do.
+    assert!(
+        stats
+            .text()
+            .contains(r#"<td><a href="/?level=gyomu">業務改善</a></td>"#)
     );
     assert!(stats.text().contains(r#"class="tile s4""#));
 
