@@ -33,7 +33,7 @@ fn available() -> bool {
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "CI is set but {CHROMEDRIVER} or {CHROMIUM} is missing: the browser tests must run in CI \
+        "browser tests must run in CI, but {CHROMEDRIVER} or {CHROMIUM} is missing \
          (install the Debian packages `chromium` and `chromium-driver`)"
     );
     eprintln!(
