@@ -19,6 +19,7 @@ mod cost;
 mod import_export;
 mod live_index;
 mod members_cli;
+mod readme;
 mod relevance;
 mod search;
 mod web_api;
