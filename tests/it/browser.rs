@@ -74,6 +74,9 @@ fn free_port() -> u16 {
 
 struct Session {
     client: Client,
+    /// chromedriver's port and the session id, for DevTools commands.
+    port: u16,
+    id: String,
     base: String,
     /// The secret of the one member, 「山田」.
     secret: String,
@@ -159,6 +162,8 @@ async fn session() -> Session {
     .await;
     Session {
         client,
+        port,
+        id,
         base: format!("http://{addr}"),
         secret,
         _driver: driver,
@@ -874,6 +879,49 @@ async fn next_page_scrolls_to_the_results_and_a_skip_link_reaches_them() {
     )
     .await;
     assert_eq!(focused, json!("first result"), "Tab after the skip link");
+
+    // Printing a case: each source address once, the case's own address
+    // and the print date.
+    c.goto(&format!("{}/cases/fukuoka-dna-undo", s.base))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("case-title"))
+        .await
+        .unwrap();
+    cdp(
+        s.port,
+        &s.id,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "print" }),
+    )
+    .await;
+    let print = js(
+        c,
+        "const a = document.querySelector('.sources a');          return { label: getComputedStyle(a.querySelector('.source-label')).display,                   after: getComputedStyle(a, '::after').content,                   address: getComputedStyle(document.querySelector('.print-address')).display,                   text: document.querySelector('.print-address').textContent };",
+    )
+    .await;
+    assert_eq!(print["label"], json!("none"), "{print}");
+    assert_eq!(
+        print["after"],
+        json!("\"http://data-max.co.jp/2010/08/30/dna3.html\""),
+        "{print}"
+    );
+    assert_eq!(print["address"], json!("block"), "{print}");
+    let text = print["text"].as_str().unwrap();
+    assert!(
+        text.contains("/cases/fukuoka-dna-undo") && text.contains("印刷日") && text.contains('年'),
+        "{text}"
+    );
+    shot(c, "case-print.png").await;
+    cdp(
+        s.port,
+        &s.id,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "" }),
+    )
+    .await;
+    no_errors(c).await;
     c.clone().close().await.unwrap();
 }
 

@@ -867,3 +867,75 @@ async fn cached_answers_end_when_the_index_changes() {
         first["total"].as_u64().unwrap() + 1
     );
 }
+
+/// What a reader sees on the search page: the place once for a
+/// prefecture's own case, no timing noise, the update date when sorted by
+/// it, plain words for the section filter, and on the front page what the
+/// collection is with example searches that each find something.
+#[tokio::test]
+async fn the_search_page_speaks_plainly() {
+    let tottori = get(&format!("/?{}", enc("トヨタ方式"))).await.text();
+    assert!(
+        tottori.contains(r#"<span class="place">鳥取県</span>"#),
+        "{tottori}"
+    );
+    assert!(!tottori.contains("鳥取県 · 鳥取県"));
+    assert!(!tottori.contains("ミリ秒"));
+    assert!(!tottori.contains(">節 <"), "「節」 is jargon");
+    assert!(tottori.contains("探す範囲"));
+    assert!(tottori.contains(r##"href="#results-heading">検索結果へ移動</a>"##));
+
+    let newest = get("/?sort=newest").await.text();
+    assert!(
+        newest.contains(r#"<span class="updated">更新 2026年11月24日</span>"#),
+        "{newest}"
+    );
+    let relevance = get("/").await.text();
+    assert!(!relevance.contains(r#"class="updated""#));
+
+    // The front page: what this is, and searches to start from.
+    assert!(relevance.contains("改善運動の事例"));
+    let examples: Vec<String> = relevance
+        .split(r#"<p class="examples">"#)
+        .nth(1)
+        .expect("example searches")
+        .split("</p>")
+        .next()
+        .unwrap()
+        .split(r#"href=""#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().replace("&#x2f;", "/"))
+        .collect();
+    assert!(examples.len() >= 3, "{examples:?}");
+    for href in examples {
+        let q = href.trim_start_matches("/?");
+        let j = get(&format!("/api/search?{q}")).await.json();
+        assert!(
+            j["total"].as_u64().unwrap() > 0,
+            "the example {href} finds nothing"
+        );
+    }
+}
+
+/// The case page: the update date and contributor said once, in 年月日
+/// with 和暦; sources as readable links; the printout's address.
+#[tokio::test]
+async fn the_case_page_reads_like_a_document() {
+    let html = get("/cases/fukuoka-dna-undo").await.text();
+    assert_eq!(
+        html.matches("自治体改善マネジメント研究会（サンプル事例）")
+            .count(),
+        1,
+        "the contributor once"
+    );
+    assert!(
+        html.contains("最終更新 2026年11月24日（令和8年）"),
+        "{html}"
+    );
+    assert!(!html.contains("2026-11-24"));
+    assert!(html.contains("2000年（平成12年）〜2007年（平成19年）"));
+    assert!(html.contains(
+        r#"<a href="http://data-max.co.jp/2010/08/30/dna3.html" rel="noopener noreferrer external"><span class="source-label">data-max.co.jp/2010/08/30/dna3.html</span></a>"#
+    ), "{html}");
+    assert!(html.contains("この事例のページ: http://localhost/cases/fukuoka-dna-undo"));
+}
