@@ -4,11 +4,15 @@
 // and page links update in place, and the URL always reflects the state.
 (() => {
   'use strict';
-  // Errors are collected for the browser tests (and for anyone debugging).
-  const errors = (window.__errors = []);
-  window.addEventListener('error', (e) => errors.push(String(e.message || e)));
-  window.addEventListener('unhandledrejection', (e) => errors.push(String(e.reason)));
-  document.addEventListener('securitypolicyviolation', (e) => errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));
+
+  // Case page: the printout's date is the day it is printed.
+  const printDate = document.getElementById('print-date');
+  if (printDate) {
+    window.addEventListener('beforeprint', () => {
+      const d = new Date();
+      printDate.textContent = d.getFullYear() + '年' + (d.getMonth() + 1) + '月' + d.getDate() + '日';
+    });
+  }
 
   // The case page's "back to search" returns to the previous results
   // when we came from them.
@@ -55,14 +59,7 @@
   const input = form.querySelector('input[name="q"]');
   const datalist = document.getElementById('suggestions');
   const status = document.getElementById('live-status');
-  const body = document.body;
   const DEBOUNCE_MS = 250;
-
-  // Counters read by the browser tests: searches fetched, pages rendered.
-  body.dataset.searches = '0';
-  body.dataset.rendered = '0';
-  body.dataset.suggests = '0';
-  const bump = (key) => { body.dataset[key] = String(Number(body.dataset[key]) + 1); };
 
   let composing = false;   // between compositionstart and compositionend
   let justComposed = false; // the keydown that confirmed a conversion may follow compositionend
@@ -85,7 +82,6 @@
     if (url === shown && !force) return;
     if (inflight) inflight.abort();
     const ctrl = (inflight = new AbortController());
-    bump('searches');
     const region = document.getElementById('search-body');
     region.setAttribute('aria-busy', 'true');
     let text;
@@ -127,14 +123,12 @@
     else if (mode !== 'pop') history.replaceState({ url }, '', url);
     const heading = document.getElementById('results-heading');
     if (status && heading) status.textContent = heading.textContent.replace(/\s+/g, ' ').trim();
-    bump('rendered');
     return heading;
   };
 
   const suggest = async () => {
     const q = input.value.trim();
     if (!datalist || q === '') return;
-    bump('suggests');
     try {
       const res = await fetch('/api/suggest?limit=8&q=' + encodeURIComponent(q));
       if (!res.ok) return;
@@ -193,13 +187,17 @@
     if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     const heading = await run(a.getAttribute('href'), 'push', false, false);
-    // The clicked link was replaced: put focus on the new results.
+    // The clicked link was replaced: put focus on the new results, and
+    // bring their heading into view when the page was scrolled past it
+    // (次へ at the bottom of a long page).
     if (heading) {
-      heading.setAttribute('tabindex', '-1');
       heading.focus({ preventScroll: true });
+      if (heading.getBoundingClientRect().top < 0) heading.scrollIntoView({ block: 'start' });
     }
   });
   window.addEventListener('popstate', () => {
+    // A jump within the page (the 「検索結果へ移動」 link) is no new search.
+    if (location.pathname + location.search === shown) return;
     run(location.pathname + location.search, 'pop', false, true).then(() => {
       const q = new URLSearchParams(location.search).get('q');
       input.value = q || '';

@@ -26,7 +26,7 @@ use super::auth::Viewer;
 use super::error::WebError;
 use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
 use super::merge;
-use super::ui::{Base, CaseView, LevelBadge, case_view, render};
+use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, render};
 use super::writes::{create_case, delete_case, update_case};
 use crate::case::edit::{self, Current};
 use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};

@@ -19,7 +19,7 @@ use super::AppState;
 use super::auth::Viewer;
 use super::editor::not_a_member;
 use super::error::WebError;
-use super::ui::{Base, render};
+use super::ui::{Base, HtmlError, render};
 use crate::case::edit::{self, Deleted, Trashed};
 
 /// One deleted case as the page lists it.

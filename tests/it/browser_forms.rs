@@ -13,34 +13,10 @@
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::browser::{available, click, fill, js, no_errors, session, shot, wait_js};
+use crate::browser::{available, axe_clean, click, fill, js, no_errors, session, shot, wait_js};
 
 /// Window sizes every flow runs at: a desktop and a phone.
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (375, 812)];
-
-/// Serious and critical axe-core violations on the current page, as
-/// `rule: targets` lines.
-pub(crate) async fn axe_serious(c: &Client) -> Vec<String> {
-    let axe = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vendor/axe-core/axe.min.js"
-    ))
-    .expect("tests/vendor/axe-core/axe.min.js");
-    c.execute(&axe, vec![]).await.unwrap();
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-               .then(r => done(r.violations
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                 .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
-               .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    serde_json::from_value(found).unwrap()
-}
 
 async fn login(c: &Client, base: &str, secret: &str) {
     c.goto(&format!("{base}/login?next=%2Fcases%2Fnew"))
@@ -162,11 +138,7 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
             "B's lessons merged in"
         );
         shot(c, &format!("forms-conflict-{w}.png")).await;
-        assert_eq!(
-            axe_serious(c).await,
-            Vec::<String>::new(),
-            "axe on the conflict form"
-        );
+        axe_clean(c, &format!("the conflict form at {w}px")).await;
         click(c, "button[value='take:title']").await;
         wait_js(
             c,
@@ -243,11 +215,7 @@ async fn a_deleted_case_comes_back_from_the_undo_and_from_the_trash() {
             .await
             .unwrap();
         shot(c, &format!("forms-trash-{w}.png")).await;
-        assert_eq!(
-            axe_serious(c).await,
-            Vec::<String>::new(),
-            "axe on the trash"
-        );
+        axe_clean(c, &format!("the trash at {w}px")).await;
         click(c, ".trash-item button[type=submit]").await;
         wait_js(c, "location.search.includes('restored=')").await;
         c.goto(&format!("{}/cases/{second}", s.base)).await.unwrap();
@@ -272,11 +240,7 @@ async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() 
         c.set_window_size(w, h).await.unwrap();
         c.goto(&format!("{}/cases/new", s.base)).await.unwrap();
         c.wait().for_element(Locator::Id("f-title")).await.unwrap();
-        assert_eq!(
-            axe_serious(c).await,
-            Vec::<String>::new(),
-            "axe on the form at {w}px"
-        );
+        axe_clean(c, &format!("the case form at {w}px")).await;
         // The 種類 select shows its whole text.
         let cut = js(
             c,
@@ -345,11 +309,7 @@ async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() 
         );
         assert_eq!(value(c, "#f-start_year").await, "2010", "和暦 converted");
         shot(c, &format!("forms-errors-{w}.png")).await;
-        assert_eq!(
-            axe_serious(c).await,
-            Vec::<String>::new(),
-            "axe on the form with errors at {w}px"
-        );
+        axe_clean(c, &format!("the case form with errors at {w}px")).await;
 
         // Preview: 保存 right under it, and the form's own 保存 stays in view.
         fill(c, "#f-title", "窓口の改善提案").await;

@@ -21,6 +21,7 @@ mod import_export;
 mod live_index;
 mod member_forms;
 mod members_cli;
+mod readme;
 mod relevance;
 mod search;
 mod web_api;
