@@ -200,6 +200,18 @@ pub fn date_ja(iso: &str) -> String {
     Day::parse_iso(iso).map_or_else(|| iso.trim().to_owned(), |d| d.to_string())
 }
 
+/// An ISO date with its era year: 2026年11月24日（令和8年）; anything that
+/// is not a valid `YYYY-MM-DD` comes back as written.
+pub fn date_with_era_ja(iso: &str) -> String {
+    match Day::parse_iso(iso) {
+        Some(d) => match d.era() {
+            Some(era) => format!("{d}（{era}）"),
+            None => d.to_string(),
+        },
+        None => iso.trim().to_owned(),
+    }
+}
+
 /// A Western year with its era year where it helps a reader: 2010年（平成22年）.
 pub fn year_ja(year: i32) -> String {
     match era_year(year) {
@@ -341,6 +353,10 @@ mod tests {
         let d = Day::parse_iso("2026-11-24").unwrap();
         assert_eq!(d.year_with_era(), "2026年（令和8年）");
         assert_eq!(date_ja("2024-02-29"), "2024年2月29日");
+        assert_eq!(date_with_era_ja("2019-05-01"), "2019年5月1日（令和元年）");
+        assert_eq!(date_with_era_ja("2019-04-30"), "2019年4月30日（平成31年）");
+        assert_eq!(date_with_era_ja("1800-01-01"), "1800年1月1日");
+        assert_eq!(date_with_era_ja("昨日"), "昨日");
         // Not a date: shown as written, never as a wrong date.
         for bad in [
             "2026-02-30",

@@ -5,6 +5,17 @@
 (() => {
   'use strict';
 
+  // Search page: 絞り込み is a disclosure on a phone and open beside the
+  // results on a wide screen (the style sheet shows it there even without
+  // this script; the open state also tells assistive technology).
+  const wide = window.matchMedia ? window.matchMedia('(min-width: 761px)') : null;
+  const openFacets = () => {
+    const facets = document.getElementById('facets');
+    if (facets && wide && wide.matches) facets.open = true;
+  };
+  openFacets();
+  if (wide && wide.addEventListener) wide.addEventListener('change', openFacets);
+
   // Case page: the printout's date is the day it is printed.
   const printDate = document.getElementById('print-date');
   if (printDate) {
@@ -105,6 +116,7 @@
       return;
     }
     region.replaceWith(document.importNode(fresh, true));
+    openFacets();
     const hidden = doc.getElementById('search-hidden');
     const ours = document.getElementById('search-hidden');
     if (hidden && ours) ours.replaceWith(document.importNode(hidden, true));

@@ -892,7 +892,7 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     let html = page.text();
     assert!(html.contains("保存しました"));
     assert!(
-        html.contains(&format!("（{MEMBER}）")),
+        html.contains("最終更新 ") && html.contains(&format!(" · {MEMBER}</p>")),
         "who last edited it"
     );
     assert!(

@@ -213,6 +213,34 @@ async fn case_page_view(
 
 /// The reading layout of a case (also for a preview of unsaved input).
 pub fn case_view(case: &Case) -> CaseView {
+    CaseView {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        levels: badges(&case.levels),
+        meta: meta_rows(case),
+        sections: section_views(case),
+        sources: case.sources.iter().map(|s| source_view(s)).collect(),
+        place_href: href(&SearchParams {
+            municipality: Some(case.municipality.clone()),
+            ..Default::default()
+        }),
+        stamp: stamp(case),
+        contact: contact_view(&case.contact),
+    }
+}
+
+/// The facts table. Who last saved the case and when are not in it: the
+/// stamp under the title says that, once.
+fn meta_rows(case: &Case) -> Vec<MetaRow> {
+    let period = match case.period.end {
+        Some(end) => format!(
+            "{}〜{}",
+            wareki::year_ja(case.period.start),
+            wareki::year_ja(end)
+        ),
+        None => format!("{}〜（継続中）", wareki::year_ja(case.period.start)),
+    };
+    let levels: Vec<&str> = case.levels.iter().map(|l| l.name()).collect();
     let mut meta = vec![
         MetaRow {
             label: "自治体",
@@ -228,23 +256,11 @@ pub fn case_view(case: &Case) -> CaseView {
         },
         MetaRow {
             label: "改善レベル",
-            value: case
-                .levels
-                .iter()
-                .map(|l| l.name())
-                .collect::<Vec<_>>()
-                .join("・"),
+            value: levels.join("・"),
         },
         MetaRow {
             label: "期間",
-            value: match case.period.end {
-                Some(end) => format!(
-                    "{}〜{}",
-                    wareki::year_ja(case.period.start),
-                    wareki::year_ja(end)
-                ),
-                None => format!("{}〜（継続中）", wareki::year_ja(case.period.start)),
-            },
+            value: period,
         },
     ];
     if !case.tags.is_empty() {
@@ -253,63 +269,48 @@ pub fn case_view(case: &Case) -> CaseView {
             value: case.tags.join("、"),
         });
     }
-    let mut sections: Vec<SectionView> = case
-        .narrative()
-        .map(|(s, text)| SectionView {
-            key: s.key(),
-            heading: s.heading().to_owned(),
-            paragraphs: paragraphs(text),
-        })
-        .collect();
-    for (heading, text) in &case.extra_sections {
-        sections.push(SectionView {
+    meta
+}
+
+fn section_views(case: &Case) -> Vec<SectionView> {
+    let narrative = case.narrative().map(|(s, text)| SectionView {
+        key: s.key(),
+        heading: s.heading().to_owned(),
+        paragraphs: paragraphs(text),
+    });
+    let extra = case
+        .extra_sections
+        .iter()
+        .map(|(heading, text)| SectionView {
             key: "extra",
             heading: heading.clone(),
             paragraphs: paragraphs(text),
         });
+    narrative.chain(extra).collect()
+}
+
+fn source_view(s: &str) -> SourceView {
+    if is_web_link(s) {
+        SourceView {
+            text: source_label(s),
+            href: Some(s.to_owned()),
+        }
+    } else {
+        SourceView {
+            text: s.to_owned(),
+            href: None,
+        }
     }
-    let sources = case
-        .sources
-        .iter()
-        .map(|s| SourceView {
-            text: if is_web_link(s) {
-                source_label(s)
-            } else {
-                s.clone()
-            },
-            href: is_web_link(s).then(|| s.clone()),
-        })
-        .collect();
-    let place_href = href(&SearchParams {
-        municipality: Some(case.municipality.clone()),
-        ..Default::default()
-    });
-    let when = case
-        .updated
-        .as_deref()
-        .map(|u| match wareki::Day::parse_iso(u) {
-            Some(d) => match d.era() {
-                Some(era) => format!("{d}（{era}）"),
-                None => d.to_string(),
-            },
-            None => u.to_owned(),
-        });
-    let stamp = match (when, &case.contributor) {
+}
+
+/// 「最終更新 2026年11月24日（令和8年） · 山田」.
+fn stamp(case: &Case) -> Option<String> {
+    let when = case.updated.as_deref().map(wareki::date_with_era_ja);
+    match (when, &case.contributor) {
         (Some(u), Some(c)) => Some(format!("最終更新 {u} · {c}")),
         (Some(u), None) => Some(format!("最終更新 {u}")),
         (None, Some(c)) => Some(format!("提供 {c}")),
         (None, None) => None,
-    };
-    CaseView {
-        id: case.id.clone(),
-        title: case.title.clone(),
-        levels: badges(&case.levels),
-        meta,
-        sections,
-        sources,
-        place_href,
-        stamp,
-        contact: contact_view(&case.contact),
     }
 }
 

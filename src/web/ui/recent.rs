@@ -38,6 +38,8 @@ pub struct RecentPage {
     pub base: Base,
     pub days: Vec<RecentDay>,
     pub shown: usize,
+    /// The most the page lists.
+    pub max: usize,
 }
 
 /// New and updated cases (HTML), newest first; the Atom feed of the same
@@ -82,5 +84,6 @@ pub async fn recent_page(State(state): State<AppState>, viewer: Viewer) -> Respo
         base: Base::new(&state, "recent", &viewer),
         days,
         shown,
+        max: ENTRIES,
     })
 }
