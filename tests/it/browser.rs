@@ -802,16 +802,28 @@ async fn a_phone_reaches_the_filters_and_reads_the_stats() {
         .for_element(Locator::Css(".pref-list"))
         .await
         .unwrap();
-    let small = js(
+    let small = js(c, SMALL_TEXT).await;
+    assert_eq!(small, json!([]), "text under 12 px on /stats at 375 px");
+    c.set_window_size(1280, 900).await.unwrap();
+    c.refresh().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css(".map-svg"))
+        .await
+        .unwrap();
+    let small = js(c, SMALL_TEXT).await;
+    assert_eq!(small, json!([]), "text under 12 px on /stats at 1280 px");
+    js(
         c,
-        "return [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null || e instanceof SVGElement) \
-           .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== '')) \
-           .filter(e => e.getClientRects().length > 0) \
-           .filter(e => parseFloat(getComputedStyle(e).fontSize) * (e instanceof SVGElement && e.ownerSVGElement ? e.ownerSVGElement.getScreenCTM().a : 1) < 12) \
-           .map(e => e.tagName + ':' + e.textContent.trim().slice(0, 12));",
+        "document.getElementById('chart-levels-title').scrollIntoView(); return true;",
     )
     .await;
-    assert_eq!(small, json!([]), "text under 12 px on /stats at 375 px");
+    shot(c, "stats-charts-1280.png").await;
+    c.set_window_size(375, 812).await.unwrap();
+    c.refresh().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css(".pref-list"))
+        .await
+        .unwrap();
     let links = js(
         c,
         "return [...document.querySelectorAll('.pref-list a')].filter(a => a.getClientRects().length > 0).map(a => a.getBoundingClientRect().height);",
@@ -924,6 +936,13 @@ async fn next_page_scrolls_to_the_results_and_a_skip_link_reaches_them() {
     no_errors(c).await;
     c.clone().close().await.unwrap();
 }
+
+/// Visible text drawn smaller than 12 px (SVG text at its rendered size).
+const SMALL_TEXT: &str = "return [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null || e instanceof SVGElement) \
+   .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== '')) \
+   .filter(e => e.getClientRects().length > 0) \
+   .filter(e => parseFloat(getComputedStyle(e).fontSize) * (e instanceof SVGElement && e.ownerSVGElement ? e.ownerSVGElement.getScreenCTM().a : 1) < 12) \
+   .map(e => e.tagName + ':' + e.textContent.trim().slice(0, 12));";
 
 /// One key pressed and released (WebDriver key codes: Tab U+E004, Enter
 /// U+E007).
