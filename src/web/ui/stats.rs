@@ -24,6 +24,9 @@ pub struct Bar {
     pub text_x: u32,
     pub text_y: u32,
     pub href: String,
+    /// Whether the count is written above the bar (narrow bars with the
+    /// same count as their neighbour would print over each other).
+    pub show_value: bool,
 }
 
 pub struct Chart {
@@ -65,6 +68,7 @@ fn hbar_chart(id: &'static str, title: &'static str, rows: &[(String, u64, Strin
                 text_x: label_width + width + 6,
                 text_y: y + ROW / 2 + 1,
                 href: href.clone(),
+                show_value: true,
             }
         })
         .collect();
@@ -102,7 +106,10 @@ fn year_chart(id: &'static str, title: &'static str, years: &[(i32, u64)]) -> Ch
     let n = (last - first + 1).max(1) as u32;
     let step = ((CHART_W - 40) / n).max(4);
     let max = years.iter().map(|y| y.1).max().unwrap_or(1).max(1);
-    let mut bars = Vec::new();
+    let mut bars: Vec<Bar> = Vec::new();
+    // Bars narrower than a two-digit count: write a count only where it
+    // changes from the bar before.
+    let narrow = step < 22;
     let mut axis_labels = Vec::new();
     for (i, year) in (first..=last).enumerate() {
         let count = years.iter().find(|y| y.0 == year).map_or(0, |y| y.1);
@@ -118,6 +125,7 @@ fn year_chart(id: &'static str, title: &'static str, years: &[(i32, u64)]) -> Ch
                 height: h.max(1),
                 text_x: x + step / 2,
                 text_y: base - h - 4,
+                show_value: !narrow || bars.last().is_none_or(|b: &Bar| b.count != count),
                 href: format!("/?year_from={year}&year_to={year}"),
             });
         }
@@ -132,6 +140,7 @@ fn year_chart(id: &'static str, title: &'static str, years: &[(i32, u64)]) -> Ch
                 text_x: x + step / 2,
                 text_y: base + 18,
                 href: String::new(),
+                show_value: false,
             });
         }
     }
@@ -265,4 +274,27 @@ pub async fn insights_page(State(state): State<AppState>, viewer: Viewer) -> Res
         frequent: query_rows(r.frequent),
         zero_hits: query_rows(r.zero_hits),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_year_bars_write_a_count_only_where_it_changes() {
+        let years: Vec<(i32, u64)> = (1990..2030)
+            .map(|y| (y, if y < 2010 { 10 } else { 11 }))
+            .collect();
+        let chart = year_chart("active", "t", &years);
+        let shown: Vec<u64> = chart
+            .bars
+            .iter()
+            .filter(|b| b.show_value)
+            .map(|b| b.count)
+            .collect();
+        assert_eq!(shown, [10, 11]);
+        // Wide bars: every count.
+        let chart = year_chart("active", "t", &years[..5]);
+        assert!(chart.bars.iter().all(|b| b.show_value));
+    }
 }
