@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{self, ClientAddress, LOGIN_COOKIE, LoginError, SESSION_COOKIE, Viewer};
 use super::error::WebError;
-use super::ui::{Base, render};
+use super::ui::{Base, HtmlError, render};
 
 #[derive(Template)]
 #[template(path = "login.html")]
