@@ -264,7 +264,13 @@ fn morph_only_index(corpus: &Path, dir: &Path) -> f64 {
             doc.add_facet(prefecture, Facet::from_path([case.prefecture.as_str()]));
             doc.add_i64(start_year, i64::from(case.period.start));
             for (field, tf) in texts.iter().zip(&layout.texts) {
-                let value = kaizen_wa::index::text_of(&case, tf);
+                let value = match (tf.section, tf.name) {
+                    (Some(section), _) => case.sections.get(section).to_owned(),
+                    (None, "title") => case.title.clone(),
+                    (None, "place") => format!("{} {}", case.municipality, case.prefecture),
+                    (None, "tags") => case.tags.join(" "),
+                    _ => String::new(),
+                };
                 if !value.trim().is_empty() {
                     doc.add_text(*field, value);
                 }
