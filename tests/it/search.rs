@@ -41,7 +41,7 @@ fn section_scope_limits_matches_to_that_section() {
     let idx = sample_index();
     let everywhere = ids(idx, "市長");
     let in_failures = search_ids(
-        &idx,
+        idx,
         &SearchRequest {
             query: "市長".into(),
             section: Some(Section::Failures),
