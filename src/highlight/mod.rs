@@ -35,17 +35,9 @@ use crate::analysis::{Analysis, AnalyzerKind, Term, is_normalized};
 use crate::query::{AtomForms, UserQuery};
 use folded::{FoldedText, Range, merge, sentences};
 use needles::{NeedleHits, Needles, absent};
+pub use needles::{TermCounts, no_counts};
 use pattern::Pattern;
 pub use snippet::{Snippet, snippet};
-
-/// How many times the index holds a term for a text, by the analyzer
-/// that made it (`None`: not known).
-pub type TermCounts<'a> = dyn Fn(AnalyzerKind, &str) -> Option<u32> + 'a;
-
-/// Counts of nothing: every candidate is checked by analysis.
-pub fn no_counts(_: AnalyzerKind, _: &str) -> Option<u32> {
-    None
-}
 
 /// The term sequences of a query, per analyzer, with their needles.
 #[derive(Debug, Clone)]

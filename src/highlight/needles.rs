@@ -4,10 +4,18 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
-use super::TermCounts;
 use super::folded::{FoldedText, Range, merge};
 use super::pattern::{Hits, Pattern, is_plain_kanji};
 use crate::analysis::{AnalyzerKind, is_normalized};
+
+/// How many times the index holds a term for a text, by the analyzer
+/// that made it (`None`: not known).
+pub type TermCounts<'a> = dyn Fn(AnalyzerKind, &str) -> Option<u32> + 'a;
+
+/// Counts of nothing: every candidate is checked by analysis.
+pub fn no_counts(_: AnalyzerKind, _: &str) -> Option<u32> {
+    None
+}
 
 /// A string to look for, standing for one pattern.
 #[derive(Debug, Clone)]

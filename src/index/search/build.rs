@@ -11,8 +11,7 @@ use tantivy::query::{
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use super::collect::TIER;
-use super::{SearchRequest, Sort};
+use super::request::{SearchRequest, Sort};
 use crate::analysis::{AnalyzerKind, query_terms};
 use crate::case::Section;
 use crate::index::CaseIndex;
@@ -28,6 +27,13 @@ const READING_WEIGHT: f32 = 0.6;
 /// together (within [`PROXIMITY_SLOP`] positions, in order).
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
+
+/// Score added per matched word of a multi-word query: larger than any
+/// BM25 sum, so a case matching more words always ranks higher, and BM25
+/// orders the cases within a tier. tantivy's collectors rank by one
+/// number; the tier is added by the query ([`super::build`]) and taken
+/// off by `collect`, and nowhere else.
+pub(super) const TIER: f32 = 10_000.0;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(

@@ -7,19 +7,11 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::SearchRequest;
-use super::Sort;
-use super::build::{Built, Filter, combine};
+use super::build::{Built, Filter, TIER, combine};
+use super::request::{SearchRequest, Sort};
 use crate::case::Level;
 use crate::index::facets::{Counted, FACETS, FacetCounter, Facets};
 use crate::index::{CaseIndex, IndexError};
-
-/// Score added per matched word of a multi-word query: larger than any
-/// BM25 sum, so a case matching more words always ranks higher, and BM25
-/// orders the cases within a tier. tantivy's collectors rank by one
-/// number; the tier is added by the query ([`super::build`]) and taken
-/// off here, and nowhere else.
-pub(super) const TIER: f32 = 10_000.0;
 
 /// How many of the best hits the proximity of a multi-word query re-ranks
 /// (at least; more for a deeper page). Scoring proximity on every match (a

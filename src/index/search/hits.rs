@@ -7,7 +7,7 @@ use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term};
 
 use super::collect::Ranked;
 use super::explain::Explained;
-use super::{Hit, SectionSnippet};
+use super::request::{Hit, SectionSnippet};
 use crate::analysis::AnalyzerKind;
 use crate::case::{Case, Section};
 use crate::highlight::{Matcher, Snippet, TermCounts, no_counts, snippet};

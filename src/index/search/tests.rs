@@ -6,7 +6,7 @@ use tantivy::DocAddress;
 
 use super::hits::term_counts;
 use super::*;
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, AnalyzerKind};
 use crate::eval::Corpus;
 
 fn corpus() -> Corpus {
