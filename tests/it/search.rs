@@ -1,7 +1,6 @@
 //! End to end through the library: the bundled sample cases, indexed in a
 //! temp dir, answer real practitioners' queries.
 
-
 use std::fs;
 
 use crate::common::{Fixture, ids, sample_index, search_ids};
