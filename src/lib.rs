@@ -18,6 +18,7 @@
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
 //! * [`cli`]: the command line.
 //! * [`synthetic`]: the deterministic benchmark corpus.
+//! * [`wareki`]: dates and years in 年月日 and the era calendar (和暦).
 //! * [`web`]: the HTTP server (JSON API and the Japanese web UI).
 
 pub mod analysis;
@@ -30,4 +31,5 @@ pub mod members;
 pub mod query;
 pub mod synthetic;
 pub mod transfer;
+pub mod wareki;
 pub mod web;

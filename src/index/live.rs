@@ -313,6 +313,17 @@ impl LiveIndex {
         Ok(deleted)
     }
 
+    /// Moves a deleted case back from `cases/.trash/<trash_name>` (unless its
+    /// id is in use again), then indexes it.
+    pub fn restore(&self, trash_name: &str) -> Result<Written, LiveError> {
+        let index = &self.shared.index;
+        let known = |id: &str| index.has_id(id).unwrap_or(false);
+        let written =
+            edit::restore_checked(&self.shared.cases, trash_name, edit::IdCheck::Known(&known))?;
+        self.index_after_write(written.op.clone());
+        Ok(written)
+    }
+
     /// Applies index operations for files already written (e.g. by an
     /// import) and waits for the commit.
     pub fn apply(&self, ops: Vec<IndexOp>) -> Result<(), LiveError> {

@@ -1,9 +1,16 @@
 //! Browser tests: the real UI in headless Chromium over WebDriver.
 //!
 //! Needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian packages
-//! `chromium` and `chromium-driver`); without them every test prints why
-//! it was skipped and passes, except in CI (`CI` set), where a missing
-//! browser fails: CI must run them. Screenshots go to `target/screenshots/`.
+//! `chromium` and `chromium-driver`). Without them every test prints why it
+//! was skipped and passes on a developer's machine, but fails when the
+//! environment variable `CI` is set (CI must run them). Screenshots go to
+//! `target/screenshots/`.
+//!
+//! The page's own script carries no test hooks: an observer installed into
+//! every page through the DevTools protocol (before any page script runs)
+//! records JavaScript errors, CSP violations, search fetches and result
+//! renders in `window.__kaizenTest`. axe-core (vendored under
+//! `tests/vendor/axe-core/`) checks every page for accessibility problems.
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
@@ -20,7 +27,7 @@ use serde_json::{Value, json};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn available() -> bool {
+pub(crate) fn available() -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
@@ -65,18 +72,21 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Session {
-    client: Client,
-    base: String,
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    /// chromedriver's port and the session id, for DevTools commands.
+    port: u16,
+    id: String,
+    pub(crate) base: String,
     /// The secret of the one member, 「山田」.
-    secret: String,
+    pub(crate) secret: String,
     _driver: Driver,
     _dirs: Vec<tempfile::TempDir>,
 }
 
 /// A server over a copy of `cases/` with one member, chromedriver and a
 /// browser session.
-async fn session() -> Session {
+pub(crate) async fn session() -> Session {
     let dir = tempfile::tempdir().unwrap();
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(&cases).unwrap();
@@ -142,13 +152,68 @@ async fn session() -> Session {
             Err(e) => panic!("could not start a browser session: {e}"),
         }
     };
+    let id = client.session_id().await.unwrap().expect("a session id");
+    cdp(
+        port,
+        &id,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": OBSERVER }),
+    )
+    .await;
     Session {
         client,
+        port,
+        id,
         base: format!("http://{addr}"),
         secret,
         _driver: driver,
         _dirs: vec![dir, profile],
     }
+}
+
+/// Installed into every document before its scripts run: what the tests
+/// observe of a page, kept out of the page's own script.
+const OBSERVER: &str = r#"(() => {
+  const t = (window.__kaizenTest = { errors: [], searches: 0, suggests: 0, rendered: 0 });
+  addEventListener('error', (e) => t.errors.push(String(e.message || e)));
+  addEventListener('unhandledrejection', (e) => t.errors.push(String(e.reason)));
+  document.addEventListener('securitypolicyviolation', (e) => t.errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));
+  const original = window.fetch;
+  window.fetch = function (input, init) {
+    try {
+      const u = new URL(typeof input === 'string' ? input : input.url, location.href);
+      if (u.pathname === '/api/suggest') t.suggests++;
+      else if (u.pathname === '/') t.searches++;
+    } catch (_) { /* counted or not, the fetch goes on */ }
+    return original.apply(this, arguments);
+  };
+  document.addEventListener('DOMContentLoaded', () => {
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of r.addedNodes) if (n.id === 'search-body') t.rendered++;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+})();"#;
+
+/// A DevTools protocol command through chromedriver's endpoint for them.
+async fn cdp(port: u16, session: &str, cmd: &str, params: Value) {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<axum::body::Bytes>>();
+    let body = json!({ "cmd": cmd, "params": params }).to_string();
+    let req = axum::http::Request::post(format!(
+        "http://127.0.0.1:{port}/session/{session}/goog/cdp/execute"
+    ))
+    .header("content-type", "application/json")
+    .body(Full::new(axum::body::Bytes::from(body)))
+    .unwrap();
+    let res = client.request(req).await.expect("chromedriver answers");
+    let status = res.status();
+    let text = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        status.is_success(),
+        "{cmd}: {status} {}",
+        String::from_utf8_lossy(&text)
+    );
 }
 
 fn screenshots() -> PathBuf {
@@ -157,17 +222,17 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots().join(name), png).unwrap();
 }
 
-async fn js(c: &Client, script: &str) -> Value {
+pub(crate) async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
 /// Polls a JS expression until it is truthy (10 s at most).
-async fn wait_js(c: &Client, expr: &str) {
+pub(crate) async fn wait_js(c: &Client, expr: &str) {
     let started = Instant::now();
     loop {
         if js(c, &format!("return !!({expr});")).await == json!(true) {
@@ -185,8 +250,12 @@ async fn wait_js(c: &Client, expr: &str) {
     }
 }
 
-async fn no_errors(c: &Client) {
-    let errors = js(c, "return window.__errors || ['app.js did not run'];").await;
+pub(crate) async fn no_errors(c: &Client) {
+    let errors = js(
+        c,
+        "return window.__kaizenTest ? window.__kaizenTest.errors : ['the test observer is missing'];",
+    )
+    .await;
     assert_eq!(
         errors,
         json!([]),
@@ -196,13 +265,10 @@ async fn no_errors(c: &Client) {
 }
 
 async fn counter(c: &Client, name: &str) -> u64 {
-    js(
-        c,
-        &format!("return Number(document.body.dataset.{name} || 0);"),
-    )
-    .await
-    .as_u64()
-    .unwrap()
+    js(c, &format!("return window.__kaizenTest.{name};"))
+        .await
+        .as_u64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +288,7 @@ async fn search_facet_case_and_similar() {
     input.send_keys("首長").await.unwrap();
     wait_js(
         c,
-        "Number(document.body.dataset.rendered) >= 1 && location.search.includes('q=')",
+        "window.__kaizenTest.rendered >= 1 && location.search.includes('q=')",
     )
     .await;
     let url = c.current_url().await.unwrap();
@@ -253,11 +319,7 @@ async fn search_facet_case_and_similar() {
     let rendered = counter(c, "rendered").await;
     let facet = c.find(Locator::Css("#facet-level + ul a")).await.unwrap();
     facet.click().await.unwrap();
-    wait_js(
-        c,
-        &format!("Number(document.body.dataset.rendered) > {rendered}"),
-    )
-    .await;
+    wait_js(c, &format!("window.__kaizenTest.rendered > {rendered}")).await;
     assert!(
         c.current_url()
             .await
@@ -433,7 +495,14 @@ async fn ime_composition_searches_once_after_compositionend() {
         json!(true),
         "the Enter right after compositionend must not submit"
     );
-    wait_js(c, &format!("Number(document.body.dataset.searches) === {} && Number(document.body.dataset.rendered) >= 1", before + 1)).await;
+    wait_js(
+        c,
+        &format!(
+            "window.__kaizenTest.searches === {} && window.__kaizenTest.rendered >= 1",
+            before + 1
+        ),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
         counter(c, "searches").await,
@@ -457,23 +526,28 @@ async fn ime_composition_searches_once_after_compositionend() {
     assert_eq!(submitted, json!(true));
     wait_js(
         c,
-        &format!("Number(document.body.dataset.searches) === {}", before + 2),
+        &format!("window.__kaizenTest.searches === {}", before + 2),
     )
     .await;
     no_errors(c).await;
     c.clone().close().await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+/// Clicks the first element matching `css`, scrolled to the middle of the
+/// screen first, as a person would: WebDriver otherwise scrolls it just
+/// into view at the bottom edge, where the case form's sticky 保存 bar is.
+pub(crate) async fn click(c: &Client, css: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+        vec![serde_json::to_value(&e).unwrap()],
+    )
+    .await
+    .unwrap();
+    e.click().await.unwrap();
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
     let e = c.find(Locator::Css(css)).await.unwrap();
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();
@@ -566,7 +640,7 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
         .await
         .unwrap();
     let url = c.current_url().await.unwrap();
-    assert!(url.path().starts_with("/cases/c401307-2004"), "{url}");
+    assert!(url.path().starts_with("/cases/fukuoka-"), "{url}");
     let stamp = c
         .find(Locator::Css(".stamp"))
         .await
@@ -601,4 +675,267 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     shot(c, "13-form-phone.png").await;
     no_errors(c).await;
     c.clone().close().await.unwrap();
+}
+
+/// axe-core, vendored (see `tests/vendor/axe-core/LICENSE`).
+const AXE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/vendor/axe-core/axe.min.js"
+));
+
+/// Runs axe-core on the current page; fails on any serious or critical
+/// violation, naming the rule and the elements.
+pub(crate) async fn axe_clean(c: &Client, what: &str) {
+    let loaded = js(c, &format!("{AXE}\n;return typeof window.axe;")).await;
+    assert_eq!(loaded, json!("object"), "axe-core did not load");
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then((r) => done(r.passes.length === 0 ? [{ rule: 'axe checked nothing' }] : r.violations
+                .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                .map((v) => ({ rule: v.id, impact: v.impact, help: v.help,
+                  nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' — ' + n.failureSummary) }))))
+              .catch((e) => done([{ rule: 'axe failed', help: String(e) }]));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        json!([]),
+        "axe: serious or critical violations on {what} ({})",
+        c.current_url().await.unwrap()
+    );
+}
+
+/// Every page a reader visits, at a desktop and a phone width: axe finds
+/// nothing serious, nothing is wider than the screen, JavaScript raises no
+/// error; screenshots of each for a person to look at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reading_page_is_axe_clean_at_1280_and_375() {
+    if !available() {
+        return;
+    }
+    let s = session().await;
+    let c = &s.client;
+    let pages = [
+        ("home", "/"),
+        ("search", "/?q=%E6%94%B9%E5%96%84"),
+        ("case", "/cases/fukuoka-dna-undo"),
+        ("stats", "/stats"),
+        ("insights", "/insights"),
+        ("recent", "/recent"),
+    ];
+    for (width, height) in [(1280u32, 900u32), (375, 812)] {
+        c.set_window_size(width, height).await.unwrap();
+        for (name, path) in pages {
+            c.goto(&format!("{}{path}", s.base)).await.unwrap();
+            c.wait().for_element(Locator::Css("main")).await.unwrap();
+            shot(c, &format!("a11y-{name}-{width}.png")).await;
+            axe_clean(c, &format!("{name} at {width} px")).await;
+            let overflow = js(
+                c,
+                "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            )
+            .await;
+            assert_eq!(
+                overflow,
+                json!(false),
+                "{name} scrolls sideways at {width} px"
+            );
+            no_errors(c).await;
+        }
+    }
+    c.clone().close().await.unwrap();
+}
+
+/// On a phone, 絞り込み sits above the results: its first facet is within
+/// the first screen once the disclosure is opened; the header is compact;
+/// `/stats` shows prefectures as a list of tappable links with readable
+/// text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_reaches_the_filters_and_reads_the_stats() {
+    if !available() {
+        return;
+    }
+    let s = session().await;
+    let c = &s.client;
+    c.set_window_size(375, 812).await.unwrap();
+    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    let header = js(
+        c,
+        "return document.querySelector('.site-header').getBoundingClientRect().height;",
+    )
+    .await;
+    assert!(header.as_f64().unwrap() <= 110.0, "header {header} px tall");
+    let help_lines = js(
+        c,
+        "const r = [...document.querySelectorAll('#search-help .nobr')].map(e => e.getClientRects().length); return Math.max(...r);",
+    )
+    .await;
+    assert_eq!(help_lines, json!(1), "an operator breaks over two lines");
+    let placeholder_fits = js(
+        c,
+        "const q = document.getElementById('q'); const c = document.createElement('canvas').getContext('2d'); \
+         const st = getComputedStyle(q); c.font = st.fontSize + ' ' + st.fontFamily; \
+         return c.measureText(q.placeholder).width <= q.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);",
+    )
+    .await;
+    assert_eq!(placeholder_fits, json!(true), "the placeholder is cut off");
+    click(c, "#facets > summary").await;
+    let first_facet = js(
+        c,
+        "const r = document.querySelector('#facet-level + ul a').getBoundingClientRect(); return [r.top, r.bottom, r.height];",
+    )
+    .await;
+    assert!(
+        first_facet[1].as_f64().unwrap() <= 812.0 && first_facet[0].as_f64().unwrap() >= 0.0,
+        "first facet at {first_facet} (screen 812 px)"
+    );
+    assert!(first_facet[2].as_f64().unwrap() >= 44.0, "{first_facet}");
+    shot(c, "phone-facets-open.png").await;
+    click(c, "#facet-level + ul a").await;
+    wait_js(c, "document.querySelectorAll('.chip').length === 1").await;
+    no_errors(c).await;
+
+    c.goto(&format!("{}/stats", s.base)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css(".pref-list"))
+        .await
+        .unwrap();
+    let small = js(
+        c,
+        "return [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null || e instanceof SVGElement) \
+           .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== '')) \
+           .filter(e => e.getClientRects().length > 0) \
+           .filter(e => parseFloat(getComputedStyle(e).fontSize) * (e instanceof SVGElement && e.ownerSVGElement ? e.ownerSVGElement.getScreenCTM().a : 1) < 12) \
+           .map(e => e.tagName + ':' + e.textContent.trim().slice(0, 12));",
+    )
+    .await;
+    assert_eq!(small, json!([]), "text under 12 px on /stats at 375 px");
+    let links = js(
+        c,
+        "return [...document.querySelectorAll('.pref-list a')].filter(a => a.getClientRects().length > 0).map(a => a.getBoundingClientRect().height);",
+    )
+    .await;
+    let heights = links.as_array().unwrap();
+    assert_eq!(heights.len(), 47, "one visible link per prefecture");
+    assert!(
+        heights.iter().all(|h| h.as_f64().unwrap() >= 44.0),
+        "{links}"
+    );
+    shot(c, "phone-stats.png").await;
+    no_errors(c).await;
+    c.clone().close().await.unwrap();
+}
+
+/// With JavaScript, 次へ brings the new results' heading into view; the
+/// 「検索結果へ移動」 skip link reaches the first result in three Tabs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_page_scrolls_to_the_results_and_a_skip_link_reaches_them() {
+    if !available() {
+        return;
+    }
+    let s = session().await;
+    let c = &s.client;
+    c.set_window_size(1280, 900).await.unwrap();
+    // Few per page, so that there is a 次へ.
+    c.goto(&format!("{}/?per_page=3", s.base)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[rel=next]"))
+        .await
+        .unwrap();
+    let rendered = counter(c, "rendered").await;
+    js(
+        c,
+        "window.scrollTo(0, document.body.scrollHeight); return true;",
+    )
+    .await;
+    click(c, "a[rel=next]").await;
+    wait_js(c, &format!("window.__kaizenTest.rendered > {rendered}")).await;
+    wait_js(c, "location.search.includes('page=2')").await;
+    let top = js(
+        c,
+        "return document.getElementById('results-heading').getBoundingClientRect().top;",
+    )
+    .await;
+    let top = top.as_f64().unwrap();
+    assert!((0.0..900.0).contains(&top), "results heading at {top}");
+    no_errors(c).await;
+
+    // Keyboard: Tab, Tab to 「検索結果へ移動」, Enter, Tab: the first result.
+    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    press(c, '\u{E004}').await; // Tab: 本文へ移動
+    press(c, '\u{E004}').await; // Tab: 検索結果へ移動
+    let label = js(c, "return document.activeElement.textContent.trim();").await;
+    assert_eq!(label, json!("検索結果へ移動"));
+    press(c, '\u{E007}').await; // Enter
+    press(c, '\u{E004}').await; // Tab
+    let focused = js(
+        c,
+        "const a = document.activeElement; return a === document.querySelector('.hit-title a') ? 'first result' : a.outerHTML.slice(0, 120);",
+    )
+    .await;
+    assert_eq!(focused, json!("first result"), "Tab after the skip link");
+
+    // Printing a case: each source address once, the case's own address
+    // and the print date.
+    c.goto(&format!("{}/cases/fukuoka-dna-undo", s.base))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("case-title"))
+        .await
+        .unwrap();
+    cdp(
+        s.port,
+        &s.id,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "print" }),
+    )
+    .await;
+    let print = js(
+        c,
+        "const a = document.querySelector('.sources a');          return { label: getComputedStyle(a.querySelector('.source-label')).display,                   after: getComputedStyle(a, '::after').content,                   address: getComputedStyle(document.querySelector('.print-address')).display,                   text: document.querySelector('.print-address').textContent };",
+    )
+    .await;
+    assert_eq!(print["label"], json!("none"), "{print}");
+    assert_eq!(
+        print["after"],
+        json!("\"http://data-max.co.jp/2010/08/30/dna3.html\""),
+        "{print}"
+    );
+    assert_eq!(print["address"], json!("block"), "{print}");
+    let text = print["text"].as_str().unwrap();
+    assert!(
+        text.contains("/cases/fukuoka-dna-undo") && text.contains("印刷日") && text.contains('年'),
+        "{text}"
+    );
+    shot(c, "case-print.png").await;
+    cdp(
+        s.port,
+        &s.id,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "" }),
+    )
+    .await;
+    no_errors(c).await;
+    c.clone().close().await.unwrap();
+}
+
+/// One key pressed and released (WebDriver key codes: Tab U+E004, Enter
+/// U+E007).
+async fn press(c: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    c.perform_actions(actions).await.unwrap();
 }
