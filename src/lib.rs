@@ -8,8 +8,11 @@
 //! * [`case`]: the case file format and the collection on disk (the only
 //!   writer of `cases/`).
 //! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
+//! * [`query`]: what a person typed, understood: the query language,
+//!   content words, synonyms (no tantivy).
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
+//! * [`highlight`]: matches in a hit's text and its snippets (no tantivy).
 //! * [`members`]: who may write (the members file, argon2 hashes).
 //! * [`transfer`]: CSV / JSON Lines import and export.
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
@@ -22,8 +25,10 @@ pub mod analysis;
 pub mod case;
 pub mod cli;
 pub mod eval;
+pub mod highlight;
 pub mod index;
 pub mod members;
+pub mod query;
 pub mod synthetic;
 pub mod transfer;
 pub mod wareki;
