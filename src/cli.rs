@@ -13,6 +13,7 @@ use crate::analysis;
 use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 use crate::printable::printable;
+use crate::web::HitDto;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -447,38 +448,33 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     };
     let results = idx.search(&req)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json_results(&results))?);
+        println!("{}", serde_json::to_string_pretty(&json_results(results))?);
     } else {
         print_results(&results);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn json_results(results: &SearchResults) -> serde_json::Value {
-    serde_json::json!({
-        "total": results.total,
-        "total_all_words": results.total_all_words,
-        "words": results.words,
-        "dropped_words": results.dropped_words,
-        "took_ms": results.took.as_secs_f64() * 1000.0,
-        "hits": results.hits.iter().map(|h| serde_json::json!({
-            "id": h.id,
-            "title": h.title,
-            "municipality": h.municipality,
-            "prefecture": h.prefecture,
-            "levels": h.levels,
-            "period": h.period.to_string(),
-            "score": h.score,
-            "missing_words": h.missing_words,
-            "snippets": h.snippets.iter().map(|s| serde_json::json!({
-                "section": s.section,
-                "heading": s.heading,
-                "text": s.snippet.text,
-                "highlights": s.snippet.marks,
-                "html": s.html,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+/// `search --json`: the hits in the API's shape, with the words searched.
+#[derive(serde::Serialize)]
+struct JsonResults {
+    total: usize,
+    total_all_words: usize,
+    words: Vec<String>,
+    dropped_words: Vec<String>,
+    took_ms: f64,
+    hits: Vec<HitDto>,
+}
+
+fn json_results(results: SearchResults) -> JsonResults {
+    JsonResults {
+        total: results.total,
+        total_all_words: results.total_all_words,
+        words: results.words,
+        dropped_words: results.dropped_words,
+        took_ms: results.took.as_secs_f64() * 1000.0,
+        hits: results.hits.into_iter().map(HitDto::from).collect(),
+    }
 }
 
 fn print_results(results: &SearchResults) {

@@ -297,7 +297,6 @@ impl Mode {
                 Mode::Morph => vec![AnalyzerKind::Morph],
                 Mode::Ngram => vec![AnalyzerKind::Ngram],
             },
-            ..SearchOptions::default()
         }
     }
 }

@@ -8,8 +8,11 @@
 //! * [`case`]: the case file format and the collection on disk (the only
 //!   writer of `cases/`).
 //! * [`analysis`]: Japanese analysis (NFKC, lindera + IPADIC, folding).
+//! * [`query`]: what a person typed, understood: the query language,
+//!   content words, synonyms (no tantivy).
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
+//! * [`highlight`]: matches in a hit's text and its snippets (no tantivy).
 //! * [`members`]: who may write (the members file, argon2 hashes).
 //! * [`atomic`]: crash-safe file writes; [`token`]: random tokens;
 //!   [`printable`]: untrusted text escaped for terminals and logs.
@@ -25,9 +28,11 @@ pub mod atomic;
 pub mod case;
 pub mod cli;
 pub mod eval;
+pub mod highlight;
 pub mod index;
 pub mod members;
 pub mod printable;
+pub mod query;
 pub mod synthetic;
 pub mod token;
 pub mod transfer;

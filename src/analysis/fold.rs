@@ -107,12 +107,25 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
-fn is_katakana(c: char) -> bool {
+/// A hiragana letter or mark (ぁ..ゟ).
+pub fn is_hiragana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{309F}')
+}
+
+/// A katakana letter (ァ..ヺ): one a long-vowel mark after it belongs to.
+pub fn is_katakana(c: char) -> bool {
     matches!(c, '\u{30A1}'..='\u{30FA}')
 }
 
-fn is_kana(c: char) -> bool {
+/// Any kana, marks included (the hiragana and katakana blocks).
+pub fn is_kana(c: char) -> bool {
     matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}')
+}
+
+/// Whether a word is written in kana only, so its reading is what the user
+/// means (かいぜん → 改善). A kanji word's reading would match homophones.
+pub fn is_kana_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(is_kana)
 }
 
 /// Folds a term: variants on every char; hiragana → katakana only when the

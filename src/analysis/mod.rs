@@ -24,7 +24,10 @@ mod tokenizer;
 
 use std::sync::{Arc, OnceLock};
 
-pub use fold::{fold_char, fold_place_name, fold_term, is_fold_target};
+pub use fold::{
+    fold_char, fold_place_name, fold_term, is_fold_target, is_hiragana, is_kana, is_kana_word,
+    is_katakana,
+};
 pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_reading};
 pub use normalize::{Normalized, is_normalized, nfkc, normalize};
@@ -40,18 +43,19 @@ pub use tokenizer::register;
 /// readings.
 pub const ANALYSIS_VERSION: u32 = 3;
 
-/// The analyzers, by what they index.
+/// The analyzers, by what they index. The discriminants are each one's
+/// place in per-analyzer arrays ([`AnalyzerKind::slot`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnalyzerKind {
     /// Base forms of content words (名詞, 動詞, 形容詞 …), folded.
-    Morph,
+    Morph = 0,
     /// Overlapping character bigrams of the folded text.
-    Ngram,
+    Ngram = 1,
     /// Dictionary readings (katakana, folded) of content words, as
     /// bigrams of each run of words.
-    Reading,
+    Reading = 2,
     /// The same readings, one term per word (and per part of a compound).
-    ReadingWord,
+    ReadingWord = 3,
 }
 
 impl AnalyzerKind {
@@ -61,6 +65,12 @@ impl AnalyzerKind {
         AnalyzerKind::Reading,
         AnalyzerKind::ReadingWord,
     ];
+
+    /// Its place in an array of one value per analyzer, in [`Self::ALL`]'s
+    /// order.
+    pub fn slot(self) -> usize {
+        self as usize
+    }
 
     /// The tokenizer name registered with tantivy.
     pub fn name(self) -> &'static str {
@@ -131,10 +141,8 @@ pub fn query_terms(kind: AnalyzerKind, text: &str) -> Vec<String> {
 /// Every analyzer's terms of one text, with a single segmentation.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
-    pub morph: Vec<Term>,
-    pub ngram: Vec<Term>,
-    pub reading: Vec<Term>,
-    pub reading_words: Vec<Term>,
+    /// By [`AnalyzerKind::slot`].
+    terms: [Vec<Term>; 4],
 }
 
 impl Analysis {
@@ -149,38 +157,32 @@ impl Analysis {
             .iter()
             .any(|k| matches!(k, AnalyzerKind::Reading | AnalyzerKind::ReadingWord));
         let s = analyzer().analyze_with(text, readings);
+        let ngram = if kinds.contains(&AnalyzerKind::Ngram) {
+            ngram::bigrams(&s.normalized, &s.numerals)
+        } else {
+            Vec::new()
+        };
+        let morph = if kinds.contains(&AnalyzerKind::Morph) {
+            s.morph
+        } else {
+            Vec::new()
+        };
         Analysis {
-            ngram: if kinds.contains(&AnalyzerKind::Ngram) {
-                ngram::bigrams(&s.normalized, &s.numerals)
-            } else {
-                Vec::new()
-            },
-            morph: if kinds.contains(&AnalyzerKind::Morph) {
-                s.morph
-            } else {
-                Vec::new()
-            },
-            reading: s.reading,
-            reading_words: s.reading_words,
+            terms: [morph, ngram, s.reading, s.reading_words],
         }
     }
 
-    pub fn take(self, kind: AnalyzerKind) -> Vec<Term> {
-        match kind {
-            AnalyzerKind::Morph => self.morph,
-            AnalyzerKind::Ngram => self.ngram,
-            AnalyzerKind::Reading => self.reading,
-            AnalyzerKind::ReadingWord => self.reading_words,
-        }
+    pub fn take(mut self, kind: AnalyzerKind) -> Vec<Term> {
+        std::mem::take(&mut self.terms[kind.slot()])
     }
 
     pub fn get(&self, kind: AnalyzerKind) -> &[Term] {
-        match kind {
-            AnalyzerKind::Morph => &self.morph,
-            AnalyzerKind::Ngram => &self.ngram,
-            AnalyzerKind::Reading => &self.reading,
-            AnalyzerKind::ReadingWord => &self.reading_words,
-        }
+        &self.terms[kind.slot()]
+    }
+
+    /// Every analyzer's terms, by [`AnalyzerKind::slot`].
+    pub fn into_terms(self) -> [Vec<Term>; 4] {
+        self.terms
     }
 }
 
@@ -241,10 +243,11 @@ mod tests {
     #[test]
     fn offsets_point_into_the_original_text() {
         let text = "ＤＮＡ運動と改善";
+        // Each term is its original slice normalised (no base form or
+        // folding changes these words).
         for t in analyze(AnalyzerKind::Morph, text) {
             let slice = &text[t.start..t.end];
-            assert_eq!(nfkc(slice).to_lowercase(), nfkc(slice).to_lowercase());
-            assert!(!slice.is_empty());
+            assert_eq!(nfkc(slice).to_lowercase(), t.text, "{slice}");
         }
         let t = &analyze(AnalyzerKind::Morph, text)[0];
         assert_eq!(&text[t.start..t.end], "ＤＮＡ");

@@ -409,15 +409,6 @@ impl Morph {
         self.analyze_with(text, false).morph
     }
 
-    /// Reading bigrams: the katakana readings of consecutive content
-    /// words, folded and paired up like the character bigrams. A word
-    /// without a reading (unknown to the dictionary) contributes its folded
-    /// surface. Every reading character keeps its word's original range, so
-    /// a kana query highlights the kanji word it matched.
-    pub fn readings(&self, text: &str) -> Vec<Term> {
-        self.analyze(text).reading
-    }
-
     /// Everything one segmentation gives: indexing needs all of it, and
     /// segmentation is the expensive part.
     pub fn analyze(&self, text: &str) -> Segmented {

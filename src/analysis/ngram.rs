@@ -13,7 +13,7 @@
 //! alone would cost a third more indexing time.)
 
 use super::Term;
-use super::fold::fold_char;
+use super::fold::{fold_char, is_katakana};
 use super::normalize::{Normalized, normalize};
 
 /// Characters that split runs: whitespace and punctuation. Bigrams never
@@ -101,10 +101,6 @@ pub(super) fn pair_up(run: &[RunChar], out: &mut Vec<Term>) {
             compound: false,
         });
     }
-}
-
-fn is_katakana(c: char) -> bool {
-    matches!(c, '\u{30A1}'..='\u{30FA}')
 }
 
 /// Pushes a folded char onto a run, dropping a long-vowel mark after a

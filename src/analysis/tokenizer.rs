@@ -21,15 +21,6 @@ thread_local! {
     static RECENT: RefCell<Vec<(String, Pending)>> = const { RefCell::new(Vec::new()) };
 }
 
-fn slot(kind: AnalyzerKind) -> usize {
-    match kind {
-        AnalyzerKind::Morph => 0,
-        AnalyzerKind::Ngram => 1,
-        AnalyzerKind::Reading => 2,
-        AnalyzerKind::ReadingWord => 3,
-    }
-}
-
 fn to_tokens(terms: Vec<super::Term>) -> Vec<Token> {
     terms
         .into_iter()
@@ -51,23 +42,14 @@ fn tokens_of(text: &str, kind: AnalyzerKind) -> Vec<Token> {
         if let Some(tokens) = recent
             .iter_mut()
             .find(|(t, _)| t == text)
-            .and_then(|(_, pending)| pending[slot(kind)].take())
+            .and_then(|(_, pending)| pending[kind.slot()].take())
         {
             return tokens;
         }
-        let Analysis {
-            morph,
-            ngram,
-            reading,
-            reading_words,
-        } = Analysis::of(text);
-        let mut pending: Pending = [
-            Some(to_tokens(morph)),
-            Some(to_tokens(ngram)),
-            Some(to_tokens(reading)),
-            Some(to_tokens(reading_words)),
-        ];
-        let tokens = pending[slot(kind)].take().unwrap_or_default();
+        let mut pending: Pending = Analysis::of(text)
+            .into_terms()
+            .map(|terms| Some(to_tokens(terms)));
+        let tokens = pending[kind.slot()].take().unwrap_or_default();
         if recent.len() == CACHE_SIZE {
             recent.remove(0);
         }

@@ -23,9 +23,24 @@ use tantivy::index::SegmentId;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::search::FacetCount;
-
 /// The facet fields, as named in filters.
+/// A facet value and how many cases of a search have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts per value of each facet under a search (drill-down: a facet
+/// filtered on counts under the other filters only).
+#[derive(Debug, Clone, Default)]
+pub struct Facets {
+    pub level: Vec<FacetCount>,
+    pub prefecture: Vec<FacetCount>,
+    pub kind: Vec<FacetCount>,
+    pub decade: Vec<FacetCount>,
+}
+
 pub(crate) const FACETS: [&str; 4] = ["level", "prefecture", "kind", "decade"];
 
 /// One facet of one segment: each document's value numbers, and their names.

@@ -6,9 +6,7 @@
 //! behind a mutex, so readers never wait for writers.
 
 mod facets;
-mod highlight;
 pub mod live;
-pub mod query;
 mod schema;
 mod search;
 pub mod similar;
@@ -30,12 +28,10 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
 use crate::case::{Case, Diagnostic, IndexOp, Severity};
-pub use highlight::{Matcher, Snippet, is_kana_word, snippet};
+pub use facets::{FacetCount, Facets};
 pub use live::{CRASH_AFTER_WRITE_ENV, InvalidFile, LiveError, LiveIndex};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
-pub use search::{
-    FacetCount, Facets, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort,
-};
+pub use search::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -679,17 +675,14 @@ impl CaseIndex {
 
     /// The case with this id, from the index.
     pub fn get(&self, id: &str) -> Result<Option<Case>, IndexError> {
-        Ok(self.first_doc(self.fields.id, id)?.and_then(|doc| {
-            doc.get_first(self.fields.case)
-                .and_then(|v| v.as_str())
-                .and_then(|s| serde_json::from_str(s).ok())
-        }))
+        Ok(self
+            .first_doc(self.fields.id, id)?
+            .and_then(|doc| self.fields.stored_case(&doc)))
     }
 }
 
-/// The text a [`TextField`] indexes for a case (public so that cost
-/// measurements index exactly what the product does).
-pub fn text_of(case: &Case, tf: &TextField) -> String {
+/// The text a [`TextField`] indexes for a case.
+fn text_of(case: &Case, tf: &TextField) -> String {
     match (tf.section, tf.name) {
         (Some(section), _) => case.sections.get(section).to_owned(),
         (None, "title") => case.title.clone(),

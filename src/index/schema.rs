@@ -27,13 +27,14 @@
 //! to `index/kaizen-wa.json`; an index with other versions is rebuilt from
 //! `cases/` on open.
 
+use tantivy::TantivyDocument;
 use tantivy::schema::{
     FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions,
+    TextFieldIndexing, TextOptions, Value,
 };
 
 use crate::analysis::AnalyzerKind;
-use crate::case::Section;
+use crate::case::{Case, Section};
 
 /// Bumped whenever a field is added, removed or changes type.
 ///
@@ -103,6 +104,15 @@ fn text_options(kind: AnalyzerKind) -> TextOptions {
 }
 
 impl Fields {
+    /// The case a document stores (`None` when the document holds none
+    /// this version can read: the index is then rebuilt on the next sync).
+    /// The one place stored cases are decoded.
+    pub fn stored_case(&self, doc: &TantivyDocument) -> Option<Case> {
+        doc.get_first(self.case)
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str(s).ok())
+    }
+
     pub fn new() -> Fields {
         let mut b = Schema::builder();
         let id = b.add_text_field("id", STRING | STORED | FAST);

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{TantivyDocument, Term};
 
 use super::{CaseIndex, IndexError};
 use crate::analysis::{AnalyzerKind, analyze};
-use crate::case::{Case, Level, Period};
+use crate::case::{Level, Period};
 
 /// Distinctive terms taken from a case.
 const TERMS: usize = 16;
@@ -125,11 +125,7 @@ impl CaseIndex {
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            let Some(other) = doc
-                .get_first(self.fields.case)
-                .and_then(|v| v.as_str())
-                .and_then(|s| serde_json::from_str::<Case>(s).ok())
-            else {
+            let Some(other) = self.fields.stored_case(&doc) else {
                 continue;
             };
             let theirs: std::collections::HashSet<String> = other

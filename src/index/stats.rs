@@ -9,7 +9,6 @@ use serde::Serialize;
 use tantivy::TantivyDocument;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::AllQuery;
-use tantivy::schema::Value;
 
 use super::{CaseIndex, IndexError};
 use crate::case::{Case, Level};
@@ -42,11 +41,7 @@ impl CaseIndex {
         let mut out = Vec::with_capacity(docs.len());
         for addr in docs {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            if let Some(case) = doc
-                .get_first(self.fields.case)
-                .and_then(|v| v.as_str())
-                .and_then(|s| serde_json::from_str::<Case>(s).ok())
-            {
+            if let Some(case) = self.fields.stored_case(&doc) {
                 out.push(case);
             }
         }

@@ -1,6 +1,7 @@
 //! JSON API handlers. Response shapes are our own DTOs (not the index's
 //! types) so the API stays stable while search internals change, and so
-//! every shape is described in the OpenAPI document.
+//! every shape is described in the OpenAPI document. [`HitDto`] is the one
+//! serialised shape of a hit: the CLI's `search --json` prints it too.
 
 use std::sync::Arc;
 
@@ -50,6 +51,10 @@ pub struct SnippetDto {
     pub heading: &'static str,
     /// HTML-escaped text, matches in `<mark>`.
     pub html: String,
+    /// The fragment as plain text.
+    pub text: String,
+    /// Matches in `text`, as `[start, end)` character offsets.
+    pub highlights: Vec<[usize; 2]>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -67,6 +72,9 @@ pub struct HitDto {
     pub score: f32,
     /// Matching sections, best first (the summary when none matched).
     pub snippets: Vec<SnippetDto>,
+    /// Words of the query this case does not match (a relaxed match of
+    /// several words); empty when it matches every word.
+    pub missing_words: Vec<String>,
 }
 
 impl From<Hit> for HitDto {
@@ -89,8 +97,11 @@ impl From<Hit> for HitDto {
                     section: s.section,
                     heading: s.heading,
                     html: s.html,
+                    highlights: s.snippet.marks.iter().map(|&(a, b)| [a, b]).collect(),
+                    text: s.snippet.text,
                 })
                 .collect(),
+            missing_words: h.missing_words,
         }
     }
 }

@@ -53,6 +53,7 @@ use utoipa_axum::routes;
 
 use crate::index::CaseIndex;
 
+pub use api::HitDto;
 pub use error::WebError;
 pub use insights::Insights;
 pub use metrics::Metrics;

@@ -11,9 +11,7 @@
 //! `query_latency` measures search alone, over the same corpus: the cost
 //! test's query mix and every query of the relevance suite
 //! (`tests/relevance/queries.tsv`, with its sections), each as the web API
-//! asks it (10 hits, facet counts) and bare (no facets), and once more
-//! with highlighting analysing every place instead of trusting the index's
-//! term counts (what those save); percentiles by wall clock and by the
+//! asks it (10 hits, facet counts) and bare (no facets); percentiles by wall clock and by the
 //! thread's CPU time, and the slowest queries. Wall and CPU figures move by
 //! a third between runs on a shared machine: for small differences, count
 //! instructions (`valgrind --tool=callgrind
@@ -43,7 +41,8 @@ use kaizen_wa::analysis::{AnalyzerKind, analyzer, register};
 use kaizen_wa::case::Case;
 use kaizen_wa::case::{Section, store};
 use kaizen_wa::eval::parse_queries;
-use kaizen_wa::index::{CaseIndex, Fields, SearchOptions, SearchRequest, text_of};
+use kaizen_wa::index::{CaseIndex, Fields, SearchOptions, SearchRequest};
+use kaizen_wa::web::HitDto;
 use rayon::prelude::*;
 
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
@@ -80,7 +79,17 @@ fn load_cases(dir: &Path) -> Vec<Case> {
 /// What the product indexes of a case, text by text (title, place, tags,
 /// each section).
 fn texts(layout: &Fields, case: &Case) -> Vec<String> {
-    layout.texts.iter().map(|tf| text_of(case, tf)).collect()
+    layout
+        .texts
+        .iter()
+        .map(|tf| match (tf.section, tf.name) {
+            (Some(section), _) => case.sections.get(section).to_owned(),
+            (None, "title") => case.title.clone(),
+            (None, "place") => format!("{} {}", case.municipality, case.prefecture),
+            (None, "tags") => case.tags.join(" "),
+            _ => String::new(),
+        })
+        .collect()
 }
 
 /// A text field analysed by one of our analyzers, indexed as the schema
@@ -383,15 +392,6 @@ fn query_latency() {
             .map(|j| request(&j.query, j.section, facets))
             .collect();
         latency(&format!("relevance queries, {with}"), &idx, &suite, rounds);
-        if facets {
-            // What highlighting by the index's term counts saves.
-            let analysed = SearchOptions {
-                indexed_counts: false,
-                ..SearchOptions::default()
-            };
-            let label = "relevance queries, facets, every place analysed";
-            latency_with(label, &idx, &suite, &analysed, rounds);
-        }
     }
 }
 
@@ -531,12 +531,13 @@ fn search_floor() {
     for round in 0..rounds {
         for a in &answers {
             let started = Instant::now();
-            let json = serde_json::to_vec(a).unwrap();
+            let hits: Vec<HitDto> = a.hits.iter().cloned().map(HitDto::from).collect();
+            let json = serde_json::to_vec(&hits).unwrap();
             if round > 0 {
                 ms.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             bytes = bytes.max(json.len());
         }
     }
-    percentiles(&format!("its answer as JSON (≤ {bytes} bytes)"), ms);
+    percentiles(&format!("its hits as JSON (≤ {bytes} bytes)"), ms);
 }

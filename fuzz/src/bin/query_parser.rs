@@ -4,7 +4,7 @@
 fn main() {
     afl::fuzz!(|data: &[u8]| {
         let text = String::from_utf8_lossy(data);
-        let q = kaizen_wa::index::query::parse(&text);
+        let q = kaizen_wa::query::parse(&text);
         let _ = q.is_match_all();
         let _ = q.positive_atoms().map(|a| a.text().len()).sum::<usize>();
         if let Ok(p) = kaizen_wa::web::params::SearchParams::from_query(Some(&text)) {

@@ -539,7 +539,7 @@ mod tests {
             section: "summary",
             heading,
             html: html.to_owned(),
-            snippet: crate::index::Snippet {
+            snippet: crate::highlight::Snippet {
                 text: String::new(),
                 marks: Vec::new(),
                 cut_start: false,

@@ -51,7 +51,7 @@ fn query_parser_inputs() {
     assert!(!all.is_empty());
     for (_, data) in all {
         let text = String::from_utf8_lossy(&data);
-        let q = kaizen_wa::index::query::parse(&text);
+        let q = kaizen_wa::query::parse(&text);
         let _ = q.is_match_all();
         if let Ok(p) = kaizen_wa::web::params::SearchParams::from_query(Some(&text)) {
             let _ = p.validate();
@@ -229,7 +229,7 @@ mod generated {
     fn generated_queries() {
         run("query parser", soup(QUERY), |data| {
             let text = String::from_utf8_lossy(data);
-            let q = kaizen_wa::index::query::parse(&text);
+            let q = kaizen_wa::query::parse(&text);
             let _ = q.is_match_all();
             if let Ok(p) = kaizen_wa::web::params::SearchParams::from_query(Some(&text)) {
                 let _ = p.validate();

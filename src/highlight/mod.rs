@@ -1,0 +1,700 @@
+//! Highlighting and snippets, in characters, for every kind of match.
+//!
+//! Owns finding a query's matches in a stored text and cutting the
+//! fragment to show. Uses the analysis chain, never tantivy: what the
+//! index knows of a text comes in as [`TermCounts`]. Must not read the
+//! index or depend on `index` or `web`.
+//!
+//! tantivy's snippet generator highlights only the terms of one field; our
+//! matches come from three analyzers (a bigram substring, a reading match
+//! whose highlight must cover the kanji word). So we re-analyse the stored
+//! text of a hit with the same chain, find the query's term sequences in
+//! each analysis, and map them back to original character offsets
+//! (JAPANESE-SEARCH.md #8: never bytes).
+//!
+//! Segmentation is the expensive part of a search (about half a
+//! millisecond per section of a hit), so only the sentences that can hold
+//! a match are analysed: every morphological or n-gram [`pattern`] has a
+//! *needle*, a folded string that any match of it contains, and one pass
+//! of an automaton over the folded text finds the sentences worth
+//! segmenting ([`needles`]). Some needles need no segmenting at all: the
+//! n-gram pattern of a word is the word itself, so its needle's hits are
+//! its matches; and a noun's morphological matches are among them.
+//! Patterns without a needle (a kana query's reading, which the kanji text
+//! does not spell) need the whole text analysed, unless the index says
+//! the text lacks them.
+
+mod folded;
+mod needles;
+mod pattern;
+mod snippet;
+
+use std::collections::HashMap;
+
+use crate::analysis::{Analysis, AnalyzerKind, Term, is_normalized};
+use crate::query::{AtomForms, UserQuery};
+use folded::{FoldedText, Range, merge, sentences};
+use needles::{NeedleHits, Needles, absent};
+pub use needles::{TermCounts, no_counts};
+use pattern::Pattern;
+pub use snippet::{Snippet, snippet};
+
+/// The term sequences of a query, per analyzer, with their needles.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    patterns: Vec<Pattern>,
+    needles: Needles,
+    /// The analyzers of `patterns`: only these analyse a text.
+    kinds: Vec<AnalyzerKind>,
+}
+
+/// Places in a text being settled: the matches known, and the needle hits
+/// still to check by analysis (byte ranges).
+struct Places {
+    known: Vec<Range>,
+    unchecked: Vec<Range>,
+}
+
+impl Places {
+    /// Every place that may be a match.
+    fn all(&self) -> Vec<Range> {
+        let mut all = self.unchecked.clone();
+        all.extend(self.known.iter().copied());
+        merge(all)
+    }
+}
+
+impl Matcher {
+    /// The matcher of what was typed (a kana word also by its reading).
+    pub fn new(query: &UserQuery) -> Matcher {
+        let forms: Vec<AtomForms> = query
+            .positive_atoms()
+            .map(|atom| AtomForms::new(atom, true))
+            .collect();
+        Matcher::from_forms(&forms)
+    }
+
+    /// From atoms already analysed: the search has just analysed every
+    /// query word to build its query, and searched readings only for kana
+    /// words typed (not for kana synonyms).
+    pub fn from_forms<'a>(atoms: impl IntoIterator<Item = &'a AtomForms>) -> Matcher {
+        let patterns = pattern::patterns(atoms);
+        let mut kinds: Vec<AnalyzerKind> = patterns.iter().map(|p| p.kind).collect();
+        kinds.sort_by_key(|k| k.slot());
+        kinds.dedup();
+        Matcher {
+            needles: Needles::new(&patterns),
+            patterns,
+            kinds,
+        }
+    }
+
+    /// Whether every pattern can be located by its needle (no pattern
+    /// needs the whole text analysed).
+    pub fn locates_by_needles(&self) -> bool {
+        self.patterns.iter().all(|p| p.needle.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Byte ranges of `text` that match, sorted and merged: the sentences
+    /// holding a needle are analysed (the whole text when a pattern has
+    /// none); a sequence matches by positions, so a compound's parts
+    /// (indexed at the compound's positions) match too.
+    pub fn ranges(&self, text: &str) -> Vec<Range> {
+        if self.patterns.is_empty() {
+            return Vec::new();
+        }
+        if !self.locates_by_needles() {
+            return self.analysed_ranges(text, 0);
+        }
+        let hits = self.needles.hits(&self.patterns, text, &no_counts);
+        self.matches(text, &hits)
+    }
+
+    /// The matches among needle hits: the exact ones, and the candidates
+    /// that analysis confirms.
+    fn matches(&self, text: &str, hits: &NeedleHits) -> Vec<Range> {
+        let mut out = self.verify(text, &hits.candidates);
+        out.extend(hits.matches.iter().copied());
+        merge(out)
+    }
+
+    /// The best fragment of `text` (about `width` characters, see
+    /// [`snippet`]) with the matches marked. [`snippet_counted`] without
+    /// the index's counts.
+    ///
+    /// [`snippet_counted`]: Self::snippet_counted
+    pub fn snippet(&self, text: &str, width: usize) -> Snippet {
+        self.snippet_counted(text, width, &no_counts)
+    }
+
+    /// The best fragment of a text whose terms the index has counted:
+    /// `counts(kind, term)` is how many times the analyzer `kind` indexed
+    /// `term` for the text (`None`: not known).
+    ///
+    /// A pattern one of whose terms the index holds no time has no match
+    /// in the text: its needle's hits are dropped unchecked, and a pattern
+    /// without a needle (a kana word's reading) needs no analysis of the
+    /// whole text. A kanji noun's every match is a place its needle is
+    /// written, so when the text holds the needle as many times as the
+    /// index holds the term, every place is a match. Only the other places
+    /// (a needle inside a longer word, 職員 in 教職員; an inflected verb)
+    /// have their sentences analysed.
+    ///
+    /// A long text is cut around its densest places, and only the
+    /// sentences of that fragment with places to check are analysed. When
+    /// every place counted for the fragment turns out a match, it is the
+    /// fragment [`snippet`] picks from all the matches (a fragment
+    /// elsewhere has at most as many matches as places). Otherwise the
+    /// places analysis turned down are dropped, and the densest fragment
+    /// picked again: the sentences far from any good fragment are never
+    /// analysed.
+    pub fn snippet_counted(&self, text: &str, width: usize, counts: &TermCounts) -> Snippet {
+        let text = snippet::Chars::new(text);
+        if self.patterns.is_empty() {
+            return text.snippet(&[], width);
+        }
+        let located = self
+            .patterns
+            .iter()
+            .all(|p| p.needle.is_some() || absent(p, counts));
+        if !located {
+            return text.snippet(&self.ranges(text.text), width);
+        }
+        let hits = self.needles.hits(&self.patterns, text.text, counts);
+        let mut places = Places {
+            known: hits.matches,
+            unchecked: hits.candidates,
+        };
+        loop {
+            let marks = text.marks(&places.all());
+            let Some(window) = text.densest(&marks, width) else {
+                break;
+            };
+            let checked = self.check_window(text.text, &mut places, &window);
+            let found: Vec<Range> = places
+                .known
+                .iter()
+                .copied()
+                .filter(|r| window.holds(r))
+                .collect();
+            let found = text.marks(&found);
+            if window.counted(&marks, width) == window.counted(&found, width) {
+                return text.cut(found, window.start, width);
+            }
+            if !checked {
+                // Nothing left to check here, yet the counts differ (a
+                // place from outside merged into a match inside).
+                break;
+            }
+        }
+        // No fragment to trust: every remaining place is checked, and the
+        // fragment picked from all the matches.
+        places
+            .known
+            .extend(self.verify(text.text, &places.unchecked));
+        text.snippet(&merge(places.known), width)
+    }
+
+    /// Analyses the sentences of the places to check in `window`: their
+    /// matches become known, and no place in them is checked again.
+    /// Whether there was any to check.
+    fn check_window(&self, text: &str, places: &mut Places, window: &snippet::Window) -> bool {
+        let (check, rest): (Vec<Range>, Vec<Range>) = places
+            .unchecked
+            .iter()
+            .copied()
+            .partition(|r| window.holds(r));
+        let analysed = sentences(text, &check);
+        places.known.extend(self.analyse_sentences(text, &analysed));
+        places.known = merge(std::mem::take(&mut places.known));
+        places.unchecked = rest
+            .into_iter()
+            .filter(|&(at, _)| !analysed.iter().any(|&(s, e)| s <= at && at < e))
+            .collect();
+        !check.is_empty()
+    }
+
+    /// The matches in the sentences holding `hits`, analysed sentence by
+    /// sentence.
+    fn verify(&self, text: &str, hits: &[Range]) -> Vec<Range> {
+        self.analyse_sentences(text, &sentences(text, hits))
+    }
+
+    /// The matches in `sentences` (byte ranges of `text`), each analysed.
+    fn analyse_sentences(&self, text: &str, sentences: &[Range]) -> Vec<Range> {
+        let mut out = Vec::new();
+        for &(s, e) in sentences {
+            out.extend(self.analysed_ranges(&text[s..e], s));
+        }
+        merge(out)
+    }
+
+    /// Matches in `text` (a sentence starting at byte `offset` of the
+    /// whole, or the whole), analysed once, as byte ranges of the whole.
+    fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<Range> {
+        let analysis = Analysis::of_kinds(text, &self.kinds);
+        let mut out = Vec::new();
+        let chars: Vec<&str> = self.patterns.iter().filter_map(Pattern::one_char).collect();
+        if !chars.is_empty() {
+            let folded = FoldedText::new(text, is_normalized(text));
+            for c in chars {
+                for (i, _) in folded.text.match_indices(c) {
+                    let (s, e) = folded.original(i, i + c.len());
+                    out.push((offset + s, offset + e));
+                }
+            }
+        }
+        for &kind in &self.kinds {
+            let terms = analysis.get(kind);
+            let mut at: HashMap<(usize, &str), &Term> = HashMap::with_capacity(terms.len());
+            for t in terms {
+                at.entry((t.position, t.text.as_str())).or_insert(t);
+            }
+            for pattern in self.patterns.iter().filter(|p| p.kind == kind) {
+                let Some((first, rest)) = pattern.terms.split_first() else {
+                    continue;
+                };
+                for t in terms.iter().filter(|t| &t.text == first) {
+                    let mut end = t.end;
+                    let found = rest.iter().enumerate().all(|(k, p)| {
+                        at.get(&(t.position + k + 1, p.as_str()))
+                            .map(|n| end = end.max(n.end))
+                            .is_some()
+                    });
+                    if found {
+                        out.push((offset + t.start, offset + end));
+                    }
+                }
+            }
+        }
+        merge(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folded::fold_str;
+    use super::needles::no_kanji_source;
+    use super::pattern::{Hits, is_plain_kanji, numeral_spellings};
+    use super::*;
+    use crate::analysis::normalize;
+    use crate::query::parse;
+
+    impl Matcher {
+        fn needle_list(&self) -> Vec<Option<String>> {
+            self.patterns.iter().map(|p| p.needle.clone()).collect()
+        }
+
+        fn needle_hits(&self, text: &str) -> NeedleHits {
+            self.needles.hits(&self.patterns, text, &no_counts)
+        }
+    }
+
+    fn html(query: &str, text: &str) -> String {
+        let m = Matcher::new(&parse(query));
+        snippet(text, &m.ranges(text), 200).to_html()
+    }
+
+    #[test]
+    fn morphological_match_is_marked_in_characters() {
+        assert_eq!(
+            html("改善", "職員の改善運動"),
+            "職員の<mark>改善</mark>運動"
+        );
+    }
+
+    #[test]
+    fn substring_of_compound_is_marked() {
+        assert_eq!(
+            html("空港", "関西国際空港の運営"),
+            "関西国際<mark>空港</mark>の運営"
+        );
+    }
+
+    #[test]
+    fn width_variants_mark_the_original_characters() {
+        assert_eq!(html("dna", "ＤＮＡ運動"), "<mark>ＤＮＡ</mark>運動");
+    }
+
+    #[test]
+    fn kana_query_marks_the_kanji_word() {
+        assert_eq!(html("かいぜん", "業務の改善"), "業務の<mark>改善</mark>");
+    }
+
+    #[test]
+    fn numeral_variants_mark_each_other() {
+        assert_eq!(html("第3次", "第三次計画"), "<mark>第三次</mark>計画");
+        assert_eq!(html("三十年", "30年の歩み"), "<mark>30年</mark>の歩み");
+    }
+
+    #[test]
+    fn compound_query_marks_parts_written_apart() {
+        assert_eq!(
+            html("業務改善", "業務の改善"),
+            "<mark>業務</mark>の<mark>改善</mark>"
+        );
+        assert_eq!(html("改善", "業務改善運動"), "業務<mark>改善</mark>運動");
+    }
+
+    #[test]
+    fn html_in_text_is_escaped() {
+        assert_eq!(
+            html("改善", "<b>改善</b>"),
+            "&lt;b&gt;<mark>改善</mark>&lt;/b&gt;"
+        );
+    }
+
+    /// Every text of the sample and relevance cases.
+    fn case_texts() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in ["cases", "tests/relevance/cases"] {
+            for f in crate::case::store::list(&root.join(dir)).unwrap() {
+                let loaded = crate::case::store::load(&f).unwrap();
+                let case = loaded.parsed.case.unwrap();
+                out.push(case.title.clone());
+                out.extend(case.narrative().map(|(_, t)| t.to_owned()));
+            }
+        }
+        out
+    }
+
+    /// How many times the index holds each term of `text`, by analyzer
+    /// (its tokenizers' terms are the analysis's).
+    fn indexed_counts(text: &str) -> impl Fn(AnalyzerKind, &str) -> Option<u32> {
+        let analysis = Analysis::of(text);
+        move |kind, term| Some(analysis.get(kind).iter().filter(|t| t.text == term).count() as u32)
+    }
+
+    /// A kanji noun's needle hits are settled by the index's count when
+    /// it can: all matches when the counts agree, none when the index
+    /// holds the term no time; otherwise the sentences are analysed.
+    #[test]
+    fn counted_needles_are_settled_by_the_index() {
+        let m = Matcher::new(&parse("職員提案"));
+        // 職員 and 提案 are the morphological patterns left to check (the
+        // n-gram needle 職員提案 covers neither alone).
+        let countable: Vec<bool> = m.patterns.iter().map(|p| p.countable).collect();
+        assert_eq!(countable, vec![true, true, false]);
+        let text = "教職員が提案した。職員の提案。";
+        let analysed = m.snippet(text, 100).to_html();
+        assert_eq!(
+            analysed,
+            m.snippet_counted(text, 100, &indexed_counts(text))
+                .to_html()
+        );
+        // Counts the index would give are trusted: here, that both 職員
+        // are words (analysis says 教職員 is one).
+        let trusted = m.snippet_counted(text, 100, &|_, _| Some(2));
+        assert_eq!(
+            trusted.to_html(),
+            "教<mark>職員</mark>が<mark>提案</mark>した。<mark>職員</mark>の<mark>提案</mark>。"
+        );
+        let none = m.snippet_counted(text, 100, &|_, t| Some(if t == "職員" { 0 } else { 2 }));
+        assert_eq!(
+            none.to_html(),
+            "教職員が<mark>提案</mark>した。職員の<mark>提案</mark>。"
+        );
+        // A count that disagrees with the text leaves the places to
+        // analysis.
+        let other = m.snippet_counted(text, 100, &|_, _| Some(5));
+        assert_eq!(other.to_html(), analysed);
+    }
+
+    /// Finding sentences by needles, then analysing only those, marks
+    /// exactly what analysing the whole text marks, and cuts the same
+    /// snippets: for every judged query of the relevance suite (and a few
+    /// inflected and kana words) over every sample text.
+    #[test]
+    fn needles_mark_what_whole_analysis_marks() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tsv = std::fs::read_to_string(root.join("tests/relevance/queries.tsv")).unwrap();
+        let mut queries: Vec<String> = tsv
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.split('\t').nth(1).map(str::to_owned))
+            .collect();
+        queries.extend(
+            [
+                "進める",
+                "広めた",
+                "取り組む",
+                "やらされ",
+                "ダメ",
+                "マネージャー",
+                "\"改善 運動\"",
+                "三",
+                "5",
+            ]
+            .map(String::from),
+        );
+        let texts = case_texts();
+        let mut located = 0;
+        for q in &queries {
+            // With the index's counts, a kana word's reading that the text
+            // lacks is never looked for: the same snippet as without.
+            for t in &texts {
+                let counts = indexed_counts(t);
+                for width in [40, 110] {
+                    assert_eq!(
+                        Matcher::new(&parse(q)).snippet_counted(t, width, &counts),
+                        Matcher::new(&parse(q)).snippet(t, width),
+                        "help: counted, query {q:?}, width {width}, text {t:?}"
+                    );
+                }
+            }
+            let m = Matcher::new(&parse(q));
+            if !m.locates_by_needles() {
+                continue;
+            }
+            located += 1;
+            for t in &texts {
+                let whole = m.analysed_ranges(t, 0);
+                assert_eq!(
+                    m.ranges(t),
+                    whole,
+                    "help: query {q:?}, needles {:?}, text {t:?}",
+                    m.needle_list()
+                );
+                let trimmed = t.trim();
+                let whole = m.analysed_ranges(trimmed, 0);
+                let counts = indexed_counts(t);
+                for width in [40, 110] {
+                    let want = snippet(trimmed, &whole, width);
+                    assert_eq!(
+                        m.snippet(t, width),
+                        want,
+                        "help: query {q:?}, width {width}, text {t:?}"
+                    );
+                    assert_eq!(
+                        m.snippet_counted(t, width, &counts),
+                        want,
+                        "help: counted, query {q:?}, width {width}, text {t:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            located * 2 > queries.len(),
+            "{located} of {}",
+            queries.len()
+        );
+    }
+
+    #[test]
+    fn needles_of_each_kind() {
+        let needles = |q: &str| Matcher::new(&parse(q)).needle_list();
+        // Morphological term, then the n-gram chain.
+        assert_eq!(
+            needles("首長交代"),
+            vec![
+                Some("首長".into()),
+                Some("交代".into()),
+                Some("首長交代".into())
+            ]
+        );
+        // Okurigana is cut from an inflected word; kana are folded.
+        assert_eq!(needles("進める")[0], Some("進".into()));
+        assert_eq!(needles("だめ")[0], Some("ダ".into()));
+        assert_eq!(needles("ｶﾞｲﾄﾞ")[1], Some("ガイド".into()));
+        // A noun that starts in hiragana is its own needle (folded): no
+        // kanji stem to cut, and it is not inflected (it does not end in
+        // kana).
+        assert_eq!(needles("やらされ感")[0], Some("ヤラサレ感".into()));
+        assert!(Matcher::new(&parse("やらされ感")).locates_by_needles());
+        // A number is also looked for in kanji.
+        let m = Matcher::new(&parse("第3次"));
+        assert!(m.locates_by_needles());
+        let spellings: Vec<&String> = m.patterns.iter().flat_map(|p| &p.spellings).collect();
+        assert!(spellings.contains(&&"第三次".to_owned()), "{spellings:?}");
+        assert_eq!(numeral_spellings("30年"), vec!["三〇年", "十"]);
+        assert_eq!(numeral_spellings("10000"), vec!["一〇〇〇〇", "万"]);
+        assert!(numeral_spellings("改善").is_empty());
+        assert_eq!(
+            html("三十年", "30年と三十年"),
+            "<mark>30年</mark>と<mark>三十年</mark>"
+        );
+        // A kana word's reading is in no spelling.
+        assert!(!Matcher::new(&parse("かいぜん")).locates_by_needles());
+    }
+
+    /// A dropped long-vowel mark belongs to the letter before it, whether
+    /// the text needs normalising (full-width letters) or not.
+    #[test]
+    fn long_vowel_marks_stay_inside_the_mark() {
+        for text in [
+            "新任マネージャーの研修",
+            "ＡＢＣマネージャーの研修",
+            "マネージャー。マネジャー、ﾏﾈｰｼﾞｬｰ",
+        ] {
+            for q in ["マネージャー", "マネジャー", "研修"] {
+                let m = Matcher::new(&parse(q));
+                let whole = m.analysed_ranges(text, 0);
+                assert!(!whole.is_empty() || q == "研修", "{q} in {text}");
+                let fast = m.needle_hits(text);
+                assert_eq!(m.matches(text, &fast), whole, "help: {q} in {text}");
+            }
+        }
+        assert_eq!(
+            html("マネジャー", "新任マネージャーの研修"),
+            "新任<mark>マネージャー</mark>の研修"
+        );
+    }
+
+    /// A kana query's reading matches are found by analysing the text:
+    /// what one text shows never depends on the texts highlighted before
+    /// it (the same matcher, texts in either order).
+    #[test]
+    fn kana_queries_mark_every_homophone_whatever_came_before() {
+        let first = "業務の改善を進めた。";
+        let next = "長い前置きの文がある。職場の改善が続いた。開善寺の話。";
+        let m = Matcher::new(&parse("かいぜん"));
+        let before = (m.ranges(first), m.ranges(next));
+        let m = Matcher::new(&parse("かいぜん"));
+        let after = (m.ranges(next), m.ranges(first));
+        assert_eq!(before, (after.1.clone(), after.0.clone()));
+        let (s, e) = before.1[0];
+        assert_eq!(&next[s..e], "改善");
+        assert_eq!(before.1, m.analysed_ranges(next, 0));
+    }
+
+    /// A noun is found by its spelling alone; an inflected word, a word
+    /// with a number, or a word whose parts stand alone is checked by
+    /// analysis.
+    #[test]
+    fn what_needs_no_segmentation() {
+        let hits = |q: &str| -> Vec<Hits> {
+            Matcher::new(&parse(q))
+                .patterns
+                .iter()
+                .map(|p| p.hits)
+                .collect()
+        };
+        assert_eq!(hits("首長"), vec![Hits::Covered, Hits::Matches]);
+        // A kana word typed is also looked for by reading (カイゼン marks
+        // 改善), which only analysis finds.
+        assert_eq!(
+            hits("ステップアップ"),
+            vec![Hits::Covered, Hits::Matches, Hits::Candidates]
+        );
+        assert!(!Matcher::new(&parse("ステップアップ")).locates_by_needles());
+        assert_eq!(hits("県"), vec![Hits::Covered, Hits::Matches]);
+        assert_eq!(hits("進める"), vec![Hits::Candidates, Hits::Matches]);
+        assert_eq!(hits("ツール")[0], Hits::Candidates);
+        assert_eq!(
+            hits("業務改善"),
+            vec![Hits::Candidates, Hits::Candidates, Hits::Matches]
+        );
+        assert_eq!(hits("三重")[1], Hits::Candidates);
+        // A phrase of two runs: its bigrams are not one spelling.
+        assert_eq!(hits("\"改善 活動\"")[1], Hits::Candidates);
+    }
+
+    /// The automaton finds every occurrence of every needle, overlapping
+    /// ones included: アア twice in アアア, the lone ア three times.
+    #[test]
+    fn needles_are_found_overlapping() {
+        let pattern = |needle: &str, hits| Pattern {
+            kind: AnalyzerKind::Ngram,
+            terms: vec![needle.to_owned()],
+            needle: Some(needle.to_owned()),
+            hits,
+            spellings: Vec::new(),
+            countable: false,
+        };
+        let patterns = [
+            pattern("アア", Hits::Matches),
+            pattern("ア", Hits::Candidates),
+        ];
+        let needles = Needles::new(&patterns);
+        let found = needles.hits(&patterns, "アアア", &no_counts);
+        // Merged: one match over the whole run, one candidate run.
+        assert_eq!(found.matches, vec![(0, 9)]);
+        assert_eq!(found.candidates, vec![(0, 9)]);
+        let found = needles.hits(&patterns, "アとアア、ア", &no_counts);
+        assert_eq!(found.matches, vec![(6, 12)]);
+        assert_eq!(found.candidates, vec![(0, 3), (6, 12), (15, 18)]);
+    }
+
+    /// Needles in plain kanji are looked for in a normalised text as it is
+    /// written: the same places as in its folded form. A needle that a
+    /// variant folds into (高: 髙), a text that NFKC changes, or kana are
+    /// searched in the folded text.
+    #[test]
+    fn plain_needles_are_found_where_folding_finds_them() {
+        let texts = [
+            "首長交代で改善が止まった。カイゼン運動の首長。",
+            "ポスターーと改善、ﾃｽﾄの改善（全角ＡＢＣ）。",
+            "髙齢の方と高齢者の窓口を改善した。",
+            "\u{2FB8}長交代（ｶﾅ）の改善。",
+            "職員提案制度。提案は三十件、30件。",
+            "",
+        ];
+        for q in ["改善", "首長交代", "職員提案", "高齢", "三十件", "カイゼン"] {
+            let matcher = Matcher::new(&parse(q));
+            let mut folded = matcher.clone();
+            folded.needles.plain = false;
+            for text in texts {
+                let (a, b) = (matcher.needle_hits(text), folded.needle_hits(text));
+                assert_eq!(a.matches, b.matches, "{q} in {text}");
+                assert_eq!(a.candidates, b.candidates, "{q} in {text}");
+            }
+        }
+        let plain = |q: &str| Matcher::new(&parse(q)).needles.plain;
+        assert!(plain("首長交代") && plain("職員提案"));
+        assert!(!plain("高齢") && !plain("カイゼン") && !plain("ICT"));
+    }
+
+    /// Every character that normalising and folding turn into text with
+    /// a plain kanji (one a plain needle may hold) other than itself is
+    /// one [`no_kanji_source`] looks for. (Variants that fold into a kanji,
+    /// 冨 into 富, make that kanji not plain.)
+    #[test]
+    fn every_kanji_source_is_known() {
+        let mut sources = 0;
+        for c in (0..=0x3FFFF).filter_map(char::from_u32) {
+            let s = c.to_string();
+            let folded = fold_str(&normalize(&s).text);
+            if folded != s && folded.chars().any(is_plain_kanji) {
+                assert!(
+                    !no_kanji_source(&s),
+                    "U+{:04X} {c} becomes {folded}",
+                    c as u32
+                );
+                sources += 1;
+            }
+        }
+        assert!(sources > 1000, "{sources}");
+        assert!(no_kanji_source(
+            "ポスターーと改善、ﾃｽﾄの改善（全角ＡＢＣ）。"
+        ));
+        assert!(!no_kanji_source("\u{2FB8}長交代"));
+    }
+
+    #[test]
+    fn long_text_is_cut_around_the_densest_matches() {
+        let text = format!(
+            "{}。首長交代で途絶えた。{}",
+            "あ".repeat(300),
+            "い".repeat(300)
+        );
+        let m = Matcher::new(&parse("首長"));
+        let s = snippet(&text, &m.ranges(&text), 60);
+        assert!(s.cut_start && s.cut_end);
+        // The window starts a quarter of its width before the match (no
+        // sentence starts closer), and shows it.
+        assert_eq!(
+            s.to_html(),
+            format!(
+                "…{}。<mark>首長</mark>交代で途絶えた。{}…",
+                "あ".repeat(14),
+                "い".repeat(35)
+            )
+        );
+        assert_eq!(s.text.chars().count(), 60);
+    }
+}

@@ -1,0 +1,472 @@
+//! Building the tantivy query of a search: each word's atoms in every
+//! text field by every allowed analyzer, the relaxed AND of several words
+//! with their tiers, exclusions, proximity, and the filters.
+
+use std::sync::Arc;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
+    RangeQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use super::request::{SearchRequest, Sort};
+use crate::analysis::{AnalyzerKind, query_terms};
+use crate::case::Section;
+use crate::index::CaseIndex;
+use crate::index::schema::{Fields, ONGOING, TextField};
+use crate::index::wrappers::{ExcludedQuery, TierQuery};
+use crate::query::{Atom, AtomForms, Word, required};
+
+/// Weight of each analyzer's match relative to a morphological one: exact
+/// word matches rank first, substring and reading matches still come.
+const NGRAM_WEIGHT: f32 = 0.5;
+const READING_WEIGHT: f32 = 0.6;
+/// Weight of two neighbouring words of a multi-word query appearing close
+/// together (within [`PROXIMITY_SLOP`] positions, in order).
+const PROXIMITY_WEIGHT: f32 = 0.5;
+const PROXIMITY_SLOP: u32 = 8;
+
+/// Score added per matched word of a multi-word query: larger than any
+/// BM25 sum, so a case matching more words always ranks higher, and BM25
+/// orders the cases within a tier. tantivy's collectors rank by one
+/// number; the tier is added by the query ([`super::build`]) and taken
+/// off by `collect`, and nowhere else.
+pub(super) const TIER: f32 = 10_000.0;
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+/// Terms in sequence: a term, or a phrase of several.
+fn sequence(field: Field, terms: &[String]) -> Option<Box<dyn Query>> {
+    match terms {
+        [] => None,
+        [one] => Some(term_query(field, one)),
+        many => Some(Box::new(PhraseQuery::new(
+            many.iter()
+                .map(|t| Term::from_field_text(field, t))
+                .collect(),
+        ))),
+    }
+}
+
+fn should(queries: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    match queries.len() {
+        0 => None,
+        1 => queries.into_iter().next(),
+        _ => Some(Box::new(BooleanQuery::new(
+            queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))),
+    }
+}
+
+fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
+    if (by - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, by))
+    }
+}
+
+/// The analysed forms of an atom with what the index adds: computed once
+/// and used for every field.
+pub(super) struct AtomTerms {
+    pub forms: AtomForms,
+    /// A word of one character: the n-gram terms starting with it (the
+    /// automaton, built once and shared by every field's query).
+    single_char: Option<Arc<tantivy_fst::Regex>>,
+    /// Some word of the index reads the kana word whole: it is searched as
+    /// that word's reading (one term), not as a substring of reading runs
+    /// (a phrase of bigrams, ten times the cost over 10,000 cases). Set by
+    /// [`CaseIndex::resolve_readings`].
+    reading_is_word: bool,
+}
+
+impl AtomTerms {
+    fn new(atom: &Atom, typed: bool) -> AtomTerms {
+        let forms = AtomForms::new(atom, typed);
+        let single_char = match forms.ngram.as_slice() {
+            [one] if one.chars().count() == 1 => one.chars().next().and_then(|c| {
+                tantivy_fst::Regex::new(&format!("{}.?", regex_escape(c)))
+                    .ok()
+                    .map(Arc::new)
+            }),
+            _ => None,
+        };
+        AtomTerms {
+            forms,
+            single_char,
+            reading_is_word: false,
+        }
+    }
+
+    /// Matches of this atom in one text field, each allowed analyzer
+    /// weighted.
+    fn in_field(&self, tf: &TextField, kinds: &[AnalyzerKind]) -> Vec<Box<dyn Query>> {
+        let f = &self.forms;
+        let mut out = Vec::new();
+        let morph = match f.atom {
+            _ if !kinds.contains(&AnalyzerKind::Morph) => None,
+            // A word: all its terms, in any order, within the field — never
+            // an implicit phrase (tantivy#718).
+            Atom::Word(_) if f.morph.len() > 1 => Some(Box::new(BooleanQuery::new(
+                f.morph
+                    .iter()
+                    .map(|t| (Occur::Must, term_query(tf.morph, t)))
+                    .collect(),
+            )) as Box<dyn Query>),
+            _ => sequence(tf.morph, &f.morph),
+        };
+        if let Some(q) = morph {
+            out.push(boost(q, tf.boost));
+        }
+        let ngram: Option<Box<dyn Query>> = match &self.single_char {
+            _ if !kinds.contains(&AnalyzerKind::Ngram) => None,
+            // One character: every term starting with it (each occurrence
+            // starts one), a prefix of the term dictionary.
+            Some(re) => Some(Box::new(RegexQuery::from_regex(Arc::clone(re), tf.ngram))),
+            // A phrase of bigrams.
+            None => sequence(tf.ngram, &f.ngram),
+        };
+        if let Some(q) = ngram {
+            out.push(boost(q, tf.boost * NGRAM_WEIGHT));
+        }
+        let reading = match &f.reading_word {
+            Some(word) if self.reading_is_word && kinds.contains(&AnalyzerKind::ReadingWord) => {
+                Some(term_query(tf.reading_word, word))
+            }
+            _ if kinds.contains(&AnalyzerKind::Reading) => sequence(tf.reading, &f.reading),
+            _ => None,
+        };
+        if let Some(q) = reading {
+            out.push(boost(q, tf.boost * READING_WEIGHT));
+        }
+        out
+    }
+}
+
+fn regex_escape(c: char) -> String {
+    if c.is_ascii_punctuation() {
+        format!("\\{c}")
+    } else {
+        c.to_string()
+    }
+}
+
+/// Every word's atoms, analysed once for the query, the explanation of
+/// hits and the highlighter alike.
+pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {
+    words
+        .iter()
+        .map(|w| {
+            w.atoms_typed()
+                .map(|(a, typed)| AtomTerms::new(a, typed))
+                .collect()
+        })
+        .collect()
+}
+
+/// Any of the atoms in any of the fields.
+fn atoms_query(
+    atoms: &[AtomTerms],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Option<Box<dyn Query>> {
+    should(
+        atoms
+            .iter()
+            .filter_map(|at| {
+                should(
+                    fields
+                        .iter()
+                        .flat_map(|tf| at.in_field(tf, kinds))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// One atom in one field by one analyzer, with the field's section.
+pub(super) type LeafQuery = (Option<Section>, Box<dyn Query>);
+
+/// The leaf queries of a word: each atom in each field by each analyzer.
+fn leaf_queries(
+    atoms: &[AtomTerms],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Vec<LeafQuery> {
+    atoms
+        .iter()
+        .flat_map(|at| {
+            fields
+                .iter()
+                .flat_map(move |tf| at.in_field(tf, kinds).into_iter().map(|q| (tf.section, q)))
+        })
+        .collect()
+}
+
+/// A built query with what its hits need explained.
+pub(super) struct Built {
+    /// The text query: the words (tiered when several), the exclusions.
+    pub query: Box<dyn Query>,
+    /// Each positive word's label and query (without tiers).
+    pub positives: Vec<(String, Box<dyn Query>)>,
+    /// Each positive word's leaf queries (by section), to find what a hit
+    /// lacks and which sections it matches.
+    pub leaves: Vec<Vec<LeafQuery>>,
+    /// All positive words required (for `total_all_words`).
+    pub strict: Option<Box<dyn Query>>,
+    /// Neighbouring words close together: a score added to the best hits
+    /// only (see `collect`).
+    pub proximity: Vec<Box<dyn Query>>,
+}
+
+impl Built {
+    /// Whether the best hits are ranked again with the proximity.
+    pub fn rescores(&self, sort: Sort) -> bool {
+        sort == Sort::Relevance && !self.proximity.is_empty()
+    }
+}
+
+/// A filter of a search, by the facet it filters on.
+pub(super) type Filter = (&'static str, Box<dyn Query>);
+
+impl CaseIndex {
+    /// The fields a request searches: one section's, or all.
+    fn search_fields(&self, section: Option<Section>) -> Vec<&TextField> {
+        self.fields
+            .texts
+            .iter()
+            .filter(|tf| section.is_none() || tf.section == section)
+            .collect()
+    }
+
+    /// Marks the kana words that some indexed word reads whole (their
+    /// reading is then one term): a look-up in each field's term
+    /// dictionary.
+    pub(super) fn resolve_readings(
+        &self,
+        searcher: &Searcher,
+        terms: &mut [Vec<AtomTerms>],
+    ) -> tantivy::Result<()> {
+        for at in terms.iter_mut().flatten() {
+            let Some(word) = &at.forms.reading_word else {
+                continue;
+            };
+            for tf in &self.fields.texts {
+                if searcher.doc_freq(&Term::from_field_text(tf.reading_word, word))? > 0 {
+                    at.reading_is_word = true;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Neighbouring words close together, in order, in one field: a boost
+    /// for multi-word queries and sentences (市民 … 審査 near each other
+    /// beats the two words far apart).
+    fn proximity(&self, words: &[&Word], fields: &[&TextField]) -> Vec<Box<dyn Query>> {
+        let terms: Vec<Vec<String>> = words
+            .iter()
+            .map(|w| query_terms(AnalyzerKind::Morph, w.atoms[0].text()))
+            .collect();
+        let mut out = Vec::new();
+        for pair in terms.windows(2) {
+            let phrase: Vec<&String> = pair.iter().flatten().collect();
+            if pair[0].is_empty() || pair[1].is_empty() {
+                continue;
+            }
+            for tf in fields {
+                let q = PhraseQuery::new_with_offset_and_slop(
+                    phrase
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (i, Term::from_field_text(tf.morph, t)))
+                        .collect(),
+                    PROXIMITY_SLOP,
+                );
+                out.push(boost(Box::new(q), tf.boost * PROXIMITY_WEIGHT));
+            }
+        }
+        out
+    }
+
+    /// The text query of `words` (`terms[i]`: the analysed atoms of
+    /// `words[i]`).
+    pub(super) fn text_query(
+        &self,
+        words: &[Word],
+        terms: &[Vec<AtomTerms>],
+        section: Option<Section>,
+        kinds: &[AnalyzerKind],
+    ) -> Built {
+        let fields = self.search_fields(section);
+        let mut excluded: Vec<Box<dyn Query>> = Vec::new();
+        let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
+        let mut leaves = Vec::new();
+        let mut impossible = false;
+        for (w, atoms) in words.iter().zip(terms) {
+            match (atoms_query(atoms, &fields, kinds), w.negated) {
+                (Some(q), true) => excluded.push(Box::new(ExcludedQuery::new(q))),
+                (Some(q), false) => {
+                    positives.push((w.label.clone(), q));
+                    leaves.push(leaf_queries(atoms, &fields, kinds));
+                }
+                (None, true) => {}
+                // A required word with no searchable form (only
+                // punctuation): nothing can match it.
+                (None, false) => impossible = true,
+            }
+        }
+        let must_not = || excluded.iter().map(|q| (Occur::MustNot, q.box_clone()));
+        // Every positive word, and still none of the excluded ones.
+        let strict = (positives.len() > 1).then(|| {
+            Box::new(BooleanQuery::new(
+                positives
+                    .iter()
+                    .map(|(_, q)| (Occur::Must, q.box_clone()))
+                    .chain(must_not())
+                    .collect(),
+            )) as Box<dyn Query>
+        });
+        let mut proximity = Vec::new();
+        let words_query: Box<dyn Query> = match positives.len() {
+            _ if impossible => Box::new(EmptyQuery),
+            0 => Box::new(AllQuery),
+            1 => positives[0].1.box_clone(),
+            n => {
+                if kinds.contains(&AnalyzerKind::Morph) {
+                    let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+                    proximity = self.proximity(&positive_words, &fields);
+                }
+                tiered(&positives, n)
+            }
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = must_not().collect();
+        clauses.push((Occur::Must, words_query));
+        if impossible {
+            positives.clear();
+            leaves.clear();
+        }
+        Built {
+            query: Box::new(BooleanQuery::new(clauses)),
+            positives,
+            leaves,
+            strict,
+            proximity,
+        }
+    }
+
+    /// Filters, each by its facet name, so facet counts can leave their
+    /// own out.
+    pub(super) fn filters(&self, req: &SearchRequest) -> Vec<Filter> {
+        let f: &Fields = &self.fields;
+        let mut out: Vec<Filter> = Vec::new();
+        let facets = [
+            (
+                "level",
+                f.level,
+                req.levels.iter().map(|l| l.name()).collect(),
+            ),
+            (
+                "prefecture",
+                f.prefecture,
+                req.prefectures.iter().map(String::as_str).collect(),
+            ),
+            (
+                "kind",
+                f.kind,
+                req.kinds.iter().map(|k| k.name()).collect::<Vec<&str>>(),
+            ),
+        ];
+        for (name, field, values) in facets {
+            if !values.is_empty() {
+                out.push((name, any_of(field, &values)));
+            }
+        }
+        if let Some(m) = &req.municipality {
+            out.push((
+                "municipality",
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.municipality, m),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if req.year_from.is_some() || req.year_to.is_some() {
+            out.push(("decade", self.active_in(req.year_from, req.year_to)));
+        }
+        out
+    }
+
+    /// Campaigns active at some point in the years: started by the end,
+    /// and not ended before the start.
+    fn active_in(&self, from: Option<i32>, to: Option<i32>) -> Box<dyn Query> {
+        let to = to.map_or(ONGOING, i64::from);
+        let from = from.map_or(i64::MIN, i64::from);
+        let started = RangeQuery::new(
+            std::ops::Bound::Unbounded,
+            std::ops::Bound::Included(Term::from_field_i64(self.fields.start_year, to)),
+        );
+        let not_ended = RangeQuery::new(
+            std::ops::Bound::Included(Term::from_field_i64(self.fields.end_year, from)),
+            std::ops::Bound::Unbounded,
+        );
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(started) as Box<dyn Query>),
+            (Occur::Must, Box::new(not_ended)),
+        ]))
+    }
+}
+
+/// The words of a multi-word query, relaxed: a case matches most of them,
+/// each word its BM25 score plus a tier for matching it.
+fn tiered(positives: &[(String, Box<dyn Query>)], n: usize) -> Box<dyn Query> {
+    let tiered: Vec<(Occur, Box<dyn Query>)> = positives
+        .iter()
+        .map(|(_, q)| {
+            let tier: Box<dyn Query> = Box::new(TierQuery::new(q.box_clone(), TIER));
+            (Occur::Should, tier)
+        })
+        .collect();
+    Box::new(BooleanQuery::with_minimum_required_clauses(
+        tiered,
+        required(n),
+    ))
+}
+
+/// Any of the facet `values` (OR).
+fn any_of(field: Field, values: &[&str]) -> Box<dyn Query> {
+    let queries = values
+        .iter()
+        .map(|v| {
+            Box::new(TermQuery::new(
+                Term::from_facet(field, &Facet::from_path([*v])),
+                IndexRecordOption::Basic,
+            )) as Box<dyn Query>
+        })
+        .collect();
+    should(queries).unwrap_or_else(|| Box::new(EmptyQuery))
+}
+
+/// The text query under the filters (which score nothing).
+pub(super) fn combine(text: Box<dyn Query>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if filters.is_empty() {
+        return text;
+    }
+    let mut clauses = vec![(Occur::Must, text)];
+    clauses.extend(filters.into_iter().map(|q| {
+        (
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
+        )
+    }));
+    Box::new(BooleanQuery::new(clauses))
+}

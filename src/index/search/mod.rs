@@ -1,0 +1,124 @@
+//! Searching: our own query builder over the analyzers' fields, filters,
+//! sorting, drill-down facet counts, and hits with snippets.
+//!
+//! Owns turning a [`SearchRequest`] into [`SearchResults`] on one
+//! searcher; the meaning of the query is [`crate::query`]'s, the snippets
+//! [`crate::highlight`]'s. Knows nothing of HTTP.
+//!
+//! A query becomes a list of *words* ([`Word`]): what the person typed,
+//! a sentence cut into its content words (市民が審査に参加する改善の取り組み
+//! → 市民 · 審査 · 参加 · 改善 · 取り組み), each with its synonyms as
+//! alternatives. Every word is searched in every analyzer's field
+//! (morphological, n-gram, reading) with weights. Several words are not a
+//! strict AND: a case must match most of them (like Elasticsearch's
+//! `minimum_should_match`), and cases matching more words rank in a higher
+//! tier, so those matching every word come first. The words a hit lacks are
+//! reported, per hit and for the page.
+//!
+//! By stage: [`request`] (what is asked and answered), [`build`] (the
+//! tantivy query and filters), [`collect`] (one
+//! pass that counts and ranks, re-ranking, facets), [`explain`] (what each
+//! hit of the page matches), [`hits`] (the stored cases, highlighted).
+
+mod build;
+mod collect;
+mod explain;
+mod hits;
+mod request;
+#[cfg(test)]
+mod tests;
+
+use std::time::Instant;
+
+use crate::analysis::synonyms;
+use crate::case::Section;
+use crate::highlight::Matcher;
+use crate::index::{CaseIndex, IndexError};
+use crate::query::{self, Word};
+use hits::{Counts, Highlighting};
+pub use request::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
+
+impl CaseIndex {
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        self.search_with(req, &SearchOptions::default())
+    }
+
+    /// [`search`](Self::search) with some analyzers left out (evaluation).
+    pub fn search_with(
+        &self,
+        req: &SearchRequest,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults, IndexError> {
+        self.run(req, opts, Counts::Index)
+    }
+
+    /// A search, its hits highlighted with term counts from `counts`.
+    fn run(
+        &self,
+        req: &SearchRequest,
+        opts: &SearchOptions,
+        counts: Counts,
+    ) -> Result<SearchResults, IndexError> {
+        let started = Instant::now();
+        let words = query::plan(&query::parse(&req.query), synonyms::active());
+        let searcher = self.reader.searcher();
+        let err = self.tantivy_err();
+        // Every query word (and synonym) analysed once, for the query, the
+        // section pre-filter and the highlighter alike.
+        let mut terms = build::analyse(&words);
+        self.resolve_readings(&searcher, &mut terms).map_err(&err)?;
+        let built = self.text_query(&words, &terms, req.section, &opts.analyzers);
+        let filters = self.filters(req);
+        let collected = self.collect(&searcher, req, &built, &filters)?;
+        // Highlight what was searched: the words and their synonyms.
+        let matcher = Matcher::from_forms(
+            words
+                .iter()
+                .zip(&terms)
+                .filter(|(w, _)| !w.negated)
+                .flat_map(|(_, atoms)| atoms.iter().map(|a| &a.forms)),
+        );
+        // Which sections each hit matches, so only those are highlighted
+        // (a section without a match would be analysed for nothing) —
+        // asked of the index only when the highlighter cannot find the
+        // matches cheaply by itself; and which words each hit lacks.
+        let sections: Vec<Section> = Section::ALL
+            .into_iter()
+            .filter(|s| req.section.is_none_or(|only| only == *s))
+            .collect();
+        let ask_sections = (!matcher.locates_by_needles()).then_some(&sections[..]);
+        let explained = self.explain(&searcher, &built, &collected.page, ask_sections)?;
+        let labels: Vec<String> = built.positives.iter().map(|(l, _)| l.clone()).collect();
+        let how = Highlighting {
+            matcher: &matcher,
+            counts,
+            section: req.section,
+            sections: &sections,
+        };
+        let (hits, dropped_words) =
+            self.hits(&searcher, collected.page, explained, &labels, &how)?;
+        let facets = match req.facets {
+            true => Some(self.facets(&searcher, &*built.query, &filters, collected.counted)?),
+            false => None,
+        };
+        Ok(SearchResults {
+            total: collected.total,
+            hits,
+            facets,
+            words: positive_labels(&words),
+            dropped_words,
+            total_all_words: collected.total_all_words,
+            took: started.elapsed(),
+            generation: searcher.generation().generation_id(),
+        })
+    }
+}
+
+/// The words searched for, as the person wrote them.
+fn positive_labels(words: &[Word]) -> Vec<String> {
+    words
+        .iter()
+        .filter(|w| !w.negated)
+        .map(|w| w.label.clone())
+        .collect()
+}

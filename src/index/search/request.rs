@@ -1,0 +1,112 @@
+//! What a search asks and answers: the request (hashable, so the web
+//! layer can cache by it), the options, the results and their hits.
+
+use std::time::Duration;
+
+use crate::analysis::AnalyzerKind;
+use crate::case::{Kind, Level, Period, Section};
+use crate::highlight::Snippet;
+use crate::index::facets::Facets;
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// BM25 with field weights; the more recently updated case first on ties.
+    #[default]
+    Relevance,
+    /// Most recently updated first.
+    Newest,
+    /// Most recent start year first.
+    Period,
+}
+
+/// A search; equal requests get equal results on one index generation
+/// (hashable, so that the web layer can cache results by request).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SearchRequest {
+    pub query: String,
+    /// Any of these levels (OR).
+    pub levels: Vec<Level>,
+    /// Any of these prefectures (OR).
+    pub prefectures: Vec<String>,
+    pub municipality: Option<String>,
+    pub kinds: Vec<Kind>,
+    /// Campaigns active at some point in `year_from..=year_to`.
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
+    /// Search only this narrative section.
+    pub section: Option<Section>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// Compute facet counts (one extra search per facet).
+    pub facets: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SectionSnippet {
+    /// Section key (`failures`), or `title`.
+    pub section: &'static str,
+    /// Its heading (失敗・課題).
+    pub heading: &'static str,
+    /// HTML-escaped, matches in `<mark>`.
+    pub html: String,
+    pub snippet: Snippet,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    /// Title HTML-escaped with matches in `<mark>`.
+    pub title_html: String,
+    pub municipality: String,
+    pub prefecture: String,
+    pub kind: Kind,
+    pub levels: Vec<Level>,
+    pub period: Period,
+    pub updated: Option<String>,
+    pub score: f32,
+    /// Up to three matching sections (the first in reading order), most
+    /// marks first; the summary if none matched.
+    pub snippets: Vec<SectionSnippet>,
+    /// Words of the query this case does not match (a relaxed match of a
+    /// multi-word query or sentence); empty when it matches every word.
+    pub missing_words: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Option<Facets>,
+    /// The words searched for, after cutting a sentence into its content
+    /// words (市民が審査に参加する… → 市民, 審査, 参加, …).
+    pub words: Vec<String>,
+    /// Words that some hits on this page do not match: the query was
+    /// relaxed to cases matching most words. Empty when every hit matches
+    /// every word. Show it ("一致しない語: …").
+    pub dropped_words: Vec<String>,
+    /// Cases matching every word (`total` also counts relaxed matches).
+    pub total_all_words: usize,
+    pub took: Duration,
+    /// The index generation searched ([`CaseIndex::generation`]).
+    pub generation: u64,
+}
+
+/// Which analyzers a search may use. The default is all of them (hybrid);
+/// `kaizen-wa eval --mode` restricts it to show each analyzer's share.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub analyzers: Vec<AnalyzerKind>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            analyzers: AnalyzerKind::ALL.to_vec(),
+        }
+    }
+}

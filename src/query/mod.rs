@@ -1,0 +1,15 @@
+//! What a person typed, understood: the query language ([`parse`]) and
+//! the plan of a search ([`plan`]): its words, a sentence's content words,
+//! each word's synonyms, and how many words a case must match.
+//!
+//! Owns the meaning of a query; builds no tantivy types and reads no index
+//! (the index builds its queries from a [`Word`] list). Must not depend on
+//! `index`, `highlight` or `web`.
+
+mod forms;
+mod parse;
+mod plan;
+
+pub use forms::AtomForms;
+pub use parse::{Atom, Clause, UserQuery, parse};
+pub use plan::{Word, plan, required};

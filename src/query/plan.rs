@@ -1,0 +1,196 @@
+//! The plan of a search: the words a case is searched for, each with its
+//! alternatives (`a OR b`, synonyms), and how many of them it must match.
+
+use super::parse::{Atom, UserQuery};
+use crate::analysis::{AnalyzerKind, analyzer, is_kana_word, query_terms, synonyms};
+
+/// One unit of a query: required (or excluded) as a whole, counted when a
+/// multi-word query is relaxed, reported when a hit lacks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// As the person wrote it (`a OR b` for alternatives).
+    pub label: String,
+    pub negated: bool,
+    /// What was typed, then its synonyms: any of them matches.
+    pub atoms: Vec<Atom>,
+    /// How many of `atoms` were typed (the rest are synonyms).
+    pub typed: usize,
+}
+
+impl Word {
+    /// The atoms with whether each was typed (not a synonym).
+    pub fn atoms_typed(&self) -> impl Iterator<Item = (&Atom, bool)> {
+        self.atoms
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a, i < self.typed))
+    }
+}
+
+/// The content words of a text written as a sentence: runs of indexed
+/// tokens between particles, auxiliaries and light verbs, as written.
+/// Only a text with a particle (助詞) is a sentence: やらされ意識 or
+/// 改善された stay one word. A kana-only text is never cut (unknown kana
+/// strings segment arbitrarily: かいぜん is one word, not か + いぜん).
+fn content_words(text: &str) -> Vec<String> {
+    if is_kana_word(text) {
+        return vec![text.to_owned()];
+    }
+    let mut out = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    let mut particle = false;
+    for t in analyzer().explain(text) {
+        match (t.dropped, &mut run) {
+            (None, Some((_, end))) => *end = t.byte_end,
+            (None, None) => run = Some((t.byte_start, t.byte_end)),
+            (Some(reason), _) => {
+                particle |= reason == "助詞";
+                if let Some((s, e)) = run.take() {
+                    out.push(text[s..e].to_owned());
+                }
+            }
+        }
+    }
+    if let Some((s, e)) = run {
+        out.push(text[s..e].to_owned());
+    }
+    if !particle {
+        return vec![text.to_owned()];
+    }
+    // Words that name what every case is (事例, 自治体, 取り組み) say
+    // nothing about which case is meant: a sentence is searched without
+    // them, unless nothing else is left.
+    let meaningful: Vec<String> = out
+        .iter()
+        .filter(|w| !COLLECTION_WORDS.contains(&String::as_str(w)))
+        .cloned()
+        .collect();
+    if meaningful.is_empty() {
+        out
+    } else {
+        meaningful
+    }
+}
+
+/// Words of a sentence that describe the collection itself.
+const COLLECTION_WORDS: &[&str] = &[
+    "事例",
+    "自治体",
+    "取り組み",
+    "取組",
+    "取組み",
+    "ケース",
+    "例",
+    "話",
+    "方法",
+    "やり方",
+];
+
+/// The synonyms of a word: by its text, else by its base forms (止まっ,
+/// as a sentence is cut, finds the rule for 止まる).
+fn synonyms_of<'a>(word: &str, rules: &'a synonyms::Synonyms) -> &'a [String] {
+    let direct = rules.expand(word);
+    if !direct.is_empty() {
+        return direct;
+    }
+    let base: String = query_terms(AnalyzerKind::Morph, word).concat();
+    if base.is_empty() {
+        &[]
+    } else {
+        rules.expand(&base)
+    }
+}
+
+/// Adds each atom's synonyms as alternatives (same kind: a phrase's
+/// synonym is a phrase).
+fn with_synonyms(atoms: Vec<Atom>, rules: &synonyms::Synonyms) -> Vec<Atom> {
+    let mut out = atoms.clone();
+    for a in &atoms {
+        for syn in synonyms_of(a.text(), rules) {
+            let alt = match a {
+                Atom::Word(_) => Atom::Word(syn.clone()),
+                Atom::Phrase(_) => Atom::Phrase(syn.clone()),
+            };
+            if !out.contains(&alt) {
+                out.push(alt);
+            }
+        }
+    }
+    out
+}
+
+/// The words of a parsed query: a word typed as a sentence becomes its
+/// content words; every word gets its synonyms.
+pub fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
+    let mut out = Vec::new();
+    for clause in &q.clauses {
+        if let (false, [Atom::Word(text)]) = (clause.negated, clause.any_of.as_slice())
+            && rules.expand(text).is_empty()
+        {
+            let parts = content_words(text);
+            if parts.len() > 1 {
+                for p in parts {
+                    out.push(Word {
+                        label: p.clone(),
+                        negated: false,
+                        atoms: with_synonyms(vec![Atom::Word(p)], rules),
+                        typed: 1,
+                    });
+                }
+                continue;
+            }
+        }
+        out.push(Word {
+            label: clause
+                .any_of
+                .iter()
+                .map(Atom::text)
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            negated: clause.negated,
+            atoms: with_synonyms(clause.any_of.clone(), rules),
+            typed: clause.any_of.len(),
+        });
+    }
+    out
+}
+
+/// How many of `n` words a case must match: at least half, rounded up. Of
+/// two words one suffices (首長交代 活動停止 never meet in one case); the
+/// ranking still puts cases with both first.
+pub fn required(n: usize) -> usize {
+    n.div_ceil(2).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+
+    fn labels(q: &str) -> Vec<String> {
+        plan(&parse(q), &synonyms::Synonyms::default())
+            .into_iter()
+            .map(|w| w.label)
+            .collect()
+    }
+
+    #[test]
+    fn a_sentence_becomes_its_content_words_without_collection_words() {
+        assert_eq!(
+            labels("市民が審査に参加する改善の取り組み"),
+            vec!["市民", "審査", "参加", "改善"]
+        );
+        assert_eq!(labels("やらされ感"), vec!["やらされ感"]);
+        assert_eq!(labels("かいぜんのはなし"), vec!["かいぜんのはなし"]);
+        assert_eq!(labels("首長交代 OR 村長"), vec!["首長交代 OR 村長"]);
+    }
+
+    #[test]
+    fn at_least_half_of_the_words_are_required() {
+        assert_eq!(
+            (1..=5).map(required).collect::<Vec<_>>(),
+            vec![1, 1, 2, 2, 3]
+        );
+        assert_eq!(required(0), 1);
+    }
+}
