@@ -10,7 +10,7 @@ mod render;
 pub mod store;
 mod validate;
 
-pub use edit::{EditError, IndexOp, Stamp};
+pub use edit::{EditError, FileChange, Stamp};
 pub use model::{Case, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;
