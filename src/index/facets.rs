@@ -5,7 +5,7 @@
 //! reads each hit's ordinals through the multi-valued column, and looks
 //! every counted ordinal up in the dictionary again to name it. On 10,000
 //! cases that cost three times the search it counted for (`search_floor`
-//! in `tests/cost.rs`: 0.09 ms for the 11-field search and its top ten,
+//! in `tests/it/cost.rs`: 0.09 ms for the 11-field search and its top ten,
 //! 0.36 ms with the four facets).
 //!
 //! Our facets are flat and few, and a segment never changes once written

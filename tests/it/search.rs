@@ -1,26 +1,23 @@
 //! End to end through the library: the bundled sample cases, indexed in a
 //! temp dir, answer real practitioners' queries.
 
-mod common;
 
 use std::fs;
 
-use common::{Fixture, ids, search_ids};
+use crate::common::{Fixture, ids, sample_index, search_ids};
 use kaizen_wa::case::{Level, Section};
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 
 #[test]
 fn kanji_compound_finds_the_case_that_uses_it() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
+    let idx = sample_index();
     // 事務事業評価 appears only in the 三重県 さわやか運動 case.
-    assert_eq!(ids(&idx, "事務事業評価"), vec!["mie-sawayaka-undo"]);
+    assert_eq!(ids(idx, "事務事業評価"), vec!["mie-sawayaka-undo"]);
 }
 
 #[test]
 fn a_word_inside_one_section_is_found_and_highlighted_there() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
+    let idx = sample_index();
     let res = idx
         .search(&SearchRequest {
             query: "エレベーター".into(),
@@ -41,9 +38,8 @@ fn a_word_inside_one_section_is_found_and_highlighted_there() {
 
 #[test]
 fn section_scope_limits_matches_to_that_section() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
-    let everywhere = ids(&idx, "市長");
+    let idx = sample_index();
+    let everywhere = ids(idx, "市長");
     let in_failures = search_ids(
         &idx,
         &SearchRequest {
@@ -63,8 +59,7 @@ fn section_scope_limits_matches_to_that_section() {
 
 #[test]
 fn level_and_prefecture_filters_narrow_results() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
+    let idx = sample_index();
     let req = |levels: Vec<Level>, prefectures: Vec<&str>| SearchRequest {
         query: "改善".into(),
         levels,
@@ -72,7 +67,7 @@ fn level_and_prefecture_filters_narrow_results() {
         limit: 50,
         ..SearchRequest::default()
     };
-    let mie = search_ids(&idx, &req(vec![], vec!["三重県"]));
+    let mie = search_ids(idx, &req(vec![], vec!["三重県"]));
     assert!(!mie.is_empty());
     for id in &mie {
         assert!(
@@ -80,17 +75,16 @@ fn level_and_prefecture_filters_narrow_results() {
             "{id}"
         );
     }
-    let strategy = search_ids(&idx, &req(vec![Level::Senryaku], vec![]));
+    let strategy = search_ids(idx, &req(vec![Level::Senryaku], vec![]));
     assert!(strategy.contains(&"mie-gyosei-keiei-taikei".to_owned()));
     assert!(!strategy.contains(&"fukuoka-dna-undo".to_owned()));
 }
 
 #[test]
 fn cases_with_every_spaced_word_come_first_and_the_rest_say_what_they_miss() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
-    let dna = ids(&idx, "DNA");
-    let happyokai = ids(&idx, "発表会");
+    let idx = sample_index();
+    let dna = ids(idx, "DNA");
+    let happyokai = ids(idx, "発表会");
     let res = idx
         .search(&SearchRequest {
             query: "DNA 発表会".into(),
@@ -118,10 +112,9 @@ fn cases_with_every_spaced_word_come_first_and_the_rest_say_what_they_miss() {
 
 #[test]
 fn a_minus_word_excludes_cases() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
-    let all = ids(&idx, "発表会");
-    let without = ids(&idx, "発表会 -福岡");
+    let idx = sample_index();
+    let all = ids(idx, "発表会");
+    let without = ids(idx, "発表会 -福岡");
     assert!(all.contains(&"fukuoka-dna-undo".to_owned()));
     assert!(!without.contains(&"fukuoka-dna-undo".to_owned()));
     assert!(!without.is_empty());
@@ -129,33 +122,30 @@ fn a_minus_word_excludes_cases() {
 
 #[test]
 fn or_and_phrase_queries() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
-    let either = ids(&idx, "おもてなし OR さわやか");
+    let idx = sample_index();
+    let either = ids(idx, "おもてなし OR さわやか");
     assert!(either.contains(&"nakano-omotenashi-undo".to_owned()));
     assert!(either.contains(&"mie-sawayaka-undo".to_owned()));
     // Adjacent, in order: the phrase finds the 横浜 case's own wording only.
-    let phrase = ids(&idx, "\"ハマリバ収穫祭\"");
+    let phrase = ids(idx, "\"ハマリバ収穫祭\"");
     assert_eq!(phrase, vec!["yokohama-hamariba-shukakusai"]);
 }
 
 #[test]
 fn an_unspaced_japanese_word_is_not_an_exact_phrase() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
+    let idx = sample_index();
     // 研究会支援 never occurs as such; its parts occur in the K-NET case.
     // tantivy's QueryParser would make it a phrase and find nothing.
-    assert!(ids(&idx, "研究会支援").contains(&"kaizen-summit-network".to_owned()));
+    assert!(ids(idx, "研究会支援").contains(&"kaizen-summit-network".to_owned()));
 }
 
 #[test]
 fn width_and_kana_variants_find_the_same_case() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
-    let dna = ids(&idx, "DNA");
-    assert_eq!(ids(&idx, "ＤＮＡ"), dna);
-    assert_eq!(ids(&idx, "dna"), dna);
-    assert!(ids(&idx, "かいぜん").contains(&"tottori-kaizen-katsudo".to_owned()));
+    let idx = sample_index();
+    let dna = ids(idx, "DNA");
+    assert_eq!(ids(idx, "ＤＮＡ"), dna);
+    assert_eq!(ids(idx, "dna"), dna);
+    assert!(ids(idx, "かいぜん").contains(&"tottori-kaizen-katsudo".to_owned()));
 }
 
 #[test]
@@ -285,8 +275,7 @@ fn an_index_from_another_analysis_version_is_rebuilt_on_open() {
 
 #[test]
 fn facets_count_under_the_other_filters() {
-    let f = Fixture::with_samples();
-    let idx = f.index();
+    let idx = sample_index();
     let res = idx
         .search(&SearchRequest {
             query: String::new(),

@@ -2,7 +2,7 @@
 //! call returns, outside edits within 2 s, and a crash between a file write
 //! and the index commit loses nothing.
 //!
-//! Figures: `cargo test --test live_index -- --nocapture` prints the
+//! Figures: `cargo test --test it live_index:: -- --nocapture` prints the
 //! create-to-searchable p50/p99 over 100 concurrent creates and the
 //! outside-edit-to-searchable time.
 
@@ -401,7 +401,7 @@ fn killed_between_file_write_and_index_commit_the_case_is_searchable_after_resta
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "crash_child_writes_a_case_then_aborts",
+            "live_index::crash_child_writes_a_case_then_aborts",
             "--ignored",
             "--nocapture",
         ])

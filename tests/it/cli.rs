@@ -1,28 +1,17 @@
 //! The real binary: exit codes and what people read.
 
-mod common;
 
 use std::fs;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::Fixture;
+use crate::common::{Fixture, kaizen_wa, stderr, stdout};
 
 fn run(f: &Fixture, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
+    kaizen_wa()
         .current_dir(f.dir.path())
         .args(args)
-        .env_remove("KAIZEN_WA_CASES")
-        .env_remove("KAIZEN_WA_INDEX")
         .output()
         .expect("run kaizen-wa")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[test]

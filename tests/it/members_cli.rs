@@ -2,15 +2,16 @@
 //! line, and only an argon2 hash of it is stored.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kaizen_wa::members::Members;
 
+use crate::common::kaizen_wa;
+
 fn run(members: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
+    kaizen_wa()
         .args(args)
         .env("KAIZEN_WA_MEMBERS", members)
-        .env("KAIZEN_WA_LOG", "warn")
         .output()
         .expect("runs kaizen-wa")
 }

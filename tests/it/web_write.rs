@@ -9,12 +9,12 @@
 //! outside edit → searchable), with a release build:
 //!
 //! ```sh
-//! cargo test --release --test web_write -- --ignored --nocapture write_latency_figures
+//! cargo test --release --test it -- --ignored --nocapture web_write::write_latency_figures
 //! ```
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,24 +31,14 @@ use kaizen_wa::web::{AppState, Config, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use crate::common::{copy_cases, kaizen_wa};
+
 const MEMBER: &str = "山田 花子";
 
 /// A made-up katakana word per number: one token, unique in the collection.
 fn word(n: usize) -> String {
     const K: [&str; 10] = ["ア", "カ", "サ", "タ", "ナ", "ハ", "マ", "ヤ", "ラ", "ワ"];
     format!("ヌ{}{}{}ペ", K[n / 100 % 10], K[n / 10 % 10], K[n % 10])
-}
-
-fn copy_cases(to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/cases")).unwrap() {
-        let e = e.unwrap();
-        if e.path().extension().is_some_and(|x| x == "md")
-            && !e.file_name().to_string_lossy().starts_with("README")
-        {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// Case files under `cases/` (not `.trash/`).
@@ -1290,7 +1280,7 @@ impl Drop for Server {
 }
 
 fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaizen-wa"));
+    let mut cmd = kaizen_wa();
     cmd.arg("--cases")
         .arg(dir.join("cases"))
         .arg("--index")
@@ -1298,7 +1288,6 @@ fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> Server {
         .arg("--members")
         .arg(dir.join("members.toml"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("KAIZEN_WA_LOG", "warn")
         .env_remove(kaizen_wa::index::CRASH_AFTER_WRITE_ENV)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -1384,7 +1373,7 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
 /// Create → searchable and outside edit → searchable, through HTTP against
 /// the real server. Run with `--release` for figures worth quoting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "figures: cargo test --release --test web_write -- --ignored --nocapture write_latency_figures"]
+#[ignore = "figures: cargo test --release --test it -- --ignored --nocapture web_write::write_latency_figures"]
 async fn write_latency_figures() {
     let dir = tempfile::tempdir().unwrap();
     copy_cases(&dir.path().join("cases"));

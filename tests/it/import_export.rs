@@ -3,22 +3,19 @@
 //! imports, no overwrite without --update, and import(export(x)) == x.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kaizen_wa::case::{self, Case, store};
 
+use crate::common::{kaizen_wa, stderr};
+
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
+    kaizen_wa()
         .args(args)
         .env("KAIZEN_WA_CASES", dir.join("cases"))
         .env("KAIZEN_WA_INDEX", dir.join("index"))
-        .env("KAIZEN_WA_LOG", "warn")
         .output()
         .expect("runs kaizen-wa")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn case_files(dir: &Path) -> Vec<String> {

@@ -2,7 +2,8 @@
 //!
 //! Needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian packages
 //! `chromium` and `chromium-driver`); without them every test prints why
-//! it was skipped and passes. Screenshots go to `target/screenshots/`.
+//! it was skipped and passes, except in CI (`CI` set), where a missing
+//! browser fails: CI must run them. Screenshots go to `target/screenshots/`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
@@ -23,6 +24,11 @@ fn available() -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "browser tests must run in CI, but {CHROMEDRIVER} or {CHROMIUM} is missing \
+         (install the Debian packages `chromium` and `chromium-driver`)"
+    );
     eprintln!(
         "SKIPPED browser test: {CHROMEDRIVER} or {CHROMIUM} not found \
          (install the Debian packages `chromium` and `chromium-driver` to run it)"

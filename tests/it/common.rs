@@ -1,10 +1,11 @@
-//! Shared helpers for end-to-end tests: a temporary copy of the bundled
-//! sample cases and an index over it.
-
-#![allow(dead_code)]
+//! Shared helpers for the end-to-end tests: a temporary copy of the bundled
+//! sample cases, an index over it (built once per run for the tests that
+//! only read), and running the real `kaizen-wa` binary.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 
@@ -37,6 +38,55 @@ impl Fixture {
         assert!(!report.has_errors(), "{:#?}", report.diagnostics);
         idx
     }
+}
+
+/// One index over the bundled cases for the whole run, for tests that only
+/// search it: indexing is the slow part of a test.
+pub fn sample_index() -> &'static CaseIndex {
+    static SAMPLES: OnceLock<(Fixture, CaseIndex)> = OnceLock::new();
+    let (_, index) = SAMPLES.get_or_init(|| {
+        let f = Fixture::with_samples();
+        let index = f.index();
+        (f, index)
+    });
+    index
+}
+
+/// Copies the bundled case files (`cases/*.md`, not the README) into `to`;
+/// returns how many.
+pub fn copy_cases(to: &Path) -> usize {
+    fs::create_dir_all(to).unwrap();
+    let mut n = 0;
+    for e in fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/cases")).unwrap() {
+        let e = e.unwrap();
+        if e.path().extension().is_some_and(|x| x == "md")
+            && !e.file_name().to_string_lossy().starts_with("README")
+        {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The real binary, with none of the settings it reads from the
+/// environment inherited from the test's own (each test sets what it means),
+/// logging only warnings.
+pub fn kaizen_wa() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaizen-wa"));
+    for var in ["KAIZEN_WA_CASES", "KAIZEN_WA_INDEX", "KAIZEN_WA_MEMBERS"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("KAIZEN_WA_LOG", "warn");
+    cmd
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -3,7 +3,7 @@
 //! morphological-only index of the same cases, and search latency.
 //!
 //! Ignored by default (it takes a while): run with
-//! `cargo test --release --test cost -- --ignored --nocapture`.
+//! `cargo test --release --test it -- --ignored --nocapture cost::`.
 //! `KAIZEN_WA_COST_CORPUS=DIR` measures on a corpus folder (e.g. the
 //! synthetic 10k one, `kaizen-wa synth`); otherwise the sample cases are
 //! copied `KAIZEN_WA_COST_COPIES` times (default 200) into a temp folder.
@@ -33,7 +33,7 @@
 //! ```text
 //! kaizen-wa synth --count 10000 --out /tmp/synth10k
 //! KAIZEN_WA_COST_CORPUS=/tmp/synth10k KAIZEN_WA_COST_INDEX=/tmp/idx10k \
-//!   cargo test --release --test cost -- --ignored --nocapture --exact query_latency
+//!   cargo test --release --test it -- --ignored --nocapture --exact cost::query_latency
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -46,9 +46,6 @@ use kaizen_wa::eval::parse_queries;
 use kaizen_wa::index::{CaseIndex, Fields, SearchOptions, SearchRequest, text_of};
 use rayon::prelude::*;
 
-/// The product's allocator, so latencies are the server's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::{Index, TantivyDocument};
 
@@ -412,7 +409,7 @@ const FLOOR_WORDS: [&str; 6] = ["改善", "職員", "提案", "首長", "表彰"
 ///
 /// ```text
 /// KAIZEN_WA_COST_CORPUS=/tmp/synth10k KAIZEN_WA_COST_INDEX=/tmp/idx10k \
-///   cargo test --release --test cost -- --ignored --nocapture --exact search_floor
+///   cargo test --release --test it -- --ignored --nocapture --exact cost::search_floor
 /// ```
 #[test]
 #[ignore = "slow: a latency measurement, run on demand"]

@@ -1,7 +1,6 @@
 //! In-process tests of the HTTP API and pages: every endpoint, every error
 //! and limit, over an index built from a temporary copy of `cases/`.
 
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
@@ -10,27 +9,14 @@ use axum::http::{Request, StatusCode, header};
 use kaizen_wa::index::CaseIndex;
 use kaizen_wa::web::{AppState, Config, router};
 use serde_json::Value;
+
+use crate::common::copy_cases;
 use tower::ServiceExt;
 
 struct App {
     router: Router,
     cases: usize,
     _dir: tempfile::TempDir,
-}
-
-fn copy_cases(to: &Path) -> usize {
-    std::fs::create_dir_all(to).unwrap();
-    let mut n = 0;
-    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/cases")).unwrap() {
-        let e = e.unwrap();
-        if e.path().extension().is_some_and(|x| x == "md")
-            && !e.file_name().to_string_lossy().starts_with("README")
-        {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-            n += 1;
-        }
-    }
-    n
 }
 
 /// One app per test binary: building the index is the slow part.
