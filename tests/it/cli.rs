@@ -1,6 +1,5 @@
 //! The real binary: exit codes and what people read.
 
-
 use std::fs;
 use std::process::Output;
 

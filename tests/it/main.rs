@@ -21,5 +21,6 @@ mod live_index;
 mod members_cli;
 mod relevance;
 mod search;
+mod startup;
 mod web_api;
 mod web_write;

@@ -1,7 +1,6 @@
 //! End to end through the library: the bundled sample cases, indexed in a
 //! temp dir, answer real practitioners' queries.
 
-
 use std::fs;
 
 use crate::common::{Fixture, ids, sample_index, search_ids};
@@ -41,7 +40,7 @@ fn section_scope_limits_matches_to_that_section() {
     let idx = sample_index();
     let everywhere = ids(idx, "市長");
     let in_failures = search_ids(
-        &idx,
+        idx,
         &SearchRequest {
             query: "市長".into(),
             section: Some(Section::Failures),

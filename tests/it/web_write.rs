@@ -1288,7 +1288,7 @@ fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> Server {
         .arg("--members")
         .arg(dir.join("members.toml"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove(kaizen_wa::index::CRASH_AFTER_WRITE_ENV)
+        .env_remove(kaizen_wa::live::CRASH_AFTER_WRITE_ENV)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -1326,10 +1326,7 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
     let auth = format!("Bearer {secret}");
     let client = http_client();
 
-    let mut server = spawn_server(
-        dir.path(),
-        &[(kaizen_wa::index::CRASH_AFTER_WRITE_ENV, "1")],
-    );
+    let mut server = spawn_server(dir.path(), &[(kaizen_wa::live::CRASH_AFTER_WRITE_ENV, "1")]);
     let body = case_json(Some("web-crashed"), &word(70));
     let answer = http(
         &client,
@@ -1457,4 +1454,57 @@ async fn write_latency_figures() {
         pct(&mut outside, 0.5),
         pct(&mut outside, 1.0)
     );
+}
+
+impl App {
+    /// The same folders served by a new server: what a restart or a
+    /// deploy does.
+    fn restart(self) -> App {
+        let App {
+            router: old,
+            state,
+            secret,
+            dir,
+        } = self;
+        drop(old);
+        drop(state);
+        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
+        let config = Config {
+            members: Some(dir.path().join("members.toml")),
+            ..Config::new(dir.path().join("cases"))
+        };
+        let state = AppState::new(Arc::new(index), config).unwrap();
+        App {
+            router: router(state.clone()),
+            state,
+            secret,
+            dir,
+        }
+    }
+}
+
+/// A restart keeps members logged in (same session, same form token);
+/// removing the member still ends the session, also in the kept file.
+#[tokio::test]
+async fn a_restart_keeps_members_logged_in_and_a_removed_member_is_logged_out() {
+    let app = App::new();
+    let (session, csrf) = app.login().await;
+    let sessions_file = app.dir.path().join("members.sessions.json");
+    assert!(sessions_file.exists());
+
+    let app = app.restart();
+    let form = app.get("/cases/new", Some(&session)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    assert_eq!(form.hidden("csrf"), csrf);
+
+    let mut m = Members::load(&app.dir.path().join("members.toml")).unwrap();
+    m.remove(MEMBER).unwrap();
+    m.save().unwrap();
+    let form = app.get("/cases/new", Some(&session)).await;
+    assert_ne!(form.status, StatusCode::OK, "{}", form.text());
+    // Even with the member back, the ended session stays ended.
+    add_member(&app.dir.path().join("members.toml"), MEMBER);
+    let app = app.restart();
+    let form = app.get("/cases/new", Some(&session)).await;
+    assert_ne!(form.status, StatusCode::OK, "{}", form.text());
 }
