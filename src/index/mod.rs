@@ -841,3 +841,46 @@ fn clear_index_dir(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indexed(entries: &[(&str, &str)]) -> HashMap<String, Indexed> {
+        entries
+            .iter()
+            .map(|(path, id)| {
+                (
+                    (*path).to_owned(),
+                    Indexed {
+                        hash: String::new(),
+                        id: (*id).to_owned(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// The one rule of both syncs: an id held by another file on disk is a
+    /// duplicate; held by a file that is gone, a rename; a changed file
+    /// that takes a new id frees its old one.
+    #[test]
+    fn claims_tell_duplicates_from_renames() {
+        let on_disk = ["a.md", "b.md", "c.md"];
+        let exists = |rel: &str| on_disk.contains(&rel);
+        let held = indexed(&[("a.md", "x"), ("gone.md", "y"), ("b.md", "z")]);
+        let mut claims = Claims::new(&held, &exists);
+        assert_eq!(claims.claim("x", "a.md", Some("x")), Claim::Free);
+        assert_eq!(claims.claim("x", "c.md", None), Claim::Taken("a.md".into()));
+        assert_eq!(
+            claims.claim("y", "c.md", None),
+            Claim::Moved("gone.md".into())
+        );
+        // c.md now holds y: another new file cannot take it.
+        assert_eq!(claims.claim("y", "d.md", None), Claim::Taken("c.md".into()));
+        // b.md changes its id from z to w: z is free for a new file.
+        assert_eq!(claims.claim("w", "b.md", Some("z")), Claim::Free);
+        assert_eq!(claims.claim("z", "c.md", Some("y")), Claim::Free);
+        assert_eq!(claims.claim("y", "d.md", None), Claim::Free);
+    }
+}
