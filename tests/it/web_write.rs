@@ -1179,6 +1179,22 @@ async fn http(
     ))
 }
 
+/// Waits until the server has converged with its case folder (`/readyz`).
+async fn wait_ready(client: &HttpClient, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, j) = http(client, Method::GET, &format!("{base}/readyz"), None, None)
+            .await
+            .unwrap();
+        if status == StatusCode::OK {
+            return;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{j}");
+        assert!(Instant::now() < deadline, "not ready: {j}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn search_total(client: &HttpClient, base: &str, q: &str) -> u64 {
     let (status, j) = http(
         client,
@@ -1349,6 +1365,9 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
     drop(server);
 
     let server = spawn_server(dir.path(), &[]);
+    // The restarted server answers at once from the index as it was (which
+    // lacks the case); once /readyz says it has converged, the case is in.
+    wait_ready(&client, &server.base).await;
     assert_eq!(
         search_total(&client, &server.base, &word(70)).await,
         1,
@@ -1378,6 +1397,7 @@ async fn write_latency_figures() {
     let auth = format!("Bearer {secret}");
     let server = spawn_server(dir.path(), &[]);
     let client = http_client();
+    wait_ready(&client, &server.base).await;
     let base = server.base.clone();
     let pct = |v: &mut Vec<Duration>, p: f64| {
         v.sort();
