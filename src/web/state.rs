@@ -79,6 +79,9 @@ impl AppState {
     pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
         let state = AppState::start(index, config)?;
         state.live.wait_converged()?;
+        // The list as of now, not whenever its thread gets to it.
+        let list = Arc::new(state.index.suggester()?);
+        *state.suggester.write().unwrap_or_else(|e| e.into_inner()) = list;
         Ok(state)
     }
 
