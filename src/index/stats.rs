@@ -149,45 +149,40 @@ impl CaseIndex {
     /// only the `n` cases shown are read.
     pub fn newest(&self, n: usize) -> Result<Vec<Case>, IndexError> {
         let searcher = self.reader.searcher();
-        let mut dated: Vec<(i64, DocAddress)> = Vec::with_capacity(searcher.num_docs() as usize);
+        // Each segment's own first `n`: within a segment, id order is the
+        // order of the id column's term numbers, so no id is spelled out
+        // until the few candidates are merged.
+        let mut keyed: Vec<(i64, String, DocAddress)> = Vec::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let updated = segment
-                .fast_fields()
-                .i64("updated")
-                .map_err(self.tantivy_err())?;
-            for doc in segment.doc_ids_alive() {
-                let u = updated.first(doc).unwrap_or(0);
-                dated.push((u, DocAddress::new(ord as u32, doc)));
+            let fast = segment.fast_fields();
+            let updated = fast.i64("updated").map_err(self.tantivy_err())?;
+            let Some(ids) = fast.str("id").map_err(self.tantivy_err())? else {
+                continue;
+            };
+            let mut dated: Vec<(std::cmp::Reverse<i64>, u64, u32)> = segment
+                .doc_ids_alive()
+                .map(|doc| {
+                    let u = updated.first(doc).unwrap_or(0);
+                    let id = ids.term_ords(doc).next().unwrap_or(u64::MAX);
+                    (std::cmp::Reverse(u), id, doc)
+                })
+                .collect();
+            if dated.len() > n {
+                dated.select_nth_unstable(n);
+                dated.truncate(n);
+            }
+            for (std::cmp::Reverse(u), id_ord, doc) in dated {
+                let mut id = String::new();
+                if id_ord != u64::MAX {
+                    ids.ord_to_str(id_ord, &mut id)
+                        .map_err(|source| IndexError::Io {
+                            path: self.dir.clone(),
+                            source,
+                        })?;
+                }
+                keyed.push((u, id, DocAddress::new(ord as u32, doc)));
             }
         }
-        dated.sort_unstable_by_key(|d| std::cmp::Reverse(d.0));
-        // Every case dated on or after the n-th newest date: ties at the
-        // cut are ordered by id (from the `id` column) before cutting.
-        let kept = match dated.get(n.saturating_sub(1)) {
-            Some(&(cut, _)) if n > 0 => dated.partition_point(|d| d.0 >= cut),
-            _ => dated.len().min(n),
-        };
-        let mut ids = Vec::with_capacity(searcher.segment_readers().len());
-        for segment in searcher.segment_readers() {
-            ids.push(
-                segment
-                    .fast_fields()
-                    .str("id")
-                    .map_err(self.tantivy_err())?,
-            );
-        }
-        let mut keyed: Vec<(i64, String, DocAddress)> = dated[..kept]
-            .iter()
-            .map(|&(u, addr)| {
-                let mut id = String::new();
-                if let Some(col) = &ids[addr.segment_ord as usize]
-                    && let Some(ord) = col.term_ords(addr.doc_id).next()
-                {
-                    let _ = col.ord_to_str(ord, &mut id);
-                }
-                (u, id, addr)
-            })
-            .collect();
         keyed.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         keyed.truncate(n);
         let mut out = Vec::with_capacity(keyed.len());
