@@ -292,11 +292,11 @@ fn ensure_cases_dir(g: &Global) -> Result<()> {
     Ok(())
 }
 
-fn print_diagnostics(diags: &[case::Diagnostic]) {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+/// Diagnostics, one a line. `index` writes them to stderr (they accompany
+/// its work); `check` to stdout (they are its report: `check > report.txt`).
+fn print_diagnostics(out: &mut dyn Write, diags: &[case::Diagnostic]) {
     for d in diags {
-        let _ = writeln!(err, "{}", display_path(d));
+        let _ = writeln!(out, "{}", display_path(d));
     }
 }
 
@@ -320,7 +320,7 @@ fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
     ensure_cases_dir(g)?;
     let idx = open_index(g, rebuild)?;
     let report = sync_shown(g, &idx, "索引")?;
-    print_diagnostics(&report.diagnostics);
+    print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics);
     let secs = report.elapsed.as_secs_f64();
     eprintln!(
         "indexed: {} added, {} updated, {} removed, {} unchanged, {} invalid — {} cases in {:.2}s ({:.1} cases/s, {:.2} MB/s)",
@@ -378,7 +378,8 @@ fn check(g: &Global) -> Result<ExitCode> {
         d
     }));
     diags.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-    print_diagnostics(&diags);
+    let mut out = std::io::stdout().lock();
+    print_diagnostics(&mut out, &diags);
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -389,12 +390,13 @@ fn check(g: &Global) -> Result<ExitCode> {
         .filter(|d| d.severity == Severity::Error)
         .map(|d| &d.path)
         .collect();
-    eprintln!(
+    writeln!(
+        out,
         "{} files checked: {} ok, {} with errors ({errors} errors, {warnings} warnings)",
         files.len(),
         files.len() - bad_files.len(),
         bad_files.len()
-    );
+    )?;
     Ok(if errors > 0 {
         ExitCode::from(1)
     } else {
@@ -429,7 +431,7 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
         ensure_cases_dir(g)?;
         eprintln!("building the index from {} …", g.cases.display());
         let report = sync_shown(g, &idx, "索引")?;
-        print_diagnostics(&report.diagnostics);
+        print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics);
     }
     let req = SearchRequest {
         query: args.query.join(" "),

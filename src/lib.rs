@@ -20,6 +20,7 @@
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
 //! * [`cli`]: the command line.
 //! * [`synthetic`]: the deterministic benchmark corpus.
+//! * [`wareki`]: dates and years in 年月日 and the era calendar (和暦).
 //! * [`web`]: the HTTP server (JSON API and the Japanese web UI).
 
 pub mod analysis;
@@ -33,4 +34,5 @@ pub mod progress;
 pub mod suggest;
 pub mod synthetic;
 pub mod transfer;
+pub mod wareki;
 pub mod web;

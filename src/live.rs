@@ -412,6 +412,22 @@ impl LiveIndex {
         Ok(deleted)
     }
 
+    /// Moves a deleted case back from `cases/.trash/<trash_name>` (unless its
+    /// id is in use again), then indexes it.
+    pub fn restore(&self, trash_name: &str) -> Result<Written, LiveError> {
+        // As for a create: while the index converges it may not know every id.
+        let index = &self.shared.index;
+        let known = |id: &str| index.has_id(id).unwrap_or(false);
+        let check = if self.shared.ready.load(Ordering::Acquire) {
+            edit::IdCheck::Known(&known)
+        } else {
+            edit::IdCheck::Scan
+        };
+        let written = edit::restore_checked(&self.shared.cases, trash_name, check)?;
+        self.index_after_write(written.change.clone());
+        Ok(written)
+    }
+
     /// Applies index operations for files already written (e.g. by an
     /// import) and waits for the commit.
     pub fn apply(&self, ops: Vec<FileChange>) -> Result<(), LiveError> {

@@ -198,6 +198,7 @@ pub fn case(source: &Source, i: usize) -> Case {
         sections,
         sources: vec![format!("https://example.invalid/synthetic/{i}")],
         extra_sections: Vec::new(),
+        contact: Default::default(),
     }
 }
 

@@ -4,11 +4,26 @@
 // and page links update in place, and the URL always reflects the state.
 (() => {
   'use strict';
-  // Errors are collected for the browser tests (and for anyone debugging).
-  const errors = (window.__errors = []);
-  window.addEventListener('error', (e) => errors.push(String(e.message || e)));
-  window.addEventListener('unhandledrejection', (e) => errors.push(String(e.reason)));
-  document.addEventListener('securitypolicyviolation', (e) => errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));
+
+  // Search page: 絞り込み is a disclosure on a phone and open beside the
+  // results on a wide screen (the style sheet shows it there even without
+  // this script; the open state also tells assistive technology).
+  const wide = window.matchMedia ? window.matchMedia('(min-width: 761px)') : null;
+  const openFacets = () => {
+    const facets = document.getElementById('facets');
+    if (facets && wide && wide.matches) facets.open = true;
+  };
+  openFacets();
+  if (wide && wide.addEventListener) wide.addEventListener('change', openFacets);
+
+  // Case page: the printout's date is the day it is printed.
+  const printDate = document.getElementById('print-date');
+  if (printDate) {
+    window.addEventListener('beforeprint', () => {
+      const d = new Date();
+      printDate.textContent = d.getFullYear() + '年' + (d.getMonth() + 1) + '月' + d.getDate() + '日';
+    });
+  }
 
   // The case page's "back to search" returns to the previous results
   // when we came from them.
@@ -24,6 +39,13 @@
   // (screen readers read it; its links jump to the fields).
   const summary = document.getElementById('error-summary');
   if (summary) summary.focus();
+  // After 「相手の版を取り込む」: back at the field that was taken.
+  const taken = document.querySelector('form[data-focus]');
+  const field = taken && document.getElementById(taken.dataset.focus);
+  if (field && !summary) {
+    field.focus();
+    field.scrollIntoView({ block: 'center' });
+  }
 
   // Case form: the municipality suggestions follow the chosen prefecture.
   const pref = document.getElementById('f-prefecture');
@@ -48,14 +70,7 @@
   const input = form.querySelector('input[name="q"]');
   const datalist = document.getElementById('suggestions');
   const status = document.getElementById('live-status');
-  const body = document.body;
   const DEBOUNCE_MS = 250;
-
-  // Counters read by the browser tests: searches fetched, pages rendered.
-  body.dataset.searches = '0';
-  body.dataset.rendered = '0';
-  body.dataset.suggests = '0';
-  const bump = (key) => { body.dataset[key] = String(Number(body.dataset[key]) + 1); };
 
   let composing = false;   // between compositionstart and compositionend
   let justComposed = false; // the keydown that confirmed a conversion may follow compositionend
@@ -78,7 +93,6 @@
     if (url === shown && !force) return;
     if (inflight) inflight.abort();
     const ctrl = (inflight = new AbortController());
-    bump('searches');
     const region = document.getElementById('search-body');
     region.setAttribute('aria-busy', 'true');
     let text;
@@ -102,6 +116,7 @@
       return;
     }
     region.replaceWith(document.importNode(fresh, true));
+    openFacets();
     const hidden = doc.getElementById('search-hidden');
     const ours = document.getElementById('search-hidden');
     if (hidden && ours) ours.replaceWith(document.importNode(hidden, true));
@@ -120,14 +135,12 @@
     else if (mode !== 'pop') history.replaceState({ url }, '', url);
     const heading = document.getElementById('results-heading');
     if (status && heading) status.textContent = heading.textContent.replace(/\s+/g, ' ').trim();
-    bump('rendered');
     return heading;
   };
 
   const suggest = async () => {
     const q = input.value.trim();
     if (!datalist || q === '') return;
-    bump('suggests');
     try {
       const res = await fetch('/api/suggest?limit=8&q=' + encodeURIComponent(q));
       if (!res.ok) return;
@@ -186,13 +199,17 @@
     if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     const heading = await run(a.getAttribute('href'), 'push', false, false);
-    // The clicked link was replaced: put focus on the new results.
+    // The clicked link was replaced: put focus on the new results, and
+    // bring their heading into view when the page was scrolled past it
+    // (次へ at the bottom of a long page).
     if (heading) {
-      heading.setAttribute('tabindex', '-1');
       heading.focus({ preventScroll: true });
+      if (heading.getBoundingClientRect().top < 0) heading.scrollIntoView({ block: 'start' });
     }
   });
   window.addEventListener('popstate', () => {
+    // A jump within the page (the 「検索結果へ移動」 link) is no new search.
+    if (location.pathname + location.search === shown) return;
     run(location.pathname + location.search, 'pop', false, true).then(() => {
       const q = new URLSearchParams(location.search).get('q');
       input.value = q || '';

@@ -535,6 +535,13 @@ impl Morph {
         }
     }
 
+    /// The words a user-dictionary compound is made of (業務改善 → 業務,
+    /// 改善), as the user dictionary lists them; `None` for any other word.
+    /// Readable ids spell a compound's parts apart (kaizen-teian).
+    pub fn compound_parts(&self, surface: &str) -> Option<&[String]> {
+        self.compounds.get(surface).map(Vec::as_slice)
+    }
+
     /// Every token with its details, indexed or not (`kaizen-wa tokenize`).
     pub fn explain(&self, text: &str) -> Vec<TokenInfo> {
         let n = normalize(text);

@@ -184,6 +184,8 @@ fn tidy(mut case: Case) -> Case {
         *h = h.trim().to_owned();
         *t = t.trim().replace("\r\n", "\n");
     }
+    case.contact.department = case.contact.department.trim().to_owned();
+    case.contact.url = case.contact.url.trim().to_owned();
     case.contributor = case
         .contributor
         .map(|c| c.trim().to_owned())
@@ -205,7 +207,7 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             out.push(FieldProblem {
                 field: section.key(),
                 severity: Severity::Error,
-                message: "行頭の「## 」は見出しになるため本文に書けません（「### 」か別の書き方にしてください）".into(),
+                message: "行の先頭に「## 」は書けません（次の項目の始まりと区別できないため）。「### 」にするか、別の書き方にしてください".into(),
             });
         }
     }
@@ -214,7 +216,8 @@ fn structure_problems(case: &Case) -> Vec<FieldProblem> {
             out.push(FieldProblem {
                 field: "extra_sections",
                 severity: Severity::Error,
-                message: "行頭の「## 」は見出しになるため本文に書けません".into(),
+                message: "行の先頭に「## 」は書けません（次の項目の始まりと区別できないため）"
+                    .into(),
             });
         }
     }
@@ -515,13 +518,111 @@ pub fn delete(cases: &Path, id: &str, expected_etag: Option<&str>) -> Result<Del
     })
 }
 
+/// A deleted case waiting in `cases/.trash/`.
+#[derive(Debug, Clone)]
+pub struct Trashed {
+    /// The file's name in `cases/.trash/` (what a restore names).
+    pub name: String,
+    /// When it was deleted, `YYYY-MM-DD HH:MM` (UTC), from the name.
+    pub deleted_at: Option<String>,
+    /// The case, if the file still reads as one.
+    pub case: Option<Case>,
+}
+
+/// Trash files larger than this are not listed or restored: no case is
+/// that long, and a page must not read a huge file someone put there.
+const MAX_TRASH_FILE: u64 = 4 * 1024 * 1024;
+
+/// Whether `name` can name a file directly inside `cases/.trash/`: one
+/// plain `.md` file name, nothing that climbs out or hides.
+fn is_trash_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.ends_with(".md")
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && !name.chars().any(char::is_control)
+}
+
+/// The deleted cases, newest first. Symlinks, folders and other files in
+/// the trash are left out (a restore reads only regular files there).
+pub fn list_trash(cases: &Path) -> Result<Vec<Trashed>, EditError> {
+    let dir = cases.join(TRASH_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(StoreError::Io { path: dir, source }.into()),
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        if !is_trash_name(&name) || !meta.is_file() || meta.len() > MAX_TRASH_FILE {
+            continue;
+        }
+        let case = fs::read(entry.path())
+            .ok()
+            .and_then(|b| parse::parse_bytes(Path::new(&name), &b).case);
+        out.push(Trashed {
+            deleted_at: deleted_at(&name),
+            name,
+            case,
+        });
+    }
+    out.sort_by(|a, b| b.name.cmp(&a.name));
+    Ok(out)
+}
+
+/// `20261124T043512Z-x.md` → `2026-11-24 04:35`.
+fn deleted_at(name: &str) -> Option<String> {
+    let stamp = name.get(..16)?;
+    let b = stamp.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if !(digits(0..8) && b[8] == b'T' && digits(9..15) && b[15] == b'Z') {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{} {}:{}",
+        &stamp[0..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13]
+    ))
+}
+
 /// Moves a file from `cases/.trash/` back to `cases/<id>.md`, unless that
 /// id is in use again.
 pub fn restore(cases: &Path, trash_name: &str) -> Result<Written, EditError> {
+    restore_checked(cases, trash_name, IdCheck::Scan)
+}
+
+/// [`restore`] with a choice of how the id is checked. The trash file goes
+/// only once the case is safely written back; a name that is no regular
+/// `.md` file directly in the trash (a path, a symlink) is not found.
+pub fn restore_checked(
+    cases: &Path,
+    trash_name: &str,
+    check: IdCheck<'_>,
+) -> Result<Written, EditError> {
+    let not_found = || EditError::NotFound(trash_name.to_owned());
+    if !is_trash_name(trash_name) {
+        return Err(not_found());
+    }
     let from = cases.join(TRASH_DIR).join(trash_name);
-    let bytes = fs::read(&from).map_err(|source| StoreError::Io {
-        path: from.clone(),
-        source,
+    match fs::symlink_metadata(&from) {
+        Ok(m) if m.is_file() && m.len() <= MAX_TRASH_FILE => {}
+        _ => return Err(not_found()),
+    }
+    let bytes = fs::read(&from).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => not_found(),
+        _ => StoreError::Io {
+            path: from.clone(),
+            source: e,
+        }
+        .into(),
     })?;
     let parsed = parse::parse_bytes(Path::new(trash_name), &bytes);
     let Some(case) = parsed.case else {
@@ -531,7 +632,7 @@ pub fn restore(cases: &Path, trash_name: &str) -> Result<Written, EditError> {
             message: format!("{trash_name} に誤りがあるため戻せません"),
         }]));
     };
-    let written = write_new(cases, &case)?;
+    let written = write_new_checked(cases, &case, check)?;
     let _ = fs::remove_file(&from);
     Ok(written)
 }
@@ -580,6 +681,7 @@ pub(crate) mod tests_support {
             },
             sources: vec!["https://example.jp/".into()],
             extra_sections: vec![],
+            contact: Default::default(),
         }
     }
 }
@@ -693,6 +795,54 @@ mod tests {
         let r = restore(dir.path(), name).unwrap();
         assert_eq!(r.case, w.case);
         assert!(w.path.exists());
+    }
+
+    #[test]
+    fn the_trash_lists_deleted_cases_and_a_restore_refuses_a_taken_id() {
+        let dir = tempfile::tempdir().unwrap();
+        create(dir.path(), &sample("t-tr"), ME).unwrap();
+        let d = delete(dir.path(), "t-tr", None).unwrap();
+        let listed = list_trash(dir.path()).unwrap();
+        assert_eq!(listed.len(), 1);
+        let name = listed[0].name.clone();
+        assert_eq!(
+            d.trash_path.file_name().unwrap().to_str(),
+            Some(name.as_str())
+        );
+        assert_eq!(listed[0].case.as_ref().map(|c| c.id.as_str()), Some("t-tr"));
+        assert!(listed[0].deleted_at.as_ref().is_some_and(|t| t.len() == 16));
+        // The id is in use again: nothing is overwritten, the trash stays.
+        create(dir.path(), &sample("t-tr"), ME).unwrap();
+        assert!(matches!(
+            restore(dir.path(), &name),
+            Err(EditError::Exists(_))
+        ));
+        assert!(dir.path().join(TRASH_DIR).join(&name).exists());
+    }
+
+    #[test]
+    fn a_restore_reads_only_plain_files_directly_in_the_trash() {
+        let dir = tempfile::tempdir().unwrap();
+        let trash = dir.path().join(TRASH_DIR);
+        fs::create_dir_all(&trash).unwrap();
+        let outside = dir.path().join("outside.md");
+        fs::write(&outside, crate::case::render(&sample("t-out"))).unwrap();
+        std::os::unix::fs::symlink(&outside, trash.join("link.md")).unwrap();
+        for name in [
+            "../outside.md",
+            "link.md",
+            ".hidden.md",
+            "a\0b.md",
+            "",
+            "x.txt",
+        ] {
+            assert!(
+                matches!(restore(dir.path(), name), Err(EditError::NotFound(_))),
+                "{name:?}"
+            );
+        }
+        assert!(list_trash(dir.path()).unwrap().is_empty());
+        assert!(!dir.path().join("t-out.md").exists());
     }
 
     #[test]

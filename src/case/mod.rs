@@ -7,11 +7,12 @@ mod model;
 pub mod municipalities;
 mod parse;
 mod render;
+pub mod slug;
 pub mod store;
 mod validate;
 
 pub use edit::{EditError, FileChange, Stamp};
-pub use model::{Case, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
+pub use model::{Case, Contact, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;
 pub use validate::{FieldProblem, Severity, current_year, today_iso, validate};
@@ -38,6 +39,7 @@ pub fn template(id: &str, title: &str, municipality: &str, prefecture: &str) -> 
         sections: Sections::default(),
         sources: Vec::new(),
         extra_sections: Vec::new(),
+        contact: Contact::default(),
     };
     render(&case)
 }

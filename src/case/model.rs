@@ -35,6 +35,27 @@ pub struct Case {
     /// re-rendering a case (web edit, import) never drops what a member wrote.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_sections: Vec<(String, String)>,
+    /// 問い合わせ先: whom a practitioner can ask about the campaign.
+    #[serde(default, skip_serializing_if = "Contact::is_empty")]
+    pub contact: Contact,
+}
+
+/// 問い合わせ先 of a case (optional): the department in charge and a
+/// public page about the campaign. What practitioners look for after
+/// reading a case: someone to ask.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Contact {
+    /// 担当部署, e.g. 「総務部 行政改革課」.
+    pub department: String,
+    /// A public web page (`https://…`) of the campaign or the department.
+    pub url: String,
+}
+
+impl Contact {
+    pub fn is_empty(&self) -> bool {
+        self.department.trim().is_empty() && self.url.trim().is_empty()
+    }
 }
 
 /// The narrative of a case, one field per `##` section.

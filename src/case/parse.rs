@@ -87,7 +87,7 @@ impl Parsed {
     }
 }
 
-const FRONT_KEYS: [&str; 11] = [
+const FRONT_KEYS: [&str; 13] = [
     "id",
     "title",
     "municipality",
@@ -97,6 +97,8 @@ const FRONT_KEYS: [&str; 11] = [
     "start_year",
     "end_year",
     "tags",
+    "contact_department",
+    "contact_url",
     "contributor",
     "updated",
 ];
@@ -266,6 +268,7 @@ impl FileParser<'_> {
             sections,
             sources,
             extra_sections,
+            contact: meta.contact,
         };
         for problem in validate::validate(&case) {
             let (line, column) = match Section::parse(problem.field) {
@@ -367,6 +370,10 @@ impl FileParser<'_> {
         let prefecture = string(self, "prefecture", true);
         let kind_text = string(self, "kind", false);
         let contributor = string(self, "contributor", false).filter(|s| !s.is_empty());
+        let contact = crate::case::Contact {
+            department: string(self, "contact_department", false).unwrap_or_default(),
+            url: string(self, "contact_url", false).unwrap_or_default(),
+        };
 
         let kind = match (&kind_text, &prefecture, &municipality) {
             (Some(k), _, _) => match Kind::parse(k) {
@@ -461,6 +468,7 @@ impl FileParser<'_> {
             tags: tags?,
             contributor,
             updated: updated?,
+            contact,
         })
     }
 
@@ -651,6 +659,7 @@ struct Meta {
     tags: Vec<String>,
     contributor: Option<String>,
     updated: Option<String>,
+    contact: crate::case::Contact,
 }
 
 /// `## 見出し` → `見出し` (NFKC, so a full-width space after ## works).
@@ -772,9 +781,28 @@ updated = 2025-04-01
             "{d:#?}"
         );
         assert!(
-            d[2].starts_with("cases/x.md:16: 担い手: 「## 担い手」の本文が空です"),
+            d[2].starts_with("cases/x.md:16: 担い手: 担い手を入力してください"),
             "{d:#?}"
         );
+    }
+
+    #[test]
+    fn a_contact_is_read_and_a_bad_one_is_reported_at_its_line() {
+        let text = GOOD.replace(
+            "start_year = 2000",
+            "start_year = 2000\ncontact_department = \"総務部 行政改革課\"\ncontact_url = \"https://www.city.example.lg.jp/\"",
+        );
+        let parsed = parse(Path::new("x.md"), &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let case = parsed.case.unwrap();
+        assert_eq!(case.contact.department, "総務部 行政改革課");
+        assert_eq!(case.contact.url, "https://www.city.example.lg.jp/");
+        let bad = text.replace("https://www.city.example.lg.jp/", "ftp://x");
+        let d = diags(&bad);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].starts_with("cases/x.md:9: contact_url: "), "{d:?}");
+        let wrong_type = text.replace("\"総務部 行政改革課\"", "3");
+        assert!(diags(&wrong_type)[0].starts_with("cases/x.md:8: contact_department: 文字列"));
     }
 
     #[test]

@@ -24,6 +24,16 @@ pub fn render(case: &Case) -> String {
         let tags: Vec<String> = case.tags.iter().map(|t| quote(t)).collect();
         let _ = writeln!(out, "tags = [{}]", tags.join(", "));
     }
+    if !case.contact.department.trim().is_empty() {
+        kv(
+            &mut out,
+            "contact_department",
+            case.contact.department.trim(),
+        );
+    }
+    if !case.contact.url.trim().is_empty() {
+        kv(&mut out, "contact_url", case.contact.url.trim());
+    }
     if let Some(c) = &case.contributor {
         kv(&mut out, "contributor", c);
     }
@@ -98,6 +108,10 @@ mod tests {
             },
             sources: vec!["https://example.jp/".into()],
             extra_sections: vec![("メモ".into(), "残す".into())],
+            contact: crate::case::Contact {
+                department: "総務部 \"行政改革\"課".into(),
+                url: "https://www.city.example.lg.jp/kaizen/".into(),
+            },
         };
         let again = parse(Path::new("t.md"), &render(&case));
         assert_eq!(again.case.as_ref(), Some(&case), "{:?}", again.diagnostics);

@@ -45,19 +45,19 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
     if let Some(msg) = id_problem(&case.id) {
         err("id", msg);
     }
-    for (field, value) in [
-        ("title", &case.title),
-        ("municipality", &case.municipality),
-        ("prefecture", &case.prefecture),
+    for (field, label, value) in [
+        ("title", "事例名", &case.title),
+        ("municipality", "自治体名", &case.municipality),
+        ("prefecture", "都道府県", &case.prefecture),
     ] {
         if value.trim().is_empty() {
-            err(field, "必須項目が空です".into());
+            err(field, format!("{label}を入力してください"));
         }
     }
     if case.levels.is_empty() {
         err(
             "levels",
-            "改善レベルを1つ以上指定してください（業務改善・人材育成・事業改善・職場改善・戦略提案・施策改善）".into(),
+            "改善レベルを1つ以上選んでください（業務改善・人材育成・事業改善・職場改善・戦略提案・施策改善）".into(),
         );
     }
     let this_year = current_year();
@@ -82,7 +82,7 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
             err(
                 "end_year",
                 format!(
-                    "終了年 {end} は未来の年です（続いている取組なら end_year を書かないでください）"
+                    "終了年 {end} は未来の年です（続いている取組なら終了年は空のままにします）"
                 ),
             );
         }
@@ -91,14 +91,14 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
         if section.required() && case.sections.get(section).trim().is_empty() {
             err(
                 section.key(),
-                format!("「## {}」の本文が空です", section.heading()),
+                format!("{}を入力してください", section.heading()),
             );
         }
     }
     if case.sources.is_empty() {
         err(
             "sources",
-            "「## 出典」に出典を1つ以上書いてください（URL や書名）".into(),
+            "出典を1つ以上書いてください（URL や書名）".into(),
         );
     }
     if let Some(updated) = &case.updated
@@ -110,15 +110,64 @@ pub fn validate(case: &Case) -> Vec<FieldProblem> {
         );
     }
     out.extend(place_problems(case));
+    out.extend(contact_problems(case));
     out
+}
+
+/// Longest 担当部署 accepted: a department name, not a paragraph.
+pub const MAX_DEPARTMENT: usize = 200;
+
+fn contact_problems(case: &Case) -> Vec<FieldProblem> {
+    let mut out = Vec::new();
+    let mut err = |field, message: String| {
+        out.push(FieldProblem {
+            field,
+            severity: Severity::Error,
+            message,
+        })
+    };
+    let dept = case.contact.department.trim();
+    if dept.chars().any(char::is_control) {
+        err(
+            "contact_department",
+            "担当部署は改行などを入れずに1行で書いてください".into(),
+        );
+    } else if dept.chars().count() > MAX_DEPARTMENT {
+        err(
+            "contact_department",
+            format!("担当部署が長すぎます（{MAX_DEPARTMENT} 文字まで）"),
+        );
+    }
+    let url = case.contact.url.trim();
+    if !url.is_empty() && !is_public_url(url) {
+        err(
+            "contact_url",
+            "問い合わせ先のページは https:// で始まる URL で書いてください（例: https://www.city.example.lg.jp/kaizen/）".into(),
+        );
+    }
+    out
+}
+
+/// An `http(s)://host…` address with no spaces or control characters: a
+/// link the case page can show as it is.
+fn is_public_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with('/')
+            && url.len() <= 2000
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
 }
 
 fn id_problem(id: &str) -> Option<String> {
     if id.is_empty() {
-        return Some("必須項目が空です".into());
+        return Some("ID を入力してください".into());
     }
     if id.len() > MAX_ID_LEN {
-        return Some(format!("id が長すぎます（{MAX_ID_LEN} 文字まで）"));
+        return Some(format!("ID が長すぎます（{MAX_ID_LEN} 文字まで）"));
     }
     let ok_chars = id
         .bytes()
@@ -126,7 +175,7 @@ fn id_problem(id: &str) -> Option<String> {
     let ok_ends = !id.starts_with('-') && !id.ends_with('-');
     if !ok_chars || !ok_ends {
         return Some(format!(
-            "「{id}」は id に使えません（半角英小文字・数字・ハイフンのみ、例: fukuoka-dna-undo）"
+            "「{id}」は ID に使えません（半角英小文字・数字・ハイフンのみ、例: fukuoka-dna-undo）"
         ));
     }
     None
@@ -144,7 +193,7 @@ fn place_problems(case: &Case) -> Vec<FieldProblem> {
                 field: "kind",
                 severity: Severity::Error,
                 message: format!(
-                    "都道府県が「全国」のときは kind = \"{}\" にしてください",
+                    "都道府県が「全国」のときは、自治体の種類を「{}」にしてください",
                     Kind::Nationwide
                 ),
             });
@@ -263,6 +312,32 @@ mod tests {
         assert!(id_problem("Fukuoka").is_some());
         assert!(id_problem("-x").is_some());
         assert!(id_problem("").is_some());
+    }
+
+    #[test]
+    fn a_contact_is_one_line_and_a_public_web_address() {
+        let mut case = crate::case::edit::tests_support::sample("c-1");
+        case.contact.department = "総務部 行政改革課".into();
+        case.contact.url = "https://www.city.example.lg.jp/kaizen/".into();
+        assert!(contact_problems(&case).is_empty());
+        for url in [
+            "javascript:alert(1)",
+            "www.city.example.lg.jp",
+            "https://",
+            "https:///x",
+            "https://a b",
+            "https://a\u{0}",
+        ] {
+            case.contact.url = url.into();
+            let p = contact_problems(&case);
+            assert_eq!(p.len(), 1, "{url:?}");
+            assert_eq!(p[0].field, "contact_url");
+        }
+        case.contact.url.clear();
+        case.contact.department = "行政改革課\r\n## 概要".into();
+        assert_eq!(contact_problems(&case)[0].field, "contact_department");
+        case.contact.department = "課".repeat(MAX_DEPARTMENT + 1);
+        assert_eq!(contact_problems(&case)[0].field, "contact_department");
     }
 
     #[test]

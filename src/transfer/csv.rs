@@ -32,10 +32,12 @@ enum Col {
     Updated,
     Contributor,
     Extra,
+    ContactDepartment,
+    ContactUrl,
 }
 
 /// Export order, with the Japanese header written.
-const EXPORT_COLUMNS: [(Col, &str); 21] = [
+const EXPORT_COLUMNS: [(Col, &str); 23] = [
     (Col::Id, "ID"),
     (Col::Title, "事例名"),
     (Col::Municipality, "自治体名"),
@@ -54,6 +56,8 @@ const EXPORT_COLUMNS: [(Col, &str); 21] = [
     (Col::Section(Section::Lessons), "教訓"),
     (Col::Sources, "出典"),
     (Col::Tags, "タグ"),
+    (Col::ContactDepartment, "担当部署"),
+    (Col::ContactUrl, "問い合わせ先URL"),
     (Col::Updated, "更新日"),
     (Col::Contributor, "投稿者"),
     (Col::Extra, "その他の節"),
@@ -86,6 +90,10 @@ impl Col {
             "updated" | "更新日" => Col::Updated,
             "contributor" | "投稿者" | "登録者" => Col::Contributor,
             "extra_sections" | "その他の節" | "その他" => Col::Extra,
+            "contact_department" | "担当部署" | "問い合わせ先" | "担当課" => {
+                Col::ContactDepartment
+            }
+            "contact_url" | "問い合わせ先url" | "問い合わせurl" => Col::ContactUrl,
             _ => return None,
         })
     }
@@ -107,6 +115,8 @@ impl Col {
             Col::Updated => "updated",
             Col::Contributor => "contributor",
             Col::Extra => "extra_sections",
+            Col::ContactDepartment => "contact_department",
+            Col::ContactUrl => "contact_url",
         }
     }
 }
@@ -343,6 +353,10 @@ fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
             .map(|(_, _, v)| split_sources(v))
             .unwrap_or_default(),
         extra_sections,
+        contact: crate::case::Contact {
+            department: optional(Col::ContactDepartment).unwrap_or_default(),
+            url: optional(Col::ContactUrl).unwrap_or_default(),
+        },
     };
     // The case goes on to validation even when a cell could not be read,
     // so that a dry run lists every problem of the row at once.
@@ -450,6 +464,8 @@ fn cell(case: &Case, col: Col) -> String {
         Col::Updated => case.updated.clone().unwrap_or_default(),
         Col::Contributor => case.contributor.clone().unwrap_or_default(),
         Col::Extra => render_extra(&case.extra_sections),
+        Col::ContactDepartment => case.contact.department.clone(),
+        Col::ContactUrl => case.contact.url.clone(),
     }
 }
 
@@ -536,6 +552,29 @@ mod tests {
         assert_eq!((p.row, p.column.as_str()), (2, "改善レベル"));
         assert!(p.message.contains("業務改善"), "{}", p.message);
         assert!(imp.rows[0].case.as_ref().unwrap().levels.is_empty());
+    }
+
+    #[test]
+    fn a_contact_goes_out_and_comes_back_in_its_columns() {
+        let mut case = crate::case::edit::tests_support::sample("t-contact");
+        case.contact.department = "総務部 行政改革課".into();
+        case.contact.url = "https://www.city.example.lg.jp/".into();
+        let mut out = Vec::new();
+        export_csv(std::slice::from_ref(&case), &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("担当部署,問い合わせ先URL"), "{text}");
+        let back = read_csv(&out).unwrap();
+        assert_eq!(back.rows[0].case.as_ref().unwrap().contact, case.contact);
+        // A spreadsheet's own header for it is understood too.
+        let csv = format!(
+            "{},問い合わせ先\nx,改善,福岡市,福岡県,業務改善,2000-,a,b,c,d,企画課\n",
+            header().trim_end()
+        );
+        let imp = read_csv(csv.as_bytes()).unwrap();
+        assert_eq!(
+            imp.rows[0].case.as_ref().unwrap().contact.department,
+            "企画課"
+        );
     }
 
     #[test]

@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn jsonl_round_trips_and_reports_lines() {
-        let case = crate::case::edit::tests_support::sample("t-json");
+        let mut case = crate::case::edit::tests_support::sample("t-json");
+        case.contact.department = "企画課".into();
         let mut out = Vec::new();
         export_jsonl(std::slice::from_ref(&case), &mut out).unwrap();
         out.extend_from_slice(b"\n{\"id\":\"x\"}\nnot json\n");

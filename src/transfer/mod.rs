@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::case::edit::{self, EditError, Written};
-use crate::case::{Case, FieldProblem, Severity, municipalities, store};
+use crate::case::{Case, FieldProblem, Severity, store};
 
 pub use self::csv::{export_csv, read_csv};
 pub use self::jsonl::{export_jsonl, read_jsonl};
@@ -325,28 +325,11 @@ fn existing_ids(cases: &Path) -> Result<HashSet<String>, TransferError> {
     Ok(out)
 }
 
-/// An id for a row without one: `c<local government code>-<start year>`
-/// (`c401307-2000` for 福岡市 from 2000), `p<prefecture number>-<year>` for
-/// a prefecture, `zenkoku-<year>` for nationwide records, `case-<year>`
-/// otherwise; `-2`, `-3`, … until unused.
+/// An id for a row without one: readable, from the romanised place name,
+/// title words and start year (`fukuoka-dna-undo-2000`; see
+/// [`crate::case::slug`]), then `-2`, `-3`, … until unused.
 pub fn derive_id(case: &Case, taken: &mut HashSet<String>) -> String {
-    let year = case.period.start;
-    let pref = case.prefecture.trim();
-    let muni = case.municipality.trim();
-    let base = if pref == municipalities::NATIONWIDE {
-        format!("zenkoku-{year}")
-    } else if let Some(n) = municipalities::prefectures().iter().position(|p| p == pref)
-        && (muni.is_empty() || muni == pref)
-    {
-        format!("p{:02}-{year}", n + 1)
-    } else if let Some(m) = municipalities::all().iter().find(|m| {
-        m.prefecture == pref
-            && crate::analysis::fold_place_name(&m.name) == crate::analysis::fold_place_name(muni)
-    }) {
-        format!("c{}-{year}", m.code)
-    } else {
-        format!("case-{year}")
-    };
+    let base = crate::case::slug::readable_base(case);
     let mut id = base.clone();
     let mut n = 2;
     while taken.contains(&id) {
@@ -408,14 +391,17 @@ mod tests {
     }
 
     #[test]
-    fn derived_ids_use_the_local_government_code_and_stay_unique() {
+    fn derived_ids_are_readable_and_stay_unique() {
         let mut case = crate::case::edit::tests_support::sample("");
+        case.title = "窓口改善".into();
         let mut taken = HashSet::new();
-        assert_eq!(derive_id(&case, &mut taken), "c401307-2001");
-        assert_eq!(derive_id(&case, &mut taken), "c401307-2001-2");
-        case.municipality = "福岡県".into();
-        assert_eq!(derive_id(&case, &mut taken), "p40-2001");
-        case.prefecture = "全国".into();
-        assert_eq!(derive_id(&case, &mut taken), "zenkoku-2001");
+        assert_eq!(
+            derive_id(&case, &mut taken),
+            "fukuoka-madoguchi-kaizen-2001"
+        );
+        assert_eq!(
+            derive_id(&case, &mut taken),
+            "fukuoka-madoguchi-kaizen-2001-2"
+        );
     }
 }

@@ -17,7 +17,7 @@ use super::auth::{
     self, ClientAddress, LOGIN_COOKIE, LoginError, SESSION_COOKIE, Viewer, new_token, same_token,
 };
 use super::error::WebError;
-use super::ui::{Base, render};
+use super::ui::{Base, HtmlError, render};
 
 #[derive(Template)]
 #[template(path = "login.html")]

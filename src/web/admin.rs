@@ -15,7 +15,7 @@ use axum::response::Response;
 use super::AppState;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::ui::{Base, render};
+use super::ui::{Base, HtmlError, render};
 use crate::case::Severity;
 
 pub struct ProblemRow {

@@ -3,10 +3,16 @@
 //! session's CSRF token; on any problem the form comes back with the
 //! member's input exactly as typed and the message next to its field.
 //!
-//! An edit carries the ETag (content hash) the member started from. If
-//! someone saved in between, nothing is overwritten: the form comes back
-//! with the member's text, the other version shown beside each field that
-//! differs, and the new ETag — saving again is then a deliberate choice.
+//! An edit carries the ETag (content hash) and the case it started from
+//! (the base, a hidden field). If someone saved in between, the edit is
+//! merged field by field with their version ([`super::merge`]): what only
+//! they changed is kept, and without a field changed by both the merge is
+//! saved. A field both changed comes back as a conflict — the member's
+//! text in the input, theirs under it with 「相手の版を取り込む」 — and
+//! nothing is written until the member saves again with both in view.
+//!
+//! A delete moves the file to the trash and ends on the ごみ箱 page with
+//! 「元に戻す」 ([`super::trash`]).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -18,8 +24,9 @@ use super::AppState;
 use super::account::login_redirect;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::forms::{CaseForm, Messages, SummaryItem};
-use super::ui::{Base, CaseView, LevelBadge, case_view, render};
+use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
+use super::merge;
+use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, render};
 use super::writes::{create_case, delete_case, update_case};
 use crate::case::edit::{self, Current};
 use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};
@@ -41,8 +48,6 @@ pub struct SectionInput {
     pub value: String,
     pub required: bool,
     pub hint: &'static str,
-    /// The other member's text, after a conflict, when it differs.
-    pub theirs: Option<String>,
 }
 
 pub struct ExtraInput {
@@ -50,12 +55,12 @@ pub struct ExtraInput {
     pub text: String,
 }
 
-/// The version someone else saved, by form field, where it differs from
-/// the member's input.
+/// After a merge with conflicts: the other member's version of each field
+/// both changed, shown under the member's input with a button that takes it.
 #[derive(Default)]
 pub struct Theirs {
     fields: Vec<(&'static str, String)>,
-    /// 「2026-05-01 に yamada が保存」.
+    /// 「2026-05-01 に yamada さんが保存した版」.
     pub who: String,
 }
 
@@ -67,64 +72,23 @@ impl Theirs {
             .map(|(_, v)| v)
     }
 
-    /// Compares what the fields mean, not how they were typed (「、」 or
-    /// 「,」 between tags, a kind left to the municipality list).
-    fn of(mine: &CaseForm, current: &Case) -> Theirs {
-        let d = mine.draft();
-        let (my_case, _) = d.to_case();
-        let t = CaseForm::from_case(current);
-        let mut fields = Vec::new();
-        let mut differs = |field: &'static str, same: bool, theirs: String| {
-            if !same {
-                fields.push((field, theirs));
-            }
-        };
-        differs("title", d.title.trim() == current.title, t.title);
-        differs(
-            "municipality",
-            my_case.municipality == current.municipality,
-            t.municipality,
-        );
-        differs(
-            "prefecture",
-            my_case.prefecture == current.prefecture,
-            t.prefecture,
-        );
-        differs("kind", my_case.kind == current.kind, t.kind);
-        differs(
-            "levels",
-            my_case.levels == current.levels,
-            current
-                .levels
-                .iter()
-                .map(|l| l.name())
-                .collect::<Vec<_>>()
-                .join("・"),
-        );
-        differs(
-            "start_year",
-            my_case.period.start == current.period.start,
-            t.start_year,
-        );
-        differs(
-            "end_year",
-            my_case.period.end == current.period.end,
-            t.end_year,
-        );
-        differs("tags", my_case.tags == current.tags, t.tags);
-        differs("sources", my_case.sources == current.sources, t.sources);
-        for s in Section::ALL {
-            differs(
-                s.key(),
-                mine.section(s).trim() == current.sections.get(s).trim(),
-                current.sections.get(s).to_owned(),
-            );
-        }
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The conflicting `fields` as `current` has them.
+    fn of(fields: &[&'static str], current: &Case) -> Theirs {
         let who = match (&current.updated, &current.contributor) {
-            (Some(u), Some(c)) => format!("{u} に {c} さんが保存した版"),
+            (Some(u), Some(c)) => format!("{} に {c} さんが保存した版", crate::wareki::date_ja(u)),
             _ => "いま保存されている版".to_owned(),
         };
-        Theirs { fields, who }
+        Theirs {
+            fields: fields
+                .iter()
+                .map(|f| (*f, merge::shown(current, f)))
+                .collect(),
+            who,
+        }
     }
 }
 
@@ -156,6 +120,9 @@ pub struct FormPage {
     pub municipalities: Vec<MuniOpt>,
     pub sections: Vec<SectionInput>,
     pub extra: Vec<ExtraInput>,
+    /// The input to focus when the page loads (the field just taken from
+    /// the other version), so the member stays where they were.
+    pub focus: Option<String>,
 }
 
 fn section_hint(s: Section) -> &'static str {
@@ -214,7 +181,7 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
     }
     let mut kinds = vec![Opt {
         value: String::new(),
-        label: "自治体の一覧から自動で決める".into(),
+        label: "自動で決める".into(),
         selected: f.kind.trim().is_empty(),
     }];
     let chosen = Kind::parse(&f.kind);
@@ -246,7 +213,6 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
             value: f.section(*s).to_owned(),
             required: s.required(),
             hint: section_hint(*s),
-            theirs: a.theirs.get(s.key()).cloned(),
         })
         .collect();
     let extra = f
@@ -280,6 +246,7 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
         municipalities,
         sections,
         extra,
+        focus: None,
         f,
     }
 }
@@ -287,7 +254,11 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
 /// For a visitor who is not a logged-in member: the way to become one —
 /// the login page, or (writing off) the page that says how to turn
 /// writing on. `None` for a member.
-fn not_a_member(state: &AppState, viewer: &Viewer, uri: &axum::http::Uri) -> Option<Response> {
+pub(super) fn not_a_member(
+    state: &AppState,
+    viewer: &Viewer,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
     match &viewer.member {
         Some(_) => None,
         None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
@@ -384,10 +355,11 @@ pub async fn new_page(
     )
 )]
 pub async fn create(State(state): State<AppState>, viewer: Viewer, body: Bytes) -> Response {
-    let f = match CaseForm::parse(&body) {
+    let mut f = match CaseForm::parse(&body) {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
+    f.settle_years();
     if viewer.member.is_none() && !viewer.writing {
         return WebError::WritingOff.into_html(&state, &viewer);
     }
@@ -423,7 +395,14 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, body: Bytes) 
 
 /// Renders the form with a preview of the case it describes (nothing is
 /// written) and every problem next to its field.
-fn preview(state: &AppState, viewer: &Viewer, f: CaseForm, args: FormArgs<'_>) -> Response {
+fn preview(state: &AppState, viewer: &Viewer, mut f: CaseForm, args: FormArgs<'_>) -> Response {
+    if !args.editing && f.id.trim().is_empty() {
+        // Propose the readable id in the field, where the member can change it.
+        let (case, problems) = f.draft().to_case();
+        if problems.is_empty() && !case.title.trim().is_empty() {
+            f.id = super::forms::derive_id(&case, &state.index, &mut Default::default());
+        }
+    }
     let mut draft = f.draft();
     if !args.editing && draft.id.trim().is_empty() {
         // The id is decided when saving; the preview needs one.
@@ -514,6 +493,7 @@ pub async fn edit_page(
     };
     let mut f = CaseForm::from_case(&current.case);
     f.etag = current.etag;
+    f.base = merge::serialise_base(&current.case);
     let title = current.case.title.clone();
     render(&form_page(
         &state,
@@ -551,10 +531,13 @@ pub async fn update(
     };
     // The id is the path's; the form shows it read-only.
     f.id = id.clone();
-    let title = if f.title.trim().is_empty() {
-        id.clone()
-    } else {
-        f.title.clone()
+    f.settle_years();
+    let base = merge::base_of(&f, &id);
+    // The heading names the case as saved (the base), not as retyped.
+    let title = match &base {
+        Some(b) => b.title.clone(),
+        None if f.title.trim().is_empty() => id.clone(),
+        None => f.title.clone(),
     };
     if viewer.member.is_none() && !viewer.writing {
         return WebError::WritingOff.into_html(&state, &viewer);
@@ -571,53 +554,148 @@ pub async fn update(
             return with_status(StatusCode::FORBIDDEN, &page);
         }
     };
+    // After a conflict the base is the other member's version: the boxes
+    // under each field still in conflict show it.
+    let open_conflicts = |f: &CaseForm| match &base {
+        Some(b) if !f.conflicts.is_empty() => Theirs::of(&merge::still_conflicting(f, b), b),
+        _ => Theirs::default(),
+    };
+    if let Some(key) = f.action.strip_prefix("take:").map(str::to_owned) {
+        // 「相手の版を取り込む」 without script: the field takes the other
+        // version, nothing is saved yet.
+        if !MERGE_FIELDS.contains(&key.as_str()) {
+            return WebError::BadBody(format!("「{key}」という項目はありません"))
+                .into_html(&state, &viewer);
+        }
+        let taken = base
+            .as_ref()
+            .and_then(|b| CaseForm::from_case(b).field(&key));
+        if let Some(v) = taken {
+            f.set_field(&key, v);
+        }
+        let theirs = open_conflicts(&f);
+        f.conflicts = match &base {
+            Some(b) => merge::still_conflicting(&f, b)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            None => Vec::new(),
+        };
+        let banner = Banner {
+            kind: "ok",
+            text: format!(
+                "「{}」を相手の版にしました。まだ保存していません。{}",
+                label(&key),
+                if theirs.is_empty() {
+                    "内容を確かめて「保存」を押してください。"
+                } else {
+                    "残りの項目も確かめてから「保存」を押してください。"
+                }
+            ),
+        };
+        let mut args = edit_args(&id, &title, &[], Some(banner));
+        args.theirs = theirs;
+        let mut page = form_page(&state, &viewer, f, args);
+        page.focus = Some(format!("f-{key}"));
+        return render(&page);
+    }
     if f.action != "save" {
-        return preview(&state, &viewer, f, edit_args(&id, &title, &[], None));
+        let mut args = edit_args(&id, &title, &[], None);
+        args.theirs = open_conflicts(&f);
+        return preview(&state, &viewer, f, args);
     }
-    let etag = f.etag.clone();
-    match update_case(&state, id.clone(), Some(etag), f.draft(), me.name).await {
-        Ok(w) => Redirect::to(&format!("/cases/{}?saved=1", w.case.id)).into_response(),
-        Err(WebError::Invalid(problems)) => {
-            let page = form_page(&state, &viewer, f, edit_args(&id, &title, &problems, None));
-            with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    save_edit(&state, &viewer, id, title, f, base, me.name).await
+}
+
+/// Saves an edit; if someone saved meanwhile, merges field by field with
+/// their version (over the base the member started from) and saves the
+/// merge when no field was changed by both, or shows the form with each
+/// conflict (409) when some was. A save racing yet another one merges
+/// again, a few times at most.
+async fn save_edit(
+    state: &AppState,
+    viewer: &Viewer,
+    id: String,
+    title: String,
+    mut f: CaseForm,
+    mut base: Option<Case>,
+    me: crate::members::MemberName,
+) -> Response {
+    let mut taken: Vec<&'static str> = Vec::new();
+    for _ in 0..4 {
+        let etag = f.etag.clone();
+        match update_case(state, id.clone(), Some(etag), f.draft(), me.clone()).await {
+            Ok(w) => {
+                let to = if taken.is_empty() {
+                    format!("/cases/{}?saved=1", w.case.id)
+                } else {
+                    format!("/cases/{}?saved=merged", w.case.id)
+                };
+                return Redirect::to(&to).into_response();
+            }
+            Err(WebError::Invalid(problems)) => {
+                let page = form_page(state, viewer, f, edit_args(&id, &title, &problems, None));
+                return with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+            Err(WebError::Stale { .. }) => {
+                let current = match read_current_async(state, id.clone()).await {
+                    Ok(c) => c,
+                    Err(e) => return e.into_html(state, viewer),
+                };
+                let m = merge::merge(base.as_ref(), &current.case, &f);
+                f = m.form;
+                f.etag = current.etag;
+                f.base = merge::serialise_base(&current.case);
+                taken.extend(m.taken);
+                if m.conflicts.is_empty() {
+                    base = Some(current.case);
+                    continue;
+                }
+                f.conflicts = m.conflicts.iter().map(|c| (*c).to_owned()).collect();
+                let theirs = Theirs::of(&m.conflicts, &current.case);
+                let both: Vec<&str> = m.conflicts.iter().map(|c| label(c)).collect();
+                let kept = if taken.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<&str> = taken.iter().map(|c| label(c)).collect();
+                    format!(
+                        "相手だけが変えた項目（{}）は相手の内容にしました。",
+                        names.join("、")
+                    )
+                };
+                let banner = Banner {
+                    kind: "error",
+                    text: format!(
+                        "保存していません: あなたが編集している間に、別の版が保存されました（{}）。あなたと相手の両方が変えた項目（{}）の下に相手の内容を表示しました。{kept}項目ごとに「相手の版を取り込む」か、あなたの入力のままにして、もう一度「保存」を押してください。",
+                        theirs.who,
+                        both.join("、")
+                    ),
+                };
+                let mut args = edit_args(&id, &title, &[], Some(banner));
+                args.theirs = theirs;
+                let page = form_page(state, viewer, f, args);
+                return with_status(StatusCode::CONFLICT, &page);
+            }
+            Err(WebError::NotFound(message)) => {
+                let banner = Banner {
+                    kind: "error",
+                    text: format!(
+                        "保存していません: {message}（編集中に削除された可能性があります）。あなたの入力はこのページに残っています。ごみ箱から元に戻すか、「事例を追加」から新しく登録してください。"
+                    ),
+                };
+                let page = form_page(state, viewer, f, edit_args(&id, &title, &[], Some(banner)));
+                return with_status(StatusCode::NOT_FOUND, &page);
+            }
+            Err(e) => return e.into_html(state, viewer),
         }
-        Err(WebError::Stale { .. }) => {
-            let current = match read_current_async(&state, id.clone()).await {
-                Ok(c) => c,
-                Err(e) => return e.into_html(&state, &viewer),
-            };
-            let theirs = Theirs::of(&f, &current.case);
-            // Saving again now is a choice made with both versions in view.
-            f.etag = current.etag;
-            let banner = Banner {
-                kind: "error",
-                text: format!(
-                    "保存していません: あなたが編集を始めた後に、この事例は別の版が保存されました（{}）。あなたの入力はそのまま残っています。違いのある項目の下に、保存されている内容を表示しました。見比べて必要なら取り込み、もう一度「保存」を押すと、あなたの入力で上書きします。",
-                    theirs.who
-                ),
-            };
-            let mut args = edit_args(&id, &title, &[], Some(banner));
-            args.theirs = theirs;
-            let page = form_page(&state, &viewer, f, args);
-            with_status(StatusCode::CONFLICT, &page)
-        }
-        Err(WebError::NotFound(message)) => {
-            let banner = Banner {
-                kind: "error",
-                text: format!(
-                    "保存していません: {message}（編集中に削除された可能性があります）。あなたの入力はこのページに残っています。必要なら「事例を追加」から新しく登録してください。"
-                ),
-            };
-            let page = form_page(
-                &state,
-                &viewer,
-                f,
-                edit_args(&id, &title, &[], Some(banner)),
-            );
-            with_status(StatusCode::NOT_FOUND, &page)
-        }
-        Err(e) => e.into_html(&state, &viewer),
     }
+    // Others kept saving in between every try: hand the merged form back.
+    let banner = Banner {
+        kind: "error",
+        text: "保存していません: ほかの人の保存が続けて重なりました。あなたの入力はこのページに残っています。もう一度「保存」を押してください。".into(),
+    };
+    let page = form_page(state, viewer, f, edit_args(&id, &title, &[], Some(banner)));
+    with_status(StatusCode::CONFLICT, &page)
 }
 
 #[derive(Template)]
@@ -722,14 +800,7 @@ pub async fn delete(
     match delete_case(&state, id.clone(), etag).await {
         Ok(d) => {
             tracing::info!(id = %d.id, trash = %d.trash_path.display(), "case deleted");
-            render(&NoticePage {
-                base: Base::new(&state, "delete", &viewer),
-                heading: "削除しました".into(),
-                message: format!(
-                    "事例「{}」を削除しました。検索にはもう出ません。ファイルは cases/.trash/ に移したので、管理者が元に戻せます。",
-                    d.id
-                ),
-            })
+            super::trash::after_delete(&state, &viewer, d).await
         }
         Err(WebError::Stale { .. }) => match read_current_async(&state, id).await {
             Ok(current) => {

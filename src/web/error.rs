@@ -1,6 +1,8 @@
 //! The one error type of the web layer and how it turns into a response:
-//! JSON `{"error": {"code", "message"}}` under `/api`, an HTML page for the
-//! UI. User mistakes are 4xx with a message that says what to change;
+//! JSON `{"error": {"code", "message"}}` under `/api`. The UI turns it
+//! into a page itself (`ui::HtmlError`): this module knows nothing of pages
+//! or templates, so the web modules' imports never go round in a circle.
+//! User mistakes are 4xx with a message that says what to change;
 //! internal failures are logged with their cause and answered with a
 //! generic 500 that never echoes it.
 
@@ -170,7 +172,7 @@ impl WebError {
         }
     }
 
-    fn log(&self) {
+    pub(super) fn log(&self) {
         if self.status_code().is_server_error() {
             tracing::error!(error = %self, "internal error");
         }
@@ -178,7 +180,7 @@ impl WebError {
 
     /// Headers the status needs: `WWW-Authenticate` with a 401,
     /// `Retry-After` with a 429, the current `ETag` with a 412.
-    fn add_headers(&self, res: &mut Response) {
+    pub(super) fn add_headers(&self, res: &mut Response) {
         let h = res.headers_mut();
         match self {
             WebError::Unauthorized { error, .. } => {
@@ -203,16 +205,6 @@ impl WebError {
             }
             _ => {}
         }
-    }
-
-    /// As an HTML page (the UI's error state).
-    pub fn into_html(self, state: &super::AppState, viewer: &super::auth::Viewer) -> Response {
-        self.log();
-        let status = self.status_code();
-        let page = super::ui::ErrorPage::new(state, viewer, &self);
-        let mut res = (status, super::ui::render(&page)).into_response();
-        self.add_headers(&mut res);
-        res
     }
 }
 

@@ -18,13 +18,14 @@ use utoipa::ToSchema;
 use super::error::WebError;
 use crate::case::edit::{self, EditError};
 use crate::case::municipalities;
-use crate::case::{Case, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
+use crate::case::{Case, Contact, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
 use crate::index::CaseIndex;
+use crate::wareki;
 
 /// A case as typed: strings, not yet checked.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Draft {
-    /// Empty on create: derived from place and year ([`derive_id`]).
+    /// Empty on create: derived from place, title and year ([`derive_id`]).
     pub id: String,
     pub title: String,
     pub municipality: String,
@@ -39,6 +40,8 @@ pub struct Draft {
     pub sections: Sections,
     /// `##` sections the format does not know, kept as they are.
     pub extra_sections: Vec<(String, String)>,
+    /// 問い合わせ先.
+    pub contact: Contact,
 }
 
 fn problem(field: &'static str, message: String) -> FieldProblem {
@@ -47,12 +50,6 @@ fn problem(field: &'static str, message: String) -> FieldProblem {
         severity: Severity::Error,
         message,
     }
-}
-
-/// A year as people type it: `2001`, `２００１`, `2001年`.
-fn parse_year(s: &str) -> Option<i32> {
-    let s = crate::analysis::nfkc(s.trim());
-    s.trim_end_matches('年').trim().parse().ok()
 }
 
 impl Draft {
@@ -70,6 +67,7 @@ impl Draft {
             sources: case.sources.clone(),
             sections: case.sections.clone(),
             extra_sections: case.extra_sections.clone(),
+            contact: case.contact.clone(),
         }
     }
 
@@ -120,33 +118,24 @@ impl Draft {
         let start = if self.start_year.trim().is_empty() {
             problems.push(problem(
                 "start_year",
-                "開始年を西暦で書いてください（例: 2005）".into(),
+                "開始年を入力してください（例: 2005、平成17）".into(),
             ));
             0
         } else {
-            parse_year(&self.start_year).unwrap_or_else(|| {
-                problems.push(problem(
-                    "start_year",
-                    format!(
-                        "「{}」は西暦の年ではありません（例: 2005）",
-                        self.start_year
-                    ),
-                ));
+            wareki::parse_year(&self.start_year).unwrap_or_else(|e| {
+                problems.push(problem("start_year", format!("開始年: {e}")));
                 0
             })
         };
         let end = if self.end_year.trim().is_empty() {
             None
         } else {
-            match parse_year(&self.end_year) {
-                Some(y) => Some(y),
-                None => {
+            match wareki::parse_year(&self.end_year) {
+                Ok(y) => Some(y),
+                Err(e) => {
                     problems.push(problem(
                         "end_year",
-                        format!(
-                            "「{}」は西暦の年ではありません（続いている取組なら空のままにします）",
-                            self.end_year
-                        ),
+                        format!("終了年: {e}（続いている取組なら空のままにします）"),
                     ));
                     None
                 }
@@ -166,6 +155,7 @@ impl Draft {
             sections: self.sections.clone(),
             sources: self.sources.clone(),
             extra_sections: self.extra_sections.clone(),
+            contact: self.contact.clone(),
         };
         (case, problems)
     }
@@ -191,11 +181,11 @@ impl Draft {
 }
 
 /// An id for a new case without one, unused in the index: the import's
-/// rule (`c401307-2001` from the local government code and start year).
+/// readable rule (`saitama-kaizen-teian-2009`, see [`crate::case::slug`]).
 pub fn derive_id(case: &Case, index: &CaseIndex, taken: &mut HashSet<String>) -> String {
     loop {
         let id = crate::transfer::derive_id(case, taken);
-        if index.get(&id).ok().flatten().is_none() {
+        if !index.has_id(&id).unwrap_or(false) {
             return id;
         }
     }
@@ -227,6 +217,18 @@ pub struct CaseInput {
     /// `[heading, text]` pairs.
     #[schema(value_type = Vec<Vec<String>>)]
     pub extra_sections: Vec<(String, String)>,
+    /// 問い合わせ先 (optional): the department in charge and a public page.
+    pub contact: ContactInput,
+}
+
+/// 問い合わせ先 of a case; either may be left out or empty.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ContactInput {
+    /// 担当部署 (one line, at most 200 characters).
+    pub department: String,
+    /// A public page (`https://…`).
+    pub url: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -273,11 +275,64 @@ impl CaseInput {
             sources: self.sources,
             sections,
             extra_sections: self.extra_sections,
+            contact: Contact {
+                department: self.contact.department,
+                url: self.contact.url,
+            },
         })
     }
 }
 
 // ------------------------------------------------------------------ form
+
+/// The case form's body as the browser sends it, decoded by
+/// `serde_html_form` (repeated keys into the `Vec` fields).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawForm {
+    id: String,
+    title: String,
+    municipality: String,
+    prefecture: String,
+    kind: String,
+    levels: Vec<String>,
+    start_year: String,
+    end_year: String,
+    tags: String,
+    sources: String,
+    summary: String,
+    actors: String,
+    motivations: String,
+    background: String,
+    activities: String,
+    successes: String,
+    failures: String,
+    lessons: String,
+    extra_heading: Vec<String>,
+    extra_text: Vec<String>,
+    contact_department: String,
+    contact_url: String,
+    etag: String,
+    base: String,
+    conflict: Vec<String>,
+    csrf: String,
+    action: String,
+}
+
+#[cfg(test)]
+impl RawForm {
+    /// The section fields above, in [`Section::ALL`] order.
+    const SECTION_KEYS: [&'static str; 8] = [
+        "summary",
+        "actors",
+        "motivations",
+        "background",
+        "activities",
+        "successes",
+        "failures",
+        "lessons",
+    ];
+}
 
 /// The case form's fields exactly as sent (and shown again).
 #[derive(Debug, Clone, Default)]
@@ -297,52 +352,99 @@ pub struct CaseForm {
     /// Section texts in [`Section::ALL`] order.
     pub sections: Vec<String>,
     pub extra: Vec<(String, String)>,
+    /// 問い合わせ先: 担当部署.
+    pub contact_department: String,
+    /// 問い合わせ先: a public page.
+    pub contact_url: String,
     /// The ETag the edit started from (hidden field).
     pub etag: String,
+    /// The case the edit started from, as JSON (hidden field): the common
+    /// ancestor of a three-way merge when someone saved meanwhile. Carried
+    /// by the form itself so the merge needs no history store (no git).
+    pub base: String,
+    /// Fields left in conflict by the last merge (hidden fields), so that
+    /// taking the other version of one keeps the others in view.
+    pub conflicts: Vec<String>,
     pub csrf: String,
     /// Which button: `preview` or `save`.
     pub action: String,
 }
 
 impl CaseForm {
-    /// An `application/x-www-form-urlencoded` body (repeated `levels`).
+    /// An `application/x-www-form-urlencoded` body: repeated keys
+    /// (`levels`, `extra_heading`/`extra_text`, `conflict`) in order,
+    /// unknown keys ignored.
     pub fn parse(body: &[u8]) -> Result<CaseForm, WebError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        let raw: RawForm = serde_html_form::from_bytes(body)
             .map_err(|_| WebError::BadBody("フォームの内容を読み取れません".into()))?;
-        let mut f = CaseForm {
-            sections: vec![String::new(); Section::ALL.len()],
-            ..CaseForm::default()
+        // Browsers send CRLF line breaks in textareas.
+        let lf = |v: String| {
+            if v.contains('\r') {
+                v.replace("\r\n", "\n")
+            } else {
+                v
+            }
         };
-        let mut extra_headings = Vec::new();
-        let mut extra_texts = Vec::new();
-        for (k, v) in pairs {
-            // Browsers send CRLF line breaks in textareas.
-            let v = v.replace("\r\n", "\n");
-            match k.as_str() {
-                "id" => f.id = v,
-                "title" => f.title = v,
-                "municipality" => f.municipality = v,
-                "prefecture" => f.prefecture = v,
-                "kind" => f.kind = v,
-                "levels" => f.levels.push(v),
-                "start_year" => f.start_year = v,
-                "end_year" => f.end_year = v,
-                "tags" => f.tags = v,
-                "sources" => f.sources = v,
-                "extra_heading" => extra_headings.push(v),
-                "extra_text" => extra_texts.push(v),
-                "etag" => f.etag = v,
-                "csrf" => f.csrf = v,
-                "action" => f.action = v,
-                key => {
-                    if let Some(i) = Section::ALL.iter().position(|s| s.key() == key) {
-                        f.sections[i] = v;
-                    }
+        let sections = [
+            raw.summary,
+            raw.actors,
+            raw.motivations,
+            raw.background,
+            raw.activities,
+            raw.successes,
+            raw.failures,
+            raw.lessons,
+        ];
+        Ok(CaseForm {
+            id: lf(raw.id),
+            title: lf(raw.title),
+            municipality: lf(raw.municipality),
+            prefecture: lf(raw.prefecture),
+            kind: lf(raw.kind),
+            levels: raw.levels.into_iter().map(lf).collect(),
+            start_year: lf(raw.start_year),
+            end_year: lf(raw.end_year),
+            tags: lf(raw.tags),
+            sources: lf(raw.sources),
+            sections: sections.into_iter().map(lf).collect(),
+            extra: raw
+                .extra_heading
+                .into_iter()
+                .map(lf)
+                .zip(raw.extra_text.into_iter().map(lf))
+                .collect(),
+            contact_department: lf(raw.contact_department),
+            contact_url: lf(raw.contact_url),
+            etag: raw.etag,
+            base: raw.base,
+            conflicts: raw.conflict,
+            csrf: raw.csrf,
+            action: raw.action,
+        })
+    }
+
+    /// Writes years typed in the era calendar or in full-width digits
+    /// (平成22, Ｈ２２, 令和5年度) as the Western year they mean, so the
+    /// member sees what will be saved; a text that is no year stays as
+    /// typed, for its message.
+    pub fn settle_years(&mut self) {
+        for y in [&mut self.start_year, &mut self.end_year] {
+            if let Ok(year) = wareki::parse_year(y) {
+                let western = year.to_string();
+                if y.trim() != western {
+                    *y = western;
                 }
             }
         }
-        f.extra = extra_headings.into_iter().zip(extra_texts).collect();
-        Ok(f)
+    }
+
+    /// A year field's value with its era, when it is a year: 「2010年（平成22年）」.
+    pub fn year_shown(&self, field: &str) -> Option<String> {
+        let v = match field {
+            "start_year" => &self.start_year,
+            _ => &self.end_year,
+        };
+        wareki::parse_year(v).ok().map(wareki::year_ja)
     }
 
     pub fn from_case(case: &Case) -> CaseForm {
@@ -362,6 +464,8 @@ impl CaseForm {
                 .map(|s| case.sections.get(*s).to_owned())
                 .collect(),
             extra: case.extra_sections.clone(),
+            contact_department: case.contact.department.clone(),
+            contact_url: case.contact.url.clone(),
             ..CaseForm::default()
         }
     }
@@ -390,6 +494,10 @@ impl CaseForm {
                 .collect(),
             sections,
             extra_sections: self.extra.clone(),
+            contact: Contact {
+                department: self.contact_department.clone(),
+                url: self.contact_url.clone(),
+            },
         }
     }
 
@@ -408,6 +516,86 @@ impl CaseForm {
     }
 }
 
+/// The fields of the case form that merge one by one, in form order
+/// (`extra` is the unknown sections as one field).
+pub const MERGE_FIELDS: [&str; 20] = [
+    "title",
+    "prefecture",
+    "municipality",
+    "kind",
+    "levels",
+    "start_year",
+    "end_year",
+    "tags",
+    "summary",
+    "actors",
+    "motivations",
+    "background",
+    "activities",
+    "successes",
+    "failures",
+    "lessons",
+    "extra",
+    "sources",
+    "contact_department",
+    "contact_url",
+];
+
+impl CaseForm {
+    /// One field's value as the form holds it (`levels`: one per line;
+    /// `extra`: heading and text pairs as JSON). `None` for a key that is
+    /// no field.
+    pub fn field(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "title" => self.title.clone(),
+            "prefecture" => self.prefecture.clone(),
+            "municipality" => self.municipality.clone(),
+            "kind" => self.kind.clone(),
+            "levels" => self.levels.join("\n"),
+            "start_year" => self.start_year.clone(),
+            "end_year" => self.end_year.clone(),
+            "tags" => self.tags.clone(),
+            "sources" => self.sources.clone(),
+            "contact_department" => self.contact_department.clone(),
+            "contact_url" => self.contact_url.clone(),
+            "extra" => serde_json::to_string(&self.extra).unwrap_or_default(),
+            key => self.section(Section::parse(key)?).to_owned(),
+        })
+    }
+
+    /// Sets one field from a value shaped as [`CaseForm::field`] gives it.
+    pub fn set_field(&mut self, key: &str, value: String) {
+        match key {
+            "title" => self.title = value,
+            "prefecture" => self.prefecture = value,
+            "municipality" => self.municipality = value,
+            "kind" => self.kind = value,
+            "levels" => {
+                self.levels = value
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            "start_year" => self.start_year = value,
+            "end_year" => self.end_year = value,
+            "tags" => self.tags = value,
+            "sources" => self.sources = value,
+            "contact_department" => self.contact_department = value,
+            "contact_url" => self.contact_url = value,
+            "extra" => self.extra = serde_json::from_str(&value).unwrap_or_default(),
+            key => {
+                if let Some(i) = Section::ALL.iter().position(|s| s.key() == key) {
+                    if self.sections.len() < Section::ALL.len() {
+                        self.sections.resize(Section::ALL.len(), String::new());
+                    }
+                    self.sections[i] = value;
+                }
+            }
+        }
+    }
+}
+
 /// Problems by form field, for showing next to each input.
 #[derive(Debug, Clone, Default)]
 pub struct Messages {
@@ -417,7 +605,7 @@ pub struct Messages {
 
 /// Fields the form has an input for (a problem on any other field, such as
 /// `case` or `updated`, is shown above the form).
-pub const FORM_FIELDS: [&str; 10] = [
+pub const FORM_FIELDS: [&str; 12] = [
     "id",
     "title",
     "municipality",
@@ -428,6 +616,8 @@ pub const FORM_FIELDS: [&str; 10] = [
     "end_year",
     "tags",
     "sources",
+    "contact_department",
+    "contact_url",
 ];
 
 /// A form field's label, for the error summary.
@@ -443,6 +633,9 @@ pub fn label(field: &str) -> &'static str {
         "end_year" => "終了年",
         "tags" => "タグ",
         "sources" => "出典",
+        "contact_department" => "担当部署",
+        "contact_url" => "問い合わせ先のページ",
+        "extra" => "その他の節",
         "extra_sections" => "その他の節",
         key => Section::parse(key).map_or("事例", |s| s.heading()),
     }
@@ -508,21 +701,65 @@ impl Messages {
     }
 
     /// Every error on a field of the form, for the summary above it (each
-    /// links to its field).
+    /// links to its field), in the order the fields appear on the page.
     pub fn summary(&self) -> Vec<SummaryItem> {
-        let is_input = |f: &str| FORM_FIELDS.contains(&f) || Section::parse(f).is_some();
-        self.errors
-            .iter()
-            .filter(|(f, _)| is_input(f))
-            .flat_map(|(f, msgs)| {
-                msgs.iter().map(move |m| SummaryItem {
+        let mut fields: Vec<&'static str> = self
+            .errors
+            .keys()
+            .copied()
+            .filter(|f| page_position(f).is_some())
+            .collect();
+        fields.sort_by_key(|f| page_position(f));
+        fields
+            .into_iter()
+            .flat_map(|f| {
+                self.errors[f].iter().map(move |m| SummaryItem {
                     field: f,
-                    label: label(f),
+                    // A message that names its field needs no label before it.
+                    label: if m.starts_with(label(f)) {
+                        ""
+                    } else {
+                        label(f)
+                    },
                     message: m.clone(),
                 })
             })
             .collect()
     }
+}
+
+/// Where a field's input is on the form page (top first); `None` for a
+/// field the form has no input for.
+fn page_position(field: &str) -> Option<usize> {
+    const BEFORE_SECTIONS: [&str; 9] = [
+        "title",
+        "id",
+        "prefecture",
+        "municipality",
+        "kind",
+        "levels",
+        "start_year",
+        "end_year",
+        "tags",
+    ];
+    const AFTER_SECTIONS: [&str; 3] = ["sources", "contact_department", "contact_url"];
+    let n = BEFORE_SECTIONS.len();
+    let m = Section::ALL.len();
+    BEFORE_SECTIONS
+        .iter()
+        .position(|f| *f == field)
+        .or_else(|| {
+            Section::ALL
+                .iter()
+                .position(|s| s.key() == field)
+                .map(|i| n + i)
+        })
+        .or_else(|| {
+            AFTER_SECTIONS
+                .iter()
+                .position(|f| *f == field)
+                .map(|i| n + m + i)
+        })
 }
 
 /// One line of the error summary.
@@ -603,6 +840,104 @@ mod tests {
         assert!(m.error("start_year").unwrap().contains("昔"));
         assert!(m.error("levels").unwrap().contains("業務改善"));
         assert!(m.error("title").is_none());
+    }
+
+    #[test]
+    fn the_summary_follows_the_page_and_speaks_of_fields_not_the_file() {
+        let pairs = vec![
+            ("activities", ""),
+            ("summary", ""),
+            ("title", ""),
+            ("levels", "x"),
+        ];
+        let f = CaseForm::parse(&body(&pairs)).unwrap();
+        let problems = f.draft().check().unwrap_err();
+        let summary = Messages::new(&problems).summary();
+        let fields: Vec<_> = summary.iter().map(|s| s.field).collect();
+        let mut sorted = fields.clone();
+        sorted.sort_by_key(|f| page_position(f));
+        assert_eq!(fields, sorted);
+        assert_eq!(fields.first(), Some(&"title"), "{fields:?}");
+        let pos = |f| fields.iter().position(|x| *x == f).unwrap();
+        assert!(pos("levels") < pos("summary") && pos("summary") < pos("activities"));
+        let summary_line = summary.iter().find(|s| s.field == "summary").unwrap();
+        assert_eq!(summary_line.message, "概要を入力してください");
+        assert_eq!(summary_line.label, "");
+        for s in &summary {
+            assert!(!s.message.contains("##"), "{}", s.message);
+        }
+    }
+
+    #[test]
+    fn the_raw_form_lists_sections_in_file_order() {
+        let keys: Vec<_> = Section::ALL.iter().map(|s| s.key()).collect();
+        assert_eq!(keys, RawForm::SECTION_KEYS);
+        let pairs: Vec<(&str, String)> = keys.iter().map(|k| (*k, format!("{k} text"))).collect();
+        let f = CaseForm::parse(serde_urlencoded::to_string(&pairs).unwrap().as_bytes()).unwrap();
+        for s in Section::ALL {
+            assert_eq!(f.section(s), format!("{} text", s.key()));
+        }
+    }
+
+    #[test]
+    fn repeated_keys_keep_every_value_in_order_and_hostile_bodies_are_refused() {
+        let f = CaseForm::parse(&body(&[
+            ("levels", "gyomu"),
+            ("extra_heading", "メモ"),
+            ("levels", "jinzai"),
+            ("extra_text", "一\r\n二"),
+            ("conflict", "title"),
+            ("conflict", "summary"),
+            ("unknown", "x"),
+        ]))
+        .unwrap();
+        assert_eq!(f.levels, vec!["gyomu", "jinzai"]);
+        assert_eq!(f.extra, vec![("メモ".to_owned(), "一\n二".to_owned())]);
+        assert_eq!(f.conflicts, vec!["title", "summary"]);
+        // Control characters arrive as typed (the rules judge them).
+        let f = CaseForm::parse(b"title=%00%1B&summary=a%0Db").unwrap();
+        assert_eq!(f.title, "\u{0}\u{1b}");
+        // Bytes that are no UTF-8 are replaced, never a failure.
+        assert_eq!(CaseForm::parse(b"title=%FF").unwrap().title, "\u{fffd}");
+        // One value sent twice (a tampered form) is a 400, not a guess.
+        assert!(matches!(
+            CaseForm::parse(b"title=a&title=b"),
+            Err(WebError::BadBody(_))
+        ));
+    }
+
+    #[test]
+    fn era_years_are_read_and_settled_to_the_western_year() {
+        for (typed, year) in [
+            ("平成22", 2010),
+            ("H22", 2010),
+            ("令和5年度", 2023),
+            ("２００１年", 2001),
+        ] {
+            let mut f = CaseForm::parse(&body(&valid_pairs())).unwrap();
+            f.start_year = typed.into();
+            let (case, _) = f.draft().check().unwrap();
+            assert_eq!(case.period.start, year, "{typed}");
+            f.settle_years();
+            assert_eq!(f.start_year, year.to_string());
+        }
+        let mut f = CaseForm::parse(&body(&valid_pairs())).unwrap();
+        f.start_year = "平成35".into();
+        f.end_year = "昔".into();
+        f.settle_years();
+        assert_eq!(
+            (f.start_year.as_str(), f.end_year.as_str()),
+            ("平成35", "昔")
+        );
+        let problems = f.draft().check().unwrap_err();
+        let m = Messages::new(&problems);
+        assert!(
+            m.error("start_year").unwrap().contains("平成は31年まで"),
+            "{problems:?}"
+        );
+        assert!(m.error("end_year").unwrap().contains("昔"));
+        f.start_year = "2010".into();
+        assert_eq!(f.year_shown("start_year").unwrap(), "2010年（平成22年）");
     }
 
     #[test]

@@ -24,10 +24,12 @@ mod feed;
 pub mod forms;
 mod insights;
 mod map;
+mod merge;
 mod metrics;
 pub mod params;
 mod session;
 mod state;
+mod trash;
 mod ui;
 mod writes;
 
@@ -105,15 +107,18 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::readyz))
         .routes(routes!(api::metrics))
         .routes(routes!(feed::feed))
-        .routes(routes!(ui::search_page))
-        .routes(routes!(ui::case_page))
-        .routes(routes!(ui::stats_page))
-        .routes(routes!(ui::insights_page))
+        .routes(routes!(ui::search::search_page))
+        .routes(routes!(ui::case::case_page))
+        .routes(routes!(ui::stats::stats_page))
+        .routes(routes!(ui::stats::insights_page))
+        .routes(routes!(ui::recent::recent_page))
         .routes(routes!(account::login_page, account::login))
         .routes(routes!(account::logout))
         .routes(routes!(editor::new_page, editor::create))
         .routes(routes!(editor::edit_page, editor::update))
         .routes(routes!(editor::delete_page, editor::delete))
+        .routes(routes!(trash::trash_page))
+        .routes(routes!(trash::restore))
         .routes(routes!(admin::admin_page))
         .routes(routes!(admin::resync))
         .routes(routes!(assets::asset))

@@ -160,7 +160,7 @@ impl SearchParams {
                 WebError::bad(
                     "section",
                     format!(
-                        "「{s}」は節の名前ではありません。{} のどれかです",
+                        "探す範囲「{s}」はありません。{} のどれかを選んでください",
                         names.join("、")
                     ),
                 )

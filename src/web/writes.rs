@@ -25,9 +25,11 @@ use crate::case::edit::{Deleted, EditError, Written};
 use crate::live::LiveError;
 use crate::members::MemberName;
 
-/// Tries at a derived id before giving up (two creates racing for
-/// `c401307-2001` move on to `-2`, `-3`, …).
-const DERIVE_TRIES: usize = 20;
+/// Tries at a derived id before giving up. Creates racing for one base id
+/// (`fukuoka-dna-undo-2000`) each move on to `-2`, `-3`, … past every id
+/// taken meanwhile, so the n-th of n parallel creates may need n tries; a
+/// burst of a thousand is far beyond any member's form or script.
+const DERIVE_TRIES: usize = 1000;
 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
@@ -59,8 +61,8 @@ pub async fn create_case(
                 r => return r.map_err(WebError::from),
             }
         }
-        Err(WebError::Internal(format!(
-            "no free derived id after {DERIVE_TRIES} tries"
+        Err(WebError::Exists(format!(
+            "ID を自動で決められませんでした（{DERIVE_TRIES} 回試しても空きがありません）。ID を指定してください"
         )))
     })
     .await

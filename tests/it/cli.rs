@@ -19,10 +19,12 @@ fn check_passes_on_the_bundled_cases() {
     let out = run(&f, &["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("12 files checked: 12 ok"),
+        stdout(&out).contains("12 files checked: 12 ok"),
         "{}",
-        stderr(&out)
+        stdout(&out)
     );
+    // The report is the output: it can go to a file.
+    assert!(!stderr(&out).contains("files checked"));
 }
 
 #[test]
@@ -35,18 +37,18 @@ fn check_reports_line_of_unknown_level_and_exits_1() {
     fs::write(f.cases().join("bad.md"), bad).unwrap();
     let out = run(&f, &["check"]);
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
+    let err = stdout(&out);
     assert!(
         err.contains("cases/fukuoka-dna-undo.md:7:19: levels: 「業務改革」は改善レベルではありません（業務改善 のことですか？）"),
         "{err}"
     );
     // Every problem of the other file too, in the same run.
     assert!(
-        err.contains("cases/bad.md:2:6: id: 「Bad Id」は id に使えません"),
+        err.contains("cases/bad.md:2:6: id: 「Bad Id」は ID に使えません"),
         "{err}"
     );
     assert!(
-        err.contains("cases/bad.md:10: 担い手: 「## 担い手」の本文が空です"),
+        err.contains("cases/bad.md:10: 担い手: 担い手を入力してください"),
         "{err}"
     );
     assert!(err.contains("cases/bad.md:10: 取組内容"), "{err}");
@@ -65,9 +67,9 @@ fn check_reports_duplicate_ids_across_files() {
     let out = run(&f, &["check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("cases/zz-copy.md:2: id: id「mie-sawayaka-undo」は mie-sawayaka-undo.md でも使われています"),
+        stdout(&out).contains("cases/zz-copy.md:2: id: id「mie-sawayaka-undo」は mie-sawayaka-undo.md でも使われています"),
         "{}",
-        stderr(&out)
+        stdout(&out)
     );
 }
 
@@ -78,9 +80,9 @@ fn check_reports_a_shift_jis_file_as_not_utf8() {
     let out = run(&f, &["check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("cases/sjis.md:2:7: file: UTF-8 ではない文字があります"),
+        stdout(&out).contains("cases/sjis.md:2:7: file: UTF-8 ではない文字があります"),
         "{}",
-        stderr(&out)
+        stdout(&out)
     );
 }
 

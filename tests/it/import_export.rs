@@ -84,7 +84,7 @@ fn a_cp932_csv_with_one_bad_row_imports_nothing_and_reports_the_row() {
         .collect();
     assert_eq!(problems.len(), 1, "only the bad row has a problem: {err}");
     assert!(
-        err.contains("2行目: id がないため「c244724-2004」にします"),
+        err.contains("2行目: id がないため「minamiise-machi-kaizen-2004」にします"),
         "{err}"
     );
     assert!(err.contains("追加 2 件"), "{err}");
@@ -100,8 +100,11 @@ fn a_cp932_csv_with_one_bad_row_imports_nothing_and_reports_the_row() {
     assert!(ok.status.success(), "{}", stderr(&ok));
     let files = case_files(dir.path());
     assert_eq!(files.len(), 3, "{files:?}");
-    // Ids derived from the local government code of 南伊勢町 and the year.
-    assert!(files.contains(&"c244724-2004.md".to_string()), "{files:?}");
+    // Readable ids: 南伊勢町 romanised, title words, the year.
+    assert!(
+        files.contains(&"minamiise-machi-kaizen-2004.md".to_string()),
+        "{files:?}"
+    );
     let cases = load_all(&dir.path().join("cases"));
     let first = cases.iter().find(|c| c.period.start == 2004).unwrap();
     assert_eq!(first.levels.len(), 2);
@@ -249,7 +252,7 @@ fn dry_run_lists_every_problem_of_a_row_not_just_the_first() {
     assert_eq!(out.status.code(), Some(1));
     for expected in [
         "2行目: 改善レベル: 「業務改革」は改善レベルではありません",
-        "2行目: 事例名: 必須項目が空です",
+        "2行目: 事例名: 事例名を入力してください",
         "2行目: 期間: 開始年 1900 はありえない年です",
         "2行目: 自治体名: 「所沢市」は福岡県ではなく埼玉県の自治体です",
         "2行目: 取組内容:",

@@ -44,6 +44,7 @@ fn case(id: &str, text: &str) -> Case {
         },
         sources: vec!["https://example.jp/".into()],
         extra_sections: vec![],
+        contact: Default::default(),
     }
 }
 

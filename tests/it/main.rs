@@ -13,12 +13,15 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod browser;
+mod browser_forms;
 mod cli;
 mod common;
 mod cost;
 mod import_export;
 mod live_index;
+mod member_forms;
 mod members_cli;
+mod readme;
 mod relevance;
 mod search;
 mod startup;

@@ -485,6 +485,7 @@ async fn openapi_documents_every_route_and_every_documented_path_answers() {
         "/insights",
         "/static/{version}/{file}",
         "/feed.xml",
+        "/recent",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -504,6 +505,8 @@ async fn openapi_documents_every_route_and_every_documented_path_answers() {
         "/cases/{id}/delete",
         "/admin",
         "/admin/resync",
+        "/trash",
+        "/trash/restore",
     ];
     for r in routes {
         assert!(paths.contains_key(r), "{r} is not in the OpenAPI document");
@@ -525,7 +528,12 @@ async fn openapi_documents_every_route_and_every_documented_path_answers() {
             .replace("{version}", "v")
             .replace("{file}", "app.css");
         let r = get(&uri).await;
-        let members_only = ["/cases/new", "/cases/{id}/edit", "/cases/{id}/delete"];
+        let members_only = [
+            "/cases/new",
+            "/cases/{id}/edit",
+            "/cases/{id}/delete",
+            "/trash",
+        ];
         let want = if members_only.contains(&p.as_str()) {
             StatusCode::FORBIDDEN
         } else {
@@ -669,13 +677,37 @@ async fn atom_feed_lists_newest_first() {
     let text = r.text();
     assert!(text.starts_with("<?xml"));
     assert_eq!(text.matches("<entry>").count(), app().cases);
-    assert!(text.contains(
-        "<link rel=\"alternate\" type=\"text/html\" href=\"http://kaizen.example:8080/cases/"
-    ));
+    assert!(text.contains("href=\"http://kaizen.example:8080/cases/"));
+    assert!(text.contains("href=\"http://kaizen.example:8080/recent\""));
     let updated: Vec<&str> = text.split("<updated>").skip(2).map(|s| &s[..10]).collect();
     let mut sorted = updated.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(updated, sorted);
+}
+
+#[tokio::test]
+async fn the_recent_page_lists_new_cases_and_links_the_feed() {
+    let page = get("/recent").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(r#"<link rel="alternate" type="application/atom+xml""#));
+    assert!(html.contains(r#"href="/feed.xml""#));
+    assert!(html.contains(r#"<a href="/recent" aria-current="page">新着</a>"#));
+    // Days newest first, written as people read them.
+    let days: Vec<&str> = html
+        .split("<time datetime=\"")
+        .skip(1)
+        .map(|s| &s[..10])
+        .collect();
+    assert!(!days.is_empty());
+    let mut sorted = days.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(days, sorted);
+    assert!(html.contains("2026年11月24日</time>"), "{html}");
+    assert_eq!(html.matches("class=\"recent-title\"").count(), app().cases);
+    // No page links to the raw feed from the navigation any more.
+    let home = get("/").await.text();
+    assert!(!home.contains("新着フィード</a></li>"));
 }
 
 #[tokio::test]
@@ -724,8 +756,16 @@ async fn pages_render_with_security_headers() {
     // The prefecture map: 三重県 has the most sample cases (darkest tile)
     // and links to its search.
     assert!(
-        stats.text().contains(r#"aria-label="三重県: 3 件""#),
-        "map tile for 三重県"
+        stats
+            .text()
+            .contains(r#"<span class="pref-name">三重県</span><span class="count">3 件</span>"#),
+        "list entry for 三重県"
+    );
+    // The bars' tables carry links, as the bars do.
+    assert!(
+        stats
+            .text()
+            .contains(r#"<td><a href="/?level=gyomu">業務改善</a></td>"#)
     );
     assert!(stats.text().contains(r#"class="tile s4""#));
 
@@ -842,4 +882,76 @@ async fn cached_answers_end_when_the_index_changes() {
         search("さわやか運動").await["total"].as_u64().unwrap(),
         first["total"].as_u64().unwrap() + 1
     );
+}
+
+/// What a reader sees on the search page: the place once for a
+/// prefecture's own case, no timing noise, the update date when sorted by
+/// it, plain words for the section filter, and on the front page what the
+/// collection is with example searches that each find something.
+#[tokio::test]
+async fn the_search_page_speaks_plainly() {
+    let tottori = get(&format!("/?{}", enc("トヨタ方式"))).await.text();
+    assert!(
+        tottori.contains(r#"<span class="place">鳥取県</span>"#),
+        "{tottori}"
+    );
+    assert!(!tottori.contains("鳥取県 · 鳥取県"));
+    assert!(!tottori.contains("ミリ秒"));
+    assert!(!tottori.contains(">節 <"), "「節」 is jargon");
+    assert!(tottori.contains("探す範囲"));
+    assert!(tottori.contains(r##"href="#results-heading">検索結果へ移動</a>"##));
+
+    let newest = get("/?sort=newest").await.text();
+    assert!(
+        newest.contains(r#"<span class="updated">更新 2026年11月24日</span>"#),
+        "{newest}"
+    );
+    let relevance = get("/").await.text();
+    assert!(!relevance.contains(r#"class="updated""#));
+
+    // The front page: what this is, and searches to start from.
+    assert!(relevance.contains("改善運動の事例"));
+    let examples: Vec<String> = relevance
+        .split(r#"<p class="examples">"#)
+        .nth(1)
+        .expect("example searches")
+        .split("</p>")
+        .next()
+        .unwrap()
+        .split(r#"href=""#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().replace("&#x2f;", "/"))
+        .collect();
+    assert!(examples.len() >= 3, "{examples:?}");
+    for href in examples {
+        let q = href.trim_start_matches("/?");
+        let j = get(&format!("/api/search?{q}")).await.json();
+        assert!(
+            j["total"].as_u64().unwrap() > 0,
+            "the example {href} finds nothing"
+        );
+    }
+}
+
+/// The case page: the update date and contributor said once, in 年月日
+/// with 和暦; sources as readable links; the printout's address.
+#[tokio::test]
+async fn the_case_page_reads_like_a_document() {
+    let html = get("/cases/fukuoka-dna-undo").await.text();
+    assert_eq!(
+        html.matches("自治体改善マネジメント研究会（サンプル事例）")
+            .count(),
+        1,
+        "the contributor once"
+    );
+    assert!(
+        html.contains("最終更新 2026年11月24日（令和8年）"),
+        "{html}"
+    );
+    assert!(!html.contains("2026-11-24"));
+    assert!(html.contains("2000年（平成12年）〜2007年（平成19年）"));
+    assert!(html.contains(
+        r#"<a href="http://data-max.co.jp/2010/08/30/dna3.html" rel="noopener noreferrer external"><span class="source-label">data-max.co.jp/2010/08/30/dna3.html</span></a>"#
+    ), "{html}");
+    assert!(html.contains("この事例のページ: http://localhost/cases/fukuoka-dna-undo"));
 }

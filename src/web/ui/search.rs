@@ -1,0 +1,572 @@
+//! The search page (`/`): the form, the 絞り込み facets, the results with
+//! their snippets, the pager, and the browse view when nothing is typed.
+//! Builds views from [`run_search`]'s results; must not search itself or
+//! format anything the template can lay out.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::super::api::run_search;
+use super::super::auth::Viewer;
+use super::super::error::WebError;
+use super::super::params::SearchParams;
+use super::super::params::Validated;
+use super::{Base, HtmlError, LevelBadge, badges, href, place, render};
+use crate::case::{Level, Section};
+use crate::index::{FacetCount, Hit, SectionSnippet, Sort};
+use crate::wareki;
+use crate::web::AppState;
+
+pub struct SnippetView {
+    pub heading: &'static str,
+    pub html: String,
+}
+
+pub struct HitView {
+    pub href: String,
+    pub title_html: String,
+    /// 「鳥取市 · 鳥取県」, the prefecture once for its own cases.
+    pub place: String,
+    pub period: String,
+    /// 「更新 2026年11月24日」 when sorted by update date.
+    pub updated: Option<String>,
+    pub levels: Vec<LevelBadge>,
+    pub snippets: Vec<SnippetView>,
+}
+
+pub struct FacetLink {
+    pub label: String,
+    pub count: u64,
+    pub href: String,
+    pub active: bool,
+}
+
+pub struct FacetGroup {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub values: Vec<FacetLink>,
+}
+
+pub struct Chip {
+    pub label: String,
+    pub href: String,
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+pub struct Hidden {
+    pub name: &'static str,
+    pub value: String,
+}
+
+pub struct PageLink {
+    pub number: usize,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The page links around the current page, with 前へ / 次へ.
+pub struct Pager {
+    pub pages: Vec<PageLink>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub base: Base,
+    pub q: String,
+    pub title: String,
+    pub total: usize,
+    pub first: usize,
+    pub last: usize,
+    pub hits: Vec<HitView>,
+    pub facets: Vec<FacetGroup>,
+    pub chips: Vec<Chip>,
+    pub clear_href: String,
+    pub sorts: Vec<Choice>,
+    pub sections: Vec<Choice>,
+    pub hidden: Vec<Hidden>,
+    pub pager: Pager,
+    pub did_you_mean: Option<Chip>,
+    pub has_filters: bool,
+    pub browsing: bool,
+    /// Searches to start from on the front page (links).
+    pub examples: Vec<Chip>,
+    /// The same search as CSV (「CSVでダウンロード」).
+    pub csv_href: String,
+    pub csv_max: usize,
+}
+
+/// The repeatable filters, as accessors for [`toggle`].
+fn levels_of(p: &mut SearchParams) -> &mut Vec<String> {
+    &mut p.level
+}
+fn prefectures_of(p: &mut SearchParams) -> &mut Vec<String> {
+    &mut p.prefecture
+}
+fn kinds_of(p: &mut SearchParams) -> &mut Vec<String> {
+    &mut p.kind
+}
+
+type ListField = fn(&mut SearchParams) -> &mut Vec<String>;
+
+/// A facet value's link: toggles it in a repeatable parameter.
+fn toggle(p: &SearchParams, field: ListField, value: &str) -> (String, bool) {
+    let mut copy = p.clone();
+    let active = field(&mut copy).iter().any(|v| v == value);
+    let edited = p.edited(|e| {
+        let list = field(e);
+        if active {
+            list.retain(|v| v != value);
+        } else {
+            list.push(value.to_owned());
+        }
+    });
+    (href(&edited), active)
+}
+
+/// Searches offered on the front page: each finds bundled cases (a test
+/// checks), in the ways people type (a word, a situation, kana).
+const EXAMPLES: [&str; 4] = ["職員提案", "首長交代", "窓口", "かいぜん"];
+
+/// Search page: the form, results with facets, or the browse view.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "ui",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Search page (HTML)", content_type = "text/html"),
+        (status = 400, description = "Error page naming the bad parameter", content_type = "text/html")
+    )
+)]
+pub async fn search_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match search_view(&state, &viewer, raw.as_deref(), &headers).await {
+        Ok(page) => render(&page),
+        Err(e) => e.into_html(&state, &viewer),
+    }
+}
+
+async fn search_view(
+    state: &AppState,
+    viewer: &Viewer,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<SearchPage, WebError> {
+    let p = SearchParams::from_query(raw)?;
+    let (v, results, did_you_mean) = run_search(state, &p, headers).await?;
+    let q = v.request.query.clone();
+    let facets = facet_groups(&p, &v, &results.facets.clone().unwrap_or_default());
+    let pager = pager(&p, &v, results.total);
+    let hits = hit_views(results.hits, v.request.sort == Sort::Newest);
+    let first = v.request.offset + 1;
+    let last = v.request.offset + hits.len();
+    let did_you_mean = did_you_mean.map(|text| Chip {
+        href: href(&p.edited(|e| e.q = Some(text.clone()))),
+        label: text,
+    });
+    let browsing = q.trim().is_empty();
+    let title = if browsing {
+        "事例を探す".to_owned()
+    } else {
+        format!("「{q}」の検索結果")
+    };
+    let examples = EXAMPLES
+        .iter()
+        .map(|x| Chip {
+            label: (*x).to_owned(),
+            href: href(&SearchParams {
+                q: Some((*x).to_owned()),
+                ..Default::default()
+            }),
+        })
+        .collect();
+    Ok(SearchPage {
+        base: Base::new(state, "search", viewer),
+        q,
+        title,
+        total: results.total,
+        first,
+        last,
+        hits,
+        facets,
+        chips: chips(&p, &v),
+        clear_href: href(&SearchParams {
+            q: p.q.clone(),
+            sort: p.sort.clone(),
+            ..Default::default()
+        }),
+        sorts: sort_choices(v.request.sort),
+        sections: section_choices(v.request.section),
+        hidden: hidden_fields(&p),
+        pager,
+        did_you_mean,
+        has_filters: p.has_filters(),
+        browsing,
+        examples,
+        csv_href: format!(
+            "/api/search.csv?{}",
+            p.edited(|e| {
+                e.page = None;
+                e.per_page = None;
+            })
+            .to_query()
+        ),
+        csv_max: super::super::api::CSV_MAX_ROWS,
+    })
+}
+
+/// Every facet group with at least one value: level, prefecture, kind and
+/// start decade, each value a link that adds or removes it.
+fn facet_groups(p: &SearchParams, v: &Validated, facets: &crate::index::Facets) -> Vec<FacetGroup> {
+    let simple = |id, title, counts: &[FacetCount], field: ListField| FacetGroup {
+        id,
+        title,
+        values: counts
+            .iter()
+            .map(|c| {
+                let (href, active) = toggle(p, field, &c.value);
+                FacetLink {
+                    label: c.value.clone(),
+                    count: c.count,
+                    href,
+                    active,
+                }
+            })
+            .collect(),
+    };
+    let mut groups = vec![
+        level_group(p, v, &facets.level),
+        simple("prefecture", "都道府県", &facets.prefecture, prefectures_of),
+        simple("kind", "自治体の種類", &facets.kind, kinds_of),
+        decade_group(p, &facets.decade),
+    ];
+    groups.retain(|g| !g.values.is_empty());
+    groups
+}
+
+fn level_group(p: &SearchParams, v: &Validated, counts: &[FacetCount]) -> FacetGroup {
+    let values = counts
+        .iter()
+        .map(|c| {
+            // The parameter may be given as name or slug.
+            let active = v.request.levels.iter().any(|l| l.name() == c.value);
+            let href = if active {
+                href_without_level(p, &c.value)
+            } else {
+                let slug = Level::parse(&c.value).map_or(c.value.as_str(), |l| l.slug());
+                toggle(p, levels_of, slug).0
+            };
+            FacetLink {
+                label: c.value.clone(),
+                count: c.count,
+                href,
+                active,
+            }
+        })
+        .collect();
+    FacetGroup {
+        id: "level",
+        title: "改善レベル",
+        values,
+    }
+}
+
+fn decade_group(p: &SearchParams, counts: &[FacetCount]) -> FacetGroup {
+    let values = counts
+        .iter()
+        .filter_map(|c| {
+            let start: i32 = c.value.parse().ok()?;
+            let (from, to) = (start.to_string(), (start + 9).to_string());
+            let active = p.year_from.as_deref() == Some(&from) && p.year_to.as_deref() == Some(&to);
+            let edited = p.edited(|e| {
+                let (f, t) = if active {
+                    (None, None)
+                } else {
+                    (Some(from.clone()), Some(to.clone()))
+                };
+                e.year_from = f;
+                e.year_to = t;
+            });
+            Some(FacetLink {
+                label: format!("{start}年代"),
+                count: c.count,
+                href: href(&edited),
+                active,
+            })
+        })
+        .collect();
+    FacetGroup {
+        id: "decade",
+        title: "開始年代",
+        values,
+    }
+}
+
+/// The filters in force, each a link that removes it.
+fn chips(p: &SearchParams, v: &Validated) -> Vec<Chip> {
+    let mut chips: Vec<Chip> = v
+        .request
+        .levels
+        .iter()
+        .map(|l| Chip {
+            label: format!("改善レベル: {}", l.name()),
+            href: href_without_level(p, l.name()),
+        })
+        .collect();
+    for (label, field) in [
+        ("都道府県", prefectures_of as ListField),
+        ("種類", kinds_of as ListField),
+    ] {
+        for value in field(&mut p.clone()).clone() {
+            let edited = p.edited(|e| field(e).retain(|v| *v != value));
+            chips.push(Chip {
+                label: format!("{label}: {value}"),
+                href: href(&edited),
+            });
+        }
+    }
+    if let Some(m) = &p.municipality {
+        chips.push(Chip {
+            label: format!("自治体: {m}"),
+            href: href(&p.edited(|e| e.municipality = None)),
+        });
+    }
+    if p.year_from.is_some() || p.year_to.is_some() {
+        chips.push(Chip {
+            label: format!(
+                "期間: {}〜{}",
+                p.year_from.as_deref().unwrap_or(""),
+                p.year_to.as_deref().unwrap_or("")
+            ),
+            href: href(&p.edited(|e| {
+                e.year_from = None;
+                e.year_to = None;
+            })),
+        });
+    }
+    if let Some(s) = v.request.section {
+        chips.push(Chip {
+            label: format!("探す範囲: {}", s.heading()),
+            href: href(&p.edited(|e| e.section = None)),
+        });
+    }
+    chips
+}
+
+fn sort_choices(current: Sort) -> Vec<Choice> {
+    [
+        (Sort::Relevance, "relevance", "関連度順"),
+        (Sort::Newest, "newest", "更新の新しい順"),
+        (Sort::Period, "period", "開始年の新しい順"),
+    ]
+    .into_iter()
+    .map(|(s, value, label)| Choice {
+        value,
+        label,
+        selected: current == s,
+    })
+    .collect()
+}
+
+fn section_choices(current: Option<Section>) -> Vec<Choice> {
+    Section::ALL
+        .into_iter()
+        .map(|s| Choice {
+            value: s.key(),
+            label: s.heading(),
+            selected: current == Some(s),
+        })
+        .collect()
+}
+
+/// The filters in force as hidden fields of the search form, so that a
+/// new query keeps them.
+fn hidden_fields(p: &SearchParams) -> Vec<Hidden> {
+    let lists = [
+        ("level", &p.level),
+        ("prefecture", &p.prefecture),
+        ("kind", &p.kind),
+    ];
+    let mut hidden: Vec<Hidden> = lists
+        .into_iter()
+        .flat_map(|(name, values)| {
+            values.iter().map(move |value| Hidden {
+                name,
+                value: value.clone(),
+            })
+        })
+        .collect();
+    for (name, value) in [
+        ("municipality", &p.municipality),
+        ("year_from", &p.year_from),
+        ("year_to", &p.year_to),
+        ("per_page", &p.per_page),
+    ] {
+        if let Some(value) = value {
+            hidden.push(Hidden {
+                name,
+                value: value.clone(),
+            });
+        }
+    }
+    hidden
+}
+
+fn pager(p: &SearchParams, v: &Validated, total: usize) -> Pager {
+    let pages_total = total
+        .div_ceil(v.per_page)
+        .clamp(1, super::super::params::MAX_DEPTH / v.per_page);
+    let page_href = |n: usize| {
+        let mut e = p.clone();
+        e.page = (n > 1).then(|| n.to_string());
+        href(&e)
+    };
+    let lo = v.page.saturating_sub(3).max(1);
+    let hi = (v.page + 3).min(pages_total);
+    let pages = if pages_total > 1 {
+        (lo..=hi)
+            .map(|n| PageLink {
+                number: n,
+                href: page_href(n),
+                current: n == v.page,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Pager {
+        pages,
+        prev: (v.page > 1).then(|| page_href(v.page - 1)),
+        next: (v.page < pages_total).then(|| page_href(v.page + 1)),
+    }
+}
+
+/// Snippets shown per result.
+const SNIPPETS: usize = 2;
+
+fn hit_views(hits: Vec<Hit>, show_updated: bool) -> Vec<HitView> {
+    hits.into_iter()
+        .map(|h| HitView {
+            href: format!("/cases/{}", h.id),
+            title_html: h.title_html,
+            place: place(&h.municipality, &h.prefecture),
+            period: h.period.to_string(),
+            updated: show_updated
+                .then(|| h.updated.as_deref().map(wareki::date_ja))
+                .flatten(),
+            levels: badges(&h.levels),
+            snippets: distinct_snippets(h.snippets),
+        })
+        .collect()
+}
+
+/// Up to [`SNIPPETS`] snippets, leaving out one whose sentences a snippet
+/// already shown carries (a summary that repeats a line of 取組内容 would
+/// otherwise appear twice on one card).
+fn distinct_snippets(snippets: Vec<SectionSnippet>) -> Vec<SnippetView> {
+    let mut shown: Vec<SnippetView> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for s in snippets {
+        if shown.len() == SNIPPETS {
+            break;
+        }
+        let text = plain_text(&s.html);
+        let repeats = sentences(&text).any(|x| seen.iter().any(|t| t.contains(x)));
+        if repeats {
+            continue;
+        }
+        seen.push(text);
+        shown.push(SnippetView {
+            heading: s.heading,
+            html: s.html,
+        });
+    }
+    shown
+}
+
+/// A snippet's text without its `<mark>` tags (entities stay: both sides
+/// of a comparison keep them).
+fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The sentences of a snippet long enough to count as a repeat (cut at
+/// 。！？ and the ellipses that mark a cut snippet).
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['。', '！', '？', '…', '\n'])
+        .map(str::trim)
+        .filter(|x| x.chars().count() >= 8)
+}
+
+/// The link that removes a level, however it was spelled in the URL.
+fn href_without_level(p: &SearchParams, name: &str) -> String {
+    href(&p.edited(|e| {
+        e.level
+            .retain(|l| Level::parse(l).is_none_or(|lv| lv.name() != name))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snippet(heading: &'static str, html: &str) -> SectionSnippet {
+        SectionSnippet {
+            section: "summary",
+            heading,
+            html: html.to_owned(),
+            snippet: crate::index::Snippet {
+                text: String::new(),
+                marks: Vec::new(),
+                cut_start: false,
+                cut_end: false,
+            },
+        }
+    }
+
+    #[test]
+    fn a_card_never_shows_one_sentence_twice() {
+        let shown = distinct_snippets(vec![
+            snippet(
+                "概要",
+                "職員の<mark>提案</mark>を毎月審査した。窓口が速くなった。",
+            ),
+            snippet("取組内容", "…職員の<mark>提案</mark>を毎月審査した。"),
+            snippet("成功・成果", "年間<mark>提案</mark>件数が三倍になった。"),
+            snippet("教訓", "四つめは出さない。提案の数より質が大事だった。"),
+        ]);
+        let headings: Vec<&str> = shown.iter().map(|s| s.heading).collect();
+        assert_eq!(headings, ["概要", "成功・成果"]);
+    }
+
+    #[test]
+    fn tags_are_stripped_for_the_comparison_only() {
+        assert_eq!(plain_text("a<mark>b</mark>&amp;c"), "ab&amp;c");
+        let shown = distinct_snippets(vec![snippet("概要", "<mark>x</mark>")]);
+        assert_eq!(shown[0].html, "<mark>x</mark>");
+    }
+}
