@@ -14,8 +14,8 @@ use crate::analysis;
 use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 use crate::printable::printable;
-use crate::web::HitDto;
 use crate::progress::{self, Progress};
+use crate::web::HitDto;
 
 #[derive(Debug, Parser)]
 #[command(

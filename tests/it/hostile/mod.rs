@@ -197,7 +197,9 @@ impl Drop for Server {
 
 impl Server {
     /// `kaizen-wa serve` on `dir/cases`, `dir/index`, `dir/members.toml`,
-    /// with extra arguments; returns once it listens.
+    /// with extra arguments; returns once it listens and its index has
+    /// converged with `cases/` (`/readyz`): the start-up sync runs in the
+    /// background, and what a test measures must not be that sync.
     pub fn start(dir: &Path, args: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaizen-wa"));
         cmd.arg("--cases")
@@ -209,7 +211,7 @@ impl Server {
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .env("KAIZEN_WA_LOG", "info")
-            .env_remove(kaizen_wa::index::CRASH_AFTER_WRITE_ENV)
+            .env_remove(kaizen_wa::live::CRASH_AFTER_WRITE_ENV)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("starting kaizen-wa serve");
@@ -235,6 +237,18 @@ impl Server {
         let addr = rx
             .recv_timeout(Duration::from_secs(180))
             .expect("the server prints its address");
+        let deadline = std::time::Instant::now() + Duration::from_secs(180);
+        while raw_request(&addr, "GET", "/readyz", &[], b"")
+            .map(|r| r.status)
+            .ok()
+            != Some(200)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "/readyz never said ready"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         Server { child, addr, log }
     }
 
