@@ -38,6 +38,23 @@ pub fn safe_next(next: &str) -> String {
     if ok { next.to_owned() } else { "/".to_owned() }
 }
 
+/// For a visitor who is not a logged-in member: the way to become one —
+/// the login page, or (writing off) the page that says how to turn
+/// writing on. `None` for a member.
+pub(super) fn not_a_member(
+    state: &AppState,
+    viewer: &Viewer,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
+    match &viewer.member {
+        Some(_) => None,
+        None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
+        None => Some(login_redirect(
+            uri.path_and_query().map_or("/", |p| p.as_str()),
+        )),
+    }
+}
+
 /// `/login?next=…` for a page that needs a member.
 pub fn login_redirect(path_and_query: &str) -> Response {
     let q = serde_urlencoded::to_string([("next", path_and_query)]).unwrap_or_default();
@@ -208,7 +225,7 @@ pub async fn login(
             if let Some(wait) = wait {
                 res.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from(auth::retry_after_secs(wait)),
+                    axum::http::HeaderValue::from(super::error::retry_after_secs(wait)),
                 );
             }
             res

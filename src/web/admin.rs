@@ -81,7 +81,7 @@ pub async fn admin_page(
     viewer: Viewer,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Some(refused) = super::editor::not_a_member(&state, &viewer, &uri) {
+    if let Some(refused) = super::account::not_a_member(&state, &viewer, &uri) {
         return refused;
     }
     render(&page(&state, &viewer, None))

@@ -180,11 +180,6 @@ impl Limiter {
     }
 }
 
-/// Whole seconds for `Retry-After` (rounded up, at least 1).
-pub fn retry_after_secs(wait: Duration) -> u64 {
-    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-}
-
 // ------------------------------------------------------------ sessions
 
 // ------------------------------------------------------------- members
@@ -841,12 +836,6 @@ mod tests {
         let (issued, rest) = t.split_once('.').unwrap();
         let older = format!("{}.{rest}", issued.parse::<u64>().unwrap() - 1);
         assert!(!a.login_token_ok(&older, &older), "the MAC covers the time");
-    }
-
-    #[test]
-    fn retry_after_rounds_up() {
-        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
-        assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
     }
 
     #[test]

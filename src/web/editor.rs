@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::account::login_redirect;
+use super::account::not_a_member;
 use super::auth::Viewer;
 use super::error::WebError;
 use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
@@ -248,23 +248,6 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
         extra,
         focus: None,
         f,
-    }
-}
-
-/// For a visitor who is not a logged-in member: the way to become one —
-/// the login page, or (writing off) the page that says how to turn
-/// writing on. `None` for a member.
-pub(super) fn not_a_member(
-    state: &AppState,
-    viewer: &Viewer,
-    uri: &axum::http::Uri,
-) -> Option<Response> {
-    match &viewer.member {
-        Some(_) => None,
-        None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
-        None => Some(login_redirect(
-            uri.path_and_query().map_or("/", |p| p.as_str()),
-        )),
     }
 }
 

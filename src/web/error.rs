@@ -169,7 +169,7 @@ impl WebError {
             WebError::Csrf => "フォームの確認用の値が一致しないため、送信を受け付けませんでした（何も保存していません）。ページを読み込み直してから、もう一度送信してください".into(),
             WebError::RateLimited { wait } => format!(
                 "失敗が続いたため、しばらく受け付けません。{} 秒後にもう一度お試しください",
-                super::auth::retry_after_secs(*wait)
+                retry_after_secs(*wait)
             ),
             WebError::Invalid(problems) => {
                 let errors: Vec<String> = problems
@@ -241,7 +241,7 @@ impl WebError {
             WebError::RateLimited { wait } => {
                 h.insert(
                     header::RETRY_AFTER,
-                    HeaderValue::from(super::auth::retry_after_secs(*wait)),
+                    HeaderValue::from(retry_after_secs(*wait)),
                 );
             }
             WebError::Stale { current, .. } => {
@@ -364,4 +364,20 @@ pub fn bare_html(status: StatusCode, message: &str) -> Response {
         )),
     )
         .into_response()
+}
+
+/// Whole seconds for `Retry-After` (rounded up, at least 1).
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
+        assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
+    }
 }

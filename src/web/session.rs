@@ -158,12 +158,12 @@ impl Sessions {
                 map.remove(&oldest);
             }
         }
-        let token = super::auth::new_token();
+        let token = crate::token::new_token();
         map.insert(
             hash(&token),
             Session {
                 name: name.as_str().to_owned(),
-                csrf: super::auth::new_token(),
+                csrf: crate::token::new_token(),
                 created: now,
                 seen: now,
                 saved_seen: now,

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
+use super::account::not_a_member;
 use super::auth::Viewer;
-use super::editor::not_a_member;
 use super::error::WebError;
 use super::ui::{Base, HtmlError, render};
 use crate::case::edit::{self, Deleted, Trashed};
