@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -13,6 +14,7 @@ use crate::analysis;
 use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
 use crate::web::HitDto;
+use crate::progress::{self, Progress};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -305,10 +307,20 @@ fn display_path(d: &case::Diagnostic) -> String {
     d.to_string()
 }
 
+/// A sync with its progress on stderr (a bar at a terminal, plain lines
+/// otherwise).
+fn sync_shown(g: &Global, idx: &CaseIndex, label: &str) -> Result<crate::index::SyncReport> {
+    let progress = Progress::new();
+    let shown = progress::Shown::stderr(label, Arc::clone(&progress));
+    let report = idx.sync_with(&g.cases, &progress)?;
+    shown.finish();
+    Ok(with_prefix(g, report))
+}
+
 fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
     ensure_cases_dir(g)?;
     let idx = open_index(g, rebuild)?;
-    let report = with_prefix(g, idx.sync(&g.cases)?);
+    let report = sync_shown(g, &idx, "索引")?;
     print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics);
     let secs = report.elapsed.as_secs_f64();
     eprintln!(
@@ -419,7 +431,7 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     if idx.created || idx.num_cases() == 0 {
         ensure_cases_dir(g)?;
         eprintln!("building the index from {} …", g.cases.display());
-        let report = with_prefix(g, idx.sync(&g.cases)?);
+        let report = sync_shown(g, &idx, "索引")?;
         print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics);
     }
     let req = SearchRequest {
@@ -660,25 +672,36 @@ fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let written = transfer::execute(&plan, &g.cases)?;
+    let progress = Progress::new();
+    let shown = progress::Shown::stderr("書き込み", Arc::clone(&progress));
+    let written = transfer::execute_with(&plan, &g.cases, &progress)?;
+    shown.finish();
     for w in &written {
         println!("{}", g.cases.join(&w.rel).display());
     }
     eprintln!("{} 件を書き込みました。", written.len());
     // The files are saved; now the index. A running server holds the index
     // lock, and its file watcher picks the new files up instead.
-    match CaseIndex::open(&g.index).and_then(|idx| idx.sync(&g.cases)) {
+    let synced = CaseIndex::open(&g.index)
+        .map_err(anyhow::Error::from)
+        .and_then(|idx| sync_shown(g, &idx, "索引"));
+    match synced {
         Ok(report) => eprintln!(
             "索引を更新しました（追加 {}、更新 {}）。",
             report.added, report.updated
         ),
-        Err(crate::index::IndexError::Locked(_)) => {
+        Err(e)
+            if matches!(
+                e.downcast_ref::<crate::index::IndexError>(),
+                Some(crate::index::IndexError::Locked(_))
+            ) =>
+        {
             eprintln!(
                 "索引は実行中のサーバーが使っています。サーバーがファイルの変更を取り込みます。"
             )
         }
         Err(e) => eprintln!(
-            "警告: 索引を更新できませんでした（`kaizen-wa index` で更新してください）: {e}"
+            "警告: 索引を更新できませんでした（`kaizen-wa index` で更新してください）: {e:#}"
         ),
     }
     Ok(ExitCode::SUCCESS)
@@ -689,7 +712,12 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
     ensure_cases_dir(g)?;
     let mut cases = Vec::new();
     let mut skipped = 0;
-    for f in store::list(&g.cases)? {
+    let files = store::list(&g.cases)?;
+    let progress = Progress::new();
+    progress.start(files.len() as u64);
+    let shown = progress::Shown::stderr("読み込み", Arc::clone(&progress));
+    for f in files {
+        progress.add(1);
         let loaded = store::load(&f)?;
         match loaded.parsed.case {
             Some(c) => cases.push(c),
@@ -702,6 +730,7 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
             }
         }
     }
+    shown.finish();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let write = |out: &mut dyn Write| match args.format {
         Format::Csv => transfer::export_csv(&cases, out),

@@ -13,6 +13,11 @@
 //! * [`index`]: the tantivy index (the only writer of `index/`), query
 //!   building and search.
 //! * [`highlight`]: matches in a hit's text and its snippets (no tantivy).
+//! * [`suggest`]: the completion list and "did you mean" (words of the
+//!   collection, by spelling and reading).
+//! * [`live`]: a running server's index: members' writes, the file
+//!   watcher, the background convergence with `cases/`.
+//! * [`progress`]: counting and showing long work.
 //! * [`members`]: who may write (the members file, argon2 hashes).
 //! * [`transfer`]: CSV / JSON Lines import and export.
 //! * [`eval`]: relevance evaluation (judged queries → nDCG@10, recall@10, MRR).
@@ -27,8 +32,11 @@ pub mod cli;
 pub mod eval;
 pub mod highlight;
 pub mod index;
+pub mod live;
 pub mod members;
 pub mod query;
+pub mod progress;
+pub mod suggest;
 pub mod synthetic;
 pub mod transfer;
 pub mod wareki;

@@ -4,10 +4,10 @@
 //!
 //! Every write is validated first (field-level problems, for a form), then
 //! rendered, re-parsed (the file must read back as exactly the case that was
-//! meant), and written atomically. Each returns the [`IndexOp`] the index
-//! must apply; this module knows nothing of the index itself, and only
-//! writes files — the caller (the live index, `import`) updates the index
-//! after the file is safely on disk.
+//! meant), and written atomically. Each returns the [`FileChange`] it made:
+//! what happened to which file, for whoever keeps a view of `cases/` (the
+//! live index, `import`) to follow once the file is safely on disk. This
+//! module only writes files and knows nothing of those views.
 //!
 //! Check-then-write steps of updates and deletes (is this ETag current?)
 //! run under one process-wide lock, so two requests in one server cannot
@@ -58,17 +58,19 @@ fn summary(problems: &[FieldProblem]) -> String {
         .join(" / ")
 }
 
-/// What the index must do after a write.
+/// What a write did to `cases/`, in terms of files: views of the folder
+/// (the index) follow it without reading the file again.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IndexOp {
-    /// (Re)index the file at `rel` (relative to `cases/`) as `case`.
-    Upsert {
+pub enum FileChange {
+    /// The file at `rel` (relative to `cases/`) now holds `case`; its
+    /// bytes hash to `hash`.
+    Saved {
         rel: String,
         hash: String,
         case: Box<Case>,
     },
-    /// Drop whatever the index holds for the file at `rel`.
-    Delete { rel: String },
+    /// The file at `rel` is gone (moved to the trash).
+    Removed { rel: String },
 }
 
 /// A case as written: what the caller returns (201/200), and the ETag of
@@ -84,7 +86,7 @@ pub struct Written {
     pub etag: String,
     /// Warnings that did not stop the write (e.g. a municipality spelling).
     pub warnings: Vec<FieldProblem>,
-    pub op: IndexOp,
+    pub change: FileChange,
 }
 
 /// A deleted case: where its file went.
@@ -94,7 +96,7 @@ pub struct Deleted {
     pub rel: String,
     /// The file in `cases/.trash/`; moving it back restores the case.
     pub trash_path: PathBuf,
-    pub op: IndexOp,
+    pub change: FileChange,
 }
 
 /// A case read back from its file, with the ETag a later update must send.
@@ -401,7 +403,7 @@ fn written(
     let rel = store::rel_path(cases, &path);
     let etag = store::hash_bytes(text.as_bytes());
     Written {
-        op: IndexOp::Upsert {
+        change: FileChange::Saved {
             rel: rel.clone(),
             hash: etag.clone(),
             case: Box::new(case.clone()),
@@ -508,7 +510,7 @@ pub fn delete(cases: &Path, id: &str, expected_etag: Option<&str>) -> Result<Del
     }
     Ok(Deleted {
         id: id.to_owned(),
-        op: IndexOp::Delete {
+        change: FileChange::Removed {
             rel: current.rel.clone(),
         },
         rel: current.rel,
@@ -773,8 +775,8 @@ mod tests {
         let w = create(dir.path(), &sample("t-del"), ME).unwrap();
         let d = delete(dir.path(), "t-del", Some(&w.etag)).unwrap();
         assert_eq!(
-            d.op,
-            IndexOp::Delete {
+            d.change,
+            FileChange::Removed {
                 rel: "t-del.md".into()
             }
         );

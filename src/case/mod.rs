@@ -11,7 +11,7 @@ pub mod slug;
 pub mod store;
 mod validate;
 
-pub use edit::{EditError, IndexOp, Stamp};
+pub use edit::{EditError, FileChange, Stamp};
 pub use model::{Case, Contact, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;

@@ -6,12 +6,10 @@
 //! behind a mutex, so readers never wait for writers.
 
 mod facets;
-pub mod live;
 mod schema;
 mod search;
 pub mod similar;
 pub mod stats;
-pub mod suggest;
 mod wrappers;
 
 use std::collections::{HashMap, HashSet};
@@ -27,9 +25,10 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
-use crate::case::{Case, Diagnostic, IndexOp, Severity};
+use crate::case::{Case, Diagnostic, FileChange, Severity};
+use crate::progress::Progress;
+use crate::suggest::{CaseWords, Suggester};
 pub use facets::{FacetCount, Facets};
-pub use live::{CRASH_AFTER_WRITE_ENV, InvalidFile, LiveError, LiveIndex};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
 
@@ -122,6 +121,66 @@ impl SyncReport {
 struct Indexed {
     hash: String,
     id: String,
+}
+
+/// Case files a sync reads and parses at a time (see
+/// [`CaseIndex::sync_with`]).
+const SYNC_CHUNK: usize = 1_000;
+
+/// A sync commits after this many changed cases, and at its end.
+const COMMIT_EVERY: usize = 5_000;
+
+/// Which file holds each id while a sync runs: the one rule by which
+/// [`CaseIndex::sync`] and [`CaseIndex::sync_files`] tell a duplicate id
+/// from a renamed file.
+struct Claims<'a> {
+    /// id → path, starting from what the index holds.
+    by_id: HashMap<String, String>,
+    exists: &'a dyn Fn(&str) -> bool,
+}
+
+/// Whether a file may hold an id.
+#[derive(Debug, PartialEq, Eq)]
+enum Claim {
+    /// Nobody else has it.
+    Free,
+    /// It was the id of this other file, which is no longer on disk (the
+    /// case was renamed or moved): that file's entry must go.
+    Moved(String),
+    /// This other file on disk has it: a duplicate, not indexed.
+    Taken(String),
+}
+
+impl<'a> Claims<'a> {
+    fn new(indexed: &HashMap<String, Indexed>, exists: &'a dyn Fn(&str) -> bool) -> Claims<'a> {
+        Claims {
+            by_id: indexed
+                .iter()
+                .map(|(path, i)| (i.id.clone(), path.clone()))
+                .collect(),
+            exists,
+        }
+    }
+
+    /// Whether the file at `rel` (which held id `previous` in the index)
+    /// may hold `id` now; if so, it does from here on.
+    fn claim(&mut self, id: &str, rel: &str, previous: Option<&str>) -> Claim {
+        let claim = match self.by_id.get(id) {
+            Some(other) if other != rel && (self.exists)(other) => {
+                return Claim::Taken(other.clone());
+            }
+            Some(other) if other != rel => Claim::Moved(other.clone()),
+            _ => Claim::Free,
+        };
+        // A changed file that had another id frees it.
+        if let Some(previous) = previous.filter(|p| *p != id)
+            && self.by_id.get(previous).is_some_and(|p| p == rel)
+        {
+            self.by_id.remove(previous);
+        }
+        self.by_id.insert(id.to_owned(), rel.to_owned());
+        claim
+    }
 }
 
 /// Decompressed blocks of stored cases kept per segment (16 KiB each,
@@ -218,6 +277,14 @@ impl CaseIndex {
         Ok(guard)
     }
 
+    /// Drops the writer (if any), releasing the index's write lock: a
+    /// server that stops lets the next process (a restart, the CLI) write
+    /// at once, even while searches still hold this index.
+    pub fn release_writer(&self) {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(writer);
+    }
+
     /// The generation of the index searches see now: a new one after every
     /// reload (commit), so answers can be cached until it changes.
     pub fn generation(&self) -> u64 {
@@ -304,23 +371,87 @@ impl CaseIndex {
 
     /// Brings the index in line with the case files under `cases`: new and
     /// changed files (by content hash) are indexed, removed ones deleted,
-    /// invalid ones reported and skipped. One commit.
+    /// invalid ones reported and skipped.
     pub fn sync(&self, cases: &Path) -> Result<SyncReport, IndexError> {
+        self.sync_with(cases, &Progress::default())
+    }
+
+    /// [`sync`](Self::sync), counting files into `progress` as they are
+    /// read. Files are read and parsed [`SYNC_CHUNK`] at a time and the
+    /// work is committed every [`COMMIT_EVERY`] changed cases: a first
+    /// build is searchable as it goes, and its memory is one chunk plus
+    /// the writer's budget, whatever the size of the collection.
+    pub fn sync_with(&self, cases: &Path, progress: &Progress) -> Result<SyncReport, IndexError> {
         let started = Instant::now();
         let files = store::list(cases)?;
+        progress.start(files.len() as u64);
         let indexed = self.indexed()?;
-        let mut report = SyncReport::default();
+        let on_disk: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+        let gone: Vec<String> = indexed
+            .keys()
+            .filter(|p| !on_disk.contains(String::as_str(p)))
+            .cloned()
+            .collect();
+        let exists = |rel: &str| on_disk.contains(rel);
+        let mut report = self.converge(&files, &gone, &indexed, &exists, progress)?;
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
 
-        // Read and hash in parallel; parse only what changed.
-        let loaded: Vec<(CaseFile, Result<Option<Loaded>, store::StoreError>)> = files
-            .into_par_iter()
-            .map(|file| {
-                let result = fs::read(&file.path)
-                    .map_err(|source| store::StoreError::Io {
-                        path: file.path.clone(),
-                        source,
-                    })
-                    .map(|bytes| {
+    /// Like [`sync`](Self::sync), for a few files only (relative paths
+    /// under `cases`): what a file watcher saw change. A file that is gone
+    /// is removed from the index; a changed valid one re-indexed; an
+    /// invalid one reported and its indexed version kept. No commit when
+    /// nothing changed (our own writes come back as unchanged).
+    pub fn sync_files(&self, cases: &Path, rels: &[String]) -> Result<SyncReport, IndexError> {
+        let started = Instant::now();
+        let indexed = self.indexed()?;
+        let files: Vec<CaseFile> = rels
+            .iter()
+            .map(|rel| CaseFile {
+                rel: rel.clone(),
+                path: cases.join(rel),
+            })
+            .collect();
+        let exists = |rel: &str| cases.join(rel).exists();
+        let mut report = self.converge(&files, &[], &indexed, &exists, &Progress::default())?;
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// The one way the index follows files, for [`sync`](Self::sync) and
+    /// [`sync_files`](Self::sync_files): `gone` paths are deleted, each
+    /// of `files` is read (a missing one deleted too), skipped when its
+    /// hash is the indexed one, else parsed and, if valid and its id is
+    /// not another file's ([`Claims`]), indexed.
+    fn converge(
+        &self,
+        files: &[CaseFile],
+        gone: &[String],
+        indexed: &HashMap<String, Indexed>,
+        exists: &dyn Fn(&str) -> bool,
+        progress: &Progress,
+    ) -> Result<SyncReport, IndexError> {
+        let mut report = SyncReport::default();
+        let mut claims = Claims::new(indexed, exists);
+        // Paths deleted by this sync (each counted once).
+        let mut deleted: HashSet<String> = HashSet::new();
+        let mut pending = 0usize;
+        if !gone.is_empty() {
+            let guard = self.writer()?;
+            let writer = guard.as_ref().expect("writer was just created");
+            for rel in gone {
+                writer.delete_term(Term::from_field_text(self.fields.path, rel));
+                deleted.insert(rel.clone());
+                pending += 1;
+            }
+        }
+        for chunk in files.chunks(SYNC_CHUNK) {
+            // Read and hash in parallel; parse only what changed.
+            let loaded: Vec<(&CaseFile, std::io::Result<Option<Loaded>>)> = chunk
+                .par_iter()
+                .map(|file| {
+                    let result = fs::read(&file.path).map(|bytes| {
                         let hash = store::hash_bytes(&bytes);
                         if indexed.get(&file.rel).is_some_and(|i| i.hash == hash) {
                             None
@@ -328,102 +459,112 @@ impl CaseIndex {
                             Some(store::load_bytes(file.clone(), &bytes))
                         }
                     });
-                (file, result)
-            })
-            .collect();
-
-        let on_disk: HashSet<String> = loaded.iter().map(|(f, _)| f.rel.clone()).collect();
-        // Ids taken by files that stay as they are.
-        let mut ids: HashMap<String, String> = indexed
-            .iter()
-            .filter(|(path, _)| on_disk.contains(*path))
-            .map(|(path, i)| (i.id.clone(), path.clone()))
-            .collect();
-
-        let mut to_index: Vec<(Loaded, bool)> = Vec::new();
-        for (file, result) in loaded {
-            match result {
-                Err(e) => {
-                    report.invalid += 1;
-                    report.diagnostics.push(Diagnostic {
-                        path: PathBuf::from(&file.rel),
-                        line: 1,
-                        column: None,
-                        field: "file".into(),
-                        severity: Severity::Error,
-                        message: format!("読み込めません: {e}"),
-                    });
-                }
-                Ok(None) => report.unchanged += 1,
-                Ok(Some(l)) => {
-                    report
-                        .diagnostics
-                        .extend(l.parsed.diagnostics.iter().cloned());
-                    let Some(case) = &l.parsed.case else {
-                        report.invalid += 1;
+                    (file, result)
+                })
+                .collect();
+            let mut to_index: Vec<Loaded> = Vec::new();
+            let mut to_delete: Vec<String> = Vec::new();
+            for (file, result) in loaded {
+                let l = match result {
+                    Ok(None) => {
+                        report.unchanged += 1;
                         continue;
-                    };
-                    if let Some(other) = ids.get(&case.id).filter(|p| **p != l.file.rel) {
+                    }
+                    Ok(Some(l)) => l,
+                    // Gone between listing and reading (or a watcher's
+                    // path of a removed file).
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        if indexed.contains_key(&file.rel) && deleted.insert(file.rel.clone()) {
+                            to_delete.push(file.rel.clone());
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        report.invalid += 1;
+                        report.diagnostics.push(Diagnostic {
+                            path: PathBuf::from(&file.rel),
+                            line: 1,
+                            column: None,
+                            field: "file".into(),
+                            severity: Severity::Error,
+                            message: format!("読み込めません: {e}"),
+                        });
+                        continue;
+                    }
+                };
+                report
+                    .diagnostics
+                    .extend(l.parsed.diagnostics.iter().cloned());
+                let Some(case) = &l.parsed.case else {
+                    report.invalid += 1;
+                    continue;
+                };
+                let previous = indexed.get(&l.file.rel).map(|i| i.id.as_str());
+                match claims.claim(&case.id, &l.file.rel, previous) {
+                    Claim::Free => {}
+                    Claim::Taken(other) => {
                         report.invalid += 1;
                         report.diagnostics.push(Diagnostic::duplicate_id(
                             PathBuf::from(&l.file.rel),
                             1,
                             &case.id,
-                            other,
+                            &other,
                         ));
                         continue;
                     }
-                    // A changed file that had another id frees it.
-                    if let Some(old) = indexed.get(&l.file.rel) {
-                        ids.remove(&old.id);
+                    // A rename: the entry of the file that is gone goes.
+                    Claim::Moved(other) => {
+                        if deleted.insert(other.clone()) {
+                            to_delete.push(other);
+                        }
                     }
-                    ids.insert(case.id.clone(), l.file.rel.clone());
-                    let existed = indexed.contains_key(&l.file.rel);
-                    to_index.push((l, existed));
                 }
+                if indexed.contains_key(&l.file.rel) {
+                    report.updated += 1;
+                } else {
+                    report.added += 1;
+                }
+                to_index.push(l);
+            }
+            pending += to_delete.len() + to_index.len();
+            if !to_delete.is_empty() || !to_index.is_empty() {
+                let guard = self.writer()?;
+                let writer = guard.as_ref().expect("writer was just created");
+                for rel in &to_delete {
+                    writer.delete_term(Term::from_field_text(self.fields.path, rel));
+                }
+                for l in &to_index {
+                    if indexed.contains_key(&l.file.rel) {
+                        writer.delete_term(Term::from_field_text(self.fields.path, &l.file.rel));
+                    }
+                }
+                // Analysis is the expensive part: spread it over every core.
+                // `add_document` takes `&self` and queues to tantivy's threads.
+                let results: Vec<Result<u64, tantivy::TantivyError>> = to_index
+                    .par_iter()
+                    .map(|l| {
+                        let case = l.parsed.case.as_ref().expect("only valid cases are queued");
+                        let doc = self.document(case, &l.file.rel, &l.hash);
+                        writer.add_document(doc).map(|_| text_len(case))
+                    })
+                    .collect();
+                for r in results {
+                    report.bytes_indexed += r.map_err(self.tantivy_err())?;
+                }
+            }
+            progress.add(chunk.len() as u64);
+            if pending >= COMMIT_EVERY {
+                self.commit()?;
+                pending = 0;
             }
         }
-        let removed: Vec<&String> = indexed.keys().filter(|p| !on_disk.contains(*p)).collect();
-
-        if !to_index.is_empty() || !removed.is_empty() {
-            let guard = self.writer()?;
-            let writer = guard.as_ref().expect("writer was just created");
-            for path in &removed {
-                writer.delete_term(Term::from_field_text(self.fields.path, path));
-            }
-            for (l, existed) in &to_index {
-                if *existed {
-                    writer.delete_term(Term::from_field_text(self.fields.path, &l.file.rel));
-                }
-            }
-            // Analysis is the expensive part: spread it over every core.
-            // `add_document` takes `&self` and queues to tantivy's threads.
-            let results: Vec<Result<u64, tantivy::TantivyError>> = to_index
-                .par_iter()
-                .map(|(l, _)| {
-                    let case = l.parsed.case.as_ref().expect("only valid cases are queued");
-                    let doc = self.document(case, &l.file.rel, &l.hash);
-                    writer.add_document(doc).map(|_| text_len(case))
-                })
-                .collect();
-            for r in results {
-                report.bytes_indexed += r.map_err(self.tantivy_err())?;
-            }
-            drop(guard);
+        if pending > 0 {
             self.commit()?;
         }
-        report.removed = removed.len();
-        for (_, existed) in &to_index {
-            if *existed {
-                report.updated += 1;
-            } else {
-                report.added += 1;
-            }
-        }
+        report.removed = deleted.len();
         report
             .diagnostics
             .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-        report.elapsed = started.elapsed();
         Ok(report)
     }
 
@@ -432,7 +573,7 @@ impl CaseIndex {
     /// (tantivy's update = delete by term + add), a delete drops the path.
     /// The reader is reloaded before this returns, so the edits are
     /// searchable as soon as it does.
-    pub fn apply(&self, ops: &[IndexOp]) -> Result<(), IndexError> {
+    pub fn apply(&self, ops: &[FileChange]) -> Result<(), IndexError> {
         if ops.is_empty() {
             return Ok(());
         }
@@ -440,15 +581,15 @@ impl CaseIndex {
         let docs: Vec<Option<TantivyDocument>> = ops
             .par_iter()
             .map(|op| match op {
-                IndexOp::Upsert { rel, hash, case } => Some(self.document(case, rel, hash)),
-                IndexOp::Delete { .. } => None,
+                FileChange::Saved { rel, hash, case } => Some(self.document(case, rel, hash)),
+                FileChange::Removed { .. } => None,
             })
             .collect();
         let guard = self.writer()?;
         let writer = guard.as_ref().expect("writer was just created");
         for (op, doc) in ops.iter().zip(docs) {
             let rel = match op {
-                IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel } => rel,
+                FileChange::Saved { rel, .. } | FileChange::Removed { rel } => rel,
             };
             writer.delete_term(Term::from_field_text(self.fields.path, rel));
             if let Some(doc) = doc {
@@ -459,11 +600,35 @@ impl CaseIndex {
         self.commit()
     }
 
-    /// The (hash, id) the index holds for the file at `rel`.
-    fn indexed_at(&self, rel: &str) -> Result<Option<Indexed>, IndexError> {
-        Ok(self
-            .stored_by(self.fields.path, rel)?
-            .map(|(_, hash, id)| Indexed { hash, id }))
+    /// Whether the index holds a case for the file at `rel`.
+    pub fn has_path(&self, rel: &str) -> Result<bool, IndexError> {
+        self.has_term(self.fields.path, rel)
+    }
+
+    fn has_term(&self, field: tantivy::schema::Field, value: &str) -> Result<bool, IndexError> {
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(field, value),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let n = self
+            .reader
+            .searcher()
+            .search(&query, &tantivy::collector::Count)
+            .map_err(self.tantivy_err())?;
+        Ok(n > 0)
+    }
+
+    /// The case with this id as the index holds it, with the content hash
+    /// of the file it was read from (the ETag a reader sends back). Case
+    /// and hash come from one stored document, so they always belong
+    /// together.
+    pub fn get_with_hash(&self, id: &str) -> Result<Option<(Case, String)>, IndexError> {
+        let Some(doc) = self.first_doc(self.fields.id, id)? else {
+            return Ok(None);
+        };
+        let text = |f| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
+        let case = text(self.fields.case).and_then(|s| serde_json::from_str::<Case>(&s).ok());
+        Ok(case.zip(text(self.fields.hash)))
     }
 
     /// The first document whose raw-string `field` is `value`.
@@ -487,124 +652,6 @@ impl CaseIndex {
             return Ok(None);
         };
         searcher.doc(*addr).map(Some).map_err(self.tantivy_err())
-    }
-
-    /// (path, hash, id) of the first document whose `field` is `value`.
-    fn stored_by(
-        &self,
-        field: tantivy::schema::Field,
-        value: &str,
-    ) -> Result<Option<(String, String, String)>, IndexError> {
-        let Some(doc) = self.first_doc(field, value)? else {
-            return Ok(None);
-        };
-        let get = |f| {
-            doc.get_first(f)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_owned()
-        };
-        Ok(Some((
-            get(self.fields.path),
-            get(self.fields.hash),
-            get(self.fields.id),
-        )))
-    }
-
-    /// Like [`sync`](Self::sync), for a few files only (relative paths
-    /// under `cases`): what a file watcher saw change. A file that is gone
-    /// is removed from the index; a changed valid one re-indexed; an
-    /// invalid one reported and its indexed version kept. One commit, and
-    /// none when nothing changed (our own writes come back as unchanged).
-    pub fn sync_files(&self, cases: &Path, rels: &[String]) -> Result<SyncReport, IndexError> {
-        let started = Instant::now();
-        let mut report = SyncReport::default();
-        let mut ops: Vec<IndexOp> = Vec::new();
-        // Ids claimed by files of this batch.
-        let mut claimed: HashMap<String, String> = HashMap::new();
-        for rel in rels {
-            let path = cases.join(rel);
-            let indexed = self.indexed_at(rel)?;
-            let bytes = match fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    if indexed.is_some() {
-                        report.removed += 1;
-                        ops.push(IndexOp::Delete { rel: rel.clone() });
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    report.invalid += 1;
-                    report.diagnostics.push(Diagnostic {
-                        path: PathBuf::from(rel),
-                        line: 1,
-                        column: None,
-                        field: "file".into(),
-                        severity: Severity::Error,
-                        message: format!("読み込めません: {e}"),
-                    });
-                    continue;
-                }
-            };
-            let hash = store::hash_bytes(&bytes);
-            if indexed.as_ref().is_some_and(|i| i.hash == hash) {
-                report.unchanged += 1;
-                continue;
-            }
-            let file = CaseFile {
-                rel: rel.clone(),
-                path: path.clone(),
-            };
-            let loaded = store::load_bytes(file, &bytes);
-            report
-                .diagnostics
-                .extend(loaded.parsed.diagnostics.iter().cloned());
-            let Some(case) = loaded.parsed.case else {
-                report.invalid += 1;
-                continue;
-            };
-            let holder = match claimed.get(&case.id) {
-                Some(other) => Some(other.clone()),
-                None => self
-                    .stored_by(self.fields.id, &case.id)?
-                    .map(|(p, _, _)| p)
-                    .filter(|p| p != rel),
-            };
-            if let Some(other) = holder {
-                if cases.join(&other).exists() {
-                    report.invalid += 1;
-                    report.diagnostics.push(Diagnostic::duplicate_id(
-                        PathBuf::from(rel),
-                        1,
-                        &case.id,
-                        &other,
-                    ));
-                    continue;
-                }
-                // The other file is gone (a rename): its entry goes too.
-                ops.push(IndexOp::Delete { rel: other });
-                report.removed += 1;
-            }
-            claimed.insert(case.id.clone(), rel.clone());
-            report.bytes_indexed += text_len(&case);
-            if indexed.is_some() {
-                report.updated += 1;
-            } else {
-                report.added += 1;
-            }
-            ops.push(IndexOp::Upsert {
-                rel: rel.clone(),
-                hash,
-                case: Box::new(case),
-            });
-        }
-        self.apply(&ops)?;
-        report
-            .diagnostics
-            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-        report.elapsed = started.elapsed();
-        Ok(report)
     }
 
     /// Merges every segment into one, waits for it, and reloads.
@@ -660,6 +707,9 @@ impl CaseIndex {
         doc.add_i64(f.start_year, i64::from(case.period.start));
         doc.add_i64(f.end_year, case.period.end.map_or(ONGOING, i64::from));
         doc.add_i64(f.updated, updated_key(case.updated.as_deref()));
+        for term in CaseWords::of(case).terms() {
+            doc.add_text(f.suggest, term);
+        }
 
         for tf in &f.texts {
             let text = text_of(case, tf);
@@ -680,16 +730,7 @@ impl CaseIndex {
     /// Whether a case with this id is indexed: a term count, no stored
     /// document read (a create checks this for every new id).
     pub fn has_id(&self, id: &str) -> Result<bool, IndexError> {
-        let query = tantivy::query::TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
-            tantivy::schema::IndexRecordOption::Basic,
-        );
-        let n = self
-            .reader
-            .searcher()
-            .search(&query, &tantivy::collector::Count)
-            .map_err(self.tantivy_err())?;
-        Ok(n > 0)
+        self.has_term(self.fields.id, id)
     }
 
     /// The case with this id, from the index.
@@ -697,6 +738,57 @@ impl CaseIndex {
         Ok(self
             .first_doc(self.fields.id, id)?
             .and_then(|doc| self.fields.stored_case(&doc)))
+    }
+
+    /// The completion list as the index holds it: the `suggest` field's
+    /// terms, each with the number of live cases holding it. No case is
+    /// read or analysed, so this costs the size of the vocabulary, not of
+    /// the collection's text.
+    pub fn suggester(&self) -> Result<Suggester, IndexError> {
+        use tantivy::{DocSet, TERMINATED};
+        let searcher = self.reader.searcher();
+        let io_err = |source| IndexError::Io {
+            path: self.dir.clone(),
+            source,
+        };
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(self.fields.suggest)
+                .map_err(self.tantivy_err())?;
+            let alive = segment.alive_bitset();
+            let mut stream = inverted.terms().stream().map_err(io_err)?;
+            while stream.advance() {
+                let info = stream.value();
+                let n = match alive {
+                    None => info.doc_freq,
+                    // Deleted cases still count in `doc_freq` until a
+                    // merge: count the live ones.
+                    Some(alive) => {
+                        let mut postings = inverted
+                            .read_postings_from_terminfo(
+                                info,
+                                tantivy::schema::IndexRecordOption::Basic,
+                            )
+                            .map_err(io_err)?;
+                        let mut n = 0;
+                        while postings.doc() != TERMINATED {
+                            n += u32::from(alive.is_alive(postings.doc()));
+                            postings.advance();
+                        }
+                        n
+                    }
+                };
+                if n > 0 {
+                    *counts
+                        .entry(String::from_utf8_lossy(stream.key()).into_owned())
+                        .or_default() += n;
+                }
+            }
+        }
+        Ok(Suggester::from_terms(
+            counts.iter().map(|(t, n)| (t.as_str(), *n)),
+        ))
     }
 }
 
@@ -741,4 +833,47 @@ fn clear_index_dir(dir: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indexed(entries: &[(&str, &str)]) -> HashMap<String, Indexed> {
+        entries
+            .iter()
+            .map(|(path, id)| {
+                (
+                    (*path).to_owned(),
+                    Indexed {
+                        hash: String::new(),
+                        id: (*id).to_owned(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// The one rule of both syncs: an id held by another file on disk is a
+    /// duplicate; held by a file that is gone, a rename; a changed file
+    /// that takes a new id frees its old one.
+    #[test]
+    fn claims_tell_duplicates_from_renames() {
+        let on_disk = ["a.md", "b.md", "c.md"];
+        let exists = |rel: &str| on_disk.contains(&rel);
+        let held = indexed(&[("a.md", "x"), ("gone.md", "y"), ("b.md", "z")]);
+        let mut claims = Claims::new(&held, &exists);
+        assert_eq!(claims.claim("x", "a.md", Some("x")), Claim::Free);
+        assert_eq!(claims.claim("x", "c.md", None), Claim::Taken("a.md".into()));
+        assert_eq!(
+            claims.claim("y", "c.md", None),
+            Claim::Moved("gone.md".into())
+        );
+        // c.md now holds y: another new file cannot take it.
+        assert_eq!(claims.claim("y", "d.md", None), Claim::Taken("c.md".into()));
+        // b.md changes its id from z to w: z is free for a new file.
+        assert_eq!(claims.claim("w", "b.md", Some("z")), Claim::Free);
+        assert_eq!(claims.claim("z", "c.md", Some("y")), Claim::Free);
+        assert_eq!(claims.claim("y", "d.md", None), Claim::Free);
+    }
 }

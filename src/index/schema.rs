@@ -15,6 +15,7 @@
 //! | `start_year` | i64, indexed + fast | period filter, sort |
 //! | `end_year` | i64, indexed + fast | period filter; 9999 while the campaign goes on |
 //! | `updated` | i64 `YYYYMMDD`, fast | "newest" sort, recency tie-break |
+//! | `suggest` | raw string, indexed only | the case's words for the completion list ([`crate::suggest::CaseWords::terms`]): the term dictionary is the list, each term's document count its number of cases, so a start reads it instead of analysing every case |
 //!
 //! `place` is municipality + prefecture, so 所沢 finds 所沢市 and 三重 finds
 //! 三重県 by their morphological parts.
@@ -40,7 +41,8 @@ use crate::case::{Case, Section};
 ///
 /// 2: `<field>_rw`, whole-word readings.
 /// 3: `id`, `path`, `hash` are fast fields.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: `suggest`, the completion list's words.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `end_year` of a campaign that goes on.
 pub const ONGOING: i64 = 9999;
@@ -86,6 +88,7 @@ pub struct Fields {
     pub start_year: Field,
     pub end_year: Field,
     pub updated: Field,
+    pub suggest: Field,
     /// Title, place, tags, then the sections in file order.
     pub texts: Vec<TextField>,
 }
@@ -127,6 +130,7 @@ impl Fields {
         let start_year = b.add_i64_field("start_year", INDEXED | FAST);
         let end_year = b.add_i64_field("end_year", INDEXED | FAST);
         let updated = b.add_i64_field("updated", FAST);
+        let suggest = b.add_text_field("suggest", STRING);
 
         let mut texts = Vec::new();
         let mut add = |b: &mut tantivy::schema::SchemaBuilder,
@@ -172,6 +176,7 @@ impl Fields {
             start_year,
             end_year,
             updated,
+            suggest,
             texts,
         }
     }

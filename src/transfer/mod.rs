@@ -14,6 +14,7 @@
 pub mod csv;
 pub mod jsonl;
 
+use crate::progress::Progress;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -256,6 +257,16 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
 /// Writes a plan without errors: new files first, then replacements.
 /// Refuses a plan with errors (nothing is written).
 pub fn execute(plan: &Plan, cases: &Path) -> Result<Vec<Written>, EditError> {
+    execute_with(plan, cases, &Progress::default())
+}
+
+/// [`execute`], counting each file written into `progress` (a large
+/// import writes and fsyncs thousands of files).
+pub fn execute_with(
+    plan: &Plan,
+    cases: &Path,
+    progress: &Progress,
+) -> Result<Vec<Written>, EditError> {
     if plan.has_errors() {
         let problems = plan
             .problems
@@ -269,12 +280,15 @@ pub fn execute(plan: &Plan, cases: &Path) -> Result<Vec<Written>, EditError> {
             .collect();
         return Err(EditError::Invalid(problems));
     }
+    progress.start((plan.creates.len() + plan.updates.len()) as u64);
     let mut out = Vec::with_capacity(plan.creates.len() + plan.updates.len());
     for case in &plan.creates {
         out.push(edit::write_new(cases, case)?);
+        progress.add(1);
     }
     for case in &plan.updates {
         out.push(edit::replace(cases, &case.id, None, case)?);
+        progress.add(1);
     }
     Ok(out)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,8 +17,8 @@ use super::cache::Cached;
 use super::error::{ErrorBody, WebError};
 use super::insights::InsightsReport;
 use super::params::{MAX_QUERY_CHARS, SearchParams, Validated};
-use crate::index::suggest::Suggestion;
 use crate::index::{FacetCount, Facets, Hit, SearchResults};
+use crate::suggest::Suggestion;
 
 /// Header the UI's search-as-you-type sets: such partial queries are not
 /// counted in the insights (only searches people commit to are).
@@ -574,12 +574,29 @@ pub async fn openapi_json() -> Response {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`: the process serves.
     pub status: &'static str,
+    /// `syncing` while the index converges to the case folder (searches
+    /// are answered from the index as it was), then `ready`.
+    pub state: crate::live::State,
+    /// Case files read by the running (or last) sync, of all.
+    pub progress: crate::progress::Snapshot,
+    /// Cases searchable now.
     pub cases: u64,
 }
 
-/// Liveness and readiness: the index is open and readable.
+fn health(state: &AppState) -> Health {
+    let status = state.live.status();
+    Health {
+        status: "ok",
+        state: status.state,
+        progress: status.progress,
+        cases: state.index.num_cases(),
+    }
+}
+
+/// Liveness: the process serves (from the index as it is, also while it
+/// converges to the case folder).
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -587,10 +604,27 @@ pub struct Health {
     responses((status = 200, description = "Serving", body = Health))
 )]
 pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        cases: state.index.num_cases(),
-    })
+    Json(health(&state))
+}
+
+/// Readiness, for a load balancer: 200 once the index holds the case
+/// folder, 503 while it still converges (a start, a first build).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "ops",
+    responses(
+        (status = 200, description = "The index holds the case folder", body = Health),
+        (status = 503, description = "Still converging", body = Health)
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let health = health(&state);
+    let code = match health.state {
+        crate::live::State::Ready => StatusCode::OK,
+        crate::live::State::Syncing => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (code, [(header::CACHE_CONTROL, "no-store")], Json(health)).into_response()
 }
 
 /// Prometheus metrics: requests and latency per route, collection size.
@@ -607,6 +641,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         suggestions: state.suggester().len() as u64,
         resyncs: state.live.resyncs(),
         search_queue: state.cpu.waiting(),
+        ready: state.live.status().state == crate::live::State::Ready,
+        sync: state.live.status().progress,
     });
     (
         [(

@@ -6,10 +6,10 @@
 //!   re-read when it changes on disk, so `kaizen-wa member add/remove`
 //!   takes effect without a restart (a removed member's sessions end at
 //!   their next request). No member configured: writing is off.
-//! * **Sessions** live in memory only (a restart logs everyone out): a
-//!   random 256-bit token in an `HttpOnly; SameSite=Strict` cookie
-//!   (`Secure` over TLS), idle timeout [`SESSION_IDLE`], absolute
-//!   lifetime [`SESSION_MAX`].
+//! * **Sessions** ([`super::session`]): a random 256-bit token in an
+//!   `HttpOnly; SameSite=Strict` cookie (`Secure` over TLS), idle timeout
+//!   [`SESSION_IDLE`], absolute lifetime [`SESSION_MAX`]; kept (hashed)
+//!   next to the members file, so a restart logs nobody out.
 //! * **CSRF**: every form of a logged-in member carries the session's
 //!   synchronizer token; the login form (no session yet) a double-submit
 //!   token in a short-lived cookie. Tokens compare in constant time.
@@ -38,19 +38,16 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::WebError;
+pub use super::session::{LoggedIn, SESSION_IDLE, SESSION_MAX, Sessions};
 use crate::members::{MemberName, Members, MembersError};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "kaizen_session";
 /// The login form's double-submit CSRF cookie.
 pub const LOGIN_COOKIE: &str = "kaizen_login";
-/// A session ends after this long without a request…
-pub const SESSION_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
-/// …and at the latest this long after login.
-pub const SESSION_MAX: Duration = Duration::from_secs(12 * 60 * 60);
 /// How long a verified bearer secret is remembered.
 pub const VERIFIED_TTL: Duration = Duration::from_secs(10 * 60);
-/// Bound on remembered sessions and limiter entries (memory).
+/// Bound on limiter entries (memory).
 const MAX_ENTRIES: usize = 10_000;
 /// 256 bits of OS randomness per token.
 const TOKEN_BYTES: usize = 32;
@@ -166,95 +163,6 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 }
 
 // ------------------------------------------------------------ sessions
-
-/// A logged-in member, as a request sees it.
-#[derive(Debug, Clone)]
-pub struct LoggedIn {
-    pub name: MemberName,
-    /// The synchronizer token every form of this session must send back.
-    pub csrf: String,
-    token: String,
-}
-
-struct Session {
-    name: MemberName,
-    csrf: String,
-    created: Instant,
-    seen: Instant,
-}
-
-/// Server-side sessions, by token.
-#[derive(Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
-}
-
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Starts a session; returns its token (the cookie value).
-    pub fn create(&self, name: MemberName) -> String {
-        let now = Instant::now();
-        let mut map = self.lock();
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, s| live(s, now));
-            if map.len() >= MAX_ENTRIES
-                && let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, s)| s.seen)
-                    .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
-        let token = new_token();
-        map.insert(
-            token.clone(),
-            Session {
-                name,
-                csrf: new_token(),
-                created: now,
-                seen: now,
-            },
-        );
-        token
-    }
-
-    /// The session of this token, if it is still valid (and marks it used).
-    pub fn get(&self, token: &str) -> Option<LoggedIn> {
-        let now = Instant::now();
-        let mut map = self.lock();
-        let session = map.get_mut(token)?;
-        if !live(session, now) {
-            map.remove(token);
-            return None;
-        }
-        session.seen = now;
-        Some(LoggedIn {
-            name: session.name.clone(),
-            csrf: session.csrf.clone(),
-            token: token.to_owned(),
-        })
-    }
-
-    pub fn end(&self, token: &str) {
-        self.lock().remove(token);
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-fn live(s: &Session, now: Instant) -> bool {
-    now.duration_since(s.seen) < SESSION_IDLE && now.duration_since(s.created) < SESSION_MAX
-}
 
 // ------------------------------------------------------------- members
 
@@ -421,7 +329,7 @@ impl Auth {
     pub fn new(members: Option<&Path>) -> Result<Auth, MembersError> {
         Ok(Auth {
             members: MembersFile::open(members)?,
-            sessions: Sessions::default(),
+            sessions: Sessions::open(members.map(super::session::file_for)),
             by_address: Limiter::new(20, Duration::from_secs(2), Duration::from_secs(15 * 60)),
             by_name: Limiter::new(5, Duration::from_secs(2), Duration::from_secs(15 * 60)),
             verifier: Verifier::new(),
@@ -722,26 +630,6 @@ mod tests {
     fn retry_after_rounds_up() {
         assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
-    }
-
-    #[test]
-    fn sessions_expire_and_end() {
-        let s = Sessions::default();
-        let token = s.create(MemberName("yamada".into()));
-        let me = s.get(&token).unwrap();
-        assert_eq!(me.name.as_str(), "yamada");
-        assert_eq!(me.csrf.len(), 64);
-        assert_ne!(me.csrf, token);
-        assert!(s.get("nope").is_none());
-        {
-            let mut map = s.lock();
-            let sess = map.get_mut(&token).unwrap();
-            sess.seen = Instant::now() - SESSION_IDLE;
-        }
-        assert!(s.get(&token).is_none(), "idle session must expire");
-        let t2 = s.create(MemberName("yamada".into()));
-        s.end(&t2);
-        assert!(s.get(&t2).is_none());
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! empties the cache. The same search asked again (a shared link, paging
 //! back, the search-as-you-type request repeated by the final submit) is
 //! then answered without searching. Bounded: the least recently used
-//! entry goes when it is full.
+//! entry goes when it is full (the `lru` crate keeps that order).
 
-use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
 
 use crate::index::{SearchRequest, SearchResults};
 
@@ -36,16 +38,13 @@ pub struct Cached {
 }
 
 pub struct SearchCache {
-    capacity: usize,
-    inner: Mutex<Inner>,
+    /// `None`: capacity 0, nothing is kept.
+    inner: Option<Mutex<Inner>>,
 }
 
-#[derive(Default)]
 struct Inner {
     generation: u64,
-    /// Request → (answer, when it was last used).
-    entries: HashMap<SearchRequest, (Arc<Cached>, u64)>,
-    clock: u64,
+    entries: LruCache<SearchRequest, Arc<Cached>>,
 }
 
 impl Inner {
@@ -64,57 +63,46 @@ impl Inner {
 impl SearchCache {
     pub fn new(capacity: usize) -> SearchCache {
         SearchCache {
-            capacity,
-            inner: Mutex::new(Inner::default()),
+            inner: NonZeroUsize::new(capacity).map(|cap| {
+                Mutex::new(Inner {
+                    generation: 0,
+                    entries: LruCache::new(cap),
+                })
+            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Inner>> {
         // A panic while holding the lock leaves a consistent map (every
         // change is one call): keep using it.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The answer to `request` on index `generation`, if kept.
     pub fn get(&self, generation: u64, request: &SearchRequest) -> Option<Arc<Cached>> {
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         if !inner.at(generation) {
             return None;
         }
-        inner.clock += 1;
-        let now = inner.clock;
-        let (answer, used) = inner.entries.get_mut(request)?;
-        *used = now;
-        Some(answer.clone())
+        inner.entries.get(request).cloned()
     }
 
-    /// Keeps the answer to `request`, computed on index `generation`.
+    /// Keeps the answer to `request`, computed on index `generation`; the
+    /// least recently used entry goes when the cache is full.
     pub fn put(&self, generation: u64, request: SearchRequest, answer: Arc<Cached>) {
-        if self.capacity == 0 {
+        let Some(mut inner) = self.lock() else {
             return;
+        };
+        if inner.at(generation) {
+            inner.entries.put(request, answer);
         }
-        let mut inner = self.lock();
-        if !inner.at(generation) {
-            return;
-        }
-        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&request) {
-            let oldest = inner
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                inner.entries.remove(&k);
-            }
-        }
-        inner.clock += 1;
-        let now = inner.clock;
-        inner.entries.insert(request, (answer, now));
     }
 
     /// Entries kept now.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().map_or(0, |inner| inner.entries.len())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -13,7 +13,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
 use crate::case::{EditError, FieldProblem, Severity};
-use crate::index::{IndexError, LiveError};
+use crate::index::IndexError;
+use crate::live::LiveError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {

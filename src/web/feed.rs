@@ -141,7 +141,7 @@ pub fn base_url(headers: &HeaderMap) -> String {
     responses((status = 200, description = "Atom 1.0 feed, newest first", body = String, content_type = "application/atom+xml"))
 )]
 pub async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    let cases = state.index.all_cases()?;
+    let cases = state.index.newest(ENTRIES)?;
     let body = render(cases, &base_url(&headers));
     Ok((
         [

@@ -133,6 +133,24 @@ impl Metrics {
                 "counter",
                 c.resyncs,
             ),
+            (
+                "kaizen_wa_index_ready",
+                "1 once the index holds the case folder, 0 while it converges.",
+                "gauge",
+                u64::from(c.ready),
+            ),
+            (
+                "kaizen_wa_sync_files_done",
+                "Case files read by the running (or last) full sync.",
+                "gauge",
+                c.sync.done,
+            ),
+            (
+                "kaizen_wa_sync_files_total",
+                "Case files the running (or last) full sync reads.",
+                "gauge",
+                c.sync.total,
+            ),
         ];
         for (name, help, kind, value) in figures {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -151,6 +169,10 @@ pub struct Collection {
     pub suggestions: u64,
     pub resyncs: u64,
     pub search_queue: u64,
+    /// Whether the index has converged to the case folder.
+    pub ready: bool,
+    /// The full sync's progress.
+    pub sync: crate::progress::Snapshot,
 }
 
 /// Escapes a label value (backslash, quote, newline).
@@ -195,6 +217,11 @@ mod tests {
             suggestions: 5,
             resyncs: 2,
             search_queue: 3,
+            ready: false,
+            sync: crate::progress::Snapshot {
+                done: 40,
+                total: 100,
+            },
         });
         assert!(text.contains("kaizen_wa_search_queue_waiting 3\n"));
         assert!(text.contains(
@@ -212,5 +239,8 @@ mod tests {
         assert!(text.contains("kaizen_wa_cases 12"));
         assert!(text.contains("# TYPE kaizen_wa_index_resyncs_total counter"));
         assert!(text.contains("kaizen_wa_index_resyncs_total 2"));
+        assert!(text.contains("kaizen_wa_index_ready 0\n"));
+        assert!(text.contains("kaizen_wa_sync_files_done 40\n"));
+        assert!(text.contains("kaizen_wa_sync_files_total 100\n"));
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Owns HTTP only: reads come from [`CaseIndex`] (search, cases, similar,
 //! stats) or from the completion list built from it; writes go through the
-//! [`crate::index::LiveIndex`] (file first, then the index), which also
+//! [`crate::live::LiveIndex`] (file first, then the index), which also
 //! follows edits made outside. `auth` decides who may write, `forms` turns
 //! what people and programs send into cases, `writes` and `editor` are the
 //! API and the HTML side of writing. Every route is registered through
@@ -27,6 +27,7 @@ mod map;
 mod merge;
 mod metrics;
 pub mod params;
+mod session;
 mod state;
 mod trash;
 mod ui;
@@ -104,6 +105,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::insights))
         .routes(routes!(api::openapi_json))
         .routes(routes!(api::healthz))
+        .routes(routes!(api::readyz))
         .routes(routes!(api::metrics))
         .routes(routes!(feed::feed))
         .routes(routes!(ui::search::search_page))
@@ -177,38 +179,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens the index, converges it to the case folder and starts watching
-/// it (a fresh clone builds it here), reads the members file, and serves
-/// until Ctrl-C or SIGTERM.
+/// Opens the index as it is, starts converging it to the case folder and
+/// watching it in the background (a fresh clone builds it there), reads
+/// the members file, and serves until Ctrl-C or SIGTERM. Searches are
+/// answered from the first request; `/readyz` tells when the index holds
+/// the case folder.
 pub async fn serve(addr: SocketAddr, config: Config, index_dir: PathBuf) -> anyhow::Result<()> {
     use anyhow::Context;
     let state = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let index = CaseIndex::open(&index_dir)
             .with_context(|| format!("opening the index in {}", index_dir.display()))?;
         let cases = config.cases.clone();
-        AppState::new(Arc::new(index), config)
+        AppState::start(Arc::new(index), config)
             .with_context(|| format!("starting on {}", cases.display()))
     })
     .await??;
-    let report = state.live.startup_report();
-    // Errors were logged by the live index (and are on /admin); warnings
-    // do not keep a file out, but an author wants to see them.
-    for d in report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::case::Severity::Warning)
-    {
-        tracing::warn!(path = %d.path.display(), line = d.line, field = %d.field, "{}", d.message);
-    }
     tracing::info!(
-        added = report.added,
-        updated = report.updated,
-        removed = report.removed,
-        unchanged = report.unchanged,
-        invalid = report.invalid,
         cases = state.index.num_cases(),
         watching = state.live.watching(),
-        "index converged to the case folder"
+        "serving the index as it is while it converges to the case folder"
     );
     let roster = state.auth.roster();
     if roster.writing() {

@@ -1,11 +1,11 @@
 //! What every handler shares: the live index (reads and members' writes),
 //! the views derived from the whole collection, members and sessions.
 //!
-//! The completion list is the one view kept in memory; it is rebuilt on a
-//! thread of its own after every commit of the live index (members'
-//! writes, outside edits), a burst of commits costing one rebuild. Stats,
-//! similar cases and search read the index directly and see a commit as
-//! soon as it returns.
+//! The completion list is the one view kept in memory; it is read from the
+//! index (where indexing keeps it, see [`crate::suggest`]) on a thread of
+//! its own at start and after every commit of the live index, a burst of
+//! commits costing one read. Stats, similar cases and search read the
+//! index directly and see a commit as soon as it returns.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, mpsc};
@@ -14,9 +14,10 @@ use super::auth::Auth;
 use super::error::WebError;
 use super::{Insights, Metrics};
 use crate::index::similar::Similar;
-use crate::index::suggest::{SuggestCache, Suggester};
-use crate::index::{CaseIndex, IndexError, LiveError, LiveIndex, SyncReport};
+use crate::index::{CaseIndex, IndexError, SyncReport};
+use crate::live::{LiveError, LiveIndex};
 use crate::members::MembersError;
+use crate::suggest::Suggester;
 
 /// How the server was started.
 #[derive(Debug, Clone, Default)]
@@ -71,18 +72,29 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Starts serving `index`: converges it to the case folder (the
-    /// start-up sync, which also repairs a crash between a file write and
-    /// its commit), starts the writer thread and the file watcher, reads
-    /// the members file. Blocks; call from `spawn_blocking` in async code.
+    /// [`start`](Self::start), then waits until the index has converged to
+    /// the case folder: for callers that need every case searchable from
+    /// the first request (tests, embedding). Blocks; call from
+    /// `spawn_blocking` in async code.
     pub fn new(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
+        let state = AppState::start(index, config)?;
+        state.live.wait_converged()?;
+        // The list as of now, not whenever its thread gets to it.
+        let list = Arc::new(state.index.suggester()?);
+        *state.suggester.write().unwrap_or_else(|e| e.into_inner()) = list;
+        Ok(state)
+    }
+
+    /// Ready to serve `index` as it is, at once: the writer thread
+    /// converges it to the case folder in the background (the start-up
+    /// sync, which also repairs a crash between a file write and its
+    /// commit), the file watcher starts, the members file is read, and the
+    /// completion list is read from the index on a thread of its own.
+    pub fn start(index: Arc<CaseIndex>, config: Config) -> Result<AppState, StartError> {
         let auth = Auth::new(config.members.as_deref())?;
-        let live = LiveIndex::start(Arc::clone(&index), &config.cases)?;
-        let mut cache = SuggestCache::default();
-        let suggester = Arc::new(RwLock::new(Arc::new(rebuild_suggester(
-            &index, &mut cache,
-        )?)));
-        refresh_on_commit(&live, &index, &suggester, cache);
+        let live = LiveIndex::spawn(Arc::clone(&index), &config.cases)?;
+        let suggester = Arc::new(RwLock::new(Arc::new(Suggester::default())));
+        refresh_on_commit(&live, &index, &suggester);
         Ok(AppState {
             index,
             live: Arc::new(live),
@@ -128,29 +140,13 @@ impl AppState {
     }
 }
 
-/// The completion list of what `index` holds: each case's version from the
-/// index's columns; only the cases `cache` has no words for (all at start,
-/// the edited ones after a commit) are read and analysed.
-fn rebuild_suggester(index: &CaseIndex, cache: &mut SuggestCache) -> Result<Suggester, IndexError> {
-    let versions = index.versions()?;
-    Ok(cache.rebuild(&versions, |id| match index.get(id) {
-        Ok(case) => case,
-        Err(e) => {
-            tracing::warn!("completion list: reading case {id}: {e}");
-            None
-        }
-    }))
-}
-
-/// Rebuilds the completion list after commits, off the writer thread. The
-/// thread ends when the live index (holding the sender) is dropped.
-fn refresh_on_commit(
-    live: &LiveIndex,
-    index: &Arc<CaseIndex>,
-    slot: &Arc<RwLock<Arc<Suggester>>>,
-    mut cache: SuggestCache,
-) {
+/// Reads the completion list from the index now and again after commits,
+/// off the writer thread. The thread ends when the live index (holding the
+/// sender) is dropped.
+fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock<Arc<Suggester>>>) {
     let (tx, rx) = mpsc::channel::<()>();
+    // The list the index holds at start, before any commit.
+    let _ = tx.send(());
     live.on_commit(move || {
         let _ = tx.send(());
     });
@@ -160,18 +156,16 @@ fn refresh_on_commit(
         .name("kaizen-wa-suggest".into())
         .spawn(move || {
             while rx.recv().is_ok() {
-                // Commits that came meanwhile are covered by this rebuild.
+                // Commits that came meanwhile are covered by this read.
                 while rx.try_recv().is_ok() {}
                 let Some(slot) = slot.upgrade() else { break };
-                match rebuild_suggester(&index, &mut cache) {
+                match index.suggester() {
                     Ok(fresh) => *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh),
-                    Err(e) => tracing::error!("rebuilding the completion list: {e}"),
+                    Err(e) => tracing::error!("reading the completion list: {e}"),
                 }
             }
         });
     if let Err(e) = spawned {
-        tracing::error!(
-            "cannot start the completion-list thread: {e}; completions stay as at start"
-        );
+        tracing::error!("cannot start the completion-list thread: {e}; no completions");
     }
 }

@@ -2,7 +2,7 @@
 //! /api/cases/{id}`, authorised by `Authorization: Bearer <secret>`) and
 //! the create / update / delete steps the web forms share with it.
 //!
-//! Every write goes through the [`crate::index::LiveIndex`]: the file is
+//! Every write goes through the [`crate::live::LiveIndex`]: the file is
 //! written atomically first, then the index commits, and the call returns
 //! once the case is searchable. Those calls block (fsync, commit), so they
 //! run on the blocking pool.
@@ -22,7 +22,7 @@ use super::error::{ErrorBody, ProblemDto, WebError};
 use super::forms::{CaseInput, Draft, derive_id};
 use crate::case::Case;
 use crate::case::edit::{Deleted, EditError, Written};
-use crate::index::LiveError;
+use crate::live::LiveError;
 use crate::members::MemberName;
 
 /// Tries at a derived id before giving up. Creates racing for one base id

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use kaizen_wa::case::edit::{self, Stamp};
 use kaizen_wa::case::{self, Case, Kind, Level, Period, Sections};
-use kaizen_wa::index::live::DEBOUNCE;
-use kaizen_wa::index::{CaseIndex, LiveIndex, SearchRequest};
+use kaizen_wa::index::{CaseIndex, SearchRequest};
+use kaizen_wa::live::{DEBOUNCE, LiveIndex};
 
 /// A made-up katakana word per number: unique in the collection, one token.
 fn word(n: usize) -> String {
@@ -219,7 +219,7 @@ fn a_crash_between_file_write_and_index_commit_converges_at_restart() {
     drop(index);
 
     let live = start(&cases, &index_dir);
-    assert_eq!(live.startup_report().added, 1);
+    assert_eq!(live.startup_report().unwrap().added, 1);
     assert!(
         finds(live.index(), &word(7), "crashed"),
         "searchable right after restart"
@@ -266,7 +266,7 @@ fn writes_through_the_live_index_are_searchable_on_return_and_stale_updates_lose
     let stale = live.update("via-live", &w.etag, &case("via-live", &word(13)), "yamada");
     assert!(matches!(
         stale,
-        Err(kaizen_wa::index::LiveError::Edit(
+        Err(kaizen_wa::live::LiveError::Edit(
             edit::EditError::Stale { .. }
         ))
     ));
@@ -365,7 +365,7 @@ fn a_create_is_refused_when_an_indexed_file_elsewhere_has_the_id() {
         .create(&case("taken", &word(21)), "yamada")
         .unwrap_err();
     assert!(
-        matches!(err, kaizen_wa::index::LiveError::Edit(edit::EditError::Exists(ref id)) if id == "taken"),
+        matches!(err, kaizen_wa::live::LiveError::Edit(edit::EditError::Exists(ref id)) if id == "taken"),
         "{err:?}"
     );
     assert!(!cases.join("taken.md").exists());
@@ -406,7 +406,7 @@ fn killed_between_file_write_and_index_commit_the_case_is_searchable_after_resta
             "--ignored",
             "--nocapture",
         ])
-        .env(kaizen_wa::index::CRASH_AFTER_WRITE_ENV, "1")
+        .env(kaizen_wa::live::CRASH_AFTER_WRITE_ENV, "1")
         .env("KAIZEN_WA_CRASH_TEST_DIR", dir.path())
         .output()
         .unwrap();
@@ -453,7 +453,7 @@ fn an_index_op_overtaken_by_a_newer_file_version_indexes_the_file_as_it_is() {
         },
     )
     .unwrap();
-    live.apply(vec![first.op.clone()]).unwrap();
+    live.apply(vec![first.change.clone()]).unwrap();
     assert_eq!(
         indexed_title(live.index(), "raced"),
         Some(second.case.title.clone())

@@ -24,5 +24,6 @@ mod members_cli;
 mod readme;
 mod relevance;
 mod search;
+mod startup;
 mod web_api;
 mod web_write;

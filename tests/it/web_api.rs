@@ -487,6 +487,7 @@ async fn openapi_documents_every_route_and_every_documented_path_answers() {
         "/feed.xml",
         "/recent",
         "/healthz",
+        "/readyz",
         "/metrics",
         "/api/search",
         "/api/cases/{id}",
@@ -577,6 +578,14 @@ async fn healthz_metrics_and_unknown_paths() {
     let h = get("/healthz").await;
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(h.json()["status"], "ok");
+    // The shared app was started converged.
+    assert_eq!(h.json()["state"], "ready");
+    let total = h.json()["progress"]["total"].as_u64().unwrap();
+    assert!(total > 0);
+    assert_eq!(h.json()["progress"]["done"].as_u64(), Some(total));
+    let r = get("/readyz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["state"], "ready");
     get("/api/search?q=x").await;
     get("/api/cases/nope").await;
     let m = get("/metrics").await;

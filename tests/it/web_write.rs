@@ -1191,6 +1191,22 @@ async fn http(
     ))
 }
 
+/// Waits until the server has converged with its case folder (`/readyz`).
+async fn wait_ready(client: &HttpClient, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, j) = http(client, Method::GET, &format!("{base}/readyz"), None, None)
+            .await
+            .unwrap();
+        if status == StatusCode::OK {
+            return;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{j}");
+        assert!(Instant::now() < deadline, "not ready: {j}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn search_total(client: &HttpClient, base: &str, q: &str) -> u64 {
     let (status, j) = http(
         client,
@@ -1300,7 +1316,7 @@ fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> Server {
         .arg("--members")
         .arg(dir.join("members.toml"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove(kaizen_wa::index::CRASH_AFTER_WRITE_ENV)
+        .env_remove(kaizen_wa::live::CRASH_AFTER_WRITE_ENV)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -1338,10 +1354,7 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
     let auth = format!("Bearer {secret}");
     let client = http_client();
 
-    let mut server = spawn_server(
-        dir.path(),
-        &[(kaizen_wa::index::CRASH_AFTER_WRITE_ENV, "1")],
-    );
+    let mut server = spawn_server(dir.path(), &[(kaizen_wa::live::CRASH_AFTER_WRITE_ENV, "1")]);
     let body = case_json(Some("web-crashed"), &word(70));
     let answer = http(
         &client,
@@ -1364,6 +1377,9 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
     drop(server);
 
     let server = spawn_server(dir.path(), &[]);
+    // The restarted server answers at once from the index as it was (which
+    // lacks the case); once /readyz says it has converged, the case is in.
+    wait_ready(&client, &server.base).await;
     assert_eq!(
         search_total(&client, &server.base, &word(70)).await,
         1,
@@ -1393,6 +1409,7 @@ async fn write_latency_figures() {
     let auth = format!("Bearer {secret}");
     let server = spawn_server(dir.path(), &[]);
     let client = http_client();
+    wait_ready(&client, &server.base).await;
     let base = server.base.clone();
     let pct = |v: &mut Vec<Duration>, p: f64| {
         v.sort();
@@ -1469,4 +1486,57 @@ async fn write_latency_figures() {
         pct(&mut outside, 0.5),
         pct(&mut outside, 1.0)
     );
+}
+
+impl App {
+    /// The same folders served by a new server: what a restart or a
+    /// deploy does.
+    fn restart(self) -> App {
+        let App {
+            router: old,
+            state,
+            secret,
+            dir,
+        } = self;
+        drop(old);
+        drop(state);
+        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
+        let config = Config {
+            members: Some(dir.path().join("members.toml")),
+            ..Config::new(dir.path().join("cases"))
+        };
+        let state = AppState::new(Arc::new(index), config).unwrap();
+        App {
+            router: router(state.clone()),
+            state,
+            secret,
+            dir,
+        }
+    }
+}
+
+/// A restart keeps members logged in (same session, same form token);
+/// removing the member still ends the session, also in the kept file.
+#[tokio::test]
+async fn a_restart_keeps_members_logged_in_and_a_removed_member_is_logged_out() {
+    let app = App::new();
+    let (session, csrf) = app.login().await;
+    let sessions_file = app.dir.path().join("members.sessions.json");
+    assert!(sessions_file.exists());
+
+    let app = app.restart();
+    let form = app.get("/cases/new", Some(&session)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    assert_eq!(form.hidden("csrf"), csrf);
+
+    let mut m = Members::load(&app.dir.path().join("members.toml")).unwrap();
+    m.remove(MEMBER).unwrap();
+    m.save().unwrap();
+    let form = app.get("/cases/new", Some(&session)).await;
+    assert_ne!(form.status, StatusCode::OK, "{}", form.text());
+    // Even with the member back, the ended session stays ended.
+    add_member(&app.dir.path().join("members.toml"), MEMBER);
+    let app = app.restart();
+    let form = app.get("/cases/new", Some(&session)).await;
+    assert_ne!(form.status, StatusCode::OK, "{}", form.text());
 }

@@ -58,6 +58,9 @@ pub struct Base {
     pub csrf: String,
     /// Writing is on (at least one member configured).
     pub writing: bool,
+    /// While a new index is built in the background: what to tell people
+    /// (「索引を作成中です（1,234 / 10,000 件）…」).
+    pub building: Option<String>,
 }
 
 impl Base {
@@ -75,8 +78,32 @@ impl Base {
                 .map(|m| m.csrf.clone())
                 .unwrap_or_default(),
             writing: viewer.writing,
+            building: building(state),
         }
     }
+}
+
+/// The notice shown while a new index (a fresh clone, a new index
+/// version) is built; `None` once it is, and while an existing index
+/// merely converges (it already answers with every case it had).
+fn building(state: &AppState) -> Option<String> {
+    let status = state.live.status();
+    if !state.index.created || status.state == crate::live::State::Ready {
+        return None;
+    }
+    let p = status.progress;
+    let count = if p.total > 0 {
+        format!(
+            "（{} / {} 件）",
+            crate::progress::grouped(p.done),
+            crate::progress::grouped(p.total)
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "索引を作成中です{count}。作成済みの事例から検索できます。"
+    ))
 }
 
 pub struct LevelBadge {

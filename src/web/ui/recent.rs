@@ -1,6 +1,7 @@
 //! 新着 (`/recent`): the cases added or updated most recently, newest
 //! first, grouped by day, with the Atom feed of the same list linked for
-//! feed readers. Reads the same list as the feed ([`newest_first`]); must
+//! feed readers. Reads the same list as the feed
+//! ([`crate::index::CaseIndex::newest`]); must
 //! not order cases any other way.
 
 use askama::Template;
@@ -9,7 +10,7 @@ use axum::response::Response;
 
 use super::super::auth::Viewer;
 use super::super::error::WebError;
-use super::super::feed::{ENTRIES, newest_first};
+use super::super::feed::ENTRIES;
 use super::{Base, HtmlError, LevelBadge, badges, place, render};
 use crate::wareki;
 use crate::web::AppState;
@@ -51,8 +52,8 @@ pub struct RecentPage {
     responses((status = 200, description = "New and updated cases (HTML)", content_type = "text/html"))
 )]
 pub async fn recent_page(State(state): State<AppState>, viewer: Viewer) -> Response {
-    let cases = match state.index.all_cases() {
-        Ok(c) => newest_first(c, ENTRIES),
+    let cases = match state.index.newest(ENTRIES) {
+        Ok(c) => c,
         Err(e) => return WebError::from(e).into_html(&state, &viewer),
     };
     let shown = cases.len();

@@ -2,8 +2,12 @@
 //! file watcher keeps the index in step with edits made outside (an editor,
 //! `git pull`).
 //!
+//! Application wiring, not index code: it drives the case writes of
+//! [`crate::case::edit`] and the index of [`crate::index`], which know
+//! nothing of each other, and owns no file format of its own.
+//!
 //! * Members' writes go file first ([`crate::case::edit`]), then here: the
-//!   writer thread applies their [`IndexOp`]s — several waiting writes share
+//!   writer thread applies their [`FileChange`]s — several waiting writes share
 //!   one commit — and reloads the reader, so a saved case is searchable when
 //!   [`LiveIndex::create`] returns.
 //! * The watcher (debounced, [`DEBOUNCE`]) hands changed paths to the same
@@ -11,28 +15,30 @@
 //!   listed in [`LiveIndex::invalid_files`] (for an admin page); the version
 //!   the index already holds stays searchable until the file is fixed.
 //! * At start the index converges to `cases/` with a full
-//!   [`CaseIndex::sync`]: a crash between a file write and the index commit
-//!   loses nothing, because the file is the source of truth.
+//!   [`CaseIndex::sync_with`] on the writer thread, committing as it goes,
+//!   while searches are answered from the index that is there
+//!   ([`LiveIndex::spawn`]); [`LiveIndex::status`] says whether that is
+//!   done, and how far it got. A crash between a file write and the index
+//!   commit loses nothing, because the file is the source of truth.
 //!
 //! Methods block (the file write fsyncs, the commit waits for the writer
 //! thread); an async server calls them from `spawn_blocking`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::case::edit::{self, Deleted, EditError, Stamp, Written};
+use crate::case::{Case, Diagnostic, FileChange, Severity, store};
+use crate::index::{CaseIndex, IndexError, SyncReport};
+use crate::progress::{self, Progress, Snapshot};
 use notify_debouncer_full::notify::event::EventKind;
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
-use tantivy::schema::Value as _;
-
-use super::{CaseIndex, IndexError, SyncReport};
-use crate::case::edit::{self, Deleted, EditError, Stamp, Written};
-use crate::case::{Case, Diagnostic, IndexOp, Severity, store};
 
 /// Quiet time after the last file event before re-syncing: one editor save
 /// (often write + rename + chmod) becomes one re-sync, well within the 2 s
@@ -56,7 +62,7 @@ fn is_edit(kind: &EventKind) -> bool {
 /// Fault injection for end-to-end tests: when this environment variable is
 /// `1`, the process aborts right after a member's file write and before the
 /// index commit — what `kill -9` at the worst moment does. Start-up must
-/// then make the case searchable (tests/live_index.rs does exactly this).
+/// then make the case searchable (the live-index tests do exactly this).
 pub const CRASH_AFTER_WRITE_ENV: &str = "KAIZEN_WA_TEST_CRASH_AFTER_WRITE";
 
 fn crash_point() {
@@ -65,6 +71,28 @@ fn crash_point() {
             "{CRASH_AFTER_WRITE_ENV}=1: aborting between the file write and the index commit"
         );
         std::process::abort();
+    }
+}
+
+/// Fault injection for end-to-end tests: while the file this environment
+/// variable names exists, the start-up sync waits before it reads
+/// `cases/`. A test can then see a server answer from the index as it was,
+/// `/readyz` say 503, and both change once it removes the file.
+pub const SYNC_GATE_ENV: &str = "KAIZEN_WA_TEST_SYNC_GATE";
+
+fn sync_gate() {
+    let Some(gate) = std::env::var_os(SYNC_GATE_ENV) else {
+        return;
+    };
+    let gate = PathBuf::from(gate);
+    if gate.exists() {
+        tracing::warn!(
+            "{SYNC_GATE_ENV}: the start-up sync waits until {} is removed",
+            gate.display()
+        );
+    }
+    while gate.exists() {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -82,6 +110,25 @@ pub enum LiveError {
     },
     #[error("the index writer thread has stopped")]
     Stopped,
+    #[error("converging the index with the case folder: {0}")]
+    Startup(String),
+}
+
+/// Whether the index has converged with `cases/` since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Serving the index as it was; reading the case folder.
+    Syncing,
+    /// A full sync has finished: the index holds the case folder.
+    Ready,
+}
+
+/// [`State`] and how far the sync got (files read of all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Status {
+    pub state: State,
+    pub progress: Snapshot,
 }
 
 /// A case file that does not validate, as last seen.
@@ -99,11 +146,13 @@ pub struct InvalidFile {
 type Reply = mpsc::Sender<Result<(), IndexError>>;
 
 enum Command {
-    Apply(Vec<IndexOp>, Reply),
+    Apply(Vec<FileChange>, Reply),
     /// Absolute paths a watcher saw change.
     Changed(Vec<PathBuf>),
     /// Re-sync everything; the sender, if any, gets the report.
     Resync(Option<mpsc::Sender<Result<SyncReport, IndexError>>>),
+    /// The start-up sync: a full one, after which the index is ready.
+    Startup,
     /// Merge the index into one segment (after the start-up sync).
     Optimize,
     Shutdown,
@@ -120,6 +169,14 @@ struct Shared {
     listeners: Mutex<Vec<Listener>>,
     /// Re-syncs of outside edits since start (of some files, or of all).
     resyncs: AtomicU64,
+    /// Files read by the running (or last) full sync.
+    progress: Arc<Progress>,
+    /// Set by the first full sync that succeeds.
+    ready: AtomicBool,
+    /// The start-up sync's outcome, once known (errors as text: they are
+    /// for logs and callers that wait).
+    startup: Mutex<Option<Result<SyncReport, String>>>,
+    startup_done: Condvar,
 }
 
 /// The index of a running server. Hold one in the server's state.
@@ -128,15 +185,24 @@ pub struct LiveIndex {
     tx: Sender<Command>,
     worker: Option<JoinHandle<()>>,
     watcher: Option<Debouncer<RecommendedWatcher, RecommendedCache>>,
-    startup: SyncReport,
 }
 
 impl LiveIndex {
-    /// Converges the index to `cases` (a full sync), then starts the writer
-    /// thread and the watcher. A watcher that cannot start (e.g. the OS
-    /// limit on watches) is logged: writes through this handle still reach
-    /// the index, outside edits wait for the next start.
+    /// [`spawn`](Self::spawn), then waits until the index has converged
+    /// to `cases`: for callers that must see every case (tests, tools).
     pub fn start(index: Arc<CaseIndex>, cases: &Path) -> Result<LiveIndex, LiveError> {
+        let live = LiveIndex::spawn(index, cases)?;
+        live.wait_converged()?;
+        Ok(live)
+    }
+
+    /// Starts the writer thread, which first converges the index to
+    /// `cases` (a full sync, committed as it goes), and the watcher; returns
+    /// at once, so a server answers from the index that is there while it
+    /// converges. A watcher that cannot start (e.g. the OS limit on
+    /// watches) is logged: writes through this handle still reach the
+    /// index, outside edits wait for the next start.
+    pub fn spawn(index: Arc<CaseIndex>, cases: &Path) -> Result<LiveIndex, LiveError> {
         let cases = cases.canonicalize().map_err(|source| LiveError::CasesDir {
             path: cases.to_owned(),
             source,
@@ -147,17 +213,11 @@ impl LiveIndex {
             invalid: Mutex::new(BTreeMap::new()),
             listeners: Mutex::new(Vec::new()),
             resyncs: AtomicU64::new(0),
+            progress: Progress::new(),
+            ready: AtomicBool::new(false),
+            startup: Mutex::new(None),
+            startup_done: Condvar::new(),
         });
-        let startup = shared.index.sync(&cases)?;
-        shared.record_full(&startup);
-        tracing::info!(
-            added = startup.added,
-            updated = startup.updated,
-            removed = startup.removed,
-            invalid = startup.invalid,
-            "index converged to {}",
-            cases.display()
-        );
 
         let (tx, rx) = mpsc::channel();
         let worker_shared = Arc::clone(&shared);
@@ -169,9 +229,10 @@ impl LiveIndex {
                 source: e,
             })?;
 
+        let _ = tx.send(Command::Startup);
         // A bulk sync leaves a segment per indexing thread; searches are
-        // cheaper on one. Merged on the writer thread, so serving starts
-        // now and searches see the merged index when it is ready.
+        // cheaper on one. Merged on the writer thread after the sync, and
+        // searches see the merged index when it is ready.
         let _ = tx.send(Command::Optimize);
         let watch_tx = tx.clone();
         let watcher = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
@@ -211,8 +272,43 @@ impl LiveIndex {
             tx,
             worker: Some(worker),
             watcher,
-            startup,
         })
+    }
+
+    /// Blocks until the start-up sync is done; its report, or why it
+    /// failed (the index then still serves what it held).
+    pub fn wait_converged(&self) -> Result<SyncReport, LiveError> {
+        let mut startup = self
+            .shared
+            .startup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(outcome) = &*startup {
+                return outcome.clone().map_err(LiveError::Startup);
+            }
+            if self.worker.as_ref().is_none_or(|w| w.is_finished()) {
+                return Err(LiveError::Stopped);
+            }
+            startup = self
+                .shared
+                .startup_done
+                .wait_timeout(startup, Duration::from_millis(200))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Whether the index has converged, and how far the sync got.
+    pub fn status(&self) -> Status {
+        Status {
+            state: if self.shared.ready.load(Ordering::Acquire) {
+                State::Ready
+            } else {
+                State::Syncing
+            },
+            progress: self.shared.progress.snapshot(),
+        }
     }
 
     pub fn index(&self) -> &Arc<CaseIndex> {
@@ -224,9 +320,15 @@ impl LiveIndex {
         &self.shared.cases
     }
 
-    /// What the start-up sync did.
-    pub fn startup_report(&self) -> &SyncReport {
-        &self.startup
+    /// What the start-up sync did, once it is done.
+    pub fn startup_report(&self) -> Option<SyncReport> {
+        self.shared
+            .startup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .cloned()
     }
 
     /// Re-syncs since start: rounds that read case files again because the
@@ -265,30 +367,27 @@ impl LiveIndex {
 
     /// The case with this id as the index holds it, with the content hash
     /// of the file it was read from: the ETag a reader sends back in
-    /// `If-Match`. Case and hash come from one stored document, so they
-    /// always belong together.
+    /// `If-Match`.
     pub fn current(&self, id: &str) -> Result<Option<(Case, String)>, IndexError> {
-        let index = &self.shared.index;
-        let Some(doc) = index.first_doc(index.fields.id, id)? else {
-            return Ok(None);
-        };
-        let text = |f| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
-        let case = text(index.fields.case).and_then(|s| serde_json::from_str::<Case>(&s).ok());
-        Ok(case.zip(text(index.fields.hash)))
+        self.shared.index.get_with_hash(id)
     }
 
-    /// Writes a new case file, then indexes it; searchable on return.
+    /// Writes a new case file, then indexes it; searchable on return
+    /// (once the index has converged; see [`index_after_write`]).
+    ///
+    /// [`index_after_write`]: Self::index_after_write
     pub fn create(&self, case: &Case, contributor: &str) -> Result<Written, LiveError> {
-        // The index knows every id: no need to read every file.
+        // A converged index knows every id: no need to read every file.
+        // While it converges it may not know them all yet.
         let index = &self.shared.index;
         let known = |id: &str| index.has_id(id).unwrap_or(false);
-        let written = edit::create_checked(
-            &self.shared.cases,
-            case,
-            Stamp { contributor },
-            edit::IdCheck::Known(&known),
-        )?;
-        self.index_after_write(written.op.clone());
+        let check = if self.shared.ready.load(Ordering::Acquire) {
+            edit::IdCheck::Known(&known)
+        } else {
+            edit::IdCheck::Scan
+        };
+        let written = edit::create_checked(&self.shared.cases, case, Stamp { contributor }, check)?;
+        self.index_after_write(written.change.clone());
         Ok(written)
     }
 
@@ -302,31 +401,36 @@ impl LiveIndex {
         contributor: &str,
     ) -> Result<Written, LiveError> {
         let written = edit::update(&self.shared.cases, id, etag, case, Stamp { contributor })?;
-        self.index_after_write(written.op.clone());
+        self.index_after_write(written.change.clone());
         Ok(written)
     }
 
     /// Moves case `id` to `cases/.trash/` and removes it from the index.
     pub fn delete(&self, id: &str, etag: Option<&str>) -> Result<Deleted, LiveError> {
         let deleted = edit::delete(&self.shared.cases, id, etag)?;
-        self.index_after_write(deleted.op.clone());
+        self.index_after_write(deleted.change.clone());
         Ok(deleted)
     }
 
     /// Moves a deleted case back from `cases/.trash/<trash_name>` (unless its
     /// id is in use again), then indexes it.
     pub fn restore(&self, trash_name: &str) -> Result<Written, LiveError> {
+        // As for a create: while the index converges it may not know every id.
         let index = &self.shared.index;
         let known = |id: &str| index.has_id(id).unwrap_or(false);
-        let written =
-            edit::restore_checked(&self.shared.cases, trash_name, edit::IdCheck::Known(&known))?;
-        self.index_after_write(written.op.clone());
+        let check = if self.shared.ready.load(Ordering::Acquire) {
+            edit::IdCheck::Known(&known)
+        } else {
+            edit::IdCheck::Scan
+        };
+        let written = edit::restore_checked(&self.shared.cases, trash_name, check)?;
+        self.index_after_write(written.change.clone());
         Ok(written)
     }
 
     /// Applies index operations for files already written (e.g. by an
     /// import) and waits for the commit.
-    pub fn apply(&self, ops: Vec<IndexOp>) -> Result<(), LiveError> {
+    pub fn apply(&self, ops: Vec<FileChange>) -> Result<(), LiveError> {
         let (reply, rx) = mpsc::channel();
         self.tx
             .send(Command::Apply(ops, reply))
@@ -347,9 +451,16 @@ impl LiveIndex {
     /// The file is on disk: that is the member's save. If the index cannot
     /// take it now, log it and queue a full re-sync rather than report a
     /// failed save — the index converges to the file, at the latest at the
-    /// next start.
-    fn index_after_write(&self, op: IndexOp) {
+    /// next start. While the start-up sync runs (minutes for a first
+    /// build of a large collection) the change is queued behind it and not
+    /// waited for.
+    fn index_after_write(&self, op: FileChange) {
         crash_point();
+        if !self.shared.ready.load(Ordering::Acquire) {
+            let (reply, _) = mpsc::channel();
+            let _ = self.tx.send(Command::Apply(vec![op], reply));
+            return;
+        }
         if let Err(e) = self.apply(vec![op]) {
             tracing::error!("saved file not indexed yet ({e}); re-syncing");
             let _ = self.tx.send(Command::Resync(None));
@@ -368,6 +479,8 @@ impl LiveIndex {
         if let Some(w) = self.worker.take() {
             let _ = w.join();
         }
+        // Nothing writes any more: let the next process take the lock.
+        self.shared.index.release_writer();
     }
 }
 
@@ -388,6 +501,7 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
         let mut changed = Vec::new();
         let mut resyncs = Vec::new();
         let mut full = false;
+        let mut startup = false;
         let mut optimize = false;
         let mut stop = false;
         let generation = shared.generation();
@@ -399,9 +513,20 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
                     full = true;
                     resyncs.extend(reply);
                 }
+                Command::Startup => {
+                    full = true;
+                    startup = true;
+                }
                 Command::Optimize => optimize = true,
                 Command::Shutdown => stop = true,
             }
+        }
+        // The start-up sync first: writes queued meanwhile are applied
+        // after it, each checked against its file.
+        if startup {
+            shared.startup_sync();
+            // A re-sync asked for meanwhile still gets its own answer.
+            full = !resyncs.is_empty();
         }
         shared.apply_all(applies);
         if !full && !changed.is_empty() {
@@ -417,10 +542,11 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
         if full {
             shared.resyncs.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
-            let result = shared.index.sync(&shared.cases);
+            let result = shared.index.sync_with(&shared.cases, &shared.progress);
             match &result {
                 Ok(report) => {
                     shared.record_full(report);
+                    shared.ready.store(true, Ordering::Release);
                     tracing::info!(
                         added = report.added,
                         updated = report.updated,
@@ -472,7 +598,59 @@ fn writer_loop(shared: &Shared, rx: &Receiver<Command>) {
 impl Shared {
     /// Changes whenever the reader was reloaded after a commit.
     fn generation(&self) -> u64 {
-        self.index.reader.searcher().generation().generation_id()
+        self.index.generation()
+    }
+
+    /// The first full sync: progress in the log every few seconds, the
+    /// outcome kept for [`LiveIndex::wait_converged`].
+    fn startup_sync(&self) {
+        sync_gate();
+        let started = Instant::now();
+        let shown = progress::Shown::plain(
+            "索引と事例フォルダの同期",
+            Arc::clone(&self.progress),
+            progress::PLAIN_EVERY,
+            Box::new(|line| tracing::info!("{line}")),
+        );
+        let result = self.index.sync_with(&self.cases, &self.progress);
+        let outcome = match result {
+            Ok(report) => {
+                shown.finish();
+                self.record_full(&report);
+                self.ready.store(true, Ordering::Release);
+                // Warnings do not keep a file out, but an author wants to
+                // see them (errors were logged by `record_full`).
+                for d in report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                {
+                    tracing::warn!("{}", with_dir(&self.cases, d));
+                }
+                tracing::info!(
+                    added = report.added,
+                    updated = report.updated,
+                    removed = report.removed,
+                    unchanged = report.unchanged,
+                    invalid = report.invalid,
+                    cases = self.index.num_cases(),
+                    "index converged to {} in {:?}",
+                    self.cases.display(),
+                    started.elapsed()
+                );
+                Ok(report)
+            }
+            Err(e) => {
+                drop(shown);
+                tracing::error!(
+                    "converging the index with {} failed: {e}; serving the index as it was",
+                    self.cases.display()
+                );
+                Err(e.to_string())
+            }
+        };
+        *self.startup.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        self.startup_done.notify_all();
     }
 
     /// One commit for every waiting write; if it fails, each write is
@@ -483,11 +661,11 @@ impl Shared {
     /// may reach this thread in either order. A superseded op is replaced
     /// by a re-sync of the file as it is on disk, so the index never ends
     /// on an older version than the file.
-    fn apply_all(&self, applies: Vec<(Vec<IndexOp>, Reply)>) {
+    fn apply_all(&self, applies: Vec<(Vec<FileChange>, Reply)>) {
         if applies.is_empty() {
             return;
         }
-        let (fresh, stale): (Vec<IndexOp>, Vec<IndexOp>) = applies
+        let (fresh, stale): (Vec<FileChange>, Vec<FileChange>) = applies
             .iter()
             .flat_map(|(ops, _)| ops.iter().cloned())
             .partition(|op| self.on_disk(op));
@@ -502,7 +680,7 @@ impl Shared {
             Err(e) => {
                 tracing::warn!("batched index commit failed ({e}); applying writes one by one");
                 for (ops, reply) in applies {
-                    let (fresh, stale): (Vec<IndexOp>, Vec<IndexOp>) =
+                    let (fresh, stale): (Vec<FileChange>, Vec<FileChange>) =
                         ops.into_iter().partition(|op| self.on_disk(op));
                     let r = self.index.apply(&fresh);
                     if r.is_ok() {
@@ -516,22 +694,22 @@ impl Shared {
     }
 
     /// Whether the file is (still) what the op says.
-    fn on_disk(&self, op: &IndexOp) -> bool {
+    fn on_disk(&self, op: &FileChange) -> bool {
         match op {
-            IndexOp::Upsert { rel, hash, .. } => std::fs::read(self.cases.join(rel))
+            FileChange::Saved { rel, hash, .. } => std::fs::read(self.cases.join(rel))
                 .is_ok_and(|bytes| store::hash_bytes(&bytes) == *hash),
-            IndexOp::Delete { rel } => !self.cases.join(rel).exists(),
+            FileChange::Removed { rel } => !self.cases.join(rel).exists(),
         }
     }
 
-    fn resync_stale(&self, stale: &[IndexOp]) {
+    fn resync_stale(&self, stale: &[FileChange]) {
         if stale.is_empty() {
             return;
         }
         let mut rels: Vec<String> = stale
             .iter()
             .map(|op| {
-                let (IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel }) = op;
+                let (FileChange::Saved { rel, .. } | FileChange::Removed { rel }) = op;
                 rel.clone()
             })
             .collect();
@@ -541,10 +719,10 @@ impl Shared {
     }
 
     /// A member's save replaces whatever invalid version a file had.
-    fn forget_invalid(&self, ops: &[IndexOp]) {
+    fn forget_invalid(&self, ops: &[FileChange]) {
         let mut invalid = self.invalid.lock().unwrap_or_else(|e| e.into_inner());
         for op in ops {
-            let (IndexOp::Upsert { rel, .. } | IndexOp::Delete { rel }) = op;
+            let (FileChange::Saved { rel, .. } | FileChange::Removed { rel }) = op;
             invalid.remove(rel);
         }
     }
@@ -636,7 +814,7 @@ impl Shared {
                     with_dir(&self.cases, d)
                 );
             }
-            let indexed = self.index.indexed_at(&rel).ok().flatten().is_some();
+            let indexed = self.index.has_path(&rel).unwrap_or(false);
             invalid.insert(
                 rel.clone(),
                 InvalidFile {

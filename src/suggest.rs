@@ -1,14 +1,18 @@
 //! Completion for the search box: case titles, municipality and prefecture
 //! names, and the frequent content words of the collection, each matched by
-//! its spelling or by its reading, so かい and カイ both complete 改善.
+//! its spelling or by its reading, so かい and カイ both complete 改善; and
+//! "did you mean" for a search that found nothing.
 //!
-//! An in-memory list, built from the indexed cases (a few thousand entries
-//! even at 10k cases); rebuilt by whoever syncs the index. Matching is a
-//! prefix test on folded keys (NFKC, lowercase, hiragana → katakana,
-//! long-vowel marks dropped), so it needs no index of its own.
+//! Owns the words and how they match; knows nothing of tantivy. What each
+//! case gives ([`CaseWords`]) is worked out once, when the case is indexed,
+//! and kept in the index as terms ([`CaseWords::terms`]): the index's term
+//! dictionary then holds the whole list with each word's number of cases,
+//! maintained incrementally by every commit and versioned with the schema,
+//! so a server start reads the list instead of analysing every case again.
+//! Matching is a prefix test on folded keys (NFKC, lowercase, hiragana →
+//! katakana, long-vowel marks dropped), so it needs no index of its own.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -43,9 +47,9 @@ struct Entry {
     key: String,
     /// Folded reading (katakana), when the dictionary knows it.
     reading: String,
-    /// `key` and `reading` as characters, for edit distances.
-    key_chars: Vec<char>,
-    reading_chars: Vec<char>,
+    /// Lengths of `key` and `reading` in characters.
+    key_len: u32,
+    reading_len: u32,
     /// Which characters `key` and `reading` contain ([`char_mask`]).
     key_mask: u64,
     reading_mask: u64,
@@ -56,8 +60,8 @@ struct Entry {
 /// so at most `k` bits the other lacks: a test that rules out most of a
 /// large completion list before any edit distance (a shared bit can be two
 /// characters: the test only ever lets too many through).
-fn char_mask(chars: &[char]) -> u64 {
-    chars.iter().fold(0, |m, &c| {
+fn char_mask(word: &str) -> u64 {
+    word.chars().fold(0, |m, c| {
         m | 1 << ((c as u32).wrapping_mul(0x9E37_79B1) >> 26)
     })
 }
@@ -68,41 +72,14 @@ fn masks_allow(a: u64, b: u64, k: usize) -> bool {
 }
 
 /// The edit distance (Levenshtein, in characters) between `a` and `b` if
-/// it is at most `max`, else `None`. Only the diagonal band of width
-/// `2 × max + 1` can hold such a path, so only it is computed, and a
-/// length difference above `max` needs no computing at all: on 10,000
-/// cases a did-you-mean compares the query with tens of thousands of
-/// words.
-fn distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max {
+/// it is at most `max`, else `None`. A length difference above `max` needs
+/// no computing; the masks ([`masks_allow`]) have already ruled out most
+/// words, so the few left are compared in full.
+fn distance_within(a: &str, a_len: usize, b: &str, b_len: usize, max: usize) -> Option<usize> {
+    if a_len.abs_diff(b_len) > max {
         return None;
     }
-    const FAR: usize = usize::MAX / 2;
-    // row[j]: distance between a[..i] and b[..j], for j in the band.
-    let mut prev: Vec<usize> = (0..=b.len())
-        .map(|j| if j <= max { j } else { FAR })
-        .collect();
-    let mut row = vec![FAR; b.len() + 1];
-    for i in 1..=a.len() {
-        let from = i.saturating_sub(max).max(1);
-        let to = (i + max).min(b.len());
-        row.fill(FAR);
-        if i <= max {
-            row[0] = i;
-        }
-        let mut best = row[0];
-        for j in from..=to {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let d = (prev[j - 1] + cost).min(prev[j] + 1).min(row[j - 1] + 1);
-            row[j] = d;
-            best = best.min(d);
-        }
-        if best > max {
-            return None;
-        }
-        std::mem::swap(&mut prev, &mut row);
-    }
-    let d = prev[b.len()];
+    let d = strsim::levenshtein(a, b);
     (d <= max).then_some(d)
 }
 
@@ -190,7 +167,7 @@ fn is_content_noun(pos: &str, sub: &str, surface: &str) -> bool {
 
 /// What one case gives the completion list: its title and places, and its
 /// content words, each once, with its reading (folded). Worked out once
-/// per version of a case ([`SuggestCache`]).
+/// per version of a case, when it is indexed.
 #[derive(Debug, Clone, Default)]
 pub struct CaseWords {
     words: Vec<(SuggestionKind, String, String)>,
@@ -239,44 +216,72 @@ impl CaseWords {
     }
 }
 
-/// Each case's [`CaseWords`] by id and content hash: a rebuild after an
-/// edit analyses only the cases that changed (analysing all 10,000 cases
-/// again took seconds).
-#[derive(Debug, Default)]
-pub struct SuggestCache {
-    by_id: HashMap<String, (String, Arc<CaseWords>)>,
+/// Separates spelling and reading in a term (neither contains it: both
+/// are NFKC text of case files, which hold no control characters).
+const TERM_SEP: char = '\u{1f}';
+
+impl SuggestionKind {
+    /// One letter per kind, first in a term.
+    fn code(self) -> char {
+        match self {
+            SuggestionKind::Municipality => 'm',
+            SuggestionKind::Prefecture => 'p',
+            SuggestionKind::Term => 'w',
+            SuggestionKind::Title => 't',
+        }
+    }
+
+    fn of_code(c: char) -> Option<SuggestionKind> {
+        Some(match c {
+            'm' => SuggestionKind::Municipality,
+            'p' => SuggestionKind::Prefecture,
+            'w' => SuggestionKind::Term,
+            't' => SuggestionKind::Title,
+            _ => return None,
+        })
+    }
 }
 
-impl SuggestCache {
-    /// The list for the cases of `versions` (id, content hash of its
-    /// file); `load` reads a case whose words are not known for that hash
-    /// (after an edit, only the edited cases are read and analysed). A case
-    /// `load` cannot give is left out until the next rebuild.
-    pub fn rebuild(
-        &mut self,
-        versions: &[(String, String)],
-        load: impl Fn(&str) -> Option<Case> + Sync,
-    ) -> Suggester {
-        let stale: Vec<&(String, String)> = versions
-            .iter()
-            .filter(|(id, hash)| self.by_id.get(id).is_none_or(|(h, _)| h != hash))
-            .collect();
-        let fresh: Vec<(String, String, Arc<CaseWords>)> = stale
-            .par_iter()
-            .filter_map(|(id, hash)| {
-                let words = CaseWords::of(&load(id)?);
-                Some((id.clone(), hash.clone(), Arc::new(words)))
-            })
-            .collect();
-        for (id, hash, words) in fresh {
-            self.by_id.insert(id, (hash, words));
-        }
-        let ids: HashSet<&str> = versions.iter().map(|(id, _)| id.as_str()).collect();
-        self.by_id.retain(|id, _| ids.contains(id.as_str()));
-        let mut ordered: Vec<(&String, &Arc<CaseWords>)> =
-            self.by_id.iter().map(|(id, (_, w))| (id, w)).collect();
-        ordered.sort_by(|a, b| a.0.cmp(b.0));
-        Suggester::from_words(ordered.into_iter().map(|(_, w)| &**w))
+impl CaseWords {
+    /// Each word as one index term (kind, spelling, reading): a term's
+    /// document frequency is then the number of cases the word occurs in.
+    pub fn terms(&self) -> impl Iterator<Item = String> + '_ {
+        self.words.iter().map(|(kind, text, reading)| {
+            let mut term = String::with_capacity(2 + text.len() + reading.len());
+            term.push(kind.code());
+            term.push_str(text);
+            term.push(TERM_SEP);
+            term.push_str(reading);
+            term
+        })
+    }
+}
+
+/// A term of [`CaseWords::terms`] back as (kind, spelling, reading);
+/// `None` for anything else.
+fn decode(term: &str) -> Option<(SuggestionKind, &str, &str)> {
+    let mut chars = term.chars();
+    let kind = SuggestionKind::of_code(chars.next()?)?;
+    let (text, reading) = chars.as_str().split_once(TERM_SEP)?;
+    Some((kind, text, reading))
+}
+
+/// Per (kind, spelling): cases, and the reading kept for it.
+type Counts<'a> = HashMap<(SuggestionKind, &'a str), (u32, &'a str)>;
+
+/// Adds `n` cases of a word; of several readings of one spelling the
+/// smallest is kept, so the list does not depend on the order it is read.
+fn count<'a>(
+    counts: &mut Counts<'a>,
+    kind: SuggestionKind,
+    text: &'a str,
+    reading: &'a str,
+    n: u32,
+) {
+    let entry = counts.entry((kind, text)).or_insert((0, reading));
+    entry.0 += n;
+    if reading < entry.1 {
+        entry.1 = reading;
     }
 }
 
@@ -287,18 +292,30 @@ impl Suggester {
         Suggester::from_words(&words)
     }
 
-    /// The list from what each case gives; a word's reading is the one of
-    /// the first case that has it.
+    /// The list from what each case gives.
     pub fn from_words<'a>(cases: impl IntoIterator<Item = &'a CaseWords>) -> Suggester {
-        let mut counts: HashMap<(SuggestionKind, &str), (u32, &str)> = HashMap::new();
+        let mut counts = Counts::new();
         for case in cases {
             for (kind, text, reading) in &case.words {
-                counts
-                    .entry((*kind, text.as_str()))
-                    .or_insert((0, reading.as_str()))
-                    .0 += 1;
+                count(&mut counts, *kind, text, reading, 1);
             }
         }
+        Suggester::from_counts(counts)
+    }
+
+    /// The list from the index's terms ([`CaseWords::terms`]) with the
+    /// number of cases holding each; terms that are not ours are skipped.
+    pub fn from_terms<'a>(terms: impl IntoIterator<Item = (&'a str, u32)>) -> Suggester {
+        let mut counts = Counts::new();
+        for (term, n) in terms {
+            if let Some((kind, text, reading)) = decode(term) {
+                count(&mut counts, kind, text, reading, n);
+            }
+        }
+        Suggester::from_counts(counts)
+    }
+
+    fn from_counts(counts: Counts<'_>) -> Suggester {
         let mut entries: Vec<Entry> = counts
             .into_iter()
             .filter(|((kind, text), (n, _))| {
@@ -306,13 +323,11 @@ impl Suggester {
             })
             .map(|((kind, text), (n, reading))| {
                 let key = fold_key(text);
-                let key_chars: Vec<char> = key.chars().collect();
-                let reading_chars: Vec<char> = reading.chars().collect();
                 Entry {
-                    key_mask: char_mask(&key_chars),
-                    reading_mask: char_mask(&reading_chars),
-                    key_chars,
-                    reading_chars,
+                    key_mask: char_mask(&key),
+                    reading_mask: char_mask(reading),
+                    key_len: key.chars().count() as u32,
+                    reading_len: reading.chars().count() as u32,
                     key,
                     reading: reading.to_owned(),
                     suggestion: Suggestion {
@@ -328,14 +343,14 @@ impl Suggester {
                 .cmp(&b.key)
                 .then(a.suggestion.kind.cmp(&b.suggestion.kind))
         });
-        let by_len = |chars: fn(&Entry) -> &[char]| {
+        let by_len = |len: fn(&Entry) -> u32| {
             let mut out: Vec<ByLen> = entries
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.suggestion.kind != SuggestionKind::Title)
-                .filter(|(_, e)| !chars(e).is_empty())
+                .filter(|(_, e)| len(e) > 0)
                 .map(|(i, e)| ByLen {
-                    len: chars(e).len() as u32,
+                    len: len(e),
                     entry: i as u32,
                     key_mask: e.key_mask,
                     reading_mask: e.reading_mask,
@@ -344,8 +359,8 @@ impl Suggester {
             out.sort_unstable();
             out
         };
-        let by_key_len = by_len(|e| &e.key_chars);
-        let by_reading_len = by_len(|e| &e.reading_chars);
+        let by_key_len = by_len(|e| e.key_len);
+        let by_reading_len = by_len(|e| e.reading_len);
         Suggester {
             entries,
             by_key_len,
@@ -419,17 +434,16 @@ impl Suggester {
             return None;
         }
         let max = (len / 3).max(1);
-        let chars: Vec<char> = key.chars().collect();
         // The words whose spelling or reading is within `max` characters
         // of the query's length and whose masks allow `max` edits. A word
         // in both lists is compared twice, to the same effect.
         let (lo, hi) = (len.saturating_sub(max) as u32, (len + max) as u32);
-        let mask = char_mask(&chars);
+        let mask = char_mask(&key);
         let within = |list| near(list, lo..=hi, mask, max);
         let candidates = within(&self.by_key_len).chain(within(&self.by_reading_len));
         closest(
             candidates.map(|b| (b.entry, &self.entries[b.entry as usize])),
-            &chars,
+            &key,
             max,
         )
     }
@@ -440,19 +454,20 @@ impl Suggester {
 /// the one in most cases, then the first in the list (by key).
 fn closest<'a>(
     entries: impl Iterator<Item = (u32, &'a Entry)>,
-    query: &[char],
+    query: &str,
     max: usize,
 ) -> Option<String> {
     let mask = char_mask(query);
+    let len = query.chars().count();
     entries
         .filter_map(|(i, e)| {
             // The masks first; the distance tells lengths too far apart
             // before computing anything.
             let spelled = masks_allow(e.key_mask, mask, max)
-                .then(|| distance_within(&e.key_chars, query, max))
+                .then(|| distance_within(&e.key, e.key_len as usize, query, len, max))
                 .flatten();
             let read = (!e.reading.is_empty() && masks_allow(e.reading_mask, mask, max))
-                .then(|| distance_within(&e.reading_chars, query, max))
+                .then(|| distance_within(&e.reading, e.reading_len as usize, query, len, max))
                 .flatten();
             let d = match (spelled, read) {
                 (Some(a), Some(b)) => a.min(b),
@@ -473,10 +488,10 @@ fn closest<'a>(
 mod distance_tests {
     use super::{char_mask, distance_within, masks_allow};
 
-    /// The banded distance agrees with the full one whenever it answers,
+    /// The bounded distance agrees with the full one whenever it answers,
     /// and answers exactly when the full one is within the bound.
     #[test]
-    fn banded_distance_is_levenshtein_within_the_bound() {
+    fn bounded_distance_is_levenshtein_within_the_bound() {
         let words = [
             "",
             "a",
@@ -500,16 +515,15 @@ mod distance_tests {
         for a in words {
             for b in words {
                 let full = strsim::levenshtein(a, b);
-                let ac: Vec<char> = a.chars().collect();
-                let bc: Vec<char> = b.chars().collect();
+                let (al, bl) = (a.chars().count(), b.chars().count());
                 for max in 0..4 {
-                    let got = distance_within(&ac, &bc, max);
+                    let got = distance_within(a, al, b, bl, max);
                     let want = (full <= max).then_some(full);
                     assert_eq!(got, want, "help: {a:?} vs {b:?}, max {max}");
                     // The mask test never rules out a word within reach.
                     if full <= max {
                         assert!(
-                            masks_allow(char_mask(&ac), char_mask(&bc), max),
+                            masks_allow(char_mask(a), char_mask(b), max),
                             "help: masks of {a:?} and {b:?}, max {max}"
                         );
                     }
@@ -541,76 +555,72 @@ mod tests {
             .collect()
     }
 
-    fn fresh(cases: &[(Case, String)]) -> Suggester {
-        let cases: Vec<Case> = cases.iter().map(|(c, _)| c.clone()).collect();
-        Suggester::build(&cases)
-    }
-
-    /// A rebuild of `cases` (case, hash), reading them from memory.
-    fn rebuild(cache: &mut SuggestCache, cases: &[(Case, String)]) -> Suggester {
-        let versions: Vec<(String, String)> = cases
-            .iter()
-            .map(|(c, h)| (c.id.clone(), h.clone()))
-            .collect();
-        let by_id: HashMap<&str, &Case> = cases.iter().map(|(c, _)| (c.id.as_str(), c)).collect();
-        cache.rebuild(&versions, |id| by_id.get(id).map(|c| (*c).clone()))
-    }
-
+    /// The list kept in the index (its terms, counted over live cases)
+    /// is the list built from the cases themselves, also after a case is
+    /// edited and another removed (their old versions are deleted but not
+    /// yet merged away).
     #[test]
-    fn a_rebuild_after_edits_equals_a_build_from_scratch() {
+    fn the_list_kept_in_the_index_is_the_list_of_its_cases() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let corpus = Corpus::build(&[root.join("cases")]).expect("corpus indexes");
-        let hashes: HashMap<String, String> =
-            corpus.index.versions().unwrap().into_iter().collect();
-        let mut cases: Vec<(Case, String)> = corpus
-            .index
-            .all_cases()
-            .unwrap()
-            .into_iter()
-            .map(|c| {
-                let hash = hashes[&c.id].clone();
-                (c, hash)
-            })
-            .collect();
-        let mut cache = SuggestCache::default();
-        let first = rebuild(&mut cache, &cases);
-        assert_eq!(view(&first), view(&fresh(&cases)));
-        // As the server rebuilds it: versions from the index's columns,
-        // cases read from the index.
-        let from_index = SuggestCache::default().rebuild(&corpus.index.versions().unwrap(), |id| {
-            corpus.index.get(id).ok().flatten()
-        });
-        assert_eq!(view(&from_index), view(&first));
-        assert!(first.len() > 50, "{}", first.len());
+        let dir = tempfile::tempdir().unwrap();
+        let cases = dir.path().join("cases");
+        std::fs::create_dir(&cases).unwrap();
+        for e in std::fs::read_dir(root.join("cases")).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
+            }
+        }
+        let index = crate::index::CaseIndex::open(&dir.path().join("index")).unwrap();
+        index.sync(&cases).unwrap();
+        let kept = index.suggester().unwrap();
+        let built = Suggester::build(&index.all_cases().unwrap());
+        assert_eq!(view(&kept), view(&built));
+        assert!(kept.len() > 50, "{}", kept.len());
         // Completes by reading.
         assert!(
-            first
-                .suggest("かいぜん", 10)
+            kept.suggest("かいぜん", 10)
                 .iter()
                 .any(|s| s.text.contains("改善")),
             "{:?}",
-            first.suggest("かいぜん", 10)
+            kept.suggest("かいぜん", 10)
         );
 
-        // One case edited (new hash), one removed.
-        cases[0].0.title = "窓口ワンストップ化の試行".into();
-        cases[0].1 = "edited".into();
-        cases.pop();
-        let again = rebuild(&mut cache, &cases);
-        assert_eq!(view(&again), view(&fresh(&cases)));
+        // One case's title edited, another case removed.
+        let edited = cases.join("mie-sawayaka-undo.md");
+        let text = std::fs::read_to_string(&edited).unwrap();
+        let title_line = text.lines().find(|l| l.starts_with("title")).unwrap();
+        std::fs::write(
+            &edited,
+            text.replace(title_line, "title = \"窓口ワンストップ化の試行\""),
+        )
+        .unwrap();
+        let removed = index
+            .all_cases()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id == "fukuoka-dna-undo")
+            .unwrap();
+        std::fs::remove_file(cases.join("fukuoka-dna-undo.md")).unwrap();
+        let report = index.sync(&cases).unwrap();
+        assert_eq!((report.updated, report.removed), (1, 1), "{report:?}");
+        let kept = index.suggester().unwrap();
+        assert_eq!(
+            view(&kept),
+            view(&Suggester::build(&index.all_cases().unwrap()))
+        );
         assert!(
-            again
-                .suggest("まどぐち", 10)
+            kept.suggest("まどぐち", 10)
                 .iter()
                 .any(|s| s.text == "窓口ワンストップ化の試行"),
             "{:?}",
-            again.suggest("まどぐち", 10)
+            kept.suggest("まどぐち", 10)
         );
-        // An edit the cache did not hear of (same hash) is not re-read:
-        // the hash is what tells a changed case.
-        cases[0].0.title = "別の題".into();
-        let stale = rebuild(&mut cache, &cases);
-        assert!(stale.suggest("別の題", 5).is_empty());
+        assert!(
+            kept.suggest(&removed.title, 10)
+                .iter()
+                .all(|s| s.text != removed.title)
+        );
     }
 
     /// Looking only at the words of about the query's length offers what
@@ -622,15 +632,15 @@ mod tests {
         let s = Suggester::build(&corpus.index.all_cases().unwrap());
         let scan = |query: &str| {
             let key = fold_key(query);
-            let chars: Vec<char> = key.chars().collect();
+            let len = key.chars().count();
             let known = s.entries.iter().any(|e| e.key == key);
-            if chars.len() < 2 || known {
+            if len < 2 || known {
                 return None;
             }
             let words = (0..)
                 .zip(&s.entries)
                 .filter(|(_, e)| e.suggestion.kind != SuggestionKind::Title);
-            closest(words, &chars, (chars.len() / 3).max(1))
+            closest(words, &key, (len / 3).max(1))
         };
         // Each word of the list misspelled: a character changed, dropped,
         // doubled; and its reading in hiragana with one changed.
