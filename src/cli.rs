@@ -13,8 +13,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::analysis;
 use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
-use crate::web::HitDto;
 use crate::progress::{self, Progress};
+use crate::web::HitDto;
 
 #[derive(Debug, Parser)]
 #[command(
