@@ -5,7 +5,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::folded::{FoldedText, Range, merge};
-use super::pattern::{Hits, Pattern, is_plain_kanji};
+use super::pattern::{Hits, Pattern};
 use crate::analysis::{AnalyzerKind, is_normalized};
 
 /// How many times the index holds a term for a text, by the analyzer
@@ -32,10 +32,6 @@ pub(super) struct Needles {
     needles: Vec<Needle>,
     /// Every occurrence of every needle, overlapping ones included.
     automaton: AhoCorasick,
-    /// Whether every needle is written in kanji that folding leaves alone
-    /// and no other character folds into: then a normalised text holds
-    /// them exactly where its folded form does, and is searched as it is.
-    pub plain: bool,
 }
 
 /// Needle hits of a text: byte ranges, sorted and merged.
@@ -82,7 +78,6 @@ impl Needles {
                 });
             }
         }
-        let plain = words.iter().all(|w| w.chars().all(is_plain_kanji));
         // Built per search and run over a page of short texts: a
         // contiguous NFA builds in a fraction of a DFA's time and searches
         // a few kilobytes about as fast.
@@ -90,11 +85,7 @@ impl Needles {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&words)
             .expect("needles are short strings, far below the automaton's limits");
-        Needles {
-            needles,
-            automaton,
-            plain,
-        }
+        Needles { needles, automaton }
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
@@ -103,22 +94,17 @@ impl Needles {
     /// text, and a kanji noun's are matches when the index holds the term
     /// as many times as the text the needle.
     pub fn hits(&self, patterns: &[Pattern], text: &str, counts: &TermCounts) -> NeedleHits {
-        // Plain needles are where they are written in a text with no
-        // character that normalising turns into a kanji (and a long-vowel
-        // mark dropped after katakana never falls inside a kanji needle's
-        // match); other needles are looked for in the folded text.
-        let folded = (!(self.plain && no_kanji_source(text)))
-            .then(|| FoldedText::new(text, is_normalized(text)));
-        let haystack = folded.as_ref().map_or(text, |f| f.text.as_str());
+        // Needles are folded, so they are looked for in the folded text.
+        // (Searching a text as it is when every needle is a kanji that
+        // folding leaves alone saved 2 % of a search: not worth the
+        // check over every character that folds into a kanji.)
+        let folded = FoldedText::new(text, is_normalized(text));
         let mut out = NeedleHits::default();
         // The hits of needles that are not exact, to settle by the counts.
         let mut found: Vec<(usize, Range)> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(haystack) {
+        for m in self.automaton.find_overlapping_iter(&folded.text) {
             let i = m.pattern().as_usize();
-            let range = match &folded {
-                None => (m.start(), m.end()),
-                Some(f) => f.original(m.start(), m.end()),
-            };
+            let range = folded.original(m.start(), m.end());
             if self.needles[i].exact {
                 out.matches.push(range);
             } else {
@@ -184,25 +170,4 @@ pub(super) fn absent(pattern: &Pattern, counts: &TermCounts) -> bool {
             .terms
             .iter()
             .any(|t| counts(pattern.kind, t) == Some(0))
-}
-
-/// Whether no character of `text` is one that NFKC turns into a kanji
-/// (or into text with one): radicals, ideographic numerals, enclosed and
-/// squared ideographs (㈱, ㍿), compatibility ideographs. NFKC and folding
-/// change no kanji a plain needle holds, so in such a text the needle is
-/// found where it is written, normalised or not (a full-width （ or Ａ
-/// changes nothing here). The blocks are whole, a few more than needed.
-pub(super) fn no_kanji_source(text: &str) -> bool {
-    !text.chars().any(|c| {
-        matches!(
-            c,
-            '\u{2E80}'..='\u{2FDF}'
-                | '\u{3038}'..='\u{303A}'
-                | '\u{3190}'..='\u{319F}'
-                | '\u{3200}'..='\u{33FF}'
-                | '\u{F900}'..='\u{FAFF}'
-                | '\u{1F200}'..='\u{1F2FF}'
-                | '\u{2F800}'..='\u{2FA1F}'
-        )
-    })
 }

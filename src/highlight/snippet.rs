@@ -58,19 +58,6 @@ pub(super) struct Chars<'a> {
     chars: Vec<(usize, char)>,
 }
 
-/// A fragment of a text: the window of `width` characters from `start`
-/// (cut from the text), chosen to show the densest hits from `anchor` on.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Window {
-    /// First character of the mark the fragment was chosen for.
-    pub anchor: usize,
-    /// First character of the fragment.
-    pub start: usize,
-    /// The bytes of the fragment and of the anchor's window (where its
-    /// hits were counted), together.
-    pub bytes: Range,
-}
-
 impl<'a> Chars<'a> {
     pub fn new(text: &'a str) -> Chars<'a> {
         let text = text.trim();
@@ -90,30 +77,13 @@ impl<'a> Chars<'a> {
     }
 
     /// Byte ranges as character ranges.
-    pub fn marks(&self, ranges: &[Range]) -> Vec<(usize, usize)> {
+    fn marks(&self, ranges: &[Range]) -> Vec<(usize, usize)> {
         let to_char = |byte: usize| self.chars.partition_point(|(b, _)| *b < byte);
         ranges
             .iter()
             .filter(|(s, e)| *e <= self.text.len() && s < e)
             .map(|&(s, e)| (to_char(s), to_char(e)))
             .collect()
-    }
-
-    /// The window of `width` characters with the most `marks`, when the
-    /// text is longer than `width` and has marks.
-    pub fn densest(&self, marks: &[(usize, usize)], width: usize) -> Option<Window> {
-        let anchor = densest(marks, self.len(), width)?;
-        let start = self.window_start(anchor, width);
-        let end = (start + width).min(self.len());
-        let bytes = (
-            self.byte(start.min(anchor)),
-            self.byte(end.max(anchor + width)),
-        );
-        Some(Window {
-            anchor,
-            start,
-            bytes,
-        })
     }
 
     /// The first character of a fragment showing the mark at `anchor`:
@@ -130,7 +100,7 @@ impl<'a> Chars<'a> {
 
     /// The fragment of `width` characters from `start`, with the `marks`
     /// inside.
-    pub fn cut(&self, marks: Vec<(usize, usize)>, start: usize, width: usize) -> Snippet {
+    fn cut(&self, marks: Vec<(usize, usize)>, start: usize, width: usize) -> Snippet {
         let end = (start + width).min(self.len());
         let marks = marks
             .into_iter()
@@ -150,7 +120,8 @@ impl<'a> Chars<'a> {
     /// one is near.
     pub fn snippet(&self, ranges: &[Range], width: usize) -> Snippet {
         let marks = self.marks(ranges);
-        let start = self.densest(&marks, width).map_or(0, |w| w.start);
+        let start =
+            densest(&marks, self.len(), width).map_or(0, |anchor| self.window_start(anchor, width));
         self.cut(marks, start, width)
     }
 }
@@ -172,23 +143,6 @@ fn densest(marks: &[(usize, usize)], n: usize, width: usize) -> Option<usize> {
         }
     }
     Some(best.1)
-}
-
-impl Window {
-    /// Whether the byte range starting at `s` is in the window.
-    pub fn holds(&self, &(s, _): &Range) -> bool {
-        s >= self.bytes.0 && s < self.bytes.1
-    }
-
-    /// The starts of `marks` in the anchor's window of `width`
-    /// characters: what the window was chosen by.
-    pub fn counted(&self, marks: &[(usize, usize)], width: usize) -> Vec<usize> {
-        marks
-            .iter()
-            .map(|&(s, _)| s)
-            .filter(|s| (self.anchor..self.anchor + width).contains(s))
-            .collect()
-    }
 }
 
 /// The best fragment of about `width` characters of `text` with the byte
