@@ -12,17 +12,16 @@
 //! renders in `window.__kaizenTest`. axe-core (vendored under
 //! `tests/vendor/axe-core/`) checks every page for accessibility problems.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use kaizen_wa::index::CaseIndex;
-use kaizen_wa::web::{AppState, Config, router};
 use serde_json::{Value, json};
+
+use crate::common::App;
 
 /// The reading pages: axe-core on every page, the phone layout, the
 /// keyboard path to the results, printing.
@@ -87,37 +86,15 @@ pub(crate) struct Session {
     /// The secret of the one member, 「山田」.
     pub(crate) secret: String,
     _driver: Driver,
-    _dirs: Vec<tempfile::TempDir>,
+    _app: App,
+    _profile: tempfile::TempDir,
 }
 
 /// A server over a copy of `cases/` with one member, chromedriver and a
 /// browser session.
 pub(crate) async fn session() -> Session {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
-    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/cases")).unwrap() {
-        let e = e.unwrap();
-        if e.path().extension().is_some_and(|x| x == "md")
-            && !e.file_name().to_string_lossy().starts_with("README")
-        {
-            std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
-        }
-    }
-    let members = dir.path().join("members.toml");
-    let mut m = kaizen_wa::members::Members::load(&members).unwrap();
-    let secret = m.add("山田").unwrap();
-    m.save().unwrap();
-    let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-    let config = Config {
-        members: Some(members),
-        ..Config::new(cases)
-    };
-    let state = AppState::new(Arc::new(index), config).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let app = App::setup().member("山田").open();
+    let base = app.listen().await;
 
     let port = free_port();
     let driver = Driver(
@@ -170,10 +147,11 @@ pub(crate) async fn session() -> Session {
         client,
         port,
         id,
-        base: format!("http://{addr}"),
-        secret,
+        base,
+        secret: app.secret.clone(),
         _driver: driver,
-        _dirs: vec![dir, profile],
+        _app: app,
+        _profile: profile,
     }
 }
 

@@ -1,22 +1,13 @@
 //! The real binary: exit codes and what people read.
 
 use std::fs;
-use std::process::Output;
 
-use crate::common::{Fixture, kaizen_wa, stderr, stdout};
-
-fn run(f: &Fixture, args: &[&str]) -> Output {
-    kaizen_wa()
-        .current_dir(f.dir.path())
-        .args(args)
-        .output()
-        .expect("run kaizen-wa")
-}
+use crate::common::{Fixture, stderr, stdout};
 
 #[test]
 fn check_passes_on_the_bundled_cases() {
     let f = Fixture::with_samples();
-    let out = run(&f, &["check"]);
+    let out = f.run(&["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("12 files checked: 12 ok"),
@@ -35,7 +26,7 @@ fn check_reports_line_of_unknown_level_and_exits_1() {
     fs::write(&path, text.replace("\"職場改善\"", "\"業務改革\"")).unwrap();
     let bad = "+++\nid = \"Bad Id\"\ntitle = \"x\"\nmunicipality = \"所沢市\"\nprefecture = \"埼玉県\"\nlevels = [\"業務改善\"]\nstart_year = 2004\n+++\n## 概要\nx\n";
     fs::write(f.cases().join("bad.md"), bad).unwrap();
-    let out = run(&f, &["check"]);
+    let out = f.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stdout(&out);
     assert!(
@@ -64,7 +55,7 @@ fn check_reports_duplicate_ids_across_files() {
     let f = Fixture::with_samples();
     let text = fs::read_to_string(f.cases().join("mie-sawayaka-undo.md")).unwrap();
     fs::write(f.cases().join("zz-copy.md"), text).unwrap();
-    let out = run(&f, &["check"]);
+    let out = f.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).contains("cases/zz-copy.md:2: id: id「mie-sawayaka-undo」は mie-sawayaka-undo.md でも使われています"),
@@ -77,7 +68,7 @@ fn check_reports_duplicate_ids_across_files() {
 fn check_reports_a_shift_jis_file_as_not_utf8() {
     let f = Fixture::with_samples();
     fs::write(f.cases().join("sjis.md"), b"+++\nid = \"\x82\xa0\"\n").unwrap();
-    let out = run(&f, &["check"]);
+    let out = f.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).contains("cases/sjis.md:2:7: file: UTF-8 ではない文字があります"),
@@ -90,7 +81,7 @@ fn check_reports_a_shift_jis_file_as_not_utf8() {
 fn first_search_on_a_fresh_clone_builds_the_index_and_highlights() {
     let f = Fixture::with_samples();
     assert!(!f.index_dir().exists());
-    let out = run(&f, &["search", "改善"]);
+    let out = f.run(&["search", "改善"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("件"), "{text}");
@@ -101,7 +92,7 @@ fn first_search_on_a_fresh_clone_builds_the_index_and_highlights() {
 #[test]
 fn search_json_has_character_offsets() {
     let f = Fixture::with_samples();
-    let out = run(&f, &["search", "--json", "--level", "業務改善", "ＤＮＡ"]);
+    let out = f.run(&["search", "--json", "--level", "業務改善", "ＤＮＡ"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let hit = &v["hits"][0];
@@ -119,7 +110,7 @@ fn search_json_has_character_offsets() {
 #[test]
 fn search_rejects_an_unknown_level_with_a_suggestion() {
     let f = Fixture::with_samples();
-    let out = run(&f, &["search", "--level", "業務改革", "改善"]);
+    let out = f.run(&["search", "--level", "業務改革", "改善"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("did you mean 業務改善"),
@@ -132,39 +123,36 @@ fn search_rejects_an_unknown_level_with_a_suggestion() {
 fn index_exits_nonzero_on_invalid_files_but_indexes_the_rest() {
     let f = Fixture::with_samples();
     fs::write(f.cases().join("broken.md"), "no front matter\n").unwrap();
-    let out = run(&f, &["index"]);
+    let out = f.run(&["index"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("cases/broken.md:1: front matter"), "{err}");
     assert!(err.contains("12 added"), "{err}");
     // Unchanged files are skipped next time.
-    let out = run(&f, &["index"]);
+    let out = f.run(&["index"]);
     assert!(stderr(&out).contains("12 unchanged"), "{}", stderr(&out));
 }
 
 #[test]
 fn new_writes_a_template_and_never_overwrites() {
     let f = Fixture::with_samples();
-    let out = run(
-        &f,
-        &[
-            "new",
-            "kanegasaki-kaizen",
-            "--title",
-            "金ケ崎町の改善",
-            "--municipality",
-            "金ケ崎町",
-            "--prefecture",
-            "岩手県",
-        ],
-    );
+    let out = f.run(&[
+        "new",
+        "kanegasaki-kaizen",
+        "--title",
+        "金ケ崎町の改善",
+        "--municipality",
+        "金ケ崎町",
+        "--prefecture",
+        "岩手県",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = fs::read_to_string(f.cases().join("kanegasaki-kaizen.md")).unwrap();
     assert!(text.contains("kind = \"町\""), "{text}");
     for heading in ["## 概要", "## 担い手", "## 失敗・課題", "## 出典"] {
         assert!(text.contains(heading), "{text}");
     }
-    let again = run(&f, &["new", "kanegasaki-kaizen"]);
+    let again = f.run(&["new", "kanegasaki-kaizen"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(
         stderr(&again).contains("既にあります"),
@@ -175,14 +163,14 @@ fn new_writes_a_template_and_never_overwrites() {
         fs::read_to_string(f.cases().join("kanegasaki-kaizen.md")).unwrap(),
         text
     );
-    let bad = run(&f, &["new", "金ケ崎"]);
+    let bad = f.run(&["new", "金ケ崎"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]
 fn tokenize_shows_offsets_in_bytes_and_characters() {
     let f = Fixture::with_samples();
-    let out = run(&f, &["tokenize", "--json", "ＤＮＡ運動を進めた"]);
+    let out = f.run(&["tokenize", "--json", "ＤＮＡ運動を進めた"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["surface"], "ＤＮＡ");

@@ -10,42 +10,17 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kaizen_wa::case;
 use kaizen_wa::case::edit::{self, Stamp};
-use kaizen_wa::case::{self, Case, Kind, Level, Period, Sections};
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 use kaizen_wa::live::{DEBOUNCE, LiveIndex};
+
+use crate::common::sample_case;
 
 /// A made-up katakana word per number: unique in the collection, one token.
 fn word(n: usize) -> String {
     const K: [&str; 10] = ["ア", "カ", "サ", "タ", "ナ", "ハ", "マ", "ヤ", "ラ", "ワ"];
     format!("ズ{}{}{}ゾ", K[n / 100 % 10], K[n / 10 % 10], K[n % 10])
-}
-
-fn case(id: &str, text: &str) -> Case {
-    Case {
-        id: id.into(),
-        title: format!("{text}による改善運動"),
-        municipality: "福岡市".into(),
-        prefecture: "福岡県".into(),
-        kind: Kind::DesignatedCity,
-        levels: vec![Level::Gyomu],
-        period: Period {
-            start: 2001,
-            end: None,
-        },
-        tags: vec![],
-        contributor: None,
-        updated: Some("2026-01-01".into()),
-        sections: Sections {
-            summary: format!("{text}を合言葉に職場ごとの改善を進めた。"),
-            actors: "職員有志".into(),
-            activities: "発表会を開いた。".into(),
-            ..Sections::default()
-        },
-        sources: vec!["https://example.jp/".into()],
-        extra_sections: vec![],
-        contact: Default::default(),
-    }
 }
 
 fn finds(index: &CaseIndex, query: &str, id: &str) -> bool {
@@ -91,7 +66,7 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
     // Dropped in by someone else (an editor, git pull).
     let path = cases.join("dropped.md");
     let t = Instant::now();
-    std::fs::write(&path, case::render(&case("dropped", &word(1)))).unwrap();
+    std::fs::write(&path, case::render(&sample_case("dropped", &word(1)))).unwrap();
     let took = wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(1), "dropped")
     })
@@ -104,7 +79,7 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
 
     // Edited outside: the new text replaces the old one.
     let t = Instant::now();
-    std::fs::write(&path, case::render(&case("dropped", &word(2)))).unwrap();
+    std::fs::write(&path, case::render(&sample_case("dropped", &word(2)))).unwrap();
     wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(2), "dropped")
     })
@@ -120,7 +95,7 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
     // Broken outside: reported, and the last valid version stays searchable.
     std::fs::write(
         &path,
-        case::render(&case("dropped", &word(3)))
+        case::render(&sample_case("dropped", &word(3)))
             .replace("levels = [\"業務改善\"]", "levels = [\"業務改革\"]"),
     )
     .unwrap();
@@ -145,7 +120,7 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
     );
 
     // Fixed: searchable as fixed, and off the list.
-    std::fs::write(&path, case::render(&case("dropped", &word(4)))).unwrap();
+    std::fs::write(&path, case::render(&sample_case("dropped", &word(4)))).unwrap();
     wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(4), "dropped")
     })
@@ -167,13 +142,25 @@ fn the_index_reading_files_is_not_an_edit_an_idle_folder_is_not_re_synced() {
     let dir = tempfile::tempdir().unwrap();
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(cases.join("sub")).unwrap();
-    std::fs::write(cases.join("a.md"), case::render(&case("a", &word(1)))).unwrap();
-    std::fs::write(cases.join("sub/b.md"), case::render(&case("b", &word(2)))).unwrap();
+    std::fs::write(
+        cases.join("a.md"),
+        case::render(&sample_case("a", &word(1))),
+    )
+    .unwrap();
+    std::fs::write(
+        cases.join("sub/b.md"),
+        case::render(&sample_case("b", &word(2))),
+    )
+    .unwrap();
     let live = start(&cases, &dir.path().join("index"));
     assert_eq!(live.resyncs(), 0, "the start-up sync is not a re-sync");
 
     // An outside edit: re-synced, which reads files and folders.
-    std::fs::write(cases.join("c.md"), case::render(&case("c", &word(3)))).unwrap();
+    std::fs::write(
+        cases.join("c.md"),
+        case::render(&sample_case("c", &word(3))),
+    )
+    .unwrap();
     wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(3), "c")
     })
@@ -203,7 +190,7 @@ fn a_crash_between_file_write_and_index_commit_converges_at_restart() {
         index.sync(&cases).unwrap();
         edit::create(
             &cases,
-            &case("crashed", &word(7)),
+            &sample_case("crashed", &word(7)),
             Stamp {
                 contributor: "yamada",
             },
@@ -241,11 +228,18 @@ fn writes_through_the_live_index_are_searchable_on_return_and_stale_updates_lose
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(&cases).unwrap();
     let live = start(&cases, &dir.path().join("index"));
-    let w = live.create(&case("via-live", &word(11)), "yamada").unwrap();
+    let w = live
+        .create(&sample_case("via-live", &word(11)), "yamada")
+        .unwrap();
     assert!(finds(live.index(), &word(11), "via-live"));
 
     let w2 = live
-        .update("via-live", &w.etag, &case("via-live", &word(12)), "sato")
+        .update(
+            "via-live",
+            &w.etag,
+            &sample_case("via-live", &word(12)),
+            "sato",
+        )
         .unwrap();
     assert!(finds(live.index(), &word(12), "via-live"));
     assert!(
@@ -263,7 +257,12 @@ fn writes_through_the_live_index_are_searchable_on_return_and_stale_updates_lose
         Some("sato")
     );
 
-    let stale = live.update("via-live", &w.etag, &case("via-live", &word(13)), "yamada");
+    let stale = live.update(
+        "via-live",
+        &w.etag,
+        &sample_case("via-live", &word(13)),
+        "yamada",
+    );
     assert!(matches!(
         stale,
         Err(kaizen_wa::live::LiveError::Edit(
@@ -295,7 +294,7 @@ fn a_hundred_concurrent_creates_give_a_hundred_files_and_searchable_cases() {
                 s.spawn(move || {
                     let id = format!("load-{i:03}");
                     let t = Instant::now();
-                    live.create(&case(&id, &word(100 + i)), "yamada")
+                    live.create(&sample_case(&id, &word(100 + i)), "yamada")
                         .expect("create succeeds");
                     wait_for(Duration::from_secs(5), || {
                         finds(live.index(), &word(100 + i), &id)
@@ -336,7 +335,8 @@ fn one_create_at_a_time_is_searchable_well_within_a_second() {
     for i in 0..30 {
         let id = format!("seq-{i:03}");
         let t = Instant::now();
-        live.create(&case(&id, &word(300 + i)), "yamada").unwrap();
+        live.create(&sample_case(&id, &word(300 + i)), "yamada")
+            .unwrap();
         // Searchable when the call returns: no polling.
         assert!(finds(live.index(), &word(300 + i), &id));
         latencies.push(t.elapsed());
@@ -357,12 +357,12 @@ fn a_create_is_refused_when_an_indexed_file_elsewhere_has_the_id() {
     std::fs::create_dir_all(cases.join("fukuoka")).unwrap();
     std::fs::write(
         cases.join("fukuoka/other-name.md"),
-        case::render(&case("taken", &word(20))),
+        case::render(&sample_case("taken", &word(20))),
     )
     .unwrap();
     let live = start(&cases, &dir.path().join("index"));
     let err = live
-        .create(&case("taken", &word(21)), "yamada")
+        .create(&sample_case("taken", &word(21)), "yamada")
         .unwrap_err();
     assert!(
         matches!(err, kaizen_wa::live::LiveError::Edit(edit::EditError::Exists(ref id)) if id == "taken"),
@@ -381,7 +381,8 @@ fn crash_child_writes_a_case_then_aborts() {
     };
     let dir = std::path::PathBuf::from(dir);
     let live = start(&dir.join("cases"), &dir.join("index"));
-    live.create(&case("killed", &word(42)), "yamada").unwrap();
+    live.create(&sample_case("killed", &word(42)), "yamada")
+        .unwrap();
     unreachable!("the crash hook aborts the process");
 }
 
@@ -395,7 +396,7 @@ fn killed_between_file_write_and_index_commit_the_case_is_searchable_after_resta
     // (and its lock) that is live when the process dies.
     std::fs::write(
         cases.join("before.md"),
-        case::render(&case("before", &word(41))),
+        case::render(&sample_case("before", &word(41))),
     )
     .unwrap();
 
@@ -440,14 +441,16 @@ fn an_index_op_overtaken_by_a_newer_file_version_indexes_the_file_as_it_is() {
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(&cases).unwrap();
     let live = start(&cases, &dir.path().join("index"));
-    let first = live.create(&case("raced", &word(50)), "yamada").unwrap();
+    let first = live
+        .create(&sample_case("raced", &word(50)), "yamada")
+        .unwrap();
     // A second update wrote the file and its op overtook ours: what reaches
     // the writer thread now is the older version's op.
     let second = edit::update(
         live.cases_dir(),
         "raced",
         &first.etag,
-        &case("raced", &word(51)),
+        &sample_case("raced", &word(51)),
         Stamp {
             contributor: "sato",
         },

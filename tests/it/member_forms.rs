@@ -7,7 +7,8 @@
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::web_write::{App, Reply, case_files, case_json, form_pairs, word};
+use crate::common::{App, Reply};
+use crate::web_write::{case_files, case_json, form_pairs, word};
 
 /// Text of an HTML attribute as the browser would send it back.
 fn unescape(s: &str) -> String {

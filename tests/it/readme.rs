@@ -4,9 +4,7 @@
 //! cases, these among them; or `→ report.txt: text` — the output that
 //! would go to the file contains the text).
 
-use std::process::Output;
-
-use crate::common::{Fixture, kaizen_wa, stderr, stdout};
+use crate::common::{Fixture, stderr, stdout};
 
 /// One example: the arguments after `kaizen-wa`, and the claim.
 struct Example {
@@ -48,21 +46,13 @@ fn examples() -> Vec<Example> {
         .collect()
 }
 
-fn run(f: &Fixture, args: &[String]) -> Output {
-    kaizen_wa()
-        .current_dir(f.dir.path())
-        .args(args)
-        .output()
-        .expect("run kaizen-wa")
-}
-
 #[test]
 fn every_readme_example_returns_what_it_claims() {
     let list = examples();
     assert!(list.len() >= 5, "the examples block was not found whole");
     let f = Fixture::with_samples();
     for ex in list {
-        let out = run(&f, &ex.args);
+        let out = f.run(&ex.args);
         assert!(out.status.success(), "{}: {}", ex.line, stderr(&out));
         let text = stdout(&out);
         if let Some(expected) = ex.claim.strip_prefix("report.txt:") {
@@ -112,7 +102,7 @@ fn the_commands_table_search_finds_a_case() {
         .map(str::to_owned)
         .collect();
     let f = Fixture::with_samples();
-    let out = run(&f, &args);
+    let out = f.run(&args);
     assert!(out.status.success(), "{command}: {}", stderr(&out));
     let text = stdout(&out);
     assert!(

@@ -7,62 +7,18 @@
 //! what a server answers before it has converged is seen every time, not
 //! only when the machine happens to be slow.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kaizen_wa::index::CaseIndex;
 use kaizen_wa::live::SYNC_GATE_ENV;
 use serde_json::Value;
 
-use crate::common::Fixture;
+use crate::common::{Fixture, Server, kaizen_wa, raw_request, serve};
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path, gate: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
-        .arg("--cases")
-        .arg(dir.join("cases"))
-        .arg("--index")
-        .arg(dir.join("index"))
-        .arg("--members")
-        .arg(dir.join("members.toml"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("KAIZEN_WA_LOG", "warn")
-        .env(SYNC_GATE_ENV, gate)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting kaizen-wa serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(start) = line.find("http://") {
-                let addr = line[start + 7..].split('/').next().unwrap().to_owned();
-                let _ = tx.send(addr);
-                sent = true;
-            }
-            eprintln!("[serve] {line}");
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the server prints its address");
-    Server { child, addr }
+/// A server held back by the gate file `gate`, as soon as it listens.
+fn serve_gated(dir: &Path, gate: &Path) -> Server {
+    serve(dir).env(SYNC_GATE_ENV, gate).unready().start()
 }
 
 /// Percent-encodes a query parameter.
@@ -79,45 +35,8 @@ fn enc(s: &str) -> String {
 
 /// A GET over a fresh connection: (status, body).
 fn get(s: &Server, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(&s.addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        s.addr
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("a status");
-    // Bodies may come chunked: drop the chunk-size lines.
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((size, after)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            out.push_str(&after[..n]);
-            rest = &after[n + 2..];
-        }
-        out
-    } else {
-        body.to_owned()
-    };
-    (status, body)
+    let r = raw_request(&s.addr, "GET", path, &[], b"").expect("a response");
+    (r.status, String::from_utf8_lossy(&r.body).into_owned())
 }
 
 fn json(s: &Server, path: &str) -> (u16, Value) {
@@ -129,19 +48,6 @@ fn total(s: &Server, q: &str) -> u64 {
     let (status, j) = json(s, &format!("/api/search?q={}", enc(q)));
     assert_eq!(status, 200, "{j}");
     j["total"].as_u64().expect("a total")
-}
-
-fn wait_ready(s: &Server) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let (status, j) = json(s, "/readyz");
-        if status == 200 {
-            return j;
-        }
-        assert_eq!(status, 503, "{j}");
-        assert!(Instant::now() < deadline, "not ready in time: {j}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// A case file like a bundled one, under another id and title.
@@ -172,7 +78,7 @@ fn serve_answers_from_the_existing_index_before_it_converges() {
     std::fs::write(&gate, "").unwrap();
     add_case(&f.cases(), "late-arrival", "遅れて届いたぬばたま運動");
 
-    let s = serve(f.dir.path(), &gate);
+    let s = serve_gated(f.dir.path(), &gate);
     let (status, health) = json(&s, "/healthz");
     assert_eq!(status, 200, "{health}");
     assert_eq!(health["status"], "ok");
@@ -205,7 +111,7 @@ fn serve_answers_from_the_existing_index_before_it_converges() {
     assert_eq!(json(&s, "/healthz").1["state"], "syncing");
 
     std::fs::remove_file(&gate).unwrap();
-    let ready = wait_ready(&s);
+    let ready = s.wait_ready();
     assert_eq!(ready["state"], "ready");
     assert_eq!(ready["cases"], before + 1);
     let files = ready["progress"]["total"].as_u64().unwrap();
@@ -227,7 +133,7 @@ fn a_fresh_clone_builds_in_the_background_and_the_pages_say_so() {
     let f = Fixture::with_samples();
     let gate = f.dir.path().join("gate");
     std::fs::write(&gate, "").unwrap();
-    let s = serve(f.dir.path(), &gate);
+    let s = serve_gated(f.dir.path(), &gate);
 
     let (status, page) = get(&s, "/");
     assert_eq!(status, 200);
@@ -238,7 +144,7 @@ fn a_fresh_clone_builds_in_the_background_and_the_pages_say_so() {
     assert_eq!(total(&s, "改善"), 0);
 
     std::fs::remove_file(&gate).unwrap();
-    wait_ready(&s);
+    s.wait_ready();
     let (_, page) = get(&s, "/");
     assert!(!page.contains("索引を作成中です"), "{page}");
     assert!(total(&s, "改善") > 0);
@@ -249,7 +155,7 @@ fn a_fresh_clone_builds_in_the_background_and_the_pages_say_so() {
 #[test]
 fn index_reports_progress_in_plain_lines_when_not_at_a_terminal() {
     let f = Fixture::with_samples();
-    let out = Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
+    let out = kaizen_wa()
         .arg("--cases")
         .arg(f.cases())
         .arg("--index")

@@ -1,79 +1,27 @@
 //! In-process tests of the HTTP API and pages: every endpoint, every error
 //! and limit, over an index built from a temporary copy of `cases/`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use kaizen_wa::index::CaseIndex;
-use kaizen_wa::web::{AppState, Config, router};
 use serde_json::Value;
 
-use crate::common::copy_cases;
-use tower::ServiceExt;
+use crate::common::{App, Reply};
 
-struct App {
-    router: Router,
-    cases: usize,
-    _dir: tempfile::TempDir,
-}
-
-/// One app per test binary: building the index is the slow part.
+/// One app for the module, over an index built before it serves: building
+/// the index is the slow part, and these tests only read.
 fn app() -> &'static App {
     static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let cases = dir.path().join("cases");
-        let n = copy_cases(&cases);
-        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-        let report = index.sync(&cases).unwrap();
-        assert_eq!(report.added, n, "{:?}", report.diagnostics);
-        let state = AppState::new(Arc::new(index), Config::new(cases)).unwrap();
-        App {
-            router: router(state),
-            cases: n,
-            _dir: dir,
-        }
-    })
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).unwrap()
-    }
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
+    APP.get_or_init(|| App::setup().no_members_file().synced().open())
 }
 
 async fn send(req: Request<Body>) -> Reply {
-    let res = app().router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = to_bytes(res.into_body(), 10 << 20).await.unwrap().to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    app().send(req).await
 }
 
 async fn get(uri: &str) -> Reply {
-    send(Request::get(uri).body(Body::empty()).unwrap()).await
+    app().get(uri, None).await
 }
 
 fn enc(s: &str) -> String {
@@ -136,11 +84,11 @@ async fn search_returns_hits_snippets_and_facets() {
 #[tokio::test]
 async fn empty_query_browses_everything_with_paging() {
     let j = get("/api/search?per_page=5&page=2").await.json();
-    assert_eq!(j["total"].as_u64().unwrap() as usize, app().cases);
+    assert_eq!(j["total"].as_u64().unwrap() as usize, app().samples);
     assert_eq!(j["hits"].as_array().unwrap().len(), 5);
     assert_eq!(j["page"], 2);
     let last = get("/api/search?per_page=5&page=3").await.json();
-    assert_eq!(last["hits"].as_array().unwrap().len(), app().cases - 10);
+    assert_eq!(last["hits"].as_array().unwrap().len(), app().samples - 10);
 }
 
 #[tokio::test]
@@ -447,7 +395,7 @@ async fn suggest_completes_names_terms_and_kana_prefixes() {
 #[tokio::test]
 async fn stats_count_levels_prefectures_years() {
     let j = get("/api/stats").await.json();
-    assert_eq!(j["total"].as_u64().unwrap() as usize, app().cases);
+    assert_eq!(j["total"].as_u64().unwrap() as usize, app().samples);
     let levels = j["by_level"].as_array().unwrap();
     assert_eq!(levels.len(), 5);
     assert!(
@@ -455,7 +403,7 @@ async fn stats_count_levels_prefectures_years() {
             .iter()
             .map(|l| l["count"].as_u64().unwrap())
             .sum::<u64>()
-            >= app().cases as u64
+            >= app().samples as u64
     );
     let prefs: u64 = j["by_prefecture"]
         .as_array()
@@ -463,14 +411,14 @@ async fn stats_count_levels_prefectures_years() {
         .iter()
         .map(|l| l["count"].as_u64().unwrap())
         .sum();
-    assert_eq!(prefs as usize, app().cases);
+    assert_eq!(prefs as usize, app().samples);
     let started: u64 = j["by_start_year"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l["count"].as_u64().unwrap())
         .sum();
-    assert_eq!(started as usize, app().cases);
+    assert_eq!(started as usize, app().samples);
 }
 
 #[tokio::test]
@@ -605,7 +553,7 @@ async fn healthz_metrics_and_unknown_paths() {
     assert!(text.contains(
         "kaizen_wa_http_request_duration_seconds_bucket{route=\"/api/search\",le=\"+Inf\"}"
     ));
-    assert!(text.contains(&format!("kaizen_wa_cases {}", app().cases)));
+    assert!(text.contains(&format!("kaizen_wa_cases {}", app().samples)));
     assert!(
         text.lines()
             .any(|l| l.starts_with("kaizen_wa_index_size_bytes ") && !l.ends_with(" 0"))
@@ -677,7 +625,7 @@ async fn atom_feed_lists_newest_first() {
     );
     let text = r.text();
     assert!(text.starts_with("<?xml"));
-    assert_eq!(text.matches("<entry>").count(), app().cases);
+    assert_eq!(text.matches("<entry>").count(), app().samples);
     assert!(text.contains("href=\"http://kaizen.example:8080/cases/"));
     assert!(text.contains("href=\"http://kaizen.example:8080/recent\""));
     let updated: Vec<&str> = text.split("<updated>").skip(2).map(|s| &s[..10]).collect();
@@ -705,7 +653,10 @@ async fn the_recent_page_lists_new_cases_and_links_the_feed() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(days, sorted);
     assert!(html.contains("2026年11月24日</time>"), "{html}");
-    assert_eq!(html.matches("class=\"recent-title\"").count(), app().cases);
+    assert_eq!(
+        html.matches("class=\"recent-title\"").count(),
+        app().samples
+    );
     // No page links to the raw feed from the navigation any more.
     let home = get("/").await.text();
     assert!(!home.contains("新着フィード</a></li>"));
@@ -846,30 +797,21 @@ async fn static_assets_are_cached_and_compressed_first_page_is_small() {
 /// then the new case is found at once.
 #[tokio::test]
 async fn cached_answers_end_when_the_index_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    copy_cases(&cases);
-    let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-    index.sync(&cases).unwrap();
-    let state = AppState::new(Arc::new(index), Config::new(cases.clone())).unwrap();
-    let app = router(state.clone());
+    let app = App::setup().no_members_file().synced().open();
+    let cases = app.cases();
     let search = |q: &str| {
         let uri = format!("/api/search?{}", enc(q));
-        let app = app.clone();
+        let app = &app;
         async move {
-            let res = app
-                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::OK);
-            let body = to_bytes(res.into_body(), usize::MAX).await.unwrap();
-            serde_json::from_slice::<Value>(&body).unwrap()
+            let r = app.get(&uri, None).await;
+            assert_eq!(r.status, StatusCode::OK);
+            r.json()
         }
     };
     let first = search("さわやか運動").await;
     assert!(first["total"].as_u64().unwrap() >= 1);
     assert_eq!(search("さわやか運動").await["hits"], first["hits"]);
-    assert_eq!(state.search_cache.len(), 1);
+    assert_eq!(app.state.search_cache.len(), 1);
     assert_eq!(search("ひまわり計画").await["total"], 0);
 
     let text = std::fs::read_to_string(cases.join("mie-sawayaka-undo.md"))
@@ -877,7 +819,7 @@ async fn cached_answers_end_when_the_index_changes() {
         .replace("id = \"mie-sawayaka-undo\"", "id = \"himawari\"")
         .replace("「さわやか運動」", "「ひまわり計画」");
     std::fs::write(cases.join("himawari.md"), text).unwrap();
-    state.resync().unwrap();
+    app.state.resync().unwrap();
     assert_eq!(search("ひまわり計画").await["total"], 1);
     assert_eq!(
         search("さわやか運動").await["total"].as_u64().unwrap(),

@@ -12,28 +12,19 @@
 //! cargo test --release --test it -- --ignored --nocapture web_write::write_latency_figures
 //! ```
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, Bytes, to_bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kaizen_wa::index::CaseIndex;
 use kaizen_wa::members::Members;
-use kaizen_wa::web::{AppState, Config, router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::common::{copy_cases, kaizen_wa};
-
-pub(crate) const MEMBER: &str = "山田 花子";
+use crate::common::{App, MEMBER, add_member, serve, workspace};
 
 /// A made-up katakana word per number: one token, unique in the collection.
 pub(crate) fn word(n: usize) -> String {
@@ -50,13 +41,6 @@ pub(crate) fn case_files(cases: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
-}
-
-fn add_member(path: &Path, name: &str) -> String {
-    let mut m = Members::load(path).unwrap();
-    let secret = m.add(name).unwrap();
-    m.save().unwrap();
-    secret
 }
 
 pub(crate) fn case_json(id: Option<&str>, text: &str) -> Value {
@@ -80,202 +64,6 @@ pub(crate) fn case_json(id: Option<&str>, text: &str) -> Value {
         v["id"] = json!(id);
     }
     v
-}
-
-pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    pub(crate) fn header(&self, name: header::HeaderName) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    }
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect()
-    }
-    /// `name=value` of a cookie this reply sets.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies()
-            .into_iter()
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(|c| c.split(';').next().unwrap().to_owned())
-    }
-    /// The value of the first hidden input `name` in an HTML page.
-    pub(crate) fn hidden(&self, name: &str) -> String {
-        let text = self.text();
-        let key = format!("name=\"{name}\" value=\"");
-        let start = text
-            .find(&key)
-            .unwrap_or_else(|| panic!("no hidden {name} in {text}"))
-            + key.len();
-        text[start..start + text[start..].find('"').unwrap()].to_owned()
-    }
-}
-
-/// A server over a temp copy of the sample cases, with one member.
-pub(crate) struct App {
-    router: Router,
-    state: AppState,
-    secret: String,
-    dir: tempfile::TempDir,
-}
-
-impl App {
-    pub(crate) fn new() -> App {
-        App::with(true)
-    }
-
-    fn with(members: bool) -> App {
-        let dir = tempfile::tempdir().unwrap();
-        let cases = dir.path().join("cases");
-        copy_cases(&cases);
-        let members_path = dir.path().join("members.toml");
-        let secret = if members {
-            add_member(&members_path, MEMBER)
-        } else {
-            String::new()
-        };
-        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-        let config = Config {
-            members: Some(members_path),
-            ..Config::new(&cases)
-        };
-        let state = AppState::new(Arc::new(index), config).unwrap();
-        App {
-            router: router(state.clone()),
-            state,
-            secret,
-            dir,
-        }
-    }
-
-    pub(crate) fn cases(&self) -> PathBuf {
-        self.dir.path().join("cases")
-    }
-
-    async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = to_bytes(res.into_body(), 20 << 20).await.unwrap().to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub(crate) async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
-        let mut b = Request::get(uri);
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(b.body(Body::empty()).unwrap()).await
-    }
-
-    pub(crate) async fn api(
-        &self,
-        method: Method,
-        uri: &str,
-        auth: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Reply {
-        let mut b = Request::builder().method(method).uri(uri);
-        if let Some(a) = auth {
-            b = b.header(header::AUTHORIZATION, a);
-        }
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header(header::CONTENT_TYPE, "application/json");
-                Body::from(serde_json::to_vec(v).unwrap())
-            }
-            None => Body::empty(),
-        };
-        self.send(b.body(body).unwrap()).await
-    }
-
-    pub(crate) fn bearer(&self) -> String {
-        format!("Bearer {}", self.secret)
-    }
-
-    pub(crate) async fn post_form(
-        &self,
-        uri: &str,
-        cookie: Option<&str>,
-        pairs: &[(&str, &str)],
-    ) -> Reply {
-        let mut b =
-            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        let body = serde_urlencoded::to_string(pairs).unwrap();
-        self.send(b.body(Body::from(body)).unwrap()).await
-    }
-
-    /// Logs in through the form; returns the session cookie and the
-    /// session's CSRF token.
-    pub(crate) async fn login(&self) -> (String, String) {
-        let page = self.get("/login?next=%2Fcases%2Fnew", None).await;
-        assert_eq!(page.status, StatusCode::OK);
-        let login_cookie = page.cookie("kaizen_login").expect("login CSRF cookie");
-        let csrf = page.hidden("csrf");
-        let r = self
-            .post_form(
-                "/login",
-                Some(&login_cookie),
-                &[
-                    ("name", MEMBER),
-                    ("secret", &self.secret),
-                    ("csrf", &csrf),
-                    ("next", "/cases/new"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-        assert_eq!(r.header(header::LOCATION), "/cases/new");
-        let session = r.cookie("kaizen_session").expect("session cookie");
-        let form = self.get("/cases/new", Some(&session)).await;
-        assert_eq!(form.status, StatusCode::OK, "{}", form.text());
-        (session, form.hidden("csrf"))
-    }
-
-    pub(crate) fn ids_for(&self, query: &str) -> Vec<String> {
-        let req = kaizen_wa::index::SearchRequest {
-            query: query.into(),
-            limit: 200,
-            ..Default::default()
-        };
-        self.state
-            .index
-            .search(&req)
-            .unwrap()
-            .hits
-            .into_iter()
-            .map(|h| h.id)
-            .collect()
-    }
 }
 
 pub(crate) fn form_pairs<'a>(title: &'a str, summary: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -576,7 +364,7 @@ async fn writes_without_or_with_a_wrong_secret_are_refused_and_write_nothing() {
 
 #[tokio::test]
 async fn without_members_writing_is_off_and_the_ui_says_how_to_turn_it_on() {
-    let app = App::with(false);
+    let app = App::setup().no_members().open();
     let before = case_files(&app.cases());
     let r = app
         .api(
@@ -1192,22 +980,6 @@ async fn http(
     ))
 }
 
-/// Waits until the server has converged with its case folder (`/readyz`).
-async fn wait_ready(client: &HttpClient, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (status, j) = http(client, Method::GET, &format!("{base}/readyz"), None, None)
-            .await
-            .unwrap();
-        if status == StatusCode::OK {
-            return;
-        }
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{j}");
-        assert!(Instant::now() < deadline, "not ready: {j}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn search_total(client: &HttpClient, base: &str, q: &str) -> u64 {
     let (status, j) = http(
         client,
@@ -1222,22 +994,10 @@ async fn search_total(client: &HttpClient, base: &str, q: &str) -> u64 {
     j["total"].as_u64().unwrap()
 }
 
-/// The app served on an ephemeral loopback port.
-async fn serve_in_process(app: &App) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let svc = app
-        .router
-        .clone()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, svc).await.unwrap() });
-    format!("http://{addr}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_concurrent_api_creates_give_a_hundred_files_and_searchable_cases() {
     let app = App::new();
-    let base = serve_in_process(&app).await;
+    let base = app.listen().await;
     let client = http_client();
     let before = case_files(&app.cases()).len();
     let started = Instant::now();
@@ -1276,7 +1036,7 @@ async fn a_hundred_concurrent_api_creates_give_a_hundred_files_and_searchable_ca
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_dropped_into_cases_while_serving_is_searchable_within_two_seconds() {
     let app = App::new();
-    let base = serve_in_process(&app).await;
+    let base = app.listen().await;
     let client = http_client();
     let text = std::fs::read_to_string(app.cases().join("fukuoka-dna-undo.md"))
         .unwrap()
@@ -1295,72 +1055,19 @@ async fn a_file_dropped_into_cases_while_serving_is_searchable_within_two_second
 
 // ------------------------------------------- the real `serve` process
 
-/// `kaizen-wa serve` on an ephemeral port; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> Server {
-    let mut cmd = kaizen_wa();
-    cmd.arg("--cases")
-        .arg(dir.join("cases"))
-        .arg("--index")
-        .arg(dir.join("index"))
-        .arg("--members")
-        .arg(dir.join("members.toml"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove(kaizen_wa::live::CRASH_AFTER_WRITE_ENV)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("starting kaizen-wa serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(start) = line.find("http://") {
-                let url = line[start..]
-                    .split('/')
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let _ = tx.send(url);
-                sent = true;
-            }
-            eprintln!("[serve] {line}");
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the server prints its address");
-    Server { child, base }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_cases(&dir.path().join("cases"));
-    let secret = add_member(&dir.path().join("members.toml"), MEMBER);
-    let auth = format!("Bearer {secret}");
+    let (dir, auth) = workspace();
     let client = http_client();
 
-    let mut server = spawn_server(dir.path(), &[(kaizen_wa::live::CRASH_AFTER_WRITE_ENV, "1")]);
+    let mut server = serve(dir.path())
+        .env(kaizen_wa::live::CRASH_AFTER_WRITE_ENV, "1")
+        .start();
     let body = case_json(Some("web-crashed"), &word(70));
     let answer = http(
         &client,
         Method::POST,
-        &format!("{}/api/cases", server.base),
+        &format!("{}/api/cases", server.base()),
         Some(&auth),
         Some(&body),
     )
@@ -1377,19 +1084,19 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
     );
     drop(server);
 
-    let server = spawn_server(dir.path(), &[]);
     // The restarted server answers at once from the index as it was (which
-    // lacks the case); once /readyz says it has converged, the case is in.
-    wait_ready(&client, &server.base).await;
+    // lacks the case); once /readyz says it has converged (when `start`
+    // returns), the case is in.
+    let server = serve(dir.path()).start();
     assert_eq!(
-        search_total(&client, &server.base, &word(70)).await,
+        search_total(&client, &server.base(), &word(70)).await,
         1,
         "searchable after restart"
     );
     let (status, j) = http(
         &client,
         Method::GET,
-        &format!("{}/api/cases/web-crashed", server.base),
+        &format!("{}/api/cases/web-crashed", server.base()),
         None,
         None,
     )
@@ -1404,14 +1111,10 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "figures: cargo test --release --test it -- --ignored --nocapture web_write::write_latency_figures"]
 async fn write_latency_figures() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_cases(&dir.path().join("cases"));
-    let secret = add_member(&dir.path().join("members.toml"), MEMBER);
-    let auth = format!("Bearer {secret}");
-    let server = spawn_server(dir.path(), &[]);
+    let (dir, auth) = workspace();
+    let server = serve(dir.path()).start();
     let client = http_client();
-    wait_ready(&client, &server.base).await;
-    let base = server.base.clone();
+    let base = server.base();
     let pct = |v: &mut Vec<Duration>, p: f64| {
         v.sort();
         v[((v.len() - 1) as f64 * p).round() as usize]
@@ -1487,33 +1190,6 @@ async fn write_latency_figures() {
         pct(&mut outside, 0.5),
         pct(&mut outside, 1.0)
     );
-}
-
-impl App {
-    /// The same folders served by a new server: what a restart or a
-    /// deploy does.
-    fn restart(self) -> App {
-        let App {
-            router: old,
-            state,
-            secret,
-            dir,
-        } = self;
-        drop(old);
-        drop(state);
-        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-        let config = Config {
-            members: Some(dir.path().join("members.toml")),
-            ..Config::new(dir.path().join("cases"))
-        };
-        let state = AppState::new(Arc::new(index), config).unwrap();
-        App {
-            router: router(state.clone()),
-            state,
-            secret,
-            dir,
-        }
-    }
 }
 
 /// A restart keeps members logged in (same session, same form token);

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{Server, case_json, raw_request, workspace};
+use super::{Server, case_json, raw_request, start, workspace};
 
 const DEFAULT_ROUNDS: usize = 5;
 const WRITERS: usize = 4;
@@ -65,7 +65,7 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
     let ledger: Ledger = Arc::default();
     let mut lost_total = 0;
     for round in 0..rounds {
-        let mut server = Server::start(dir.path(), &[]);
+        let mut server = start(dir.path(), &[]);
         lost_total += verify(&server, &ledger);
         let stop = Arc::new(AtomicBool::new(false));
         let writers: Vec<_> = (0..WRITERS)
@@ -86,7 +86,7 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
             w.join().unwrap();
         }
     }
-    let server = Server::start(dir.path(), &[]);
+    let server = start(dir.path(), &[]);
     lost_total += verify(&server, &ledger);
     let indexed = indexed_ids(&server);
     drop(server);

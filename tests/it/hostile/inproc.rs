@@ -1,227 +1,20 @@
 //! Hostile requests and planted files, through the router in this process.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, StatusCode, header};
-use kaizen_wa::index::CaseIndex;
-use kaizen_wa::web::{AppState, Config, router};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
-use super::{MEMBER, add_member, case_file, case_json, copy_cases};
-
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: axum::http::HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(|c| c.split(';').next().unwrap().to_owned())
-    }
-    fn hidden(&self, name: &str) -> String {
-        let text = self.text();
-        let key = format!("name=\"{name}\" value=\"");
-        let start = text.find(&key).expect("hidden field") + key.len();
-        text[start..start + text[start..].find('"').unwrap()].to_owned()
-    }
-}
+use super::{MEMBER, case_file, case_json};
+use crate::common::App;
 
 /// A server over a temp copy of the samples, one member; client addresses
 /// come from `X-Forwarded-For` (as behind a proxy), so tests can play
 /// several clients.
-pub struct App {
-    pub router: Router,
-    pub state: AppState,
-    pub auth: String,
-    pub secret: String,
-    pub dir: tempfile::TempDir,
-}
-
-impl App {
-    pub fn new() -> App {
-        App::prepared(|_| {})
-    }
-
-    /// Like [`App::new`], with `prepare` run on the folder first.
-    pub fn prepared(prepare: impl FnOnce(&Path)) -> App {
-        let dir = tempfile::tempdir().unwrap();
-        copy_cases(&dir.path().join("cases"));
-        let secret = add_member(&dir.path().join("members.toml"), MEMBER);
-        prepare(dir.path());
-        App::open(dir, secret)
-    }
-
-    fn open(dir: tempfile::TempDir, secret: String) -> App {
-        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
-        let config = Config {
-            members: Some(dir.path().join("members.toml")),
-            behind_proxy: true,
-            ..Config::new(dir.path().join("cases"))
-        };
-        let state = AppState::new(Arc::new(index), config).unwrap();
-        App {
-            router: router(state.clone()),
-            state,
-            auth: format!("Bearer {secret}"),
-            secret,
-            dir,
-        }
-    }
-
-    /// The same folder served afresh (a restart).
-    pub fn restart(self) -> App {
-        let App {
-            router,
-            state,
-            dir,
-            secret,
-            ..
-        } = self;
-        drop(router);
-        drop(state);
-        App::open(dir, secret)
-    }
-
-    pub fn cases(&self) -> PathBuf {
-        self.dir.path().join("cases")
-    }
-
-    pub async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = to_bytes(res.into_body(), 20 << 20).await.unwrap().to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Reply {
-        let mut b = Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header(header::CONTENT_TYPE, "application/json");
-                Body::from(serde_json::to_vec(v).unwrap())
-            }
-            None => Body::empty(),
-        };
-        self.send(b.body(body).unwrap()).await
-    }
-
-    pub async fn create(&self, body: &Value) -> Reply {
-        let auth = self.auth.clone();
-        self.call(
-            Method::POST,
-            "/api/cases",
-            &[("authorization", &auth)],
-            Some(body),
-        )
-        .await
-    }
-
-    pub async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
-        let mut b = Request::get(uri);
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(b.body(Body::empty()).unwrap()).await
-    }
-
-    pub async fn post_form(
-        &self,
-        uri: &str,
-        headers: &[(&str, &str)],
-        pairs: &[(&str, &str)],
-    ) -> Reply {
-        let mut b =
-            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let body = serde_urlencoded::to_string(pairs).unwrap();
-        self.send(b.body(Body::from(body)).unwrap()).await
-    }
-
-    /// A login from `address` with `name` and `secret`: the status.
-    pub async fn login_as(&self, address: &str, name: &str, secret: &str) -> Reply {
-        let page = self.get("/login", None).await;
-        let cookie = page.cookie("kaizen_login").expect("login cookie");
-        let csrf = page.hidden("csrf");
-        self.post_form(
-            "/login",
-            &[("cookie", &cookie), ("x-forwarded-for", address)],
-            &[
-                ("name", name),
-                ("secret", secret),
-                ("csrf", &csrf),
-                ("next", "/"),
-            ],
-        )
-        .await
-    }
-
-    /// The session cookie of a member's login.
-    pub async fn session(&self) -> String {
-        let r = self
-            .login_as("192.0.2.200", MEMBER, &self.secret.clone())
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-        r.cookie("kaizen_session").expect("session cookie")
-    }
-
-    pub fn indexed_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .state
-            .index
-            .versions()
-            .unwrap()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        ids.sort();
-        ids
-    }
-
-    pub async fn resync(&self) {
-        let s = self.state.clone();
-        tokio::task::spawn_blocking(move || s.resync().unwrap())
-            .await
-            .unwrap();
-    }
+pub fn app() -> App {
+    App::setup().behind_proxy().open()
 }
 
 // ------------------------------------------------------------ item 2
@@ -230,7 +23,7 @@ impl App {
 /// The body here never ends: the answer must come without reading it.
 #[tokio::test]
 async fn an_anonymous_write_is_refused_before_its_body_is_read() {
-    let app = App::new();
+    let app = app();
     let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     let endless = Body::from_stream(tokio_stream(rx));
     let req = Request::post("/api/cases")
@@ -248,7 +41,7 @@ async fn an_anonymous_write_is_refused_before_its_body_is_read() {
     // Content-Length before a byte is read.
     let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     let req = Request::post("/api/cases")
-        .header(header::AUTHORIZATION, &app.auth)
+        .header(header::AUTHORIZATION, app.bearer())
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CONTENT_LENGTH, "3000000")
         .body(Body::from_stream(tokio_stream(rx)))
@@ -276,7 +69,7 @@ fn tokio_stream(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn symlinks_special_and_huge_files_are_never_read() {
     use std::os::unix::fs::symlink;
-    let app = App::new();
+    let app = app();
     let outside = app.dir.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(
@@ -331,7 +124,7 @@ async fn symlinks_special_and_huge_files_are_never_read() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifo_in_cases_blocks_no_write() {
-    let app = App::new();
+    let app = app();
     let fifo = app.cases().join("f.md");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
@@ -346,12 +139,13 @@ async fn a_fifo_in_cases_blocks_no_write() {
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
     // An update scans the folder (where the FIFO is).
     let etag = first.json()["etag"].as_str().unwrap().to_owned();
-    let auth = app.auth.clone();
+    let auth = app.bearer();
     let upd = tokio::time::timeout(
         Duration::from_secs(20),
-        app.call(
+        app.api(
             Method::PUT,
             "/api/cases/after-fifo",
+            None,
             &[
                 ("authorization", &auth),
                 ("if-match", &format!("\"{etag}\"")),
@@ -377,7 +171,7 @@ async fn a_fifo_in_cases_blocks_no_write() {
 /// Item 5: `/admin` opened without login and showed the server's folder.
 #[tokio::test]
 async fn admin_is_for_members_and_shows_no_server_path() {
-    let app = App::new();
+    let app = app();
     let r = app.get("/admin", None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let location = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
@@ -398,14 +192,15 @@ async fn admin_is_for_members_and_shows_no_server_path() {
 /// (200 × 401, 0 × 429) and delayed a member's write by 37 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_wrong_secrets_are_counted_before_they_are_checked() {
-    let app = Arc::new(App::new());
+    let app = Arc::new(app());
     let mut tasks = Vec::new();
     for n in 0..200 {
         let app = Arc::clone(&app);
         tasks.push(tokio::spawn(async move {
-            app.call(
+            app.api(
                 Method::DELETE,
                 "/api/cases/fukuoka-dna-undo",
+                None,
                 &[
                     ("authorization", &format!("Bearer wrong-{n}")),
                     ("x-forwarded-for", "198.51.100.7"),
@@ -432,11 +227,12 @@ async fn parallel_wrong_secrets_are_counted_before_they_are_checked() {
     assert_eq!(unauthorized + limited, 200);
     // A member elsewhere is not held up by that queue.
     let started = Instant::now();
-    let auth = app.auth.clone();
+    let auth = app.bearer();
     let r = app
-        .call(
+        .api(
             Method::POST,
             "/api/cases",
+            None,
             &[("authorization", &auth), ("x-forwarded-for", "203.0.113.9")],
             Some(&case_json(Some("member-after-flood"), "洪水のあと")),
         )
@@ -453,7 +249,7 @@ async fn parallel_wrong_secrets_are_counted_before_they_are_checked() {
 /// member out everywhere.
 #[tokio::test]
 async fn failed_logins_for_a_name_elsewhere_do_not_lock_the_member_out() {
-    let app = App::new();
+    let app = app();
     for n in 0..6 {
         let r = app
             .login_as(&format!("198.51.100.{n}"), MEMBER, "wrong-secret")
@@ -476,7 +272,7 @@ async fn failed_logins_for_a_name_elsewhere_do_not_lock_the_member_out() {
 /// Item 8: a lone CR hid a `## ` heading inside a section.
 #[tokio::test]
 async fn a_lone_cr_cannot_inject_a_section() {
-    let app = App::new();
+    let app = app();
     let mut body = case_json(Some("cr-inject"), "CR");
     body["sections"]["summary"] = json!("a\r## 失敗・課題\r注入");
     let r = app.create(&body).await;
@@ -509,7 +305,7 @@ async fn a_lone_cr_cannot_inject_a_section() {
 /// id held by an invalid file could be taken.
 #[tokio::test]
 async fn ids_that_cannot_be_files_are_refused_and_never_500() {
-    let app = App::prepared(|dir| {
+    let app = App::setup().behind_proxy().prepared(|dir| {
         std::fs::create_dir_all(dir.join("cases/sub")).unwrap();
         // Valid but for its levels: not indexed, and holds its id.
         let text = case_file("held-by-invalid", "壊れた事例").replace("業務改善", "業務改革");
@@ -539,12 +335,13 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
 
     let long = "a".repeat(300);
     let session = app.session().await;
-    let auth = app.auth.clone();
+    let auth = app.bearer();
     for id in ["a%00b", long.as_str(), "%2e%2e%2fetc", "x%0a%1b%5b2J"] {
         let r = app
-            .call(
+            .api(
                 Method::DELETE,
                 &format!("/api/cases/{id}"),
+                None,
                 &[("authorization", &auth)],
                 None,
             )
@@ -566,7 +363,7 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
 /// "overwrite whatever is there".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn if_match_star_always_overwrites() {
-    let app = Arc::new(App::new());
+    let app = Arc::new(app());
     assert_eq!(
         app.create(&case_json(Some("star"), "星")).await.status,
         StatusCode::CREATED
@@ -575,10 +372,11 @@ async fn if_match_star_always_overwrites() {
     for n in 0..40 {
         let app = Arc::clone(&app);
         tasks.push(tokio::spawn(async move {
-            let auth = app.auth.clone();
-            app.call(
+            let auth = app.bearer();
+            app.api(
                 Method::PUT,
                 "/api/cases/star",
+                None,
                 &[("authorization", &auth), ("if-match", "*")],
                 Some(&case_json(Some("star"), &format!("星 {n}"))),
             )
@@ -596,11 +394,11 @@ async fn if_match_star_always_overwrites() {
 /// Item 13: the login accepted any cookie and field that were equal.
 #[tokio::test]
 async fn a_made_up_login_token_is_refused() {
-    let app = App::new();
+    let app = app();
     let token = "a".repeat(64);
     let secret = app.secret.clone();
     let r = app
-        .post_form(
+        .post_form_with(
             "/login",
             &[("cookie", &format!("kaizen_login={token}"))],
             &[("name", MEMBER), ("secret", &secret), ("csrf", &token)],
@@ -618,8 +416,8 @@ type Probe<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, StatusCode);
 /// Item 14: some 4xx were text/plain, 405 had an empty body, 413 was text.
 #[tokio::test]
 async fn every_api_error_is_json() {
-    let app = App::new();
-    let auth = app.auth.clone();
+    let app = app();
+    let auth = app.bearer();
     let cases: Vec<Probe> = vec![
         (
             Method::GET,
@@ -668,7 +466,7 @@ async fn every_api_error_is_json() {
         ),
     ];
     for (method, uri, headers, status) in cases {
-        let r = app.call(method.clone(), uri, &headers, None).await;
+        let r = app.api(method.clone(), uri, None, &headers, None).await;
         assert_eq!(r.status, status, "{method} {uri}: {}", r.text());
         let ct = r
             .headers
@@ -686,7 +484,7 @@ async fn every_api_error_is_json() {
 /// `extra_sections` declared wrongly).
 #[tokio::test]
 async fn the_openapi_document_describes_what_the_server_accepts() {
-    let app = App::new();
+    let app = app();
     let doc = app.get("/api/openapi.json", None).await.json();
     let params = doc["paths"]["/api/search"]["get"]["parameters"]
         .as_array()
@@ -725,7 +523,7 @@ async fn the_openapi_document_describes_what_the_server_accepts() {
 /// Item 15: temp files a crash left in `cases/` stayed for ever.
 #[tokio::test]
 async fn temp_files_left_by_a_crash_are_removed_at_start() {
-    let app = App::prepared(|dir| {
+    let app = App::setup().behind_proxy().prepared(|dir| {
         // pid 0 is never a process of ours: a dead writer's leftover.
         std::fs::write(dir.join("cases/.kept.md.0.17.tmp"), "half a case").unwrap();
         std::fs::create_dir_all(dir.join("cases/sub")).unwrap();

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
-use super::inproc::App;
+use super::inproc;
 
 /// Characters that broke or could break a text format somewhere.
 const NASTY: &[char] = &[
@@ -124,7 +124,7 @@ fn every_field_round_trips_through_the_api_and_the_file() {
         .enable_all()
         .build()
         .unwrap();
-    let app = rt.block_on(async { App::new() });
+    let app = rt.block_on(async { inproc::app() });
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use super::{MEMBER, Server, raw_request, workspace};
+use super::{MEMBER, raw_request, start, workspace};
 
 /// Whether the server closed `s` (EOF or reset) within `limit`.
 fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
@@ -49,7 +49,7 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 fn idle_and_half_sent_connections_are_closed_after_the_header_timeout() {
     let (dir, _) = workspace();
-    let server = Server::start(
+    let server = start(
         dir.path(),
         &[
             "--header-timeout",
@@ -90,7 +90,7 @@ fn idle_and_half_sent_connections_are_closed_after_the_header_timeout() {
 #[test]
 fn one_address_cannot_take_every_connection() {
     let (dir, _) = workspace();
-    let server = Server::start(dir.path(), &["--max-connections-per-address", "10"]);
+    let server = start(dir.path(), &["--max-connections-per-address", "10"]);
     let held: Vec<TcpStream> = (0..10)
         .map(|_| TcpStream::connect(&server.addr).unwrap())
         .collect();
@@ -113,7 +113,7 @@ fn one_address_cannot_take_every_connection() {
 #[test]
 fn half_sent_anonymous_bodies_do_not_grow_memory() {
     let (dir, _) = workspace();
-    let server = Server::start(dir.path(), &["--max-connections-per-address", "0"]);
+    let server = start(dir.path(), &["--max-connections-per-address", "0"]);
     let pid = server.child.id();
     let _ = raw_request(&server.addr, "GET", "/healthz", &[], b"").unwrap();
     let before = rss_kib(pid);
@@ -166,7 +166,7 @@ fn half_sent_anonymous_bodies_do_not_grow_memory() {
 #[test]
 fn control_characters_never_reach_the_log_raw() {
     let (dir, _) = workspace();
-    let server = Server::start(dir.path(), &[]);
+    let server = start(dir.path(), &[]);
     let page = raw_request(&server.addr, "GET", "/login", &[], b"").unwrap();
     let cookie = page
         .headers
@@ -234,13 +234,12 @@ fn escape_codes_in_case_files_never_reach_the_terminal() {
     );
     std::fs::write(cases.join("esc-broken.md"), broken).unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kaizen-wa"))
+        let out = crate::common::kaizen_wa()
             .arg("--cases")
             .arg(&cases)
             .arg("--index")
             .arg(dir.path().join("index"))
             .args(args)
-            .env("KAIZEN_WA_LOG", "warn")
             .output()
             .unwrap();
         let mut all = out.stdout;

@@ -1,13 +1,26 @@
 //! Shared helpers for the end-to-end tests: a temporary copy of the bundled
 //! sample cases, an index over it (built once per run for the tests that
-//! only read), and running the real `kaizen-wa` binary.
+//! only read), members, a sample case, the app in this process ([`app`])
+//! and the real `kaizen-wa` binary, run once or serving ([`server`]).
+//!
+//! Helpers here set things up and fetch; they assert only that the setup
+//! worked. What a test checks stays in the test.
 
+pub mod app;
+pub mod server;
+
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use kaizen_wa::case::{Case, Kind, Level, Period, Sections};
 use kaizen_wa::index::{CaseIndex, SearchRequest};
+use kaizen_wa::members::Members;
+
+pub use app::{App, MEMBER, Reply};
+pub use server::{Server, raw_request, serve};
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -37,6 +50,16 @@ impl Fixture {
         let report = idx.sync(&self.cases()).expect("sync");
         assert!(!report.has_errors(), "{:#?}", report.diagnostics);
         idx
+    }
+
+    /// Runs the real binary in the fixture's folder (where it finds
+    /// `cases/` and `index/` by default).
+    pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        kaizen_wa()
+            .current_dir(self.dir.path())
+            .args(args)
+            .output()
+            .expect("run kaizen-wa")
     }
 }
 
@@ -79,6 +102,52 @@ pub fn kaizen_wa() -> Command {
     }
     cmd.env("KAIZEN_WA_LOG", "warn");
     cmd
+}
+
+/// Adds a member to the members file at `path`; returns the secret.
+pub fn add_member(path: &Path, name: &str) -> String {
+    let mut m = Members::load(path).unwrap();
+    let secret = m.add(name).unwrap();
+    m.save().unwrap();
+    secret
+}
+
+/// A temp folder with `cases/` (the samples) and a member, for a real
+/// server; returns it and the member's `Authorization` value.
+pub fn workspace() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_cases(&dir.path().join("cases"));
+    let secret = add_member(&dir.path().join("members.toml"), MEMBER);
+    (dir, format!("Bearer {secret}"))
+}
+
+/// A valid case whose title and summary carry `text`. (The library's own
+/// sample case is for its unit tests only, out of reach here.)
+pub fn sample_case(id: &str, text: &str) -> Case {
+    Case {
+        id: id.into(),
+        title: format!("{text}による改善運動"),
+        municipality: "福岡市".into(),
+        prefecture: "福岡県".into(),
+        kind: Kind::DesignatedCity,
+        levels: vec![Level::Gyomu],
+        period: Period {
+            start: 2001,
+            end: None,
+        },
+        tags: vec![],
+        contributor: None,
+        updated: Some("2026-01-01".into()),
+        sections: Sections {
+            summary: format!("{text}を合言葉に職場ごとの改善を進めた。"),
+            actors: "職員有志".into(),
+            activities: "発表会を開いた。".into(),
+            ..Sections::default()
+        },
+        sources: vec!["https://example.jp/".into()],
+        extra_sections: vec![],
+        contact: Default::default(),
+    }
 }
 
 pub fn stderr(o: &Output) -> String {
