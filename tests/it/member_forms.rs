@@ -4,7 +4,7 @@
 //! creates without one, 問い合わせ先 through the API, the page and the
 //! CSV, and error summaries in plain Japanese in the order of the page.
 
-use axum::http::{Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::common::{App, Reply};
@@ -99,15 +99,7 @@ async fn they_save(app: &App, id: &str, etag: &str, changes: &[(&str, &str)]) {
             theirs["sections"][*k] = json!(v);
         }
     }
-    let r = app
-        .api(
-            Method::PUT,
-            &format!("/api/cases/{id}"),
-            Some(&app.bearer()),
-            &[("if-match", &format!("\"{etag}\""))],
-            Some(&theirs),
-        )
-        .await;
+    let r = app.update(id, Some(&format!("\"{etag}\"")), &theirs).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
@@ -128,6 +120,18 @@ async fn open_edit(
     pairs.push(("csrf".into(), csrf.to_owned()));
     pairs.push(("action".into(), "save".into()));
     (pairs, etag)
+}
+
+/// Deletes `id` as a member does: opens its confirmation page and posts
+/// that form. The answer to the post.
+async fn delete_through_the_form(app: &App, id: &str, session: &str, csrf: &str) -> Reply {
+    let confirm = app.get(&format!("/cases/{id}/delete"), Some(session)).await;
+    app.post_form(
+        &format!("/cases/{id}/delete"),
+        Some(session),
+        &[("csrf", csrf), ("etag", &confirm.hidden("etag"))],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -253,16 +257,7 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
     let app = App::new();
     let (session, csrf) = app.login().await;
     let id = "nakano-omotenashi-undo";
-    let confirm = app
-        .get(&format!("/cases/{id}/delete"), Some(&session))
-        .await;
-    let r = app
-        .post_form(
-            &format!("/cases/{id}/delete"),
-            Some(&session),
-            &[("csrf", &csrf), ("etag", &confirm.hidden("etag"))],
-        )
-        .await;
+    let r = delete_through_the_form(&app, id, &session, &csrf).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(
         r.text().contains("元に戻す"),
@@ -331,26 +326,9 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
     assert_eq!(again.status, StatusCode::NOT_FOUND, "restored once");
 
     // Deleted again, and the id taken by a new case meanwhile: refused.
-    let confirm = app
-        .get(&format!("/cases/{id}/delete"), Some(&session))
-        .await;
-    let r = app
-        .post_form(
-            &format!("/cases/{id}/delete"),
-            Some(&session),
-            &[("csrf", &csrf), ("etag", &confirm.hidden("etag"))],
-        )
-        .await;
+    let r = delete_through_the_form(&app, id, &session, &csrf).await;
     let name = r.hidden("name");
-    let created = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&case_json(Some(id), &word(80))),
-        )
-        .await;
+    let created = app.create(&case_json(Some(id), &word(80))).await;
     assert_eq!(created.status, StatusCode::CREATED);
     let newer = std::fs::read(app.cases().join(format!("{id}.md"))).unwrap();
     let r = app
@@ -383,14 +361,7 @@ async fn fifty_parallel_creates_without_an_id_all_succeed_with_readable_ids() {
         tasks.push(tokio::spawn(async move {
             let mut body = case_json(None, "窓口");
             body["sections"]["summary"] = json!(format!("{}の概要。", word(200 + n)));
-            app.api(
-                Method::POST,
-                "/api/cases",
-                Some(&app.bearer()),
-                &[],
-                Some(&body),
-            )
-            .await
+            app.create(&body).await
         }));
     }
     let mut ids = Vec::new();
@@ -420,15 +391,7 @@ async fn a_contact_goes_through_the_api_the_case_page_and_the_csv() {
     let mut body = case_json(Some("contact-one"), &word(90));
     body["contact"] =
         json!({"department": "総務部 行政改革課", "url": "https://www.city.example.lg.jp/kaizen/"});
-    let r = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&body),
-        )
-        .await;
+    let r = app.create(&body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let got = app.get("/api/cases/contact-one", None).await.json();
     assert_eq!(got["contact"]["department"], json!("総務部 行政改革課"));
@@ -459,15 +422,7 @@ async fn a_contact_goes_through_the_api_the_case_page_and_the_csv() {
     // A link that is no public page is refused, by field.
     body["id"] = json!("contact-two");
     body["contact"]["url"] = json!("javascript:alert(1)");
-    let r = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&body),
-        )
-        .await;
+    let r = app.create(&body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("contact_url"));
     let spec = app.get("/api/openapi.json", None).await.text();

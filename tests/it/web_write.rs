@@ -85,6 +85,21 @@ pub(crate) fn form_pairs<'a>(title: &'a str, summary: &'a str) -> Vec<(&'a str, 
     ]
 }
 
+/// The edit form of an existing case, filled in with `title` and
+/// `summary` and posted to save: from the version `etag`, with the
+/// session's token.
+fn edit_form_saved<'a>(
+    title: &'a str,
+    summary: &'a str,
+    etag: &'a str,
+    csrf: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = form_pairs(title, summary);
+    pairs.retain(|(k, _)| *k != "id");
+    pairs.extend([("etag", etag), ("csrf", csrf), ("action", "save")]);
+    pairs
+}
+
 // ------------------------------------------------------------------ API
 
 #[tokio::test]
@@ -92,15 +107,7 @@ async fn api_create_read_update_delete_with_etags() {
     let app = App::new();
     let before = case_files(&app.cases()).len();
 
-    let r = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&case_json(Some("web-api-one"), &word(1))),
-        )
-        .await;
+    let r = app.create(&case_json(Some("web-api-one"), &word(1))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.header(header::LOCATION), "/api/cases/web-api-one");
     let j = r.json();
@@ -123,26 +130,12 @@ async fn api_create_read_update_delete_with_etags() {
     // Without If-Match: 428, nothing written.
     let file = app.cases().join("web-api-one.md");
     let bytes = std::fs::read(&file).unwrap();
-    let r = app
-        .api(
-            Method::PUT,
-            "/api/cases/web-api-one",
-            Some(&app.bearer()),
-            &[],
-            Some(&body),
-        )
-        .await;
+    let r = app.update("web-api-one", None, &body).await;
     assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "{}", r.text());
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
 
     let r = app
-        .api(
-            Method::PUT,
-            "/api/cases/web-api-one",
-            Some(&app.bearer()),
-            &[("if-match", &format!("\"{etag}\""))],
-            Some(&body),
-        )
+        .update("web-api-one", Some(&format!("\"{etag}\"")), &body)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let etag2 = r.json()["etag"].as_str().unwrap().to_owned();
@@ -153,13 +146,7 @@ async fn api_create_read_update_delete_with_etags() {
     // A stale ETag: 412, the current ETag in the answer, the file unchanged.
     body["title"] = json!("古い版からの上書き");
     let r = app
-        .api(
-            Method::PUT,
-            "/api/cases/web-api-one",
-            Some(&app.bearer()),
-            &[("if-match", &format!("\"{etag}\""))],
-            Some(&body),
-        )
+        .update("web-api-one", Some(&format!("\"{etag}\"")), &body)
         .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.text());
     assert_eq!(r.json()["error"]["code"], "stale");
@@ -169,26 +156,12 @@ async fn api_create_read_update_delete_with_etags() {
 
     // The body's id must be the path's.
     body["id"] = json!("another-id");
-    let r = app
-        .api(
-            Method::PUT,
-            "/api/cases/web-api-one",
-            Some(&app.bearer()),
-            &[("if-match", &etag2)],
-            Some(&body),
-        )
-        .await;
+    let r = app.update("web-api-one", Some(&etag2), &body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json()["error"]["problems"][0]["field"], "id");
 
     let r = app
-        .api(
-            Method::PUT,
-            "/api/cases/no-such-case",
-            Some(&app.bearer()),
-            &[("if-match", "*")],
-            Some(&case_json(None, &word(3))),
-        )
+        .update("no-such-case", Some("*"), &case_json(None, &word(3)))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
 
@@ -224,15 +197,7 @@ async fn api_problems_are_4xx_with_fields_and_write_nothing() {
     bad["levels"] = json!([]);
     bad["period"]["start"] = json!(1800);
     bad["sections"]["actors"] = json!("");
-    let r = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&bad),
-        )
-        .await;
+    let r = app.create(&bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let j = r.json();
     assert_eq!(j["error"]["code"], "invalid");
@@ -247,13 +212,7 @@ async fn api_problems_are_4xx_with_fields_and_write_nothing() {
     }
 
     let r = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&case_json(Some("fukuoka-dna-undo"), &word(5))),
-        )
+        .create(&case_json(Some("fukuoka-dna-undo"), &word(5)))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.json()["error"]["code"], "exists");
@@ -277,15 +236,7 @@ async fn api_derives_an_id_when_none_is_given() {
     let app = App::new();
     let mut ids = Vec::new();
     for n in 0..2 {
-        let r = app
-            .api(
-                Method::POST,
-                "/api/cases",
-                Some(&app.bearer()),
-                &[],
-                Some(&case_json(None, &word(10 + n))),
-            )
-            .await;
+        let r = app.create(&case_json(None, &word(10 + n))).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         ids.push(r.json()["id"].as_str().unwrap().to_owned());
     }
@@ -709,13 +660,7 @@ async fn a_stale_edit_keeps_the_members_text_and_overwrites_nothing() {
     let mut other = app.get("/api/cases/fukuoka-dna-undo", None).await.json();
     other["title"] = json!(format!("{}（他の人の版）", word(40)));
     let r = app
-        .api(
-            Method::PUT,
-            "/api/cases/fukuoka-dna-undo",
-            Some(&app.bearer()),
-            &[("if-match", &format!("\"{old_etag}\""))],
-            Some(&other),
-        )
+        .update("fukuoka-dna-undo", Some(&format!("\"{old_etag}\"")), &other)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let file = app.cases().join("fukuoka-dna-undo.md");
@@ -723,13 +668,7 @@ async fn a_stale_edit_keeps_the_members_text_and_overwrites_nothing() {
 
     let mine = format!("{}（私の版）", word(41));
     let summary = format!("{}を書き足した概要。", word(41));
-    let mut pairs = form_pairs(&mine, &summary);
-    pairs.retain(|(k, _)| *k != "id");
-    pairs.extend([
-        ("etag", old_etag.as_str()),
-        ("csrf", csrf.as_str()),
-        ("action", "save"),
-    ]);
+    let pairs = edit_form_saved(&mine, &summary, &old_etag, &csrf);
     let r = app
         .post_form("/cases/fukuoka-dna-undo/edit", Some(&session), &pairs)
         .await;
@@ -750,13 +689,7 @@ async fn a_stale_edit_keeps_the_members_text_and_overwrites_nothing() {
     // Saving again with both versions seen is a deliberate overwrite.
     let new_etag = r.hidden("etag");
     assert_ne!(new_etag, old_etag);
-    let mut pairs = form_pairs(&mine, &summary);
-    pairs.retain(|(k, _)| *k != "id");
-    pairs.extend([
-        ("etag", new_etag.as_str()),
-        ("csrf", csrf.as_str()),
-        ("action", "save"),
-    ]);
+    let pairs = edit_form_saved(&mine, &summary, &new_etag, &csrf);
     let r = app
         .post_form("/cases/fukuoka-dna-undo/edit", Some(&session), &pairs)
         .await;
@@ -917,15 +850,7 @@ fn csv_records(bytes: &[u8]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_follow_a_new_case() {
     let app = App::new();
-    let r = app
-        .api(
-            Method::POST,
-            "/api/cases",
-            Some(&app.bearer()),
-            &[],
-            Some(&case_json(Some("web-suggest"), &word(50))),
-        )
-        .await;
+    let r = app.create(&case_json(Some("web-suggest"), &word(50))).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let prefix = word(50).chars().take(3).collect::<String>();
     let uri = format!("/api/suggest?q={}", urlencode(&prefix));

@@ -281,6 +281,20 @@ impl App {
         .await
     }
 
+    /// `PUT /api/cases/{id}` as the member, with `If-Match: if_match` if
+    /// given.
+    pub async fn update(&self, id: &str, if_match: Option<&str>, body: &Value) -> Reply {
+        let if_match = if_match.map(|v| [("if-match", v)]);
+        self.api(
+            Method::PUT,
+            &format!("/api/cases/{id}"),
+            Some(&self.bearer()),
+            if_match.as_ref().map_or(&[], |h| &h[..]),
+            Some(body),
+        )
+        .await
+    }
+
     /// A form post, with the session cookie if there is one.
     pub async fn post_form(
         &self,
