@@ -32,7 +32,7 @@ pub(crate) use reading::axe_clean;
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-pub(crate) fn available() -> bool {
+fn available() -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
@@ -91,8 +91,12 @@ pub(crate) struct Session {
 }
 
 /// A server over a copy of `cases/` with one member, chromedriver and a
-/// browser session.
-pub(crate) async fn session() -> Session {
+/// browser session; `None` (the test is skipped) where Chromium is not
+/// installed, see [`available`].
+pub(crate) async fn session() -> Option<Session> {
+    if !available() {
+        return None;
+    }
     let app = App::setup().member("山田").open();
     let base = app.listen().await;
 
@@ -143,7 +147,7 @@ pub(crate) async fn session() -> Session {
         json!({ "source": OBSERVER }),
     )
     .await;
-    Session {
+    Some(Session {
         client,
         port,
         id,
@@ -152,7 +156,23 @@ pub(crate) async fn session() -> Session {
         _driver: driver,
         _app: app,
         _profile: profile,
+    })
+}
+
+impl Session {
+    /// Goes to `path` on the server and waits until `ready` is on the page.
+    pub(crate) async fn open(&self, path: &str, ready: Locator<'_>) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+        wait_for(&self.client, ready).await;
     }
+}
+
+/// Waits until an element is on the page.
+pub(crate) async fn wait_for(c: &Client, what: Locator<'_>) {
+    c.wait().for_element(what).await.unwrap();
 }
 
 /// Installed into every document before its scripts run: what the tests
@@ -248,6 +268,22 @@ pub(crate) async fn no_errors(c: &Client) {
     );
 }
 
+/// The text of an element on the page.
+pub(crate) async fn text_of(c: &Client, what: Locator<'_>) -> String {
+    c.find(what).await.unwrap().text().await.unwrap()
+}
+
+/// Whether the page is wider than the window: it would scroll sideways.
+pub(crate) async fn scrolls_sideways(c: &Client) -> bool {
+    js(
+        c,
+        "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+    )
+    .await
+    .as_bool()
+    .expect("a boolean")
+}
+
 async fn counter(c: &Client, name: &str) -> u64 {
     js(c, &format!("return window.__kaizenTest.{name};"))
         .await
@@ -257,13 +293,11 @@ async fn counter(c: &Client, name: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_facet_case_and_similar() {
-    if !available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
-    c.goto(&format!("{}/", s.base)).await.unwrap();
-    c.wait().for_element(Locator::Id("q")).await.unwrap();
+    s.open("/", Locator::Id("q")).await;
     shot(c, "01-home.png").await;
     no_errors(c).await;
 
@@ -282,13 +316,7 @@ async fn search_facet_case_and_similar() {
     );
     let hits = c.find_all(Locator::Css(".hit")).await.unwrap();
     assert!(!hits.is_empty());
-    let heading = c
-        .find(Locator::Id("results-heading"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let heading = text_of(c, Locator::Id("results-heading")).await;
     assert!(heading.contains("首長"), "{heading}");
     assert!(
         !c.find_all(Locator::Css(".hit mark"))
@@ -339,17 +367,8 @@ async fn search_facet_case_and_similar() {
     let first = c.find(Locator::Css(".hit-title a")).await.unwrap();
     let title = first.text().await.unwrap();
     first.click().await.unwrap();
-    c.wait()
-        .for_element(Locator::Id("case-title"))
-        .await
-        .unwrap();
-    let h1 = c
-        .find(Locator::Id("case-title"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    wait_for(c, Locator::Id("case-title")).await;
+    let h1 = text_of(c, Locator::Id("case-title")).await;
     assert_eq!(h1, title);
     for heading in ["概要", "取組内容", "失敗・課題", "出典", "似た事例"] {
         let found = js(c, &format!("return [...document.querySelectorAll('h2')].some(h => h.textContent.trim() === '{heading}');")).await;
@@ -363,13 +382,7 @@ async fn search_facet_case_and_similar() {
     let similar_title = similar.text().await.unwrap();
     similar.click().await.unwrap();
     wait_js(c, &format!("document.getElementById('case-title') && document.getElementById('case-title').textContent !== {}", json!(h1))).await;
-    let h1b = c
-        .find(Locator::Id("case-title"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1b = text_of(c, Locator::Id("case-title")).await;
     assert_eq!(h1b, similar_title);
     no_errors(c).await;
 
@@ -383,10 +396,7 @@ async fn search_facet_case_and_similar() {
     no_errors(c).await;
 
     // A result page loaded directly: results are in the first paint.
-    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    s.open("/?q=%E6%94%B9%E5%96%84", Locator::Css(".hit")).await;
     let timing = js(c, "const n = performance.getEntriesByType('navigation')[0]; \
         const p = performance.getEntriesByName('first-contentful-paint')[0]; \
         return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, fcp: p ? p.startTime : null};").await;
@@ -394,22 +404,20 @@ async fn search_facet_case_and_similar() {
     assert!(timing["dcl"].as_f64().unwrap() < 2000.0, "{timing}");
 
     // No results: what to do next.
-    c.goto(&format!("{}/?q=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E3%81%93%E3%81%A8%E3%81%B0&level=gyomu", s.base)).await.unwrap();
-    c.wait().for_element(Locator::Css(".empty")).await.unwrap();
+    s.open(
+        "/?q=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E3%81%93%E3%81%A8%E3%81%B0&level=gyomu",
+        Locator::Css(".empty"),
+    )
+    .await;
     shot(c, "06-no-results.png").await;
 
     // Phone width.
     c.set_window_size(390, 844).await.unwrap();
-    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
-    let overflow = js(
-        c,
-        "return document.documentElement.scrollWidth > window.innerWidth + 1;",
-    )
-    .await;
-    assert_eq!(overflow, json!(false), "horizontal scrolling on a phone");
+    s.open("/?q=%E6%94%B9%E5%96%84", Locator::Css(".hit")).await;
+    assert!(
+        !scrolls_sideways(c).await,
+        "horizontal scrolling on a phone"
+    );
     shot(c, "07-phone.png").await;
     c.goto(&format!("{}/cases/fukuoka-dna-undo", s.base))
         .await
@@ -421,13 +429,11 @@ async fn search_facet_case_and_similar() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ime_composition_searches_once_after_compositionend() {
-    if !available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
-    c.goto(&format!("{}/", s.base)).await.unwrap();
-    c.wait().for_element(Locator::Id("q")).await.unwrap();
+    s.open("/", Locator::Id("q")).await;
     let before = counter(c, "searches").await;
 
     // Composing かいぜん → 改善: input events with isComposing, and the
@@ -539,20 +545,18 @@ pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() {
-    if !available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
 
     // The new-case page sends a visitor to the login first.
-    c.goto(&format!("{}/cases/new", s.base)).await.unwrap();
-    c.wait().for_element(Locator::Id("secret")).await.unwrap();
+    s.open("/cases/new", Locator::Id("secret")).await;
     assert!(c.current_url().await.unwrap().path() == "/login");
     fill(c, "#name", "山田").await;
     fill(c, "#secret", &s.secret).await;
     click(c, ".stack-form button[type=submit]").await;
-    c.wait().for_element(Locator::Id("f-title")).await.unwrap();
+    wait_for(c, Locator::Id("f-title")).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/cases/new");
     let cookie = js(c, "return document.cookie;").await;
     assert!(
@@ -582,10 +586,7 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     fill(c, "#f-actors", "市民課の職員有志").await;
     fill(c, "#f-sources", "https://example.jp/browser").await;
     click(c, "button[value=save]").await;
-    c.wait()
-        .for_element(Locator::Id("f-activities-error"))
-        .await
-        .unwrap();
+    wait_for(c, Locator::Id("f-activities-error")).await;
     let invalid = js(
         c,
         "return document.getElementById('f-activities').getAttribute('aria-invalid');",
@@ -613,25 +614,13 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
     // Preview, then save.
     fill(c, "#f-activities", "番号札の配り方を毎月見直した。").await;
     click(c, "button[value=preview]").await;
-    c.wait()
-        .for_element(Locator::Id("preview-title"))
-        .await
-        .unwrap();
+    wait_for(c, Locator::Id("preview-title")).await;
     shot(c, "11-form-preview.png").await;
     click(c, "button[value=save]").await;
-    c.wait()
-        .for_element(Locator::Id("case-title"))
-        .await
-        .unwrap();
+    wait_for(c, Locator::Id("case-title")).await;
     let url = c.current_url().await.unwrap();
     assert!(url.path().starts_with("/cases/fukuoka-"), "{url}");
-    let stamp = c
-        .find(Locator::Css(".stamp"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let stamp = text_of(c, Locator::Css(".stamp")).await;
     assert!(stamp.contains("山田"), "{stamp}");
     shot(c, "12-saved-case.png").await;
 
@@ -648,14 +637,11 @@ async fn a_member_logs_in_adds_a_case_through_the_form_and_finds_it_by_search() 
 
     // On a phone the form stays usable: nothing wider than the screen.
     c.set_window_size(390, 844).await.unwrap();
-    c.goto(&format!("{}/cases/new", s.base)).await.unwrap();
-    c.wait().for_element(Locator::Id("f-title")).await.unwrap();
-    let overflow = js(
-        c,
-        "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
-    )
-    .await;
-    assert_eq!(overflow, json!(true), "horizontal scrolling on a phone");
+    s.open("/cases/new", Locator::Id("f-title")).await;
+    assert!(
+        !scrolls_sideways(c).await,
+        "horizontal scrolling on a phone"
+    );
     shot(c, "13-form-phone.png").await;
     no_errors(c).await;
     c.clone().close().await.unwrap();

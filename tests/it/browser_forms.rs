@@ -13,20 +13,36 @@
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::browser::{available, axe_clean, click, fill, js, no_errors, session, shot, wait_js};
+use crate::browser::{
+    Session, axe_clean, click, fill, js, no_errors, session, shot, wait_for, wait_js,
+};
 
 /// Window sizes every flow runs at: a desktop and a phone.
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (375, 812)];
 
-async fn login(c: &Client, base: &str, secret: &str) {
-    c.goto(&format!("{base}/login?next=%2Fcases%2Fnew"))
+/// The case form's own 保存 button (not the one under a preview).
+const SAVE: &str = ".case-form > .actions button[value=save]";
+
+/// Logs the member in; returns on the new-case form.
+async fn login(s: &Session) {
+    let c = &s.client;
+    s.open("/login?next=%2Fcases%2Fnew", Locator::Id("secret"))
+        .await;
+    fill(c, "#name", "山田").await;
+    fill(c, "#secret", &s.secret).await;
+    click(c, ".stack-form button[type=submit]").await;
+    wait_for(c, Locator::Id("f-title")).await;
+}
+
+/// Deletes `id` through its confirmation page; returns on the page that
+/// offers to undo it.
+async fn delete(s: &Session, id: &str) {
+    let c = &s.client;
+    c.goto(&format!("{}/cases/{id}/delete", s.base))
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("secret")).await.unwrap();
-    fill(c, "#name", "山田").await;
-    fill(c, "#secret", secret).await;
-    click(c, ".stack-form button[type=submit]").await;
-    c.wait().for_element(Locator::Id("f-title")).await.unwrap();
+    click(c, "form.stack-form button[type=submit]").await;
+    wait_for(c, Locator::Id("undo-delete")).await;
 }
 
 /// Another member saves through the API from the page's own script: the
@@ -69,35 +85,26 @@ async fn text(c: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
-    if !available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
-    login(c, &s.base, &s.secret).await;
+    login(&s).await;
     for ((w, h), id) in WIDTHS
         .into_iter()
         .zip(["fukuoka-dna-undo", "mie-sawayaka-undo"])
     {
         c.set_window_size(w, h).await.unwrap();
         // B changes 成功・成果 while A edits 概要: A's save keeps both.
-        c.goto(&format!("{}/cases/{id}/edit", s.base))
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Id("f-summary"))
-            .await
-            .unwrap();
+        s.open(&format!("/cases/{id}/edit"), Locator::Id("f-summary"))
+            .await;
         let etag = value(c, "input[name=etag]").await;
         let theirs = format!("{w}px: 相手が書いた成功・成果。");
         they_save(c, &s.secret, id, &etag, json!({ "successes": theirs })).await;
         let mine = format!("{w}px: わたしが書き直した概要。");
         fill(c, "#f-summary", &mine).await;
-        click(c, ".case-form > .actions button[value=save]").await;
-        c.wait()
-            .for_element(Locator::Id("case-title"))
-            .await
-            .unwrap();
+        click(c, SAVE).await;
+        wait_for(c, Locator::Id("case-title")).await;
         let page = text(c).await;
         assert!(page.contains(&mine), "A's summary is saved");
         assert!(page.contains(&theirs), "B's 成功・成果 is kept");
@@ -106,10 +113,8 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
         no_errors(c).await;
 
         // Both change the title: a conflict on that field only.
-        c.goto(&format!("{}/cases/{id}/edit", s.base))
-            .await
-            .unwrap();
-        c.wait().for_element(Locator::Id("f-title")).await.unwrap();
+        s.open(&format!("/cases/{id}/edit"), Locator::Id("f-title"))
+            .await;
         let etag = value(c, "input[name=etag]").await;
         let their_title = format!("相手の事例名 {w}");
         they_save(
@@ -121,11 +126,8 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
         )
         .await;
         fill(c, "#f-title", &format!("わたしの事例名 {w}")).await;
-        click(c, ".case-form > .actions button[value=save]").await;
-        c.wait()
-            .for_element(Locator::Css("button[value='take:title']"))
-            .await
-            .unwrap();
+        click(c, SAVE).await;
+        wait_for(c, Locator::Css("button[value='take:title']")).await;
         let takes = js(
             c,
             "return [...document.querySelectorAll('button[value^=\"take:\"]')].map(b => b.value);",
@@ -152,11 +154,8 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
         .await;
         assert_eq!(focused, json!("f-title"), "back at the field taken");
         shot(c, &format!("forms-conflict-taken-{w}.png")).await;
-        click(c, ".case-form > .actions button[value=save]").await;
-        c.wait()
-            .for_element(Locator::Id("case-title"))
-            .await
-            .unwrap();
+        click(c, SAVE).await;
+        wait_for(c, Locator::Id("case-title")).await;
         let title = js(
             c,
             "return document.getElementById('case-title').textContent;",
@@ -170,59 +169,34 @@ async fn an_edit_conflict_merges_by_field_and_takes_the_other_version_of_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_case_comes_back_from_the_undo_and_from_the_trash() {
-    if !available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
-    login(c, &s.base, &s.secret).await;
+    login(&s).await;
     for ((w, h), [first, second]) in WIDTHS.into_iter().zip([
         ["fukuoka-dna-undo", "mie-sawayaka-undo"],
         ["nakano-omotenashi-undo", "takashima-shutcho-kaizen-seminar"],
     ]) {
         c.set_window_size(w, h).await.unwrap();
         // Undo right after the delete.
-        c.goto(&format!("{}/cases/{first}/delete", s.base))
-            .await
-            .unwrap();
-        click(c, "form.stack-form button[type=submit]").await;
-        c.wait()
-            .for_element(Locator::Id("undo-delete"))
-            .await
-            .unwrap();
+        delete(&s, first).await;
         shot(c, &format!("forms-deleted-{w}.png")).await;
         click(c, "#undo-delete").await;
         wait_js(c, "location.search.includes('restored=')").await;
         assert!(text(c).await.contains("元に戻しました"));
-        c.goto(&format!("{}/cases/{first}", s.base)).await.unwrap();
-        c.wait()
-            .for_element(Locator::Id("case-title"))
-            .await
-            .unwrap();
+        s.open(&format!("/cases/{first}"), Locator::Id("case-title"))
+            .await;
 
         // Later, from the ごみ箱 page.
-        c.goto(&format!("{}/cases/{second}/delete", s.base))
-            .await
-            .unwrap();
-        click(c, "form.stack-form button[type=submit]").await;
-        c.wait()
-            .for_element(Locator::Id("undo-delete"))
-            .await
-            .unwrap();
-        c.goto(&format!("{}/trash", s.base)).await.unwrap();
-        c.wait()
-            .for_element(Locator::Css(".trash-item"))
-            .await
-            .unwrap();
+        delete(&s, second).await;
+        s.open("/trash", Locator::Css(".trash-item")).await;
         shot(c, &format!("forms-trash-{w}.png")).await;
         axe_clean(c, &format!("the trash at {w}px")).await;
         click(c, ".trash-item button[type=submit]").await;
         wait_js(c, "location.search.includes('restored=')").await;
-        c.goto(&format!("{}/cases/{second}", s.base)).await.unwrap();
-        c.wait()
-            .for_element(Locator::Id("case-title"))
-            .await
-            .unwrap();
+        s.open(&format!("/cases/{second}"), Locator::Id("case-title"))
+            .await;
         no_errors(c).await;
     }
     c.clone().close().await.unwrap();
@@ -230,16 +204,14 @@ async fn a_deleted_case_comes_back_from_the_undo_and_from_the_trash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() {
-    if !available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
-    login(c, &s.base, &s.secret).await;
+    login(&s).await;
     for (w, h) in WIDTHS {
         c.set_window_size(w, h).await.unwrap();
-        c.goto(&format!("{}/cases/new", s.base)).await.unwrap();
-        c.wait().for_element(Locator::Id("f-title")).await.unwrap();
+        s.open("/cases/new", Locator::Id("f-title")).await;
         axe_clean(c, &format!("the case form at {w}px")).await;
         // The 種類 select shows its whole text.
         let cut = js(
@@ -287,11 +259,8 @@ async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() 
 
         // Save with problems: the summary in page order, plain words, axe clean.
         fill(c, "#f-start_year", "平成22").await;
-        click(c, ".case-form > .actions button[value=save]").await;
-        c.wait()
-            .for_element(Locator::Id("error-summary"))
-            .await
-            .unwrap();
+        click(c, SAVE).await;
+        wait_for(c, Locator::Id("error-summary")).await;
         let items = js(
             c,
             "return [...document.querySelectorAll('#error-summary li')].map(l => l.textContent);",
@@ -337,10 +306,7 @@ async fn the_case_form_is_accessible_lines_up_and_reads_wareki_at_both_widths() 
         )
         .await;
         click(c, ".case-form > .actions button[value=preview]").await;
-        c.wait()
-            .for_element(Locator::Id("preview-title"))
-            .await
-            .unwrap();
+        wait_for(c, Locator::Id("preview-title")).await;
         let gap = js(
             c,
             "const p = document.querySelector('.preview-frame').getBoundingClientRect();

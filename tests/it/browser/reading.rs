@@ -4,7 +4,9 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use super::{cdp, click, counter, js, no_errors, session, shot, wait_js};
+use super::{
+    cdp, click, counter, js, no_errors, scrolls_sideways, session, shot, wait_for, wait_js,
+};
 
 /// axe-core, vendored (see `tests/vendor/axe-core/LICENSE`).
 const AXE: &str = include_str!(concat!(
@@ -43,10 +45,9 @@ pub(crate) async fn axe_clean(c: &Client, what: &str) {
 /// error; screenshots of each for a person to look at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reading_page_is_axe_clean_at_1280_and_375() {
-    if !super::available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
     let pages = [
         ("home", "/"),
@@ -59,18 +60,11 @@ async fn every_reading_page_is_axe_clean_at_1280_and_375() {
     for (width, height) in [(1280u32, 900u32), (375, 812)] {
         c.set_window_size(width, height).await.unwrap();
         for (name, path) in pages {
-            c.goto(&format!("{}{path}", s.base)).await.unwrap();
-            c.wait().for_element(Locator::Css("main")).await.unwrap();
+            s.open(&format!("{path}"), Locator::Css("main")).await;
             shot(c, &format!("a11y-{name}-{width}.png")).await;
             axe_clean(c, &format!("{name} at {width} px")).await;
-            let overflow = js(
-                c,
-                "return document.documentElement.scrollWidth > window.innerWidth + 1;",
-            )
-            .await;
-            assert_eq!(
-                overflow,
-                json!(false),
+            assert!(
+                !scrolls_sideways(c).await,
                 "{name} scrolls sideways at {width} px"
             );
             no_errors(c).await;
@@ -85,16 +79,12 @@ async fn every_reading_page_is_axe_clean_at_1280_and_375() {
 /// text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_reaches_the_filters_and_reads_the_stats() {
-    if !super::available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
     c.set_window_size(375, 812).await.unwrap();
-    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    s.open("/?q=%E6%94%B9%E5%96%84", Locator::Css(".hit")).await;
     let header = js(
         c,
         "return document.querySelector('.site-header').getBoundingClientRect().height;",
@@ -131,19 +121,12 @@ async fn a_phone_reaches_the_filters_and_reads_the_stats() {
     wait_js(c, "document.querySelectorAll('.chip').length === 1").await;
     no_errors(c).await;
 
-    c.goto(&format!("{}/stats", s.base)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css(".pref-list"))
-        .await
-        .unwrap();
+    s.open("/stats", Locator::Css(".pref-list")).await;
     let small = js(c, SMALL_TEXT).await;
     assert_eq!(small, json!([]), "text under 12 px on /stats at 375 px");
     c.set_window_size(1280, 900).await.unwrap();
     c.refresh().await.unwrap();
-    c.wait()
-        .for_element(Locator::Css(".map-svg"))
-        .await
-        .unwrap();
+    wait_for(c, Locator::Css(".map-svg")).await;
     let small = js(c, SMALL_TEXT).await;
     assert_eq!(small, json!([]), "text under 12 px on /stats at 1280 px");
     js(
@@ -154,10 +137,7 @@ async fn a_phone_reaches_the_filters_and_reads_the_stats() {
     shot(c, "stats-charts-1280.png").await;
     c.set_window_size(375, 812).await.unwrap();
     c.refresh().await.unwrap();
-    c.wait()
-        .for_element(Locator::Css(".pref-list"))
-        .await
-        .unwrap();
+    wait_for(c, Locator::Css(".pref-list")).await;
     let links = js(
         c,
         "return [...document.querySelectorAll('.pref-list a')].filter(a => a.getClientRects().length > 0).map(a => a.getBoundingClientRect().height);",
@@ -178,18 +158,13 @@ async fn a_phone_reaches_the_filters_and_reads_the_stats() {
 /// 「検索結果へ移動」 skip link reaches the first result in three Tabs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_page_scrolls_to_the_results_and_a_skip_link_reaches_them() {
-    if !super::available() {
+    let Some(s) = session().await else {
         return;
-    }
-    let s = session().await;
+    };
     let c = &s.client;
     c.set_window_size(1280, 900).await.unwrap();
     // Few per page, so that there is a 次へ.
-    c.goto(&format!("{}/?per_page=3", s.base)).await.unwrap();
-    c.wait()
-        .for_element(Locator::Css("a[rel=next]"))
-        .await
-        .unwrap();
+    s.open("/?per_page=3", Locator::Css("a[rel=next]")).await;
     let rendered = counter(c, "rendered").await;
     js(
         c,
@@ -209,10 +184,7 @@ async fn next_page_scrolls_to_the_results_and_a_skip_link_reaches_them() {
     no_errors(c).await;
 
     // Keyboard: Tab, Tab to 「検索結果へ移動」, Enter, Tab: the first result.
-    c.goto(&format!("{}/?q=%E6%94%B9%E5%96%84", s.base))
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css(".hit")).await.unwrap();
+    s.open("/?q=%E6%94%B9%E5%96%84", Locator::Css(".hit")).await;
     press(c, '\u{E004}').await; // Tab: 本文へ移動
     press(c, '\u{E004}').await; // Tab: 検索結果へ移動
     let label = js(c, "return document.activeElement.textContent.trim();").await;
@@ -228,13 +200,8 @@ async fn next_page_scrolls_to_the_results_and_a_skip_link_reaches_them() {
 
     // Printing a case: each source address once, the case's own address
     // and the print date.
-    c.goto(&format!("{}/cases/fukuoka-dna-undo", s.base))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("case-title"))
-        .await
-        .unwrap();
+    s.open("/cases/fukuoka-dna-undo", Locator::Id("case-title"))
+        .await;
     cdp(
         s.port,
         &s.id,
