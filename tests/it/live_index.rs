@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use kaizen_wa::case;
 use kaizen_wa::case::edit::{self, Stamp};
-use kaizen_wa::index::{CaseIndex, SearchRequest};
+use kaizen_wa::index::CaseIndex;
 use kaizen_wa::live::{DEBOUNCE, LiveIndex};
 
-use crate::common::sample_case;
+use crate::common::{request, sample_case};
 
 /// A made-up katakana word per number: unique in the collection, one token.
 fn word(n: usize) -> String {
@@ -24,12 +24,12 @@ fn word(n: usize) -> String {
 }
 
 fn finds(index: &CaseIndex, query: &str, id: &str) -> bool {
-    let req = SearchRequest {
-        query: query.into(),
-        limit: 200,
-        ..SearchRequest::default()
-    };
-    index.search(&req).unwrap().hits.iter().any(|h| h.id == id)
+    index
+        .search(&request(query, 200))
+        .unwrap()
+        .hits
+        .iter()
+        .any(|h| h.id == id)
 }
 
 /// Polls (bounded) until `check` holds; returns how long it took.

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::common::{Fixture, ids, sample_index, search_ids};
+use crate::common::{Fixture, ids, request, sample_index, search_ids};
 use kaizen_wa::case::{Level, Section};
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 
@@ -17,13 +17,7 @@ fn kanji_compound_finds_the_case_that_uses_it() {
 #[test]
 fn a_word_inside_one_section_is_found_and_highlighted_there() {
     let idx = sample_index();
-    let res = idx
-        .search(&SearchRequest {
-            query: "エレベーター".into(),
-            limit: 10,
-            ..SearchRequest::default()
-        })
-        .unwrap();
+    let res = idx.search(&request("エレベーター", 10)).unwrap();
     assert_eq!(res.total, 1);
     let hit = &res.hits[0];
     assert_eq!(hit.id, "fukuoka-dna-undo");
@@ -84,13 +78,7 @@ fn cases_with_every_spaced_word_come_first_and_the_rest_say_what_they_miss() {
     let idx = sample_index();
     let dna = ids(idx, "DNA");
     let happyokai = ids(idx, "発表会");
-    let res = idx
-        .search(&SearchRequest {
-            query: "DNA 発表会".into(),
-            limit: 50,
-            ..SearchRequest::default()
-        })
-        .unwrap();
+    let res = idx.search(&request("DNA 発表会", 50)).unwrap();
     let all = res.total_all_words;
     assert!(all > 0 && all < happyokai.len(), "{all}");
     // AND first: the leading hits contain both words …

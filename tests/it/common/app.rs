@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use kaizen_wa::index::{CaseIndex, SearchRequest};
+use kaizen_wa::index::CaseIndex;
 use kaizen_wa::web::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -380,12 +380,7 @@ impl App {
 
     /// Ids of the hits for `query`, searched in the index directly.
     pub fn ids_for(&self, query: &str) -> Vec<String> {
-        let req = SearchRequest {
-            query: query.into(),
-            limit: 200,
-            ..Default::default()
-        };
-        super::search_ids(&self.state.index, &req)
+        super::search_ids(&self.state.index, &super::request(query, 200))
     }
 
     /// Every id in the index, sorted.

@@ -171,16 +171,18 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A search for `query`, its first `limit` hits, nothing else asked.
+pub fn request(query: &str, limit: usize) -> SearchRequest {
+    SearchRequest {
+        query: query.into(),
+        limit,
+        ..SearchRequest::default()
+    }
+}
+
 /// Ids of the hits for `query`, best first.
 pub fn ids(idx: &CaseIndex, query: &str) -> Vec<String> {
-    search_ids(
-        idx,
-        &SearchRequest {
-            query: query.into(),
-            limit: 50,
-            ..SearchRequest::default()
-        },
-    )
+    search_ids(idx, &request(query, 50))
 }
 
 pub fn search_ids(idx: &CaseIndex, req: &SearchRequest) -> Vec<String> {
