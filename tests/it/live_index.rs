@@ -15,13 +15,7 @@ use kaizen_wa::case::edit::{self, Stamp};
 use kaizen_wa::index::CaseIndex;
 use kaizen_wa::live::{DEBOUNCE, LiveIndex};
 
-use crate::common::{request, sample_case};
-
-/// A made-up katakana word per number: unique in the collection, one token.
-fn word(n: usize) -> String {
-    const K: [&str; 10] = ["ア", "カ", "サ", "タ", "ナ", "ハ", "マ", "ヤ", "ラ", "ワ"];
-    format!("ズ{}{}{}ゾ", K[n / 100 % 10], K[n / 10 % 10], K[n % 10])
-}
+use crate::common::{request, sample_case, word};
 
 fn finds(index: &CaseIndex, query: &str, id: &str) -> bool {
     index

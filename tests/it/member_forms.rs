@@ -7,8 +7,8 @@
 use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::common::{App, Reply};
-use crate::web_write::{case_files, case_json, form_pairs, word};
+use crate::common::{App, Reply, word};
+use crate::web_write::{case_files, case_json, form_pairs};
 
 /// Text of an HTML attribute as the browser would send it back.
 fn unescape(s: &str) -> String {

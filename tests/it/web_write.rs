@@ -24,13 +24,7 @@ use hyper_util::rt::TokioExecutor;
 use kaizen_wa::members::Members;
 use serde_json::{Value, json};
 
-use crate::common::{App, MEMBER, add_member, serve, workspace};
-
-/// A made-up katakana word per number: one token, unique in the collection.
-pub(crate) fn word(n: usize) -> String {
-    const K: [&str; 10] = ["ア", "カ", "サ", "タ", "ナ", "ハ", "マ", "ヤ", "ラ", "ワ"];
-    format!("ヌ{}{}{}ペ", K[n / 100 % 10], K[n / 10 % 10], K[n % 10])
-}
+use crate::common::{App, MEMBER, add_member, case_body, serve, word, workspace};
 
 /// Case files under `cases/` (not `.trash/`).
 pub(crate) fn case_files(cases: &Path) -> Vec<PathBuf> {
@@ -43,26 +37,13 @@ pub(crate) fn case_files(cases: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A case body whose title and summary carry `text`, with the read-only
+/// fields set to what the server must ignore.
 pub(crate) fn case_json(id: Option<&str>, text: &str) -> Value {
-    let mut v = json!({
-        "title": format!("{text}による窓口改善"),
-        "municipality": "福岡市",
-        "prefecture": "福岡県",
-        "levels": ["業務改善"],
-        "period": {"start": 2001, "end": null},
-        "tags": ["窓口"],
-        "sections": {
-            "summary": format!("{text}を合言葉に窓口の改善を進めた。"),
-            "actors": "職員有志",
-            "activities": "発表会を開いた。"
-        },
-        "sources": ["https://example.jp/"],
-        "contributor": "ignored",
-        "updated": "1999-01-01"
-    });
-    if let Some(id) = id {
-        v["id"] = json!(id);
-    }
+    let mut v = case_body(id, &format!("{text}による窓口改善"));
+    v["sections"]["summary"] = json!(format!("{text}を合言葉に窓口の改善を進めた。"));
+    v["contributor"] = json!("ignored");
+    v["updated"] = json!("1999-01-01");
     v
 }
 

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use kaizen_wa::case::{Case, Kind, Level, Period, Sections};
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 use kaizen_wa::members::Members;
+use serde_json::{Value, json};
 
 pub use app::{App, MEMBER, Reply};
 pub use server::{Server, raw_request, serve};
@@ -119,6 +120,34 @@ pub fn workspace() -> (tempfile::TempDir, String) {
     copy_cases(&dir.path().join("cases"));
     let secret = add_member(&dir.path().join("members.toml"), MEMBER);
     (dir, format!("Bearer {secret}"))
+}
+
+/// A made-up katakana word per number: one token, unique in the collection.
+pub fn word(n: usize) -> String {
+    const K: [&str; 10] = ["ア", "カ", "サ", "タ", "ナ", "ハ", "マ", "ヤ", "ラ", "ワ"];
+    format!("ヌ{}{}{}ペ", K[n / 100 % 10], K[n / 10 % 10], K[n % 10])
+}
+
+/// A valid case body for the write API, titled `title`.
+pub fn case_body(id: Option<&str>, title: &str) -> Value {
+    let mut v = json!({
+        "title": title,
+        "municipality": "福岡市",
+        "prefecture": "福岡県",
+        "levels": ["業務改善"],
+        "period": {"start": 2001, "end": null},
+        "tags": ["窓口"],
+        "sections": {
+            "summary": "窓口の改善を進めた。",
+            "actors": "職員有志",
+            "activities": "発表会を開いた。"
+        },
+        "sources": ["https://example.jp/"]
+    });
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    v
 }
 
 /// A valid case whose title and summary carry `text`. (The library's own

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{Server, case_json, raw_request, start, workspace};
+use super::{Server, case_body, raw_request, start, workspace};
 
 const DEFAULT_ROUNDS: usize = 5;
 const WRITERS: usize = 4;
@@ -145,7 +145,7 @@ fn burst(
             h.acked.push(false);
             h.titles.len() - 1
         };
-        let body = serde_json::to_vec(&case_json(Some(&id), &title)).unwrap();
+        let body = serde_json::to_vec(&case_body(Some(&id), &title)).unwrap();
         let (method, path) = if update {
             ("PUT", format!("/api/cases/{id}"))
         } else {

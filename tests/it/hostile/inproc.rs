@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 
-use super::{MEMBER, case_file, case_json};
+use super::{MEMBER, case_body, case_file};
 use crate::common::App;
 
 /// A server over a temp copy of the samples, one member; client addresses
@@ -132,7 +132,7 @@ async fn a_fifo_in_cases_blocks_no_write() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let first = tokio::time::timeout(
         Duration::from_secs(20),
-        app.create(&case_json(Some("after-fifo"), "FIFOのあと")),
+        app.create(&case_body(Some("after-fifo"), "FIFOのあと")),
     )
     .await
     .expect("a write next to a FIFO completes");
@@ -150,7 +150,7 @@ async fn a_fifo_in_cases_blocks_no_write() {
                 ("authorization", &auth),
                 ("if-match", &format!("\"{etag}\"")),
             ],
-            Some(&case_json(Some("after-fifo"), "FIFOのあと2")),
+            Some(&case_body(Some("after-fifo"), "FIFOのあと2")),
         ),
     )
     .await
@@ -159,7 +159,7 @@ async fn a_fifo_in_cases_blocks_no_write() {
     std::fs::remove_file(&fifo).unwrap();
     let later = tokio::time::timeout(
         Duration::from_secs(20),
-        app.create(&case_json(Some("after-fifo-gone"), "FIFOが消えたあと")),
+        app.create(&case_body(Some("after-fifo-gone"), "FIFOが消えたあと")),
     )
     .await
     .expect("writes go on after the FIFO is gone");
@@ -234,7 +234,7 @@ async fn parallel_wrong_secrets_are_counted_before_they_are_checked() {
             "/api/cases",
             None,
             &[("authorization", &auth), ("x-forwarded-for", "203.0.113.9")],
-            Some(&case_json(Some("member-after-flood"), "洪水のあと")),
+            Some(&case_body(Some("member-after-flood"), "洪水のあと")),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -273,7 +273,7 @@ async fn failed_logins_for_a_name_elsewhere_do_not_lock_the_member_out() {
 #[tokio::test]
 async fn a_lone_cr_cannot_inject_a_section() {
     let app = app();
-    let mut body = case_json(Some("cr-inject"), "CR");
+    let mut body = case_body(Some("cr-inject"), "CR");
     body["sections"]["summary"] = json!("a\r## 失敗・課題\r注入");
     let r = app.create(&body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
@@ -284,12 +284,12 @@ async fn a_lone_cr_cannot_inject_a_section() {
             StatusCode::UNPROCESSABLE_ENTITY
         );
     }
-    let mut body = case_json(Some("cr-heading"), "CR");
+    let mut body = case_body(Some("cr-heading"), "CR");
     body["extra_sections"] = json!([["メモ\r## 失敗・課題", "注入"]]);
     let r = app.create(&body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     // A lone CR in plain text is a line break, stored as LF.
-    let mut body = case_json(Some("cr-plain"), "CR");
+    let mut body = case_body(Some("cr-plain"), "CR");
     body["sections"]["summary"] = json!("一行目\r二行目");
     let r = app.create(&body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -314,7 +314,7 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
     for id in [
         "readme", "README", "con", "nul", "aux", "prn", "com1", "lpt1",
     ] {
-        let r = app.create(&case_json(Some(id), "予約名")).await;
+        let r = app.create(&case_body(Some(id), "予約名")).await;
         assert!(
             r.status == StatusCode::UNPROCESSABLE_ENTITY,
             "{id}: {} {}",
@@ -323,7 +323,7 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
         );
     }
     let r = app
-        .create(&case_json(Some("held-by-invalid"), "横取り"))
+        .create(&case_body(Some("held-by-invalid"), "横取り"))
         .await;
     assert!(
         r.status == StatusCode::CONFLICT || r.status == StatusCode::UNPROCESSABLE_ENTITY,
@@ -365,7 +365,7 @@ async fn ids_that_cannot_be_files_are_refused_and_never_500() {
 async fn if_match_star_always_overwrites() {
     let app = Arc::new(app());
     assert_eq!(
-        app.create(&case_json(Some("star"), "星")).await.status,
+        app.create(&case_body(Some("star"), "星")).await.status,
         StatusCode::CREATED
     );
     let mut tasks = Vec::new();
@@ -378,7 +378,7 @@ async fn if_match_star_always_overwrites() {
                 "/api/cases/star",
                 None,
                 &[("authorization", &auth), ("if-match", "*")],
-                Some(&case_json(Some("star"), &format!("星 {n}"))),
+                Some(&case_body(Some("star"), &format!("星 {n}"))),
             )
             .await
             .status

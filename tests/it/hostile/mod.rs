@@ -20,36 +20,12 @@ mod server;
 
 use std::path::Path;
 
-use serde_json::{Value, json};
-
-pub use crate::common::{MEMBER, Server, raw_request, serve, workspace};
+pub use crate::common::{MEMBER, Server, case_body, raw_request, serve, workspace};
 
 /// The real server as these tests run it: logging at `info` (some look at
 /// the log), with extra arguments of `serve`; once it has converged.
 pub fn start(dir: &Path, args: &[&str]) -> Server {
     serve(dir).args(args).log("info").start()
-}
-
-/// A valid case body for the write API.
-pub fn case_json(id: Option<&str>, title: &str) -> Value {
-    let mut v = json!({
-        "title": title,
-        "municipality": "福岡市",
-        "prefecture": "福岡県",
-        "levels": ["業務改善"],
-        "period": {"start": 2001, "end": null},
-        "tags": ["窓口"],
-        "sections": {
-            "summary": "窓口の改善を進めた。",
-            "actors": "職員有志",
-            "activities": "発表会を開いた。"
-        },
-        "sources": ["https://example.jp/"]
-    });
-    if let Some(id) = id {
-        v["id"] = json!(id);
-    }
-    v
 }
 
 /// A case file's text, valid unless the caller breaks it.
