@@ -1018,7 +1018,11 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
 #[ignore = "figures: cargo test --release --test it -- --ignored --nocapture web_write::write_latency_figures"]
 async fn write_latency_figures() {
     let (dir, auth) = workspace();
-    let server = serve(dir.path()).start();
+    // A hundred creates at once come from one address: lift the cap on
+    // connections per address, which is there for hostile clients.
+    let server = serve(dir.path())
+        .args(&["--max-connections-per-address", "0"])
+        .start();
     let client = http_client();
     let base = server.base();
     let pct = |v: &mut Vec<Duration>, p: f64| {
