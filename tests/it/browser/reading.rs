@@ -60,7 +60,7 @@ async fn every_reading_page_is_axe_clean_at_1280_and_375() {
     for (width, height) in [(1280u32, 900u32), (375, 812)] {
         c.set_window_size(width, height).await.unwrap();
         for (name, path) in pages {
-            s.open(&format!("{path}"), Locator::Css("main")).await;
+            s.open(path, Locator::Css("main")).await;
             shot(c, &format!("a11y-{name}-{width}.png")).await;
             axe_clean(c, &format!("{name} at {width} px")).await;
             assert!(
