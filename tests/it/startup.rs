@@ -14,23 +14,11 @@ use kaizen_wa::index::CaseIndex;
 use kaizen_wa::live::SYNC_GATE_ENV;
 use serde_json::Value;
 
-use crate::common::{Fixture, Server, kaizen_wa, raw_request, serve};
+use crate::common::{Fixture, Server, kaizen_wa, raw_request, serve, urlencode};
 
 /// A server held back by the gate file `gate`, as soon as it listens.
 fn serve_gated(dir: &Path, gate: &Path) -> Server {
     serve(dir).env(SYNC_GATE_ENV, gate).unready().start()
-}
-
-/// Percent-encodes a query parameter.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A GET over a fresh connection: (status, body).
@@ -45,7 +33,7 @@ fn json(s: &Server, path: &str) -> (u16, Value) {
 }
 
 fn total(s: &Server, q: &str) -> u64 {
-    let (status, j) = json(s, &format!("/api/search?q={}", enc(q)));
+    let (status, j) = json(s, &format!("/api/search?q={}", urlencode(q)));
     assert_eq!(status, 200, "{j}");
     j["total"].as_u64().expect("a total")
 }
@@ -95,7 +83,7 @@ fn serve_answers_from_the_existing_index_before_it_converges() {
     // (none has run); it comes on a thread of its own, so allow a moment.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, j) = json(&s, &format!("/api/suggest?q={}", enc("さわやか")));
+        let (status, j) = json(&s, &format!("/api/suggest?q={}", urlencode("さわやか")));
         assert_eq!(status, 200, "{j}");
         if j.to_string().contains("さわやか運動") {
             break;

@@ -24,7 +24,7 @@ use hyper_util::rt::TokioExecutor;
 use kaizen_wa::members::Members;
 use serde_json::{Value, json};
 
-use crate::common::{App, MEMBER, add_member, case_body, serve, word, workspace};
+use crate::common::{App, MEMBER, add_member, case_body, serve, urlencode, word, workspace};
 
 /// Case files under `cases/` (not `.trash/`).
 pub(crate) fn case_files(cases: &Path) -> Vec<PathBuf> {
@@ -843,10 +843,6 @@ async fn completions_follow_a_new_case() {
         found.is_some(),
         "the completion list is rebuilt after a commit"
     );
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
 }
 
 // ------------------------------------------------- over real sockets

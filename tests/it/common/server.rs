@@ -22,10 +22,10 @@ pub struct Serve {
 }
 
 /// `kaizen-wa serve` on `dir/cases`, `dir/index` and `dir/members.toml`,
-/// logging warnings, with none of the crash or gate hooks of the
-/// environment set. [`Serve::start`] returns once its index has converged
-/// with `cases/` (`/readyz`): the start-up sync runs in the background,
-/// and what a test measures must not be that sync.
+/// logging warnings, with none of its settings taken from the test's
+/// environment ([`super::kaizen_wa`]). [`Serve::start`] returns once its
+/// index has converged with `cases/` (`/readyz`): the start-up sync runs
+/// in the background, and what a test measures must not be that sync.
 pub fn serve(dir: &Path) -> Serve {
     let mut cmd = super::kaizen_wa();
     cmd.arg("--cases")
@@ -35,8 +35,6 @@ pub fn serve(dir: &Path) -> Serve {
         .arg("--members")
         .arg(dir.join("members.toml"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove(kaizen_wa::live::CRASH_AFTER_WRITE_ENV)
-        .env_remove(kaizen_wa::live::SYNC_GATE_ENV)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     Serve {
