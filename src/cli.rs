@@ -651,38 +651,7 @@ fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
         Format::Jsonl => transfer::read_jsonl(&bytes)?,
     };
     let plan = transfer::plan(&imported, &g.cases, args.update)?;
-    {
-        let stderr = std::io::stderr();
-        let mut err = stderr.lock();
-        for p in &plan.problems {
-            let _ = writeln!(err, "{}:{p}", args.file.display());
-        }
-        for (row, id) in &plan.derived_ids {
-            let _ = writeln!(
-                err,
-                "{}:{row}行目: id がないため「{id}」にします",
-                args.file.display()
-            );
-        }
-    }
-    let errors = plan
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    let rows_with_errors: std::collections::BTreeSet<_> = plan
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.row)
-        .collect();
-    eprintln!(
-        "{} 行: 追加 {} 件、更新 {} 件、エラー {errors} 件（{} 行）",
-        imported.rows.len(),
-        plan.creates.len(),
-        plan.updates.len(),
-        rows_with_errors.len()
-    );
+    let errors = report_plan(&args.file, imported.rows.len(), &plan);
     if args.dry_run {
         eprintln!("--dry-run: 何も書き込んでいません。");
         return Ok(if errors > 0 {
@@ -704,8 +673,44 @@ fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
         println!("{}", g.cases.join(&w.rel).display());
     }
     eprintln!("{} 件を書き込みました。", written.len());
-    // The files are saved; now the index. A running server holds the index
-    // lock, and its file watcher picks the new files up instead.
+    sync_after_import(g);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An import's plan as people read it, on stderr: every problem by row,
+/// the ids it derives, and a summary line. Returns the number of errors.
+fn report_plan(file: &Path, rows: usize, plan: &crate::transfer::Plan) -> usize {
+    let mut err = std::io::stderr().lock();
+    for p in &plan.problems {
+        let _ = writeln!(err, "{}:{p}", file.display());
+    }
+    for (row, id) in &plan.derived_ids {
+        let _ = writeln!(
+            err,
+            "{}:{row}行目: id がないため「{id}」にします",
+            file.display()
+        );
+    }
+    let errors: Vec<_> = plan
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    let rows_with_errors: std::collections::BTreeSet<_> = errors.iter().map(|p| p.row).collect();
+    let _ = writeln!(
+        err,
+        "{rows} 行: 追加 {} 件、更新 {} 件、エラー {} 件（{} 行）",
+        plan.creates.len(),
+        plan.updates.len(),
+        errors.len(),
+        rows_with_errors.len()
+    );
+    errors.len()
+}
+
+/// After an import's files are saved, the index. A running server holds
+/// the index lock, and its file watcher picks the new files up instead.
+fn sync_after_import(g: &Global) {
     match CaseIndex::open(&g.index).and_then(|idx| sync_shown(g, &idx)) {
         Ok(report) => eprintln!(
             "索引を更新しました（追加 {}、更新 {}）。",
@@ -718,7 +723,6 @@ fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
             "警告: 索引を更新できませんでした（`kaizen-wa index` で更新してください）: {e}"
         ),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
