@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::analysis;
 use crate::case::{self, Level, Severity, store};
-use crate::index::{CaseIndex, SearchRequest, SearchResults, Sort};
+use crate::index::{CaseIndex, IndexError, SearchRequest, SearchResults, Sort, SyncReport};
 use crate::printable::printable;
 use crate::progress::{self, Progress};
 use crate::web::HitDto;
@@ -316,30 +316,31 @@ fn ensure_cases_dir(g: &Global) -> Result<()> {
 /// its work); `check` to stdout (they are its report: `check > report.txt`).
 fn print_diagnostics(out: &mut dyn Write, diags: &[case::Diagnostic]) {
     for d in diags {
-        let _ = writeln!(out, "{}", display_path(d));
+        let _ = writeln!(out, "{d}");
     }
 }
 
-/// Diagnostics name files relative to the cases folder; show them as
-/// `cases/…` so they can be opened from the project folder.
-fn display_path(d: &case::Diagnostic) -> String {
-    d.to_string()
-}
-
-/// A sync with its progress on stderr (a bar at a terminal, plain lines
-/// otherwise).
-fn sync_shown(g: &Global, idx: &CaseIndex, label: &str) -> Result<crate::index::SyncReport> {
+/// Runs `work` with its progress on stderr under `label` (a bar at a
+/// terminal, plain lines otherwise), ended when `work` returns.
+fn with_progress<T>(label: &str, work: impl FnOnce(&Progress) -> T) -> T {
     let progress = Progress::new();
     let shown = progress::Shown::stderr(label, Arc::clone(&progress));
-    let report = idx.sync_with(&g.cases, &progress)?;
+    let out = work(&progress);
     shown.finish();
+    out
+}
+
+/// A sync of the case folder, its progress shown; diagnostics name files
+/// as `cases/…` (see [`with_prefix`]).
+fn sync_shown(g: &Global, idx: &CaseIndex) -> Result<SyncReport, IndexError> {
+    let report = with_progress("索引", |progress| idx.sync_with(&g.cases, progress))?;
     Ok(with_prefix(g, report))
 }
 
 fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
     ensure_cases_dir(g)?;
     let idx = open_index(g, rebuild)?;
-    let report = sync_shown(g, &idx, "索引")?;
+    let report = sync_shown(g, &idx)?;
     print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics);
     let secs = report.elapsed.as_secs_f64();
     eprintln!(
@@ -362,7 +363,7 @@ fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
 }
 
 /// Prefixes diagnostics' paths with the cases folder.
-fn with_prefix(g: &Global, mut report: crate::index::SyncReport) -> crate::index::SyncReport {
+fn with_prefix(g: &Global, mut report: SyncReport) -> SyncReport {
     for d in &mut report.diagnostics {
         d.path = g.cases.join(&d.path);
     }
@@ -446,7 +447,7 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     if idx.created || idx.num_cases() == 0 {
         ensure_cases_dir(g)?;
         eprintln!("building the index from {} …", g.cases.display());
-        let report = sync_shown(g, &idx, "索引")?;
+        let report = sync_shown(g, &idx)?;
         print_diagnostics(&mut std::io::stderr().lock(), &report.diagnostics);
     }
     let req = SearchRequest {
@@ -650,38 +651,7 @@ fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
         Format::Jsonl => transfer::read_jsonl(&bytes)?,
     };
     let plan = transfer::plan(&imported, &g.cases, args.update)?;
-    {
-        let stderr = std::io::stderr();
-        let mut err = stderr.lock();
-        for p in &plan.problems {
-            let _ = writeln!(err, "{}:{p}", args.file.display());
-        }
-        for (row, id) in &plan.derived_ids {
-            let _ = writeln!(
-                err,
-                "{}:{row}行目: id がないため「{id}」にします",
-                args.file.display()
-            );
-        }
-    }
-    let errors = plan
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    let rows_with_errors: std::collections::BTreeSet<_> = plan
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.row)
-        .collect();
-    eprintln!(
-        "{} 行: 追加 {} 件、更新 {} 件、エラー {errors} 件（{} 行）",
-        imported.rows.len(),
-        plan.creates.len(),
-        plan.updates.len(),
-        rows_with_errors.len()
-    );
+    let errors = report_plan(&args.file, imported.rows.len(), &plan);
     if args.dry_run {
         eprintln!("--dry-run: 何も書き込んでいません。");
         return Ok(if errors > 0 {
@@ -696,39 +666,63 @@ fn import(g: &Global, args: ImportArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let progress = Progress::new();
-    let shown = progress::Shown::stderr("書き込み", Arc::clone(&progress));
-    let written = transfer::execute_with(&plan, &g.cases, &progress)?;
-    shown.finish();
+    let written = with_progress("書き込み", |progress| {
+        transfer::execute_with(&plan, &g.cases, progress)
+    })?;
     for w in &written {
         println!("{}", g.cases.join(&w.rel).display());
     }
     eprintln!("{} 件を書き込みました。", written.len());
-    // The files are saved; now the index. A running server holds the index
-    // lock, and its file watcher picks the new files up instead.
-    let synced = CaseIndex::open(&g.index)
-        .map_err(anyhow::Error::from)
-        .and_then(|idx| sync_shown(g, &idx, "索引"));
-    match synced {
+    sync_after_import(g);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An import's plan as people read it, on stderr: every problem by row,
+/// the ids it derives, and a summary line. Returns the number of errors.
+fn report_plan(file: &Path, rows: usize, plan: &crate::transfer::Plan) -> usize {
+    let mut err = std::io::stderr().lock();
+    for p in &plan.problems {
+        let _ = writeln!(err, "{}:{p}", file.display());
+    }
+    for (row, id) in &plan.derived_ids {
+        let _ = writeln!(
+            err,
+            "{}:{row}行目: id がないため「{id}」にします",
+            file.display()
+        );
+    }
+    let errors: Vec<_> = plan
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    let rows_with_errors: std::collections::BTreeSet<_> = errors.iter().map(|p| p.row).collect();
+    let _ = writeln!(
+        err,
+        "{rows} 行: 追加 {} 件、更新 {} 件、エラー {} 件（{} 行）",
+        plan.creates.len(),
+        plan.updates.len(),
+        errors.len(),
+        rows_with_errors.len()
+    );
+    errors.len()
+}
+
+/// After an import's files are saved, the index. A running server holds
+/// the index lock, and its file watcher picks the new files up instead.
+fn sync_after_import(g: &Global) {
+    match CaseIndex::open(&g.index).and_then(|idx| sync_shown(g, &idx)) {
         Ok(report) => eprintln!(
             "索引を更新しました（追加 {}、更新 {}）。",
             report.added, report.updated
         ),
-        Err(e)
-            if matches!(
-                e.downcast_ref::<crate::index::IndexError>(),
-                Some(crate::index::IndexError::Locked(_))
-            ) =>
-        {
-            eprintln!(
-                "索引は実行中のサーバーが使っています。サーバーがファイルの変更を取り込みます。"
-            )
-        }
+        Err(IndexError::Locked(_)) => eprintln!(
+            "索引は実行中のサーバーが使っています。サーバーがファイルの変更を取り込みます。"
+        ),
         Err(e) => eprintln!(
-            "警告: 索引を更新できませんでした（`kaizen-wa index` で更新してください）: {e:#}"
+            "警告: 索引を更新できませんでした（`kaizen-wa index` で更新してください）: {e}"
         ),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
@@ -737,31 +731,24 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
     let mut cases = Vec::new();
     let mut skipped = 0;
     let files = store::list(&g.cases)?;
-    let progress = Progress::new();
-    progress.start(files.len() as u64);
-    let shown = progress::Shown::stderr("読み込み", Arc::clone(&progress));
-    for f in files {
-        progress.add(1);
-        let loaded = match store::load(&f) {
-            Ok(l) => l,
-            Err(e) => {
-                skipped += 1;
-                eprintln!("{}: {}", f.path.display(), e.reason());
-                continue;
-            }
-        };
-        match loaded.parsed.case {
-            Some(c) => cases.push(c),
-            None => {
-                skipped += 1;
-                eprintln!(
-                    "{}: 誤りがあるため書き出しません（`kaizen-wa check` で確認）",
-                    f.path.display()
-                );
-            }
+    with_progress("読み込み", |progress| {
+        progress.start(files.len() as u64);
+        for f in &files {
+            progress.add(1);
+            let problem = match store::load(f) {
+                Ok(loaded) => match loaded.parsed.case {
+                    Some(c) => {
+                        cases.push(c);
+                        continue;
+                    }
+                    None => "誤りがあるため書き出しません（`kaizen-wa check` で確認）".to_owned(),
+                },
+                Err(e) => e.reason(),
+            };
+            skipped += 1;
+            eprintln!("{}: {problem}", f.path.display());
         }
-    }
-    shown.finish();
+    });
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let write = |out: &mut dyn Write| match args.format {
         Format::Csv => transfer::export_csv(&cases, out),

@@ -311,38 +311,7 @@ impl FileParser<'_> {
     }
 
     fn front_matter(&mut self, front: &Front) -> Option<Meta> {
-        let src = front.lines.join("\n");
-        let table: toml::Table = match toml::from_str(&src) {
-            Ok(t) => t,
-            Err(e) => {
-                let (line, col) = e
-                    .span()
-                    .map_or((front.first_line, 1), |s| front.line_of_offset(s.start));
-                self.push(
-                    line,
-                    Some(col),
-                    "front matter",
-                    Severity::Error,
-                    format!("TOML として読めません: {}", e.message().trim()),
-                );
-                return None;
-            }
-        };
-        for key in table.keys() {
-            if !FRONT_KEYS.contains(&key.as_str()) {
-                let line = front.key_line(key);
-                self.push(
-                    line,
-                    None,
-                    key,
-                    Severity::Warning,
-                    format!(
-                        "不明な項目です（使える項目: {}）。この値は使われません",
-                        FRONT_KEYS.join(", ")
-                    ),
-                );
-            }
-        }
+        let table = self.table(front)?;
         let mut ok = true;
         let mut string = |this: &mut Self, key: &str, required: bool| -> Option<String> {
             match table.get(key) {
@@ -378,7 +347,83 @@ impl FileParser<'_> {
             url: string(self, "contact_url", false).unwrap_or_default(),
         };
 
-        let kind = match (&kind_text, &prefecture, &municipality) {
+        let kind = self.kind(
+            front,
+            kind_text.as_deref(),
+            prefecture.as_deref(),
+            municipality.as_deref(),
+        );
+
+        let levels = self.levels(front, table.get("levels"));
+        let period = self.period(front, &table);
+        let tags = self.tags(front, table.get("tags"));
+        let updated = self.updated(front, table.get("updated"));
+
+        if !ok {
+            return None;
+        }
+        Some(Meta {
+            id: id?,
+            title: title?,
+            municipality: municipality?,
+            prefecture: prefecture?,
+            kind: kind?,
+            levels: levels?,
+            period: period?,
+            tags: tags?,
+            contributor,
+            updated: updated?,
+            contact,
+        })
+    }
+
+    /// The front matter as a TOML table; a syntax error is reported at its
+    /// line, an unknown key as a warning at its own.
+    fn table(&mut self, front: &Front) -> Option<toml::Table> {
+        let src = front.lines.join("\n");
+        let table: toml::Table = match toml::from_str(&src) {
+            Ok(t) => t,
+            Err(e) => {
+                let (line, col) = e
+                    .span()
+                    .map_or((front.first_line, 1), |s| front.line_of_offset(s.start));
+                self.push(
+                    line,
+                    Some(col),
+                    "front matter",
+                    Severity::Error,
+                    format!("TOML として読めません: {}", e.message().trim()),
+                );
+                return None;
+            }
+        };
+        for key in table.keys() {
+            if !FRONT_KEYS.contains(&key.as_str()) {
+                let line = front.key_line(key);
+                self.push(
+                    line,
+                    None,
+                    key,
+                    Severity::Warning,
+                    format!(
+                        "不明な項目です（使える項目: {}）。この値は使われません",
+                        FRONT_KEYS.join(", ")
+                    ),
+                );
+            }
+        }
+        Some(table)
+    }
+
+    /// `kind` as written, else inferred from the list of municipalities.
+    fn kind(
+        &mut self,
+        front: &Front,
+        kind_text: Option<&str>,
+        prefecture: Option<&str>,
+        municipality: Option<&str>,
+    ) -> Option<Kind> {
+        match (kind_text, prefecture, municipality) {
             (Some(k), _, _) => match Kind::parse(k) {
                 Some(kind) => Some(kind),
                 None => {
@@ -412,36 +457,32 @@ impl FileParser<'_> {
                 }
             },
             _ => None,
-        };
+        }
+    }
 
-        let levels = self.levels(front, table.get("levels"));
-        let period = self.period(front, &table);
-        let tags = match table.get("tags") {
-            None => Some(Vec::new()),
-            Some(toml::Value::Array(items)) => {
-                let tags: Option<Vec<String>> = items
-                    .iter()
-                    .map(|v| v.as_str().map(|s| s.trim().to_owned()))
-                    .collect();
-                if tags.is_none() {
-                    self.error(
-                        front.key_line("tags"),
-                        "tags",
-                        "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）",
-                    );
-                }
-                tags
-            }
-            Some(_) => {
-                self.error(
-                    front.key_line("tags"),
-                    "tags",
-                    "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）",
-                );
-                None
-            }
+    /// `tags`: an array of strings (none is no tags).
+    fn tags(&mut self, front: &Front, value: Option<&toml::Value>) -> Option<Vec<String>> {
+        let tags = match value {
+            None => return Some(Vec::new()),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(|s| s.trim().to_owned()))
+                .collect(),
+            Some(_) => None,
         };
-        let updated = match table.get("updated") {
+        if tags.is_none() {
+            self.error(
+                front.key_line("tags"),
+                "tags",
+                "タグは文字列の配列で書いてください（例: tags = [\"発表会\"]）",
+            );
+        }
+        tags
+    }
+
+    /// `updated`: a TOML date or a string (checked by validation).
+    fn updated(&mut self, front: &Front, value: Option<&toml::Value>) -> Option<Option<String>> {
+        match value {
             None => Some(None),
             Some(toml::Value::String(s)) => Some(Some(s.trim().to_owned())),
             Some(toml::Value::Datetime(d)) if d.date.is_some() && d.time.is_none() => {
@@ -455,24 +496,7 @@ impl FileParser<'_> {
                 );
                 None
             }
-        };
-
-        if !ok {
-            return None;
         }
-        Some(Meta {
-            id: id?,
-            title: title?,
-            municipality: municipality?,
-            prefecture: prefecture?,
-            kind: kind?,
-            levels: levels?,
-            period: period?,
-            tags: tags?,
-            contributor,
-            updated: updated?,
-            contact,
-        })
     }
 
     fn levels(&mut self, front: &Front, value: Option<&toml::Value>) -> Option<Vec<Level>> {

@@ -18,6 +18,17 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+impl FieldProblem {
+    /// An error with `field`, in words for case authors.
+    pub fn error(field: &'static str, message: impl Into<String>) -> FieldProblem {
+        FieldProblem {
+            field,
+            severity: Severity::Error,
+            message: message.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -34,13 +45,7 @@ pub const MAX_ID_LEN: usize = 80;
 
 pub fn validate(case: &Case) -> Vec<FieldProblem> {
     let mut out = Vec::new();
-    let mut err = |field, message: String| {
-        out.push(FieldProblem {
-            field,
-            severity: Severity::Error,
-            message,
-        })
-    };
+    let mut err = |field, message: String| out.push(FieldProblem::error(field, message));
 
     if let Some(msg) = id_problem(&case.id) {
         err("id", msg);
@@ -119,13 +124,7 @@ pub const MAX_DEPARTMENT: usize = 200;
 
 fn contact_problems(case: &Case) -> Vec<FieldProblem> {
     let mut out = Vec::new();
-    let mut err = |field, message: String| {
-        out.push(FieldProblem {
-            field,
-            severity: Severity::Error,
-            message,
-        })
-    };
+    let mut err = |field, message: String| out.push(FieldProblem::error(field, message));
     let dept = case.contact.department.trim();
     if dept.chars().any(char::is_control) {
         err(
@@ -209,14 +208,13 @@ fn place_problems(case: &Case) -> Vec<FieldProblem> {
     }
     if pref == municipalities::NATIONWIDE {
         if case.kind != Kind::Nationwide {
-            out.push(FieldProblem {
-                field: "kind",
-                severity: Severity::Error,
-                message: format!(
+            out.push(FieldProblem::error(
+                "kind",
+                format!(
                     "都道府県が「全国」のときは、自治体の種類を「{}」にしてください",
                     Kind::Nationwide
                 ),
-            });
+            ));
         }
         return out;
     }
@@ -224,11 +222,10 @@ fn place_problems(case: &Case) -> Vec<FieldProblem> {
         let hint = municipalities::suggest_prefecture(pref)
             .map(|p| format!("（{p} のことですか？）"))
             .unwrap_or_default();
-        out.push(FieldProblem {
-            field: "prefecture",
-            severity: Severity::Error,
-            message: format!("「{pref}」は都道府県名ではありません{hint}"),
-        });
+        out.push(FieldProblem::error(
+            "prefecture",
+            format!("「{pref}」は都道府県名ではありません{hint}"),
+        ));
         return out;
     }
     match municipalities::lookup(pref, case.municipality.trim()) {
@@ -241,14 +238,13 @@ fn place_problems(case: &Case) -> Vec<FieldProblem> {
                 case.municipality
             ),
         }),
-        Lookup::OtherPrefecture(other) => out.push(FieldProblem {
-            field: "municipality",
-            severity: Severity::Error,
-            message: format!(
+        Lookup::OtherPrefecture(other) => out.push(FieldProblem::error(
+            "municipality",
+            format!(
                 "「{}」は{pref}ではなく{other}の自治体です",
                 case.municipality
             ),
-        }),
+        )),
         Lookup::Unknown => out.push(FieldProblem {
             field: "municipality",
             severity: Severity::Warning,
@@ -259,11 +255,10 @@ fn place_problems(case: &Case) -> Vec<FieldProblem> {
         }),
     }
     if case.kind == Kind::Nationwide {
-        out.push(FieldProblem {
-            field: "kind",
-            severity: Severity::Error,
-            message: "「全国・広域」は都道府県が「全国」の事例にだけ使えます".into(),
-        });
+        out.push(FieldProblem::error(
+            "kind",
+            "「全国・広域」は都道府県が「全国」の事例にだけ使えます",
+        ));
     }
     out
 }

@@ -146,9 +146,7 @@ impl Matcher {
             return text.snippet(&self.ranges(text.text), width);
         }
         let hits = self.needles.hits(&self.patterns, text.text, counts);
-        let mut known = hits.matches;
-        known.extend(self.verify(text.text, &hits.candidates));
-        text.snippet(&merge(known), width)
+        text.snippet(&self.matches(text.text, &hits), width)
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by

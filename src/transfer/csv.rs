@@ -458,8 +458,11 @@ fn unneutralise(cell: &str) -> String {
 /// itself holds a separator (`a/b`, `;=1`) — one per line, each ending
 /// with a line break, which [`split_tags`] reads back unchanged.
 fn tags_cell(tags: &[String]) -> String {
-    let plain = |t: &String| split_list(t).len() == 1 && split_list(t)[0] == *t;
-    if tags.iter().all(plain) {
+    // A tag reads back as itself when splitting it changes nothing.
+    if tags
+        .iter()
+        .all(|t| split_list(t) == std::slice::from_ref(t))
+    {
         tags.join("、")
     } else {
         tags.iter().map(|t| format!("{t}\n")).collect()

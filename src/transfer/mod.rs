@@ -14,13 +14,13 @@
 pub mod csv;
 pub mod jsonl;
 
-use crate::progress::Progress;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
 use crate::case::edit::{self, EditError, Written};
 use crate::case::{Case, FieldProblem, Severity, store};
+use crate::progress::Progress;
 
 pub use self::csv::{export_csv, read_csv};
 pub use self::jsonl::{export_jsonl, read_jsonl};
