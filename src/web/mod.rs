@@ -18,6 +18,7 @@ mod admin;
 mod api;
 mod assets;
 pub mod auth;
+mod bounded;
 pub mod cache;
 mod cpu;
 mod editor;

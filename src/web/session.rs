@@ -19,7 +19,7 @@
 //!   seconds. The last use is written when it moved by [`SEEN_GRANULARITY`]
 //!   or more, not on every request, so the idle timeout is that coarse.
 //! * At most [`MAX_SESSIONS`]; at the bound, expired ones go first, then
-//!   the least recently used.
+//!   the least recently used (the rule of [`super::bounded`]).
 
 use std::collections::HashMap;
 use std::fs;
@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::bounded::make_room;
 use crate::atomic::{Access, Mode};
 use crate::members::MemberName;
 
@@ -145,19 +146,7 @@ impl Sessions {
     pub fn create(&self, name: MemberName) -> String {
         let now = now_secs();
         let mut map = self.lock();
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| live(s, now));
-            while map.len() >= MAX_SESSIONS {
-                let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, s)| s.seen)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                map.remove(&oldest);
-            }
-        }
+        make_room(&mut map, MAX_SESSIONS, |s| live(s, now), |s| s.seen);
         let token = crate::token::new_token();
         map.insert(
             hash(&token),
