@@ -15,8 +15,8 @@ use axum::response::Response;
 
 use super::AppState;
 use super::auth::Viewer;
-use super::error::WebError;
 use super::ui::{Base, HtmlError, render};
+use super::writes::blocking;
 use crate::case::Severity;
 
 pub struct ProblemRow {
@@ -109,11 +109,8 @@ pub async fn resync(State(state): State<AppState>, viewer: Viewer, body: Bytes) 
         return e.into_html(&state, &viewer);
     }
     let s = state.clone();
-    let report = tokio::task::spawn_blocking(move || s.resync())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()));
-    match report {
-        Ok(Ok(r)) => render(&page(
+    match blocking(move || Ok(s.resync()?)).await {
+        Ok(r) => render(&page(
             &state,
             &viewer,
             Some(format!(
@@ -121,7 +118,6 @@ pub async fn resync(State(state): State<AppState>, viewer: Viewer, body: Bytes) 
                 r.added, r.updated, r.removed, r.invalid
             )),
         )),
-        Ok(Err(e)) => WebError::from(e).into_html(&state, &viewer),
         Err(e) => e.into_html(&state, &viewer),
     }
 }

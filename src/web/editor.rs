@@ -27,7 +27,7 @@ use super::error::WebError;
 use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
 use super::merge;
 use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, render};
-use super::writes::{create_case, delete_case, update_case};
+use super::writes::{blocking, create_case, delete_case, update_case};
 use crate::case::edit::{self, Current};
 use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};
 
@@ -460,9 +460,7 @@ fn unreadable(state: &AppState, viewer: &Viewer, e: WebError) -> Response {
 
 async fn read_current_async(state: &AppState, id: String) -> Result<Current, WebError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || read_current(&state, &id))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+    blocking(move || read_current(&state, &id)).await
 }
 
 /// The edit form of a case, with the ETag it starts from.

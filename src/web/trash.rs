@@ -20,6 +20,7 @@ use super::account::not_a_member;
 use super::auth::Viewer;
 use super::error::WebError;
 use super::ui::{Base, HtmlError, render};
+use super::writes::blocking;
 use crate::case::edit::{self, Deleted, Trashed};
 
 /// One deleted case as the page lists it.
@@ -127,10 +128,7 @@ async fn page_async(
     just_deleted: Option<Deleted>,
 ) -> Result<TrashPage, WebError> {
     let s = state.clone();
-    let listed = tokio::task::spawn_blocking(move || edit::list_trash(s.live.cases_dir()))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    let listed = listed.map_err(WebError::from)?;
+    let listed = blocking(move || Ok(edit::list_trash(s.live.cases_dir())?)).await?;
     Ok(page(state, viewer, notice, just_deleted.as_ref(), &listed))
 }
 
@@ -229,10 +227,7 @@ pub async fn restore(State(state): State<AppState>, viewer: Viewer, body: Bytes)
     }
     let s = state.clone();
     let name = form.name.clone();
-    let result = tokio::task::spawn_blocking(move || s.live.restore(&name))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))
-        .and_then(|r| r.map_err(WebError::from));
+    let result = blocking(move || Ok(s.live.restore(&name)?)).await;
     let (status, text) = match result {
         Ok(w) => {
             tracing::info!(id = %w.case.id, "case restored from the trash");
