@@ -107,7 +107,6 @@ pub struct FormPage {
     pub cancel_url: String,
     pub editing: bool,
     pub f: CaseForm,
-    pub csrf: String,
     pub msgs: Messages,
     pub summary: Vec<SummaryItem>,
     pub general: Vec<String>,
@@ -229,11 +228,6 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
         post_url: a.post_url,
         cancel_url: a.cancel_url,
         editing: a.editing,
-        csrf: viewer
-            .member
-            .as_ref()
-            .map(|m| m.csrf.clone())
-            .unwrap_or_default(),
         summary: msgs.summary(),
         general: msgs.general(),
         msgs,
@@ -709,7 +703,6 @@ pub struct DeletePage {
     pub place: String,
     pub levels: Vec<LevelBadge>,
     pub etag: String,
-    pub csrf: String,
     pub error: Option<String>,
 }
 
@@ -727,11 +720,6 @@ fn delete_page_for(
         place: format!("{}・{}", current.case.municipality, current.case.prefecture),
         levels: view.levels,
         etag: current.etag.clone(),
-        csrf: viewer
-            .member
-            .as_ref()
-            .map(|m| m.csrf.clone())
-            .unwrap_or_default(),
         error,
     }
 }

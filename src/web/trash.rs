@@ -87,7 +87,6 @@ pub struct TrashPage {
     /// Right after a delete: the case just deleted, with its undo.
     pub just_deleted: Option<TrashRow>,
     pub rows: Vec<TrashRow>,
-    pub csrf: String,
 }
 
 fn page(
@@ -113,11 +112,6 @@ fn page(
         notice,
         just_deleted: just,
         rows,
-        csrf: viewer
-            .member
-            .as_ref()
-            .map(|m| m.csrf.clone())
-            .unwrap_or_default(),
     }
 }
 

@@ -54,7 +54,7 @@ pub struct Base {
     pub cases: u64,
     /// The logged-in member's name.
     pub member: Option<String>,
-    /// The session's CSRF token (the logout form).
+    /// The session's CSRF token: every form of a member's page sends it.
     pub csrf: String,
     /// Writing is on (at least one member configured).
     pub writing: bool,
