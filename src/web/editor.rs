@@ -26,7 +26,7 @@ use super::auth::Viewer;
 use super::error::WebError;
 use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
 use super::merge;
-use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, render};
+use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, place, render};
 use super::writes::{blocking, create_case, delete_case, update_case};
 use crate::case::edit::{self, Current};
 use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};
@@ -717,7 +717,7 @@ fn delete_page_for(
         base: Base::new(state, "delete", viewer),
         id: current.case.id.clone(),
         title: current.case.title.clone(),
-        place: format!("{}・{}", current.case.municipality, current.case.prefecture),
+        place: place(&current.case.municipality, &current.case.prefecture),
         levels: view.levels,
         etag: current.etag.clone(),
         error,

@@ -19,7 +19,7 @@ use super::AppState;
 use super::account::not_a_member;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::ui::{Base, HtmlError, render};
+use super::ui::{Base, HtmlError, place, render};
 use super::writes::blocking;
 use crate::case::edit::{self, Deleted, Trashed};
 
@@ -50,11 +50,7 @@ impl TrashRow {
                 name: t.name.clone(),
                 title: c.title.clone(),
                 id: c.id.clone(),
-                place: if c.municipality == c.prefecture {
-                    c.prefecture.clone()
-                } else {
-                    format!("{}・{}", c.municipality, c.prefecture)
-                },
+                place: place(&c.municipality, &c.prefecture),
                 deleted_at: when(t),
                 broken: false,
             },
