@@ -24,6 +24,7 @@ mod cpu;
 mod editor;
 mod error;
 mod feed;
+mod form_messages;
 pub mod forms;
 mod insights;
 pub mod limits;
