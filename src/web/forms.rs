@@ -53,24 +53,6 @@ fn problem(field: &'static str, message: String) -> FieldProblem {
 }
 
 impl Draft {
-    pub fn from_case(case: &Case) -> Draft {
-        Draft {
-            id: case.id.clone(),
-            title: case.title.clone(),
-            municipality: case.municipality.clone(),
-            prefecture: case.prefecture.clone(),
-            kind: case.kind.name().to_owned(),
-            levels: case.levels.iter().map(|l| l.name().to_owned()).collect(),
-            start_year: case.period.start.to_string(),
-            end_year: case.period.end.map(|y| y.to_string()).unwrap_or_default(),
-            tags: case.tags.clone(),
-            sources: case.sources.clone(),
-            sections: case.sections.clone(),
-            extra_sections: case.extra_sections.clone(),
-            contact: case.contact.clone(),
-        }
-    }
-
     /// The case this draft describes, and the type-level problems; a field
     /// with such a problem holds a placeholder in the case.
     pub fn to_case(&self) -> (Case, Vec<FieldProblem>) {

@@ -25,7 +25,7 @@ mod editor;
 mod error;
 mod feed;
 mod form_messages;
-pub mod forms;
+mod forms;
 mod insights;
 pub mod limits;
 mod map;
