@@ -10,10 +10,11 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::AppState;
+use super::account::MemberViewer;
 use super::auth::Viewer;
 use super::ui::{Base, HtmlError, render};
 use super::writes::blocking;
@@ -78,12 +79,8 @@ fn page(state: &AppState, viewer: &Viewer, notice: Option<String>) -> AdminPage 
 )]
 pub async fn admin_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    OriginalUri(uri): OriginalUri,
+    MemberViewer(viewer): MemberViewer,
 ) -> Response {
-    if let Some(refused) = super::account::not_a_member(&state, &viewer, &uri) {
-        return refused;
-    }
     render(&page(&state, &viewer, None))
 }
 

@@ -16,12 +16,12 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::account::not_a_member;
+use super::account::MemberViewer;
 use super::auth::Viewer;
 use super::error::WebError;
 use super::form_messages::{Messages, SummaryItem, label};
@@ -317,12 +317,8 @@ async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Resul
 )]
 pub async fn new_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    OriginalUri(uri): OriginalUri,
+    MemberViewer(viewer): MemberViewer,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     let f = CaseForm {
         sections: vec![String::new(); Section::ALL.len()],
         ..CaseForm::default()
@@ -473,13 +469,9 @@ async fn read_current_async(state: &AppState, id: String) -> Result<Current, Web
 )]
 pub async fn edit_page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    MemberViewer(viewer): MemberViewer,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     let current = match read_current_async(&state, id.clone()).await {
         Ok(c) => c,
         Err(e) => return unreadable(&state, &viewer, e),
@@ -739,13 +731,9 @@ fn delete_page_for(
 )]
 pub async fn delete_page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    MemberViewer(viewer): MemberViewer,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     match read_current_async(&state, id).await {
         Ok(current) => render(&delete_page_for(&state, &viewer, &current, None)),
         Err(e) => unreadable(&state, &viewer, e),

@@ -10,13 +10,13 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use super::account::not_a_member;
+use super::account::MemberViewer;
 use super::auth::Viewer;
 use super::error::WebError;
 use super::ui::{Base, HtmlError, place, render};
@@ -148,13 +148,9 @@ struct Restored {
 )]
 pub async fn trash_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    OriginalUri(uri): OriginalUri,
+    MemberViewer(viewer): MemberViewer,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     let restored = raw
         .and_then(|q| serde_urlencoded::from_str::<Restored>(&q).ok())
         .and_then(|r| r.restored);
