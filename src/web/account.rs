@@ -240,10 +240,11 @@ pub async fn login(
     }
 }
 
+/// A form that sends only the session's CSRF token (logout, re-sync).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CsrfOnly {
-    csrf: String,
+pub(super) struct CsrfOnly {
+    pub csrf: String,
 }
 
 /// Ends the session (form with the session's CSRF token).

@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::AppState;
-use super::account::MemberViewer;
+use super::account::{CsrfOnly, MemberViewer};
 use super::auth::Viewer;
 use super::ui::{Base, HtmlError, render};
 use super::writes::blocking;
@@ -96,13 +96,8 @@ pub async fn admin_page(
     )
 )]
 pub async fn resync(State(state): State<AppState>, viewer: Viewer, body: Bytes) -> Response {
-    let csrf = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    if let Err(e) = viewer.check_csrf(&csrf) {
+    let form: CsrfOnly = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if let Err(e) = viewer.check_csrf(&form.csrf) {
         return e.into_html(&state, &viewer);
     }
     let s = state.clone();
