@@ -85,20 +85,28 @@ pub struct TrashPage {
     pub rows: Vec<TrashRow>,
 }
 
-fn page(
+/// The trash page, listing what is in the trash now: with `notice` said
+/// above it, and `just_deleted` (right after a delete) apart with its
+/// undo. A failure to list is the error page instead.
+async fn respond(
     state: &AppState,
     viewer: &Viewer,
+    status: StatusCode,
     notice: Option<Notice>,
     just_deleted: Option<&Deleted>,
-    listed: &[Trashed],
-) -> TrashPage {
+) -> Response {
+    let s = state.clone();
+    let listed = match blocking(move || Ok(edit::list_trash(s.live.cases_dir())?)).await {
+        Ok(listed) => listed,
+        Err(e) => return e.into_html(state, viewer),
+    };
     let mut rows: Vec<TrashRow> = listed.iter().map(TrashRow::of).collect();
     let just = just_deleted.and_then(|d| {
         let name = d.trash_path.file_name()?.to_str()?;
         let i = rows.iter().position(|r| r.name == name)?;
         Some(rows.remove(i))
     });
-    TrashPage {
+    let page = TrashPage {
         base: Base::new(state, "trash", viewer),
         heading: if just.is_some() {
             "削除しました".into()
@@ -108,26 +116,18 @@ fn page(
         notice,
         just_deleted: just,
         rows,
+    };
+    let mut res = render(&page);
+    // A template that failed keeps its 500.
+    if res.status().is_success() {
+        *res.status_mut() = status;
     }
-}
-
-async fn page_async(
-    state: &AppState,
-    viewer: &Viewer,
-    notice: Option<Notice>,
-    just_deleted: Option<Deleted>,
-) -> Result<TrashPage, WebError> {
-    let s = state.clone();
-    let listed = blocking(move || Ok(edit::list_trash(s.live.cases_dir())?)).await?;
-    Ok(page(state, viewer, notice, just_deleted.as_ref(), &listed))
+    res
 }
 
 /// The page a delete ends on: done, with 「元に戻す」 for that case.
 pub async fn after_delete(state: &AppState, viewer: &Viewer, deleted: Deleted) -> Response {
-    match page_async(state, viewer, None, Some(deleted)).await {
-        Ok(p) => render(&p),
-        Err(e) => e.into_html(state, viewer),
-    }
+    respond(state, viewer, StatusCode::OK, None, Some(&deleted)).await
 }
 
 #[derive(Deserialize)]
@@ -171,10 +171,7 @@ pub async fn trash_page(
         }
         None => None,
     };
-    match page_async(&state, &viewer, notice, None).await {
-        Ok(p) => render(&p),
-        Err(e) => e.into_html(&state, &viewer),
-    }
+    respond(&state, &viewer, StatusCode::OK, notice, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -249,8 +246,5 @@ pub async fn restore(State(state): State<AppState>, viewer: Viewer, body: Bytes)
         text,
         link: None,
     };
-    match page_async(&state, &viewer, Some(notice), None).await {
-        Ok(p) => (status, render(&p)).into_response(),
-        Err(e) => e.into_html(&state, &viewer),
-    }
+    respond(&state, &viewer, status, Some(notice), None).await
 }
