@@ -291,7 +291,6 @@ fn with_status(status: StatusCode, page: &FormPage) -> Response {
     (status, render(page)).into_response()
 }
 
-/// The new-case form.
 /// A case form's body: up to the members' limit with a member's session,
 /// up to the small anonymous limit without (a form whose session ended is
 /// still read, so that it can be shown back with nothing lost).
@@ -305,6 +304,7 @@ async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Resul
     super::limits::read_body(&parts.headers, body, limit).await
 }
 
+/// The new-case form.
 #[utoipa::path(
     get,
     path = "/cases/new",
