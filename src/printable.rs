@@ -10,7 +10,8 @@ use std::borrow::Cow;
 
 /// Whether `c` changes how a terminal shows the text around it: C0 and C1
 /// controls, DEL, and the bidirectional embeddings, overrides and isolates.
-fn unsafe_char(c: char) -> bool {
+/// Also what a web page must not take from a decoded address.
+pub fn unsafe_char(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -6,7 +6,8 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, OriginalUri, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
@@ -38,20 +39,26 @@ pub fn safe_next(next: &str) -> String {
     if ok { next.to_owned() } else { "/".to_owned() }
 }
 
-/// For a visitor who is not a logged-in member: the way to become one —
-/// the login page, or (writing off) the page that says how to turn
-/// writing on. `None` for a member.
-pub(super) fn not_a_member(
-    state: &AppState,
-    viewer: &Viewer,
-    uri: &axum::http::Uri,
-) -> Option<Response> {
-    match &viewer.member {
-        Some(_) => None,
-        None if !viewer.writing => Some(WebError::WritingOff.into_html(state, viewer)),
-        None => Some(login_redirect(
-            uri.path_and_query().map_or("/", |p| p.as_str()),
-        )),
+/// The viewer of a members-only page, known to be a logged-in member.
+/// Anyone else is answered before the handler runs with the way to become
+/// one: the login page (returning here), or, writing off, the page that
+/// says how to turn writing on. Every members-only page asks for it, so
+/// none can forget the check.
+pub(super) struct MemberViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for MemberViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Ok(viewer) = Viewer::from_request_parts(parts, state).await;
+        let Ok(OriginalUri(uri)) = OriginalUri::from_request_parts(parts, state).await;
+        match &viewer.member {
+            Some(_) => Ok(MemberViewer(viewer)),
+            None if !viewer.writing => Err(WebError::WritingOff.into_html(state, &viewer)),
+            None => Err(login_redirect(
+                uri.path_and_query().map_or("/", |p| p.as_str()),
+            )),
+        }
     }
 }
 
@@ -233,10 +240,11 @@ pub async fn login(
     }
 }
 
+/// A form that sends only the session's CSRF token (logout, re-sync).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CsrfOnly {
-    csrf: String,
+pub(super) struct CsrfOnly {
+    pub csrf: String,
 }
 
 /// Ends the session (form with the session's CSRF token).

@@ -10,13 +10,14 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::AppState;
+use super::account::{CsrfOnly, MemberViewer};
 use super::auth::Viewer;
-use super::error::WebError;
 use super::ui::{Base, HtmlError, render};
+use super::writes::blocking;
 use crate::case::Severity;
 
 pub struct ProblemRow {
@@ -78,12 +79,8 @@ fn page(state: &AppState, viewer: &Viewer, notice: Option<String>) -> AdminPage 
 )]
 pub async fn admin_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    OriginalUri(uri): OriginalUri,
+    MemberViewer(viewer): MemberViewer,
 ) -> Response {
-    if let Some(refused) = super::account::not_a_member(&state, &viewer, &uri) {
-        return refused;
-    }
     render(&page(&state, &viewer, None))
 }
 
@@ -99,21 +96,13 @@ pub async fn admin_page(
     )
 )]
 pub async fn resync(State(state): State<AppState>, viewer: Viewer, body: Bytes) -> Response {
-    let csrf = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    if let Err(e) = viewer.check_csrf(&csrf) {
+    let form: CsrfOnly = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if let Err(e) = viewer.check_csrf(&form.csrf) {
         return e.into_html(&state, &viewer);
     }
     let s = state.clone();
-    let report = tokio::task::spawn_blocking(move || s.resync())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()));
-    match report {
-        Ok(Ok(r)) => render(&page(
+    match blocking(move || Ok(s.resync()?)).await {
+        Ok(r) => render(&page(
             &state,
             &viewer,
             Some(format!(
@@ -121,7 +110,6 @@ pub async fn resync(State(state): State<AppState>, viewer: Viewer, body: Bytes) 
                 r.added, r.updated, r.removed, r.invalid
             )),
         )),
-        Ok(Err(e)) => WebError::from(e).into_html(&state, &viewer),
         Err(e) => e.into_html(&state, &viewer),
     }
 }

@@ -44,6 +44,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
+use super::bounded::make_room;
 use super::error::WebError;
 pub use super::session::{LoggedIn, SESSION_IDLE, SESSION_MAX, Sessions};
 use crate::members::{MemberName, Members, MembersError};
@@ -55,33 +56,10 @@ pub const SESSION_COOKIE: &str = "kaizen_session";
 pub const LOGIN_COOKIE: &str = "kaizen_login";
 /// How long a verified bearer secret is remembered.
 pub const VERIFIED_TTL: Duration = Duration::from_secs(10 * 60);
-/// Bound on limiter entries (memory).
+/// Bound on each limiter's entries and on remembered secrets (memory).
 const MAX_ENTRIES: usize = 10_000;
 /// argon2 checks waiting for a core at most; more are refused (429).
 pub const MAX_WAITING_CHECKS: usize = 16;
-
-/// Makes room for one more entry in a map bounded by [`MAX_ENTRIES`]: drops
-/// the entries that are no longer `live`, then, if still full, the one
-/// least recently `used`. The one eviction rule of the limiter and the
-/// session store.
-fn make_room<K: Clone + Eq + std::hash::Hash, V>(
-    map: &mut HashMap<K, V>,
-    live: impl Fn(&V) -> bool,
-    used: impl Fn(&V) -> Instant,
-) {
-    if map.len() < MAX_ENTRIES {
-        return;
-    }
-    map.retain(|_, v| live(v));
-    if map.len() >= MAX_ENTRIES
-        && let Some(oldest) = map
-            .iter()
-            .min_by_key(|(_, v)| used(v))
-            .map(|(k, _)| k.clone())
-    {
-        map.remove(&oldest);
-    }
-}
 
 // ------------------------------------------------------------- limiter
 
@@ -151,6 +129,7 @@ impl Limiter {
             let forget = self.forget;
             make_room(
                 &mut entries,
+                MAX_ENTRIES,
                 |e| now.duration_since(e.last) < forget,
                 |e| e.last,
             );
@@ -179,8 +158,6 @@ impl Limiter {
         self.lock().remove(key);
     }
 }
-
-// ------------------------------------------------------------ sessions
 
 // ------------------------------------------------------------- members
 
@@ -398,6 +375,7 @@ impl Verifier {
             let mut map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
             make_room(
                 &mut map,
+                MAX_ENTRIES,
                 |(_, _, at)| at.elapsed() < VERIFIED_TTL,
                 |(_, _, at)| *at,
             );

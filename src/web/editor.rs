@@ -16,18 +16,19 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::account::not_a_member;
+use super::account::MemberViewer;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::forms::{CaseForm, MERGE_FIELDS, Messages, SummaryItem, label};
-use super::merge;
-use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, render};
-use super::writes::{create_case, delete_case, update_case};
+use super::form_messages::{Messages, SummaryItem, label};
+use super::forms::CaseForm;
+use super::merge::{self, MERGE_FIELDS};
+use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, place, render};
+use super::writes::{blocking, create_case, delete_case, update_case};
 use crate::case::edit::{self, Current};
 use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};
 
@@ -107,7 +108,6 @@ pub struct FormPage {
     pub cancel_url: String,
     pub editing: bool,
     pub f: CaseForm,
-    pub csrf: String,
     pub msgs: Messages,
     pub summary: Vec<SummaryItem>,
     pub general: Vec<String>,
@@ -229,11 +229,6 @@ fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) ->
         post_url: a.post_url,
         cancel_url: a.cancel_url,
         editing: a.editing,
-        csrf: viewer
-            .member
-            .as_ref()
-            .map(|m| m.csrf.clone())
-            .unwrap_or_default(),
         summary: msgs.summary(),
         general: msgs.general(),
         msgs,
@@ -296,7 +291,6 @@ fn with_status(status: StatusCode, page: &FormPage) -> Response {
     (status, render(page)).into_response()
 }
 
-/// The new-case form.
 /// A case form's body: up to the members' limit with a member's session,
 /// up to the small anonymous limit without (a form whose session ended is
 /// still read, so that it can be shown back with nothing lost).
@@ -310,6 +304,7 @@ async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Resul
     super::limits::read_body(&parts.headers, body, limit).await
 }
 
+/// The new-case form.
 #[utoipa::path(
     get,
     path = "/cases/new",
@@ -322,12 +317,8 @@ async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Resul
 )]
 pub async fn new_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    OriginalUri(uri): OriginalUri,
+    MemberViewer(viewer): MemberViewer,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     let f = CaseForm {
         sections: vec![String::new(); Section::ALL.len()],
         ..CaseForm::default()
@@ -460,9 +451,7 @@ fn unreadable(state: &AppState, viewer: &Viewer, e: WebError) -> Response {
 
 async fn read_current_async(state: &AppState, id: String) -> Result<Current, WebError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || read_current(&state, &id))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+    blocking(move || read_current(&state, &id)).await
 }
 
 /// The edit form of a case, with the ETag it starts from.
@@ -480,13 +469,9 @@ async fn read_current_async(state: &AppState, id: String) -> Result<Current, Web
 )]
 pub async fn edit_page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    MemberViewer(viewer): MemberViewer,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     let current = match read_current_async(&state, id.clone()).await {
         Ok(c) => c,
         Err(e) => return unreadable(&state, &viewer, e),
@@ -711,7 +696,6 @@ pub struct DeletePage {
     pub place: String,
     pub levels: Vec<LevelBadge>,
     pub etag: String,
-    pub csrf: String,
     pub error: Option<String>,
 }
 
@@ -726,14 +710,9 @@ fn delete_page_for(
         base: Base::new(state, "delete", viewer),
         id: current.case.id.clone(),
         title: current.case.title.clone(),
-        place: format!("{}・{}", current.case.municipality, current.case.prefecture),
+        place: place(&current.case.municipality, &current.case.prefecture),
         levels: view.levels,
         etag: current.etag.clone(),
-        csrf: viewer
-            .member
-            .as_ref()
-            .map(|m| m.csrf.clone())
-            .unwrap_or_default(),
         error,
     }
 }
@@ -752,13 +731,9 @@ fn delete_page_for(
 )]
 pub async fn delete_page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    MemberViewer(viewer): MemberViewer,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     match read_current_async(&state, id).await {
         Ok(current) => render(&delete_page_for(&state, &viewer, &current, None)),
         Err(e) => unreadable(&state, &viewer, e),

@@ -9,10 +9,93 @@
 //! levels in another order, CRLF or LF).
 //!
 //! Works on the form alone (no file, no index, no HTTP): the handler in
-//! `editor` reads the current version and decides whether to save.
+//! `editor` reads the current version and decides whether to save. The
+//! form seen field by field ([`MERGE_FIELDS`], [`CaseForm::field`],
+//! [`CaseForm::set_field`]) is this module's: only merging (and taking
+//! one field from the other version) needs it.
 
-use super::forms::{CaseForm, MERGE_FIELDS};
-use crate::case::{Case, Level};
+use super::forms::CaseForm;
+use crate::case::{Case, Level, Section};
+
+/// The fields of the case form that merge one by one, in form order
+/// (`extra` is the unknown sections as one field).
+pub const MERGE_FIELDS: [&str; 20] = [
+    "title",
+    "prefecture",
+    "municipality",
+    "kind",
+    "levels",
+    "start_year",
+    "end_year",
+    "tags",
+    "summary",
+    "actors",
+    "motivations",
+    "background",
+    "activities",
+    "successes",
+    "failures",
+    "lessons",
+    "extra",
+    "sources",
+    "contact_department",
+    "contact_url",
+];
+
+impl CaseForm {
+    /// One field's value as the form holds it (`levels`: one per line;
+    /// `extra`: heading and text pairs as JSON). `None` for a key that is
+    /// no field.
+    pub fn field(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "title" => self.title.clone(),
+            "prefecture" => self.prefecture.clone(),
+            "municipality" => self.municipality.clone(),
+            "kind" => self.kind.clone(),
+            "levels" => self.levels.join("\n"),
+            "start_year" => self.start_year.clone(),
+            "end_year" => self.end_year.clone(),
+            "tags" => self.tags.clone(),
+            "sources" => self.sources.clone(),
+            "contact_department" => self.contact_department.clone(),
+            "contact_url" => self.contact_url.clone(),
+            "extra" => serde_json::to_string(&self.extra).unwrap_or_default(),
+            key => self.section(Section::parse(key)?).to_owned(),
+        })
+    }
+
+    /// Sets one field from a value shaped as [`CaseForm::field`] gives it.
+    pub fn set_field(&mut self, key: &str, value: String) {
+        match key {
+            "title" => self.title = value,
+            "prefecture" => self.prefecture = value,
+            "municipality" => self.municipality = value,
+            "kind" => self.kind = value,
+            "levels" => {
+                self.levels = value
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            "start_year" => self.start_year = value,
+            "end_year" => self.end_year = value,
+            "tags" => self.tags = value,
+            "sources" => self.sources = value,
+            "contact_department" => self.contact_department = value,
+            "contact_url" => self.contact_url = value,
+            "extra" => self.extra = serde_json::from_str(&value).unwrap_or_default(),
+            key => {
+                if let Some(i) = Section::ALL.iter().position(|s| s.key() == key) {
+                    if self.sections.len() < Section::ALL.len() {
+                        self.sections.resize(Section::ALL.len(), String::new());
+                    }
+                    self.sections[i] = value;
+                }
+            }
+        }
+    }
+}
 
 /// The outcome of merging the member's form with the saved version.
 #[derive(Debug)]

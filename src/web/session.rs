@@ -12,22 +12,23 @@
 //!   Not under `index/`, which is derived, rebuilt from `cases/` at will
 //!   and copied to read-only replicas.
 //! * It holds a hash (blake3) of each token, never the token: whoever
-//!   reads the file cannot log in as anyone. It is written with mode 0600,
-//!   atomically (temporary file, fsync, rename), and `*.sessions.json` is
+//!   reads the file cannot log in as anyone. It is written owner-only and
+//!   crash-safe through [`crate::atomic`], and `*.sessions.json` is
 //!   ignored by git.
 //! * Expiry survives restarts: creation and last use are wall-clock
 //!   seconds. The last use is written when it moved by [`SEEN_GRANULARITY`]
 //!   or more, not on every request, so the idle timeout is that coarse.
 //! * At most [`MAX_SESSIONS`]; at the bound, expired ones go first, then
-//!   the least recently used.
+//!   the least recently used (the rule of [`super::bounded`]).
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::bounded::make_room;
+use crate::atomic::{Access, Mode};
 use crate::members::MemberName;
 
 /// A session ends after this long without a request…
@@ -145,19 +146,7 @@ impl Sessions {
     pub fn create(&self, name: MemberName) -> String {
         let now = now_secs();
         let mut map = self.lock();
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| live(s, now));
-            while map.len() >= MAX_SESSIONS {
-                let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, s)| s.seen)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                map.remove(&oldest);
-            }
-        }
+        make_room(&mut map, MAX_SESSIONS, |s| live(s, now), |s| s.seen);
         let token = crate::token::new_token();
         map.insert(
             hash(&token),
@@ -215,7 +204,7 @@ impl Sessions {
             sessions: map.clone(),
         };
         let bytes = serde_json::to_vec(&file).expect("sessions serialize");
-        if let Err(e) = write_private(path, &bytes) {
+        if let Err(e) = crate::atomic::write(path, &bytes, Mode::Replace, Access::Private) {
             tracing::error!(
                 "{}: {e}; sessions are not kept across a restart",
                 path.display()
@@ -231,29 +220,6 @@ impl Sessions {
         s.created = s.created.saturating_sub(by.as_secs());
         self.save(&map);
     }
-}
-
-/// Writes `bytes` to `path` atomically, readable by the owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "sessions".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = (|| {
-        let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -10,16 +10,17 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use super::account::not_a_member;
+use super::account::MemberViewer;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::ui::{Base, HtmlError, render};
+use super::ui::{Base, HtmlError, place, render};
+use super::writes::blocking;
 use crate::case::edit::{self, Deleted, Trashed};
 
 /// One deleted case as the page lists it.
@@ -49,11 +50,7 @@ impl TrashRow {
                 name: t.name.clone(),
                 title: c.title.clone(),
                 id: c.id.clone(),
-                place: if c.municipality == c.prefecture {
-                    c.prefecture.clone()
-                } else {
-                    format!("{}・{}", c.municipality, c.prefecture)
-                },
+                place: place(&c.municipality, &c.prefecture),
                 deleted_at: when(t),
                 broken: false,
             },
@@ -86,23 +83,30 @@ pub struct TrashPage {
     /// Right after a delete: the case just deleted, with its undo.
     pub just_deleted: Option<TrashRow>,
     pub rows: Vec<TrashRow>,
-    pub csrf: String,
 }
 
-fn page(
+/// The trash page, listing what is in the trash now: with `notice` said
+/// above it, and `just_deleted` (right after a delete) apart with its
+/// undo. A failure to list is the error page instead.
+async fn respond(
     state: &AppState,
     viewer: &Viewer,
+    status: StatusCode,
     notice: Option<Notice>,
     just_deleted: Option<&Deleted>,
-    listed: &[Trashed],
-) -> TrashPage {
+) -> Response {
+    let s = state.clone();
+    let listed = match blocking(move || Ok(edit::list_trash(s.live.cases_dir())?)).await {
+        Ok(listed) => listed,
+        Err(e) => return e.into_html(state, viewer),
+    };
     let mut rows: Vec<TrashRow> = listed.iter().map(TrashRow::of).collect();
     let just = just_deleted.and_then(|d| {
         let name = d.trash_path.file_name()?.to_str()?;
         let i = rows.iter().position(|r| r.name == name)?;
         Some(rows.remove(i))
     });
-    TrashPage {
+    let page = TrashPage {
         base: Base::new(state, "trash", viewer),
         heading: if just.is_some() {
             "削除しました".into()
@@ -112,34 +116,18 @@ fn page(
         notice,
         just_deleted: just,
         rows,
-        csrf: viewer
-            .member
-            .as_ref()
-            .map(|m| m.csrf.clone())
-            .unwrap_or_default(),
+    };
+    let mut res = render(&page);
+    // A template that failed keeps its 500.
+    if res.status().is_success() {
+        *res.status_mut() = status;
     }
-}
-
-async fn page_async(
-    state: &AppState,
-    viewer: &Viewer,
-    notice: Option<Notice>,
-    just_deleted: Option<Deleted>,
-) -> Result<TrashPage, WebError> {
-    let s = state.clone();
-    let listed = tokio::task::spawn_blocking(move || edit::list_trash(s.live.cases_dir()))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    let listed = listed.map_err(WebError::from)?;
-    Ok(page(state, viewer, notice, just_deleted.as_ref(), &listed))
+    res
 }
 
 /// The page a delete ends on: done, with 「元に戻す」 for that case.
 pub async fn after_delete(state: &AppState, viewer: &Viewer, deleted: Deleted) -> Response {
-    match page_async(state, viewer, None, Some(deleted)).await {
-        Ok(p) => render(&p),
-        Err(e) => e.into_html(state, viewer),
-    }
+    respond(state, viewer, StatusCode::OK, None, Some(&deleted)).await
 }
 
 #[derive(Deserialize)]
@@ -160,13 +148,9 @@ struct Restored {
 )]
 pub async fn trash_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    OriginalUri(uri): OriginalUri,
+    MemberViewer(viewer): MemberViewer,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = not_a_member(&state, &viewer, &uri) {
-        return r;
-    }
     let restored = raw
         .and_then(|q| serde_urlencoded::from_str::<Restored>(&q).ok())
         .and_then(|r| r.restored);
@@ -187,10 +171,7 @@ pub async fn trash_page(
         }
         None => None,
     };
-    match page_async(&state, &viewer, notice, None).await {
-        Ok(p) => render(&p),
-        Err(e) => e.into_html(&state, &viewer),
-    }
+    respond(&state, &viewer, StatusCode::OK, notice, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -229,10 +210,7 @@ pub async fn restore(State(state): State<AppState>, viewer: Viewer, body: Bytes)
     }
     let s = state.clone();
     let name = form.name.clone();
-    let result = tokio::task::spawn_blocking(move || s.live.restore(&name))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))
-        .and_then(|r| r.map_err(WebError::from));
+    let result = blocking(move || Ok(s.live.restore(&name)?)).await;
     let (status, text) = match result {
         Ok(w) => {
             tracing::info!(id = %w.case.id, "case restored from the trash");
@@ -268,8 +246,5 @@ pub async fn restore(State(state): State<AppState>, viewer: Viewer, body: Bytes)
         text,
         link: None,
     };
-    match page_async(&state, &viewer, Some(notice), None).await {
-        Ok(p) => (status, render(&p)).into_response(),
-        Err(e) => e.into_html(&state, &viewer),
-    }
+    respond(&state, &viewer, status, Some(notice), None).await
 }

@@ -32,12 +32,15 @@ use crate::members::MemberName;
 /// burst of a thousand is far beyond any member's form or script.
 const DERIVE_TRIES: usize = 1000;
 
-async fn blocking<T: Send + 'static>(
+/// Runs file work (a write, a trash listing, a re-sync) on the blocking
+/// pool: it fsyncs and commits, which must not hold an async thread. The
+/// one place a web handler leaves the async threads for such work.
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
 ) -> Result<T, WebError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| WebError::Internal(format!("write task failed: {e}")))?
+        .map_err(|e| WebError::Internal(format!("file task failed: {e}")))?
 }
 
 /// Creates the case a draft describes, as `member`; an empty id is

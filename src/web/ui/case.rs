@@ -14,6 +14,7 @@ use super::super::feed::base_url;
 use super::super::params::SearchParams;
 use super::{Base, HtmlError, LevelBadge, badges, href, place, render};
 use crate::case::{Case, today_iso};
+use crate::printable::unsafe_char;
 use crate::wareki;
 use crate::web::AppState;
 
@@ -128,10 +129,11 @@ fn source_label(url: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(rest)
         .decode_utf8()
         .map_or_else(|_| rest.to_owned(), |d| d.into_owned());
-    // Decoding must not smuggle in controls or invisible direction marks.
+    // Decoding must not smuggle in controls, direction overrides or
+    // invisible direction marks.
     let text: String = if decoded
         .chars()
-        .any(|c| c.is_control() || is_bidi_control(c))
+        .any(|c| unsafe_char(c) || matches!(c, '\u{200E}' | '\u{200F}'))
     {
         rest.to_owned()
     } else {
@@ -143,10 +145,6 @@ fn source_label(url: &str) -> String {
     } else {
         text
     }
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// One case: every section, metadata, sources, similar cases; edit and

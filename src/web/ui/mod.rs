@@ -54,7 +54,7 @@ pub struct Base {
     pub cases: u64,
     /// The logged-in member's name.
     pub member: Option<String>,
-    /// The session's CSRF token (the logout form).
+    /// The session's CSRF token: every form of a member's page sends it.
     pub csrf: String,
     /// Writing is on (at least one member configured).
     pub writing: bool,
@@ -131,8 +131,9 @@ fn href(p: &SearchParams) -> String {
     }
 }
 
-/// 「鳥取市 · 鳥取県」, or 「鳥取県」 once for a prefecture's own case.
-fn place(municipality: &str, prefecture: &str) -> String {
+/// 「鳥取市 · 鳥取県」, or 「鳥取県」 once for a prefecture's own case: how
+/// every page (results, case, trash, delete) names where a case is.
+pub(super) fn place(municipality: &str, prefecture: &str) -> String {
     if municipality == prefecture || prefecture.is_empty() {
         municipality.to_owned()
     } else if municipality.is_empty() {

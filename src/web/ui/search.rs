@@ -169,7 +169,11 @@ async fn search_view(
     let p = SearchParams::from_query(raw)?;
     let (v, results, did_you_mean) = run_search(state, &p, headers).await?;
     let q = v.request.query.clone();
-    let facets = facet_groups(&p, &v, &results.facets.clone().unwrap_or_default());
+    let facets = results
+        .facets
+        .as_ref()
+        .map(|f| facet_groups(&p, &v, f))
+        .unwrap_or_default();
     let pager = pager(&p, &v, results.total);
     let hits = hit_views(results.hits, v.request.sort == Sort::Newest);
     let first = v.request.offset + 1;
