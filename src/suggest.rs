@@ -4,11 +4,13 @@
 //! "did you mean" for a search that found nothing.
 //!
 //! Owns the words and how they match; knows nothing of tantivy. What each
-//! case gives ([`CaseWords`]) is worked out once, when the case is indexed,
-//! and kept in the index as terms ([`CaseWords::terms`]): the index's term
-//! dictionary then holds the whole list with each word's number of cases,
-//! maintained incrementally by every commit and versioned with the schema,
-//! so a server start reads the list instead of analysing every case again.
+//! case gives is worked out once, when the case is indexed, and kept in the
+//! index as terms: its title and places ([`CaseWords::terms`]) and the
+//! content nouns of its texts ([`noun_terms`], from the segmentation that
+//! indexes those texts, so no second one). The index's term dictionary
+//! then holds the whole list with each word's number of cases, maintained
+//! incrementally by every commit and versioned with the schema, so a
+//! server start reads the list instead of analysing every case again.
 //! Matching is a prefix test on folded keys (NFKC, lowercase, hiragana →
 //! katakana, long-vowel marks dropped), so it needs no index of its own.
 
@@ -18,7 +20,7 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
-use crate::analysis::{self, fold_char};
+use crate::analysis::{self, Noun, fold_char};
 use crate::case::Case;
 
 /// Where a suggestion comes from; also its rank among equals.
@@ -154,63 +156,68 @@ fn reading_of(text: &str) -> String {
     fold_key(&out)
 }
 
-/// A word worth completing: a noun of two or more characters that is not
-/// just digits or symbols.
-fn is_content_noun(pos: &str, sub: &str, surface: &str) -> bool {
-    pos.starts_with("名詞")
-        && !sub.contains("数")
-        && !sub.contains("非自立")
-        && !sub.contains("代名詞")
-        && surface.chars().count() >= 2
-        && surface.chars().any(|c| c.is_alphabetic())
-}
-
-/// What one case gives the completion list: its title and places, and its
-/// content words, each once, with its reading (folded). Worked out once
-/// per version of a case, when it is indexed.
+/// What one case gives the completion list: its title and places, and the
+/// content nouns of its title, tags and sections, each once, with its
+/// reading (folded; of several, the smallest, as in the index).
 #[derive(Debug, Clone, Default)]
 pub struct CaseWords {
     words: Vec<(SuggestionKind, String, String)>,
 }
 
+/// The folded reading of a noun: its surface when the dictionary has none.
+fn noun_reading(noun: &Noun) -> String {
+    if noun.reading.is_empty() {
+        fold_key(&noun.surface)
+    } else {
+        fold_key(&noun.reading)
+    }
+}
+
 impl CaseWords {
-    pub fn of(case: &Case) -> CaseWords {
-        let mut seen: HashMap<(SuggestionKind, String), String> = HashMap::new();
-        for (kind, text) in [
+    /// The title and places of a case: what the index keeps as whole
+    /// terms ([`CaseWords::terms`]).
+    pub fn places(case: &Case) -> CaseWords {
+        let mut words: Vec<(SuggestionKind, String, String)> = [
             (SuggestionKind::Title, &case.title),
             (SuggestionKind::Municipality, &case.municipality),
             (SuggestionKind::Prefecture, &case.prefecture),
-        ] {
-            if !text.is_empty() {
-                seen.insert((kind, text.clone()), reading_of(text));
+        ]
+        .into_iter()
+        .filter(|(_, text)| !text.is_empty())
+        .map(|(kind, text)| (kind, text.clone(), reading_of(text)))
+        .collect();
+        words.sort_unstable();
+        words.dedup();
+        CaseWords { words }
+    }
+
+    /// Everything a case gives, analysing its texts here: the list the
+    /// index keeps, worked out from the cases themselves.
+    pub fn of(case: &Case) -> CaseWords {
+        let mut words = CaseWords::places(case).words;
+        let tags = case.tags.join(" ");
+        let texts = std::iter::once(case.title.as_str())
+            .chain(std::iter::once(tags.as_str()))
+            .chain(case.narrative().map(|(_, t)| t));
+        let mut nouns: HashMap<String, String> = HashMap::new();
+        for text in texts {
+            for noun in analysis::analyzer().analyze(text).nouns {
+                let reading = noun_reading(&noun);
+                nouns
+                    .entry(noun.surface)
+                    .and_modify(|r| {
+                        if reading < *r {
+                            r.clone_from(&reading);
+                        }
+                    })
+                    .or_insert(reading);
             }
         }
-        let texts = std::iter::once(case.title.as_str())
-            .chain(case.narrative().map(|(_, t)| t))
-            .chain(case.tags.iter().map(String::as_str));
-        let morph = analysis::analyzer();
-        for text in texts {
-            morph.words(text, |surface, pos, sub, reading| {
-                if !is_content_noun(pos, sub, surface) {
-                    return;
-                }
-                let surface = analysis::nfkc(surface);
-                if !surface.is_empty() {
-                    seen.entry((SuggestionKind::Term, surface))
-                        .or_insert_with_key(|(_, s)| {
-                            if reading.is_empty() {
-                                fold_key(s)
-                            } else {
-                                fold_key(reading)
-                            }
-                        });
-                }
-            });
-        }
-        let mut words: Vec<(SuggestionKind, String, String)> = seen
-            .into_iter()
-            .map(|((kind, text), reading)| (kind, text, reading))
-            .collect();
+        words.extend(
+            nouns
+                .into_iter()
+                .map(|(surface, reading)| (SuggestionKind::Term, surface, reading)),
+        );
         words.sort_unstable();
         CaseWords { words }
     }
@@ -242,32 +249,65 @@ impl SuggestionKind {
     }
 }
 
+/// First in a term that gives a content noun's reading, not its cases:
+/// one noun can be read two ways in one case, and the case must still
+/// count once.
+const READING_CODE: char = 'y';
+
+fn encode(code: char, text: &str, reading: Option<&str>) -> String {
+    let reading = reading.unwrap_or_default();
+    let mut term = String::with_capacity(2 + text.len() + reading.len());
+    term.push(code);
+    term.push_str(text);
+    if !reading.is_empty() {
+        term.push(TERM_SEP);
+        term.push_str(reading);
+    }
+    term
+}
+
 impl CaseWords {
     /// Each word as one index term (kind, spelling, reading): a term's
     /// document frequency is then the number of cases the word occurs in.
     pub fn terms(&self) -> impl Iterator<Item = String> + '_ {
-        self.words.iter().map(|(kind, text, reading)| {
-            let mut term = String::with_capacity(2 + text.len() + reading.len());
-            term.push(kind.code());
-            term.push_str(text);
-            term.push(TERM_SEP);
-            term.push_str(reading);
-            term
-        })
+        self.words
+            .iter()
+            .map(|(kind, text, reading)| encode(kind.code(), text, Some(reading)))
     }
 }
 
-/// A term of [`CaseWords::terms`] back as (kind, spelling, reading);
-/// `None` for anything else.
-fn decode(term: &str) -> Option<(SuggestionKind, &str, &str)> {
+/// The index terms of the content nouns of one text: per noun, one term
+/// whose document frequency is the number of cases it occurs in, and one
+/// giving its reading.
+pub fn noun_terms(nouns: Vec<Noun>) -> impl Iterator<Item = String> {
+    nouns.into_iter().flat_map(|noun| {
+        let reading = noun_reading(&noun);
+        [
+            encode(SuggestionKind::Term.code(), &noun.surface, None),
+            encode(READING_CODE, &noun.surface, Some(&reading)),
+        ]
+    })
+}
+
+/// A term of [`CaseWords::terms`] or [`noun_terms`] back as (kind,
+/// spelling, reading, whether its cases count); `None` for anything else.
+fn decode(term: &str) -> Option<(SuggestionKind, &str, Option<&str>, bool)> {
     let mut chars = term.chars();
-    let kind = SuggestionKind::of_code(chars.next()?)?;
-    let (text, reading) = chars.as_str().split_once(TERM_SEP)?;
-    Some((kind, text, reading))
+    let code = chars.next()?;
+    let rest = chars.as_str();
+    if code == READING_CODE {
+        let (text, reading) = rest.split_once(TERM_SEP)?;
+        return Some((SuggestionKind::Term, text, Some(reading), false));
+    }
+    let kind = SuggestionKind::of_code(code)?;
+    Some(match rest.split_once(TERM_SEP) {
+        Some((text, reading)) => (kind, text, Some(reading), true),
+        None => (kind, rest, None, true),
+    })
 }
 
 /// Per (kind, spelling): cases, and the reading kept for it.
-type Counts<'a> = HashMap<(SuggestionKind, &'a str), (u32, &'a str)>;
+type Counts<'a> = HashMap<(SuggestionKind, &'a str), (u32, Option<&'a str>)>;
 
 /// Adds `n` cases of a word; of several readings of one spelling the
 /// smallest is kept, so the list does not depend on the order it is read.
@@ -275,14 +315,15 @@ fn count<'a>(
     counts: &mut Counts<'a>,
     kind: SuggestionKind,
     text: &'a str,
-    reading: &'a str,
+    reading: Option<&'a str>,
     n: u32,
 ) {
     let entry = counts.entry((kind, text)).or_insert((0, reading));
     entry.0 += n;
-    if reading < entry.1 {
-        entry.1 = reading;
-    }
+    entry.1 = match (entry.1, reading) {
+        (Some(kept), Some(new)) => Some(kept.min(new)),
+        (kept, new) => kept.or(new),
+    };
 }
 
 impl Suggester {
@@ -297,7 +338,7 @@ impl Suggester {
         let mut counts = Counts::new();
         for case in cases {
             for (kind, text, reading) in &case.words {
-                count(&mut counts, *kind, text, reading, 1);
+                count(&mut counts, *kind, text, Some(reading), 1);
             }
         }
         Suggester::from_counts(counts)
@@ -308,8 +349,14 @@ impl Suggester {
     pub fn from_terms<'a>(terms: impl IntoIterator<Item = (&'a str, u32)>) -> Suggester {
         let mut counts = Counts::new();
         for (term, n) in terms {
-            if let Some((kind, text, reading)) = decode(term) {
-                count(&mut counts, kind, text, reading, n);
+            if let Some((kind, text, reading, counted)) = decode(term) {
+                count(
+                    &mut counts,
+                    kind,
+                    text,
+                    reading,
+                    if counted { n } else { 0 },
+                );
             }
         }
         Suggester::from_counts(counts)
@@ -322,6 +369,7 @@ impl Suggester {
                 !text.is_empty() && (*kind != SuggestionKind::Term || *n >= MIN_TERM_CASES)
             })
             .map(|((kind, text), (n, reading))| {
+                let reading = reading.unwrap_or_default();
                 let key = fold_key(text);
                 Entry {
                     key_mask: char_mask(&key),

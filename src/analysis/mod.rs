@@ -32,7 +32,7 @@ pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_reading};
 pub use normalize::{Normalized, is_normalized, nfkc, normalize};
 pub use numeral::{is_numeral_char, kanji_digits, to_arabic};
-pub use tokenizer::register;
+pub use tokenizer::{nouns_of, register};
 
 /// Bumped whenever analysis output changes: the index stores it and
 /// rebuilds itself from `cases/` when it differs.
@@ -100,6 +100,17 @@ pub struct Term {
     pub compound: bool,
 }
 
+/// A content noun of a text as written (NFKC), with its dictionary
+/// reading ("" when unknown): the completion list's words. A noun of two
+/// or more characters that is not a number, a pronoun or a dependent
+/// noun and has a letter. Worked out by the segmentation that indexes the
+/// text, so the completion list costs no second one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noun {
+    pub surface: String,
+    pub reading: String,
+}
+
 /// Every detail of a morphological token, for `kaizen-wa tokenize`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TokenInfo {
@@ -143,6 +154,8 @@ pub fn query_terms(kind: AnalyzerKind, text: &str) -> Vec<String> {
 pub struct Analysis {
     /// By [`AnalyzerKind::slot`].
     terms: [Vec<Term>; 4],
+    /// The content nouns, when readings were asked for.
+    nouns: Vec<Noun>,
 }
 
 impl Analysis {
@@ -169,6 +182,7 @@ impl Analysis {
         };
         Analysis {
             terms: [morph, ngram, s.reading, s.reading_words],
+            nouns: s.nouns,
         }
     }
 
@@ -180,9 +194,10 @@ impl Analysis {
         &self.terms[kind.slot()]
     }
 
-    /// Every analyzer's terms, by [`AnalyzerKind::slot`].
-    pub fn into_terms(self) -> [Vec<Term>; 4] {
-        self.terms
+    /// Every analyzer's terms, by [`AnalyzerKind::slot`], and the content
+    /// nouns.
+    pub fn into_parts(self) -> ([Vec<Term>; 4], Vec<Noun>) {
+        (self.terms, self.nouns)
     }
 }
 

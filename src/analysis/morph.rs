@@ -18,7 +18,7 @@ use super::fold::fold_term;
 use super::ngram::{RunChar, fold_reading, pair_up, push_folded};
 use super::normalize::{Normalized, normalize};
 use super::numeral::to_arabic;
-use super::{Term, TokenInfo};
+use super::{Noun, Term, TokenInfo};
 
 /// IPADIC detail indices (after surface and ids, which lindera strips).
 const POS: usize = 0;
@@ -421,6 +421,11 @@ impl Morph {
     pub fn analyze_with(&self, text: &str, with_readings: bool) -> Segmented {
         let n = normalize(text);
         let raws = self.raw(&n.text);
+        let nouns = if with_readings {
+            Self::nouns(text, &n, &raws)
+        } else {
+            Vec::new()
+        };
         let units = self.units(&raws);
         let mut morph = Vec::with_capacity(units.len());
         let mut reading = Vec::with_capacity(units.len() * 2);
@@ -507,7 +512,31 @@ impl Morph {
             reading,
             reading_words,
             numerals,
+            nouns,
         }
+    }
+
+    /// The content nouns of a segmentation ([`Noun`]), in text order.
+    fn nouns(text: &str, n: &Normalized, raws: &[Raw<'_>]) -> Vec<Noun> {
+        raws.iter()
+            .filter(|raw| Self::drop_reason(raw).is_none())
+            .filter_map(|raw| {
+                let (start, end) = n.original_range(raw.start, raw.end);
+                let written = &text[start..end];
+                let sub = raw.pos_sub1();
+                let content = raw.pos() == "名詞"
+                    && !sub.contains('数')
+                    && !sub.contains("非自立")
+                    && !sub.contains("代名詞")
+                    && written.chars().count() >= 2
+                    && written.chars().any(char::is_alphabetic);
+                let surface = super::nfkc(written);
+                (content && !surface.is_empty()).then(|| Noun {
+                    surface,
+                    reading: raw.reading().to_owned(),
+                })
+            })
+            .collect()
     }
 
     /// Each indexed word of `text` (particles, symbols … left out) as
@@ -578,4 +607,6 @@ pub struct Segmented {
     /// Kanji numerals (normalised byte range → Arabic form), so the n-gram
     /// analyzer sees 第3次 where 第三次 was written.
     pub numerals: Vec<(usize, usize, String)>,
+    /// The content nouns, for the completion list (only with readings).
+    pub nouns: Vec<Noun>,
 }

@@ -6,16 +6,22 @@ use std::cell::RefCell;
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-use super::{Analysis, AnalyzerKind};
+use super::{Analysis, AnalyzerKind, Noun};
 
-/// Texts analysed most recently on this thread, with each analyzer's
-/// tokens not yet handed out. The index gives every text to four fields
-/// (`x`, `x_ng`, `x_rd`, `x_rw`), one after the other on the same indexing thread:
-/// the cache makes that one segmentation, and each field takes its tokens
-/// by move instead of copying every term.
-const CACHE_SIZE: usize = 4;
+/// Texts analysed most recently on this thread, with what of their
+/// analysis is not yet handed out. The index gives every text to four
+/// fields (`x`, `x_ng`, `x_rd`, `x_rw`), one after the other on the same
+/// indexing thread, and most of them once more to the completion words
+/// field ([`nouns_of`]) after all the text fields of the case: the cache
+/// makes that one segmentation per text, and each field takes its part by
+/// move instead of copying it. It holds more texts than a case has (11).
+const CACHE_SIZE: usize = 16;
 
-type Pending = [Option<Vec<Token>>; 4];
+/// One text's analysis: each analyzer's tokens, and its content nouns.
+struct Pending {
+    tokens: [Option<Vec<Token>>; 4],
+    nouns: Option<Vec<Noun>>,
+}
 
 thread_local! {
     static RECENT: RefCell<Vec<(String, Pending)>> = const { RefCell::new(Vec::new()) };
@@ -34,28 +40,41 @@ fn to_tokens(terms: Vec<super::Term>) -> Vec<Token> {
         .collect()
 }
 
-/// The tokens of `text` for `kind`, from the cache when this text was just
-/// analysed for another field.
-fn tokens_of(text: &str, kind: AnalyzerKind) -> Vec<Token> {
+/// Takes one part of the analysis of `text` (`take` empties it), from the
+/// cache when this text was just analysed for another field.
+fn take_cached<T: Default>(text: &str, take: impl Fn(&mut Pending) -> Option<T>) -> T {
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();
-        if let Some(tokens) = recent
+        if let Some(part) = recent
             .iter_mut()
             .find(|(t, _)| t == text)
-            .and_then(|(_, pending)| pending[kind.slot()].take())
+            .and_then(|(_, pending)| take(pending))
         {
-            return tokens;
+            return part;
         }
-        let mut pending: Pending = Analysis::of(text)
-            .into_terms()
-            .map(|terms| Some(to_tokens(terms)));
-        let tokens = pending[kind.slot()].take().unwrap_or_default();
+        let (terms, nouns) = Analysis::of(text).into_parts();
+        let mut pending = Pending {
+            tokens: terms.map(|terms| Some(to_tokens(terms))),
+            nouns: Some(nouns),
+        };
+        let part = take(&mut pending).unwrap_or_default();
         if recent.len() == CACHE_SIZE {
             recent.remove(0);
         }
         recent.push((text.to_owned(), pending));
-        tokens
+        part
     })
+}
+
+/// The tokens of `text` for `kind`.
+fn tokens_of(text: &str, kind: AnalyzerKind) -> Vec<Token> {
+    take_cached(text, |p| p.tokens[kind.slot()].take())
+}
+
+/// The content nouns of `text` ([`Noun`]): from the segmentation that
+/// indexed it when the index asks for them right after its text fields.
+pub fn nouns_of(text: &str) -> Vec<Noun> {
+    take_cached(text, |p| p.nouns.take())
 }
 
 #[derive(Clone)]

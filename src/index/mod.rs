@@ -5,6 +5,7 @@
 //! search) and at most one `IndexWriter`, created on first write and kept
 //! behind a mutex, so readers never wait for writers.
 
+mod completion;
 mod facets;
 mod schema;
 mod search;
@@ -27,7 +28,7 @@ use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
 use crate::case::{Case, Diagnostic, FileChange, Severity};
 use crate::progress::Progress;
-use crate::suggest::{CaseWords, Suggester};
+use crate::suggest::CaseWords;
 pub use facets::{FacetCount, Facets};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
@@ -224,6 +225,7 @@ impl CaseIndex {
             (index, true)
         };
         crate::analysis::register(index.tokenizers());
+        completion::register(index.tokenizers());
         let facet_tables = Arc::new(facets::FacetTables::default());
         let warmer: Weak<dyn tantivy::Warmer> = Arc::downgrade(&facet_tables) as _;
         let reader = index
@@ -700,7 +702,7 @@ impl CaseIndex {
         doc.add_i64(f.start_year, i64::from(case.period.start));
         doc.add_i64(f.end_year, case.period.end.map_or(ONGOING, i64::from));
         doc.add_i64(f.updated, updated_key(case.updated.as_deref()));
-        for term in CaseWords::of(case).terms() {
+        for term in CaseWords::places(case).terms() {
             doc.add_text(f.suggest, term);
         }
 
@@ -715,6 +717,11 @@ impl CaseIndex {
             // round-trips them through JSON: slower than a segmentation.)
             for kind in AnalyzerKind::ALL {
                 doc.add_text(tf.field(kind), &text);
+            }
+            // Its content nouns complete, from the same analysis; place
+            // names complete whole (`suggest`), not by their parts.
+            if tf.name != "place" {
+                doc.add_text(f.suggest_words, &text);
             }
         }
         doc
@@ -731,57 +738,6 @@ impl CaseIndex {
         Ok(self
             .first_doc(self.fields.id, id)?
             .and_then(|doc| self.fields.stored_case(&doc)))
-    }
-
-    /// The completion list as the index holds it: the `suggest` field's
-    /// terms, each with the number of live cases holding it. No case is
-    /// read or analysed, so this costs the size of the vocabulary, not of
-    /// the collection's text.
-    pub fn suggester(&self) -> Result<Suggester, IndexError> {
-        use tantivy::{DocSet, TERMINATED};
-        let searcher = self.reader.searcher();
-        let io_err = |source| IndexError::Io {
-            path: self.dir.clone(),
-            source,
-        };
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(self.fields.suggest)
-                .map_err(self.tantivy_err())?;
-            let alive = segment.alive_bitset();
-            let mut stream = inverted.terms().stream().map_err(io_err)?;
-            while stream.advance() {
-                let info = stream.value();
-                let n = match alive {
-                    None => info.doc_freq,
-                    // Deleted cases still count in `doc_freq` until a
-                    // merge: count the live ones.
-                    Some(alive) => {
-                        let mut postings = inverted
-                            .read_postings_from_terminfo(
-                                info,
-                                tantivy::schema::IndexRecordOption::Basic,
-                            )
-                            .map_err(io_err)?;
-                        let mut n = 0;
-                        while postings.doc() != TERMINATED {
-                            n += u32::from(alive.is_alive(postings.doc()));
-                            postings.advance();
-                        }
-                        n
-                    }
-                };
-                if n > 0 {
-                    *counts
-                        .entry(String::from_utf8_lossy(stream.key()).into_owned())
-                        .or_default() += n;
-                }
-            }
-        }
-        Ok(Suggester::from_terms(
-            counts.iter().map(|(t, n)| (t.as_str(), *n)),
-        ))
     }
 }
 

@@ -15,7 +15,8 @@
 //! | `start_year` | i64, indexed + fast | period filter, sort |
 //! | `end_year` | i64, indexed + fast | period filter; 9999 while the campaign goes on |
 //! | `updated` | i64 `YYYYMMDD`, fast | "newest" sort, recency tie-break |
-//! | `suggest` | raw string, indexed only | the case's words for the completion list ([`crate::suggest::CaseWords::terms`]): the term dictionary is the list, each term's document count its number of cases, so a start reads it instead of analysing every case |
+//! | `suggest` | raw string, indexed only | the case's title and places for the completion list ([`crate::suggest::CaseWords::terms`]): the term dictionary is the list, each term's document count its number of cases, so a start reads it instead of analysing every case |
+//! | `suggest_words` | `ja_suggest_words` text, documents only | the content nouns of title, tags and sections for the completion list ([`crate::suggest::noun_terms`]), from the segmentation that indexed those texts; the last field, so tantivy reaches it after the text fields, while their analysis is still at hand |
 //!
 //! `place` is municipality + prefecture, so 所沢 finds 所沢市 and 三重 finds
 //! 三重県 by their morphological parts.
@@ -42,7 +43,11 @@ use crate::case::{Case, Section};
 /// 2: `<field>_rw`, whole-word readings.
 /// 3: `id`, `path`, `hash` are fast fields.
 /// 4: `suggest`, the completion list's words.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: `suggest_words`, the content nouns apart from `suggest`.
+pub const SCHEMA_VERSION: u32 = 5;
+
+/// The tokenizer of `suggest_words` ([`super::completion`]).
+pub const SUGGEST_WORDS_TOKENIZER: &str = "ja_suggest_words";
 
 /// `end_year` of a campaign that goes on.
 pub const ONGOING: i64 = 9999;
@@ -89,6 +94,7 @@ pub struct Fields {
     pub end_year: Field,
     pub updated: Field,
     pub suggest: Field,
+    pub suggest_words: Field,
     /// Title, place, tags, then the sections in file order.
     pub texts: Vec<TextField>,
 }
@@ -162,6 +168,14 @@ impl Fields {
             let boost = if s == Section::Summary { 2.0 } else { 1.0 };
             add(&mut b, s.key(), Some(s), boost);
         }
+        let suggest_words = b.add_text_field(
+            "suggest_words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(SUGGEST_WORDS_TOKENIZER)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        );
         Fields {
             schema: b.build(),
             id,
@@ -177,6 +191,7 @@ impl Fields {
             end_year,
             updated,
             suggest,
+            suggest_words,
             texts,
         }
     }
