@@ -15,7 +15,7 @@ use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, IndexError, SearchRequest, SearchResults, Sort, SyncReport};
 use crate::printable::printable;
 use crate::progress::{self, Progress};
-use crate::web::HitDto;
+use crate::web::{HitDto, WordSynonymsDto};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +45,10 @@ pub struct Global {
     /// it exists, else the built-in copy).
     #[arg(long, global = true, env = "KAIZEN_WA_SYNONYMS")]
     pub synonyms: Option<PathBuf>,
+    /// Search without the Sudachi synonym dictionary: only the synonyms
+    /// file's own rules (to measure what the dictionary adds).
+    #[arg(long, global = true, env = analysis::synonyms::NO_SUDACHI_ENV)]
+    pub no_sudachi: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,9 +225,16 @@ pub struct NewArgs {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
-    if let Some(path) = &g.synonyms {
-        let rules = analysis::synonyms::Synonyms::from_file(path)?;
-        analysis::synonyms::install(rules);
+    if g.synonyms.is_some() || g.no_sudachi {
+        let rules = match &g.synonyms {
+            Some(path) => analysis::synonyms::Synonyms::from_file(path)?,
+            None => analysis::synonyms::Synonyms::default_source()?,
+        };
+        analysis::synonyms::install(if g.no_sudachi {
+            rules.without_sudachi()
+        } else {
+            rules
+        });
     }
     match cli.command {
         Command::Index { rebuild } => index(g, rebuild),
@@ -286,7 +297,7 @@ fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
         corpus.index.num_cases(),
         sources.join(" + "),
         args.mode,
-        analysis::synonyms::active().source
+        analysis::synonyms::active().describe()
     );
     print!("{}", report.table());
     println!(
@@ -475,6 +486,8 @@ struct JsonResults {
     total_all_words: usize,
     words: Vec<String>,
     dropped_words: Vec<String>,
+    /// Each word that also searched its synonyms, with them.
+    synonyms: Vec<WordSynonymsDto>,
     took_ms: f64,
     hits: Vec<HitDto>,
 }
@@ -485,6 +498,7 @@ fn json_results(results: SearchResults) -> JsonResults {
         total_all_words: results.total_all_words,
         words: results.words,
         dropped_words: results.dropped_words,
+        synonyms: results.synonyms.into_iter().map(Into::into).collect(),
         took_ms: results.took.as_secs_f64() * 1000.0,
         hits: results.hits.into_iter().map(HitDto::from).collect(),
     }
@@ -505,6 +519,14 @@ fn print_results(results: &SearchResults) {
         results.total,
         results.took.as_secs_f64() * 1000.0
     );
+    for s in &results.synonyms {
+        let _ = writeln!(
+            out,
+            "同義語も検索（{}）: {}",
+            printable(&s.word),
+            printable(&s.synonyms.join("・"))
+        );
+    }
     if !results.dropped_words.is_empty() {
         let _ = writeln!(
             out,

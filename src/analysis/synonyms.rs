@@ -6,11 +6,23 @@
 //! * `a => b, c` — one-way: `a` also finds `b` and `c`, not the reverse
 //!   (首長 => 市長, 町長, 村長, 知事: asking for the role finds the offices).
 //!
+//! * `! 語` — switches off, for this domain, every group of the Sudachi
+//!   dictionary that holds 語; `! 000123` switches off group 000123.
+//!
+//! Under the file's rules lies SudachiDict's synonym dictionary ([`Sudachi`],
+//! compiled into the binary): a word found in exactly one of its groups
+//! also finds the group's other headwords. Its expansion-control flag is
+//! respected (a headword marked "not to expand from" is only expanded
+//! to); a word in several groups is ambiguous and not expanded through
+//! it (経緯 as background and as latitude/longitude would flood results);
+//! one-character headwords are neither expanded from nor to (訳 would
+//! match every 翻訳). The file's rules come first and are applied on top.
+//!
 //! Words compare after width/case normalisation and kana folding, so ＤＸ,
 //! DX and dx are one key. The rules in effect are chosen once per process
 //! ([`install`] from the command line, else [`Synonyms::default_source`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -21,6 +33,9 @@ use super::normalize::normalize;
 pub const ENV: &str = "KAIZEN_WA_SYNONYMS";
 /// The editable file, relative to the working directory.
 pub const DEFAULT_PATH: &str = "dict/synonyms.txt";
+/// Set (to anything but `0` or empty) to search without the Sudachi
+/// dictionary: only the file's rules (to measure what it adds).
+pub const NO_SUDACHI_ENV: &str = "KAIZEN_WA_NO_SUDACHI";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynonymError {
@@ -38,10 +53,18 @@ pub enum SynonymError {
     },
 }
 
-/// Word (folded) → the other words it also finds, as written in the file.
+/// Word (folded) → the other words it also finds, as written in the file,
+/// over the Sudachi dictionary unless it is left out.
 #[derive(Debug, Clone, Default)]
 pub struct Synonyms {
     map: HashMap<String, Vec<String>>,
+    /// Sudachi groups switched off by number (`! 000123`).
+    off_groups: HashSet<String>,
+    /// Words whose Sudachi groups are switched off (`! 語`), folded.
+    off_words: HashSet<String>,
+    /// Whether the Sudachi dictionary lies under the rules (parsed on
+    /// first use, so leaving it out costs nothing).
+    sudachi: bool,
     /// Where the rules came from (a path, or "built-in").
     pub source: String,
 }
@@ -55,6 +78,8 @@ impl Synonyms {
     /// Parses rules; `path` only labels errors.
     pub fn parse(path: &Path, text: &str) -> Result<Synonyms, SynonymError> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        let mut off_groups = HashSet::new();
+        let mut off_words = HashSet::new();
         let mut add = |from: &str, to: &str| {
             if key(from) == key(to) {
                 return;
@@ -85,7 +110,19 @@ impl Synonyms {
                     .filter(|w| !w.is_empty())
                     .collect()
             };
-            if let Some((lhs, rhs)) = line.split_once("=>") {
+            if let Some(rest) = line.strip_prefix(['!', '！']) {
+                let what = rest.trim();
+                if what.is_empty() || what.contains(['=', ',']) {
+                    return Err(syntax(
+                        "「! 語」か「! 000123」（同義語辞書のグループ番号）の形で書いてください",
+                    ));
+                }
+                if what.len() == 6 && what.bytes().all(|b| b.is_ascii_digit()) {
+                    off_groups.insert(what.to_owned());
+                } else {
+                    off_words.insert(key(what));
+                }
+            } else if let Some((lhs, rhs)) = line.split_once("=>") {
                 let from = words(lhs, ',');
                 let to = words(rhs, ',');
                 if from.is_empty() || to.is_empty() || rhs.contains("=>") {
@@ -112,6 +149,9 @@ impl Synonyms {
         }
         Ok(Synonyms {
             map,
+            off_groups,
+            off_words,
+            sudachi: true,
             source: path.display().to_string(),
         })
     }
@@ -135,17 +175,82 @@ impl Synonyms {
 
     /// `$KAIZEN_WA_SYNONYMS`, else `dict/synonyms.txt` if it exists, else
     /// the built-in copy.
+    /// `$KAIZEN_WA_NO_SUDACHI` leaves the Sudachi dictionary out.
     pub fn default_source() -> Result<Synonyms, SynonymError> {
-        match std::env::var_os(ENV) {
+        let rules = match std::env::var_os(ENV) {
             Some(p) if !p.is_empty() => Self::from_file(Path::new(&p)),
             _ if Path::new(DEFAULT_PATH).is_file() => Self::from_file(Path::new(DEFAULT_PATH)),
             _ => Ok(Self::built_in()),
+        }?;
+        Ok(if sudachi_disabled() {
+            rules.without_sudachi()
+        } else {
+            rules
+        })
+    }
+
+    /// The same rules without the Sudachi dictionary under them.
+    pub fn without_sudachi(mut self) -> Synonyms {
+        self.sudachi = false;
+        self
+    }
+
+    /// Where the rules come from, for reports: `dict/synonyms.txt +
+    /// Sudachi`.
+    pub fn describe(&self) -> String {
+        match self.sudachi {
+            true => format!("{} + Sudachi", self.source),
+            false => format!("{} (without Sudachi)", self.source),
         }
     }
 
-    /// The other words `word` also finds (empty if none).
+    /// Whether the Sudachi dictionary is in use.
+    pub fn uses_sudachi(&self) -> bool {
+        self.sudachi
+    }
+
+    /// The other words `word` finds by the file's own rules (empty if none).
     pub fn expand(&self, word: &str) -> &[String] {
         self.map.get(&key(word)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every other word `word` also finds: the file's rules first, then
+    /// the Sudachi group's headwords (unless switched off), each once.
+    pub fn expand_all(&self, word: &str) -> Vec<String> {
+        let k = key(word);
+        let mut out: Vec<String> = self.map.get(&k).cloned().unwrap_or_default();
+        if let Some(group) = self.sudachi_group(&k) {
+            let mut seen: HashSet<String> = out.iter().map(|w| key(w)).collect();
+            seen.insert(k);
+            for w in group.targets() {
+                if seen.insert(key(w)) {
+                    out.push(w.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The one Sudachi group the folded word `k` expands through: none
+    /// when it is in no group, in several (ambiguous), only expanded to,
+    /// or switched off.
+    fn sudachi_group(&self, k: &str) -> Option<&'static Group> {
+        if !self.sudachi || k.chars().count() < 2 || self.off_words.contains(k) {
+            return None;
+        }
+        let sudachi = Sudachi::get();
+        // A group the word is only expanded to does not make it
+        // ambiguous: it never expands through that one.
+        let groups: Vec<&Group> = sudachi
+            .groups_of(k)
+            .filter(|g| g.expands_from(k))
+            .filter(|g| !self.off_groups.contains(g.id))
+            .filter(|g| !g.words.iter().any(|(_, w)| self.off_words.contains(&key(w))))
+            .collect();
+        match groups.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -154,6 +259,114 @@ impl Synonyms {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+/// Whether `$KAIZEN_WA_NO_SUDACHI` asks to leave the Sudachi dictionary out.
+pub fn sudachi_disabled() -> bool {
+    std::env::var_os(NO_SUDACHI_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// What a headword of a Sudachi group may do (the build script's roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Expands and is expanded to.
+    Both,
+    /// Only expanded to (expansion control 1).
+    To,
+    /// Only expands (a misuse or misspelling).
+    From,
+}
+
+/// One synonym group of the Sudachi dictionary.
+#[derive(Debug)]
+pub struct Group {
+    /// The group number (`000123`), as `! 000123` names it.
+    pub id: &'static str,
+    words: Vec<(Role, &'static str)>,
+}
+
+impl Group {
+    /// Whether the folded word `k` may expand through this group.
+    fn expands_from(&self, k: &str) -> bool {
+        self.words
+            .iter()
+            .any(|(role, w)| *role != Role::To && key(w) == k)
+    }
+
+    /// The headwords a search expands to (misspellings and one-character
+    /// words left out).
+    fn targets(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.words
+            .iter()
+            .filter(|(role, w)| *role != Role::From && w.chars().count() > 1)
+            .map(|(_, w)| *w)
+    }
+}
+
+/// SudachiDict's synonym groups, read once from the table the build script
+/// compiled ([`kaizen_wa_dict::SUDACHI_SYNONYMS`]).
+#[derive(Debug)]
+pub struct Sudachi {
+    groups: Vec<Group>,
+    /// Folded headword → the groups holding it.
+    by_key: HashMap<String, Vec<u32>>,
+}
+
+impl Sudachi {
+    /// Parses the compiled table: a group a line, the number then its
+    /// headwords, each prefixed by its role.
+    fn parse(table: &'static str) -> Sudachi {
+        let mut groups = Vec::new();
+        let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
+        for line in table.lines() {
+            let mut fields = line.split('\t');
+            let Some(id) = fields.next() else { continue };
+            let words: Vec<(Role, &'static str)> = fields
+                .filter_map(|f| {
+                    let mut chars = f.chars();
+                    let role = match chars.next()? {
+                        '=' => Role::Both,
+                        '<' => Role::To,
+                        '>' => Role::From,
+                        _ => return None,
+                    };
+                    Some((role, chars.as_str()))
+                })
+                .collect();
+            let n = u32::try_from(groups.len()).expect("fewer than 4 billion groups");
+            for (_, w) in &words {
+                let ids = by_key.entry(key(w)).or_default();
+                if ids.last() != Some(&n) {
+                    ids.push(n);
+                }
+            }
+            groups.push(Group { id, words });
+        }
+        Sudachi { groups, by_key }
+    }
+
+    /// The dictionary, parsed on first use.
+    pub fn get() -> &'static Sudachi {
+        static SUDACHI: OnceLock<Sudachi> = OnceLock::new();
+        SUDACHI.get_or_init(|| Sudachi::parse(kaizen_wa_dict::SUDACHI_SYNONYMS))
+    }
+
+    /// The groups holding the folded word `k`.
+    fn groups_of(&self, k: &str) -> impl Iterator<Item = &Group> {
+        self.by_key
+            .get(k)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.groups[i as usize])
+    }
+
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
     }
 }
 

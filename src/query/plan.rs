@@ -2,7 +2,7 @@
 //! alternatives (`a OR b`, synonyms), and how many of them it must match.
 
 use super::parse::{Atom, UserQuery};
-use crate::analysis::{AnalyzerKind, analyzer, is_kana_word, query_terms, synonyms};
+use crate::analysis::{AnalyzerKind, analyzer, is_kana_word, other_shape, query_terms, synonyms};
 
 /// One unit of a query: required (or excluded) as a whole, counted when a
 /// multi-word query is relaxed, reported when a hit lacks it.
@@ -11,9 +11,11 @@ pub struct Word {
     /// As the person wrote it (`a OR b` for alternatives).
     pub label: String,
     pub negated: bool,
-    /// What was typed, then its synonyms: any of them matches.
+    /// What was typed (with a verb's other shape: 打ち切り ↔ 打ち切る),
+    /// then its synonyms: any of them matches.
     pub atoms: Vec<Atom>,
-    /// How many of `atoms` were typed (the rest are synonyms).
+    /// How many of `atoms` stand for what was typed (the rest are
+    /// synonyms, which score below them).
     pub typed: usize,
 }
 
@@ -24,6 +26,13 @@ impl Word {
             .iter()
             .enumerate()
             .map(|(i, a)| (a, i < self.typed))
+    }
+
+    /// The synonyms searched besides what was typed (「同義語も検索」).
+    pub fn synonyms(&self) -> impl Iterator<Item = &str> {
+        self.atoms[self.typed.min(self.atoms.len())..]
+            .iter()
+            .map(Atom::text)
     }
 }
 
@@ -88,35 +97,46 @@ const COLLECTION_WORDS: &[&str] = &[
 
 /// The synonyms of a word: by its text, else by its base forms (止まっ,
 /// as a sentence is cut, finds the rule for 止まる).
-fn synonyms_of<'a>(word: &str, rules: &'a synonyms::Synonyms) -> &'a [String] {
-    let direct = rules.expand(word);
+fn synonyms_of(word: &str, rules: &synonyms::Synonyms) -> Vec<String> {
+    let direct = rules.expand_all(word);
     if !direct.is_empty() {
         return direct;
     }
     let base: String = query_terms(AnalyzerKind::Morph, word).concat();
-    if base.is_empty() {
-        &[]
+    if base.is_empty() || base == word {
+        Vec::new()
     } else {
-        rules.expand(&base)
+        rules.expand_all(&base)
     }
 }
 
-/// Adds each atom's synonyms as alternatives (same kind: a phrase's
-/// synonym is a phrase).
-fn with_synonyms(atoms: Vec<Atom>, rules: &synonyms::Synonyms) -> Vec<Atom> {
+/// The typed atoms, each word's other shape (打ち切り ↔ 打ち切る: the same
+/// word, so it counts as typed), then their synonyms (same kind: a
+/// phrase's synonym is a phrase). Returns the atoms and how many of them
+/// stand for what was typed.
+fn with_synonyms(atoms: Vec<Atom>, rules: &synonyms::Synonyms) -> (Vec<Atom>, usize) {
     let mut out = atoms.clone();
     for a in &atoms {
+        if let Atom::Word(w) = a
+            && let Some(shape) = other_shape(w)
+            && !out.contains(&Atom::Word(shape.clone()))
+        {
+            out.push(Atom::Word(shape));
+        }
+    }
+    let typed = out.len();
+    for a in out[..typed].to_vec() {
         for syn in synonyms_of(a.text(), rules) {
             let alt = match a {
-                Atom::Word(_) => Atom::Word(syn.clone()),
-                Atom::Phrase(_) => Atom::Phrase(syn.clone()),
+                Atom::Word(_) => Atom::Word(syn),
+                Atom::Phrase(_) => Atom::Phrase(syn),
             };
             if !out.contains(&alt) {
                 out.push(alt);
             }
         }
     }
-    out
+    (out, typed)
 }
 
 /// The words of a parsed query: a word typed as a sentence becomes its
@@ -125,21 +145,23 @@ pub fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
     let mut out = Vec::new();
     for clause in &q.clauses {
         if let (false, [Atom::Word(text)]) = (clause.negated, clause.any_of.as_slice())
-            && rules.expand(text).is_empty()
+            && rules.expand_all(text).is_empty()
         {
             let parts = content_words(text);
             if parts.len() > 1 {
                 for p in parts {
+                    let (atoms, typed) = with_synonyms(vec![Atom::Word(p.clone())], rules);
                     out.push(Word {
-                        label: p.clone(),
+                        label: p,
                         negated: false,
-                        atoms: with_synonyms(vec![Atom::Word(p)], rules),
-                        typed: 1,
+                        atoms,
+                        typed,
                     });
                 }
                 continue;
             }
         }
+        let (atoms, typed) = with_synonyms(clause.any_of.clone(), rules);
         out.push(Word {
             label: clause
                 .any_of
@@ -148,8 +170,8 @@ pub fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
                 .collect::<Vec<_>>()
                 .join(" OR "),
             negated: clause.negated,
-            atoms: with_synonyms(clause.any_of.clone(), rules),
-            typed: clause.any_of.len(),
+            atoms,
+            typed,
         });
     }
     out

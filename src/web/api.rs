@@ -17,7 +17,7 @@ use super::cache::Cached;
 use super::error::{ErrorBody, WebError};
 use super::insights::InsightsReport;
 use super::params::{MAX_QUERY_CHARS, SearchParams, Validated};
-use crate::index::{FacetCount, Facets, Hit, SearchResults};
+use crate::index::{FacetCount, Facets, Hit, SearchResults, WordSynonyms};
 use crate::suggest::Suggestion;
 
 /// Header the UI's search-as-you-type sets: such partial queries are not
@@ -141,6 +141,22 @@ impl From<Facets> for FacetsDto {
     }
 }
 
+/// A query word and the synonyms searched with it (they rank below it).
+#[derive(Serialize, ToSchema)]
+pub struct WordSynonymsDto {
+    pub word: String,
+    pub synonyms: Vec<String>,
+}
+
+impl From<WordSynonyms> for WordSynonymsDto {
+    fn from(s: WordSynonyms) -> Self {
+        WordSynonymsDto {
+            word: s.word,
+            synonyms: s.synonyms,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SearchResponse {
     pub total: usize,
@@ -151,6 +167,9 @@ pub struct SearchResponse {
     pub facets: FacetsDto,
     /// A close known word when nothing was found.
     pub did_you_mean: Option<String>,
+    /// Each query word that also searched its synonyms, with them
+    /// (「同義語も検索: 打ち切り・撤廃」); words without any are left out.
+    pub synonyms: Vec<WordSynonymsDto>,
 }
 
 /// Validates and runs a search; counts it in the insights unless it is a
@@ -250,6 +269,11 @@ pub async fn search(
         hits: results.hits.into_iter().map(HitDto::from).collect(),
         facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
         did_you_mean,
+        synonyms: results
+            .synonyms
+            .into_iter()
+            .map(WordSynonymsDto::from)
+            .collect(),
     }))
 }
 

@@ -133,6 +133,7 @@ mod tests {
                 words: Vec::new(),
                 dropped_words: Vec::new(),
                 total_all_words: total,
+                synonyms: Vec::new(),
                 took: Duration::ZERO,
                 generation: 0,
             },

@@ -27,6 +27,9 @@ const READING_WEIGHT: f32 = 0.6;
 /// together (within [`PROXIMITY_SLOP`] positions, in order).
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
+/// Weight of a synonym's match relative to the word as typed: a case
+/// that says 打ち切り ranks above one that only says 撤廃 for 打ち切り.
+pub(super) const SYNONYM_WEIGHT: f32 = 0.5;
 
 /// Score added per matched word of a multi-word query: larger than any
 /// BM25 sum, so a case matching more words always ranks higher, and BM25
@@ -85,6 +88,8 @@ pub(super) struct AtomTerms {
     /// (a phrase of bigrams, ten times the cost over 10,000 cases). Set by
     /// [`CaseIndex::resolve_readings`].
     reading_is_word: bool,
+    /// 1 for what was typed, [`SYNONYM_WEIGHT`] for a synonym.
+    weight: f32,
 }
 
 impl AtomTerms {
@@ -102,6 +107,7 @@ impl AtomTerms {
             forms,
             single_char,
             reading_is_word: false,
+            weight: if typed { 1.0 } else { SYNONYM_WEIGHT },
         }
     }
 
@@ -146,7 +152,7 @@ impl AtomTerms {
         if let Some(q) = reading {
             out.push(boost(q, tf.boost * READING_WEIGHT));
         }
-        out
+        out.into_iter().map(|q| boost(q, self.weight)).collect()
     }
 }
 

@@ -36,7 +36,9 @@ use crate::highlight::Matcher;
 use crate::index::{CaseIndex, IndexError};
 use crate::query::{self, Word};
 use hits::{Counts, Highlighting};
-pub use request::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use request::{
+    Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
+};
 
 impl CaseIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
@@ -108,6 +110,7 @@ impl CaseIndex {
             words: positive_labels(&words),
             dropped_words,
             total_all_words: collected.total_all_words,
+            synonyms: word_synonyms(&words),
             took: started.elapsed(),
             generation: searcher.generation().generation_id(),
         })
@@ -120,5 +123,18 @@ fn positive_labels(words: &[Word]) -> Vec<String> {
         .iter()
         .filter(|w| !w.negated)
         .map(|w| w.label.clone())
+        .collect()
+}
+
+/// The synonyms searched with each positive word, for the page to say so.
+fn word_synonyms(words: &[Word]) -> Vec<WordSynonyms> {
+    words
+        .iter()
+        .filter(|w| !w.negated)
+        .map(|w| WordSynonyms {
+            word: w.label.clone(),
+            synonyms: w.synonyms().map(str::to_owned).collect(),
+        })
+        .filter(|s| !s.synonyms.is_empty())
         .collect()
 }

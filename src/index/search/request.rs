@@ -91,9 +91,19 @@ pub struct SearchResults {
     pub dropped_words: Vec<String>,
     /// Cases matching every word (`total` also counts relaxed matches).
     pub total_all_words: usize,
+    /// Each searched word that also searched its synonyms, with them (the
+    /// UI's 「同義語も検索: 打ち切り・撤廃」); words without any are left out.
+    pub synonyms: Vec<WordSynonyms>,
     pub took: Duration,
     /// The index generation searched ([`CaseIndex::generation`]).
     pub generation: u64,
+}
+
+/// A query word and the synonyms searched with it (they rank below it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordSynonyms {
+    pub word: String,
+    pub synonyms: Vec<String>,
 }
 
 /// Which analyzers a search may use. The default is all of them (hybrid);
