@@ -98,8 +98,9 @@ fn read_zstd(path: &Path) -> Result<String, Box<dyn Error>> {
 ///   finds the group, but the group never searches for the mistake).
 ///
 /// Headwords under control 2 (kept in the source only as a record of
-/// harmful entries) are left out, and so are groups left with fewer than
-/// two headwords.
+/// harmful entries) are left out, as are mistakes under control 1 (they
+/// may neither expand nor be searched for), and groups left with fewer
+/// than two headwords or none that expands.
 fn compile_synonyms(source: &str) -> Result<String, Box<dyn Error>> {
     let mut out = String::new();
     let mut group = String::new();
@@ -133,12 +134,13 @@ fn compile_synonyms(source: &str) -> Result<String, Box<dyn Error>> {
         if head.is_empty() || head.contains('\t') || control == "2" {
             continue;
         }
-        let role = if form == "4" || variant == "3" {
-            '>'
-        } else if control == "1" {
-            '<'
-        } else {
-            '='
+        let mistake = form == "4" || variant == "3";
+        let role = match (mistake, control == "1") {
+            // A mistake that must not expand either: nothing left to do.
+            (true, true) => continue,
+            (true, false) => '>',
+            (false, true) => '<',
+            (false, false) => '=',
         };
         words.push(format!("{role}{head}"));
     }

@@ -431,6 +431,77 @@ mod tests {
         assert!(Synonyms::parse(Path::new("s.txt"), "a =>\n").is_err());
     }
 
+    fn has(list: &[String], w: &str) -> bool {
+        list.iter().any(|x| x == w)
+    }
+
+    #[test]
+    fn sudachi_groups_expand_under_the_files_rules() {
+        let s = parse("削減 => 予算削減\n");
+        let all = s.expand_all("削減");
+        assert_eq!(all[0], "予算削減", "the file's rules come first");
+        assert!(has(&all, "縮減") && has(&all, "減らす"), "{all:?}");
+        assert!(has(&s.expand_all("縮減"), "削減"));
+        assert!(s.expand("削減") == ["予算削減"], "expand is the file's only");
+        assert!(s.without_sudachi().expand_all("削減") == ["予算削減"]);
+    }
+
+    #[test]
+    fn sudachi_expansion_control_is_respected() {
+        let s = parse("");
+        // 理由 is marked "only expanded to" in the group of 経緯.
+        assert!(has(&s.expand_all("経緯"), "理由"));
+        assert!(!has(&s.expand_all("理由"), "経緯"));
+        // 配置 is marked "never": it neither expands nor is expanded to.
+        assert!(s.expand_all("配置").is_empty());
+        assert!(!has(&s.expand_all("セッティング"), "配置"));
+        // A misspelling finds the group; the group never searches for it.
+        assert!(has(&s.expand_all("テトラポット"), "テトラポッド"));
+        assert!(!has(&s.expand_all("テトラポッド"), "テトラポット"));
+        // A misuse that may not expand is left out altogether.
+        assert!(!has(&s.expand_all("終わり"), "潮時"));
+        assert!(s.expand_all("潮時").is_empty());
+    }
+
+    #[test]
+    fn ambiguous_and_one_character_words_do_not_flood() {
+        let s = parse("");
+        // ごみ is dust in one group and junk in another.
+        assert!(s.expand_all("ごみ").is_empty());
+        // 訳 (reason) would match every 翻訳.
+        assert!(!has(&s.expand_all("経緯"), "訳"));
+        assert!(s.expand_all("訳").is_empty());
+        // お金's group holds 金 (one character) and カネ (never).
+        let money = s.expand_all("お金");
+        assert!(has(&money, "マネー"), "{money:?}");
+        assert!(!has(&money, "金") && !has(&money, "カネ"), "{money:?}");
+    }
+
+    #[test]
+    fn the_file_switches_sudachi_groups_off() {
+        assert!(!parse("").expand_all("停滞").is_empty());
+        // By a word of the group, as typed or another member.
+        assert!(parse("! 停滞\n").expand_all("停滞").is_empty());
+        assert!(parse("！足踏み\n").expand_all("停滞").is_empty());
+        // By the group's number; the other groups stay.
+        let s = parse("! 000004\n");
+        assert!(s.expand_all("経緯").is_empty());
+        assert!(!s.expand_all("削減").is_empty());
+        // The file's own rules for the word stay.
+        assert_eq!(parse("! 停滞\n停滞 = 足止め\n").expand_all("停滞"), ["足止め"]);
+        for bad in ["!\n", "! a = b\n", "! 語, 語\n"] {
+            let e = Synonyms::parse(Path::new("s.txt"), bad).unwrap_err();
+            assert!(e.to_string().starts_with("s.txt:1:"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_compiled_table_holds_the_whole_dictionary() {
+        let d = Sudachi::get();
+        assert!(d.len() > 20_000, "{} groups", d.len());
+        assert!(d.groups_of(&key("インフルエンザ")).count() >= 1);
+    }
+
     #[test]
     fn built_in_file_parses() {
         let s = Synonyms::built_in();
