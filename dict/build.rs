@@ -94,13 +94,14 @@ fn read_zstd(path: &Path) -> Result<String, Box<dyn Error>> {
 /// * `=`: expands and is expanded to (expansion control 0);
 /// * `<`: only expanded to (control 1: too broad to expand *from*, e.g.
 ///   理由 in the group of 経緯);
-/// * `>`: only expands (a misuse, 誤用, or misspelling, 誤表記: typing it
-///   finds the group, but the group never searches for the mistake).
+/// * `>`: only expands (a misuse, 誤用, a misspelling, 誤表記, or a
+///   spelling in the alphabet: typing it finds the group, but the group
+///   never searches for it).
 ///
 /// Headwords under control 2 (kept in the source only as a record of
-/// harmful entries) are left out, as are mistakes under control 1 (they
-/// may neither expand nor be searched for), and groups left with fewer
-/// than two headwords or none that expands.
+/// harmful entries) are left out, as are mistakes and alphabet spellings
+/// under control 1 (they may neither expand nor be searched for), and
+/// groups left with fewer than two headwords or none that expands.
 fn compile_synonyms(source: &str) -> Result<String, Box<dyn Error>> {
     let mut out = String::new();
     let mut group = String::new();
@@ -134,9 +135,13 @@ fn compile_synonyms(source: &str) -> Result<String, Box<dyn Error>> {
         if head.is_empty() || head.contains('\t') || control == "2" {
             continue;
         }
-        let mistake = form == "4" || variant == "3";
-        let role = match (mistake, control == "1") {
-            // A mistake that must not expand either: nothing left to do.
+        // Typing a mistake or a spelling in the alphabet (airport, TMC)
+        // finds the group, but searching Japanese texts for it only adds
+        // collisions (TAK, MGR) and misspellings.
+        let abbreviation = fields[5];
+        let only_from = form == "4" || variant == "3" || variant == "1" || abbreviation == "1";
+        let role = match (only_from, control == "1") {
+            // One that must not expand either: nothing left to do.
             (true, true) => continue,
             (true, false) => '>',
             (false, true) => '<',

@@ -455,6 +455,10 @@ mod tests {
         // 配置 is marked "never": it neither expands nor is expanded to.
         assert!(s.expand_all("配置").is_empty());
         assert!(!has(&s.expand_all("セッティング"), "配置"));
+        // An alphabet spelling finds the group; the group never searches
+        // for it (TAK, TMC would collide with other things).
+        assert!(has(&s.expand_all("airport"), "空港"));
+        assert!(!has(&s.expand_all("空港"), "airport"));
         // A misspelling finds the group; the group never searches for it.
         assert!(has(&s.expand_all("テトラポット"), "テトラポッド"));
         assert!(!has(&s.expand_all("テトラポッド"), "テトラポット"));
