@@ -7,9 +7,11 @@
 //! `index`, `highlight` or `web`.
 
 mod forms;
+mod obstacle;
 mod parse;
 mod plan;
 
 pub use forms::AtomForms;
+pub use obstacle::{is_obstacle, is_obstacle_text};
 pub use parse::{Atom, Clause, UserQuery, parse};
 pub use plan::{Word, plan, required};

@@ -37,10 +37,12 @@ impl Word {
 }
 
 /// The content words of a text written as a sentence: runs of indexed
-/// tokens between particles, auxiliaries and light verbs, as written.
-/// Only a text with a particle (助詞) is a sentence: やらされ意識 or
-/// 改善された stay one word. A kana-only text is never cut (unknown kana
-/// strings segment arbitrarily: かいぜん is one word, not か + いぜん).
+/// tokens between particles, auxiliaries, light verbs and question words
+/// (どう, 知りたい), as written. Only a text with a particle (助詞), a
+/// question word or a word naming the collection (〜した自治体) is a
+/// sentence: やらされ意識 or 改善された stay one word. A kana-only text is
+/// never cut (unknown kana strings segment arbitrarily: かいぜん is one
+/// word, not か + いぜん).
 fn content_words(text: &str) -> Vec<String> {
     if is_kana_word(text) {
         return vec![text.to_owned()];
@@ -49,11 +51,12 @@ fn content_words(text: &str) -> Vec<String> {
     let mut run: Option<(usize, usize)> = None;
     let mut particle = false;
     for t in analyzer().explain(text) {
-        match (t.dropped, &mut run) {
-            (None, Some((_, end))) => *end = t.byte_end,
-            (None, None) => run = Some((t.byte_start, t.byte_end)),
-            (Some(reason), _) => {
-                particle |= reason == "助詞";
+        let question = t.dropped.is_none() && is_question_word(&t.surface, &t.base_form);
+        match (t.dropped.is_some() || question, &mut run) {
+            (false, Some((_, end))) => *end = t.byte_end,
+            (false, None) => run = Some((t.byte_start, t.byte_end)),
+            (true, _) => {
+                particle |= question || t.dropped == Some("助詞");
                 if let Some((s, e)) = run.take() {
                     out.push(text[s..e].to_owned());
                 }
@@ -63,7 +66,8 @@ fn content_words(text: &str) -> Vec<String> {
     if let Some((s, e)) = run {
         out.push(text[s..e].to_owned());
     }
-    if !particle {
+    let collection = out.len() > 1 && out.iter().any(|w| is_collection_word(w));
+    if !particle && !collection {
         return vec![text.to_owned()];
     }
     // Words that name what every case is (事例, 自治体, 取り組み) say
@@ -71,7 +75,7 @@ fn content_words(text: &str) -> Vec<String> {
     // them, unless nothing else is left.
     let meaningful: Vec<String> = out
         .iter()
-        .filter(|w| !COLLECTION_WORDS.contains(&String::as_str(w)))
+        .filter(|w| !is_collection_word(w))
         .cloned()
         .collect();
     if meaningful.is_empty() {
@@ -81,10 +85,46 @@ fn content_words(text: &str) -> Vec<String> {
     }
 }
 
+fn is_collection_word(w: &str) -> bool {
+    COLLECTION_WORDS.contains(&w)
+}
+
+/// Words that frame a question rather than say what it is about
+/// (〜を知りたい, 〜どうすればいいですか, 〜を教えて), by surface or base
+/// form: a sentence is cut at them and they are not searched for.
+const QUESTION_WORDS: &[&str] = &[
+    "どう",
+    "どうやっ",
+    "どうして",
+    "なぜ",
+    "何故",
+    "どの",
+    "どんな",
+    "どのよう",
+    "いい",
+    "よい",
+    "良い",
+    "知る",
+    "教える",
+    "探す",
+    "調べる",
+    "ありますか",
+    "ください",
+    "下さい",
+    "おしえる",
+    "しりたい",
+];
+
+fn is_question_word(surface: &str, base: &str) -> bool {
+    QUESTION_WORDS.contains(&surface) || QUESTION_WORDS.contains(&base)
+}
+
 /// Words of a sentence that describe the collection itself.
 const COLLECTION_WORDS: &[&str] = &[
     "事例",
+    "実例",
     "自治体",
+    "市町村",
     "取り組み",
     "取組",
     "取組み",
@@ -148,7 +188,9 @@ pub fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
             && rules.expand_all(text).is_empty()
         {
             let parts = content_words(text);
-            if parts.len() > 1 {
+            // Several content words, or one inside a question
+            // (停滞の事例 → 停滞).
+            if parts.len() > 1 || parts.len() == 1 && parts[0] != *text {
                 for p in parts {
                     let (atoms, typed) = with_synonyms(vec![Atom::Word(p.clone())], rules);
                     out.push(Word {
@@ -205,6 +247,38 @@ mod tests {
         assert_eq!(labels("やらされ感"), vec!["やらされ感"]);
         assert_eq!(labels("かいぜんのはなし"), vec!["かいぜんのはなし"]);
         assert_eq!(labels("首長交代 OR 村長"), vec!["首長交代 OR 村長"]);
+    }
+
+    #[test]
+    fn question_endings_and_function_words_are_not_content_words() {
+        for (q, want) in [
+            ("形骸化した自治体", vec!["形骸化"]),
+            ("停滞の事例", vec!["停滞"]),
+            ("反発はありますか", vec!["反発"]),
+            ("負担感を知りたい", vec!["負担感"]),
+            ("予算削減どうすれば", vec!["予算削減"]),
+            ("形骸化を防ぐにはどうすればいいですか", vec!["形骸化", "防ぐ"]),
+            ("職員の反発で続かなかった取り組み", vec!["職員", "反発", "続か"]),
+            ("マンネリ化の事例を教えてください", vec!["マンネリ化"]),
+        ] {
+            assert_eq!(labels(q), want, "{q}");
+        }
+        // Not a question: one word, as typed.
+        assert_eq!(labels("改善された"), vec!["改善された"]);
+        assert_eq!(labels("自治体改善"), vec!["自治体改善"]);
+    }
+
+    #[test]
+    fn a_verb_and_its_noun_count_as_typed_and_synonyms_follow() {
+        let rules =
+            synonyms::Synonyms::parse(std::path::Path::new("t"), "打ち切る = 活動停止\n")
+                .unwrap()
+                .without_sudachi();
+        let w = &plan(&parse("打ち切り"), &rules)[0];
+        let texts: Vec<&str> = w.atoms.iter().map(Atom::text).collect();
+        assert_eq!(texts, ["打ち切り", "打ち切る", "活動停止"]);
+        assert_eq!(w.typed, 2, "the verb shape scores as typed");
+        assert_eq!(w.synonyms().collect::<Vec<_>>(), ["活動停止"]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::case::Section;
 use crate::index::CaseIndex;
 use crate::index::schema::{Fields, ONGOING, TextField};
 use crate::index::wrappers::{ExcludedQuery, TierQuery};
-use crate::query::{Atom, AtomForms, Word, required};
+use crate::query::{Atom, AtomForms, Word, is_obstacle, required};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
 /// word matches rank first, substring and reading matches still come.
@@ -30,6 +30,11 @@ const PROXIMITY_SLOP: u32 = 8;
 /// Weight of a synonym's match relative to the word as typed: a case
 /// that says 打ち切り ranks above one that only says 撤廃 for 打ち切り.
 pub(super) const SYNONYM_WEIGHT: f32 = 0.5;
+/// Weight of an obstacle word's match (形骸化, 反発 …, see
+/// [`crate::query::is_obstacle`]) in the sections that tell what went
+/// wrong: the cases whose 失敗・課題 or 背景・経緯 say it come first,
+/// above those that name it in passing (a summary weighs 2, a title 3).
+const OBSTACLE_SECTION_WEIGHT: f32 = 4.0;
 
 /// Score added per matched word of a multi-word query: larger than any
 /// BM25 sum, so a case matching more words always ranks higher, and BM25
@@ -90,10 +95,13 @@ pub(super) struct AtomTerms {
     reading_is_word: bool,
     /// 1 for what was typed, [`SYNONYM_WEIGHT`] for a synonym.
     weight: f32,
+    /// The atom's word asks about an obstacle: its matches in the
+    /// failures and background sections weigh more.
+    obstacle: bool,
 }
 
 impl AtomTerms {
-    fn new(atom: &Atom, typed: bool) -> AtomTerms {
+    fn new(atom: &Atom, typed: bool, obstacle: bool) -> AtomTerms {
         let forms = AtomForms::new(atom, typed);
         let single_char = match forms.ngram.as_slice() {
             [one] if one.chars().count() == 1 => one.chars().next().and_then(|c| {
@@ -108,6 +116,7 @@ impl AtomTerms {
             single_char,
             reading_is_word: false,
             weight: if typed { 1.0 } else { SYNONYM_WEIGHT },
+            obstacle,
         }
     }
 
@@ -152,7 +161,12 @@ impl AtomTerms {
         if let Some(q) = reading {
             out.push(boost(q, tf.boost * READING_WEIGHT));
         }
-        out.into_iter().map(|q| boost(q, self.weight)).collect()
+        let telling = matches!(tf.section, Some(Section::Failures | Section::Background));
+        let weight = match self.obstacle && telling {
+            true => self.weight * OBSTACLE_SECTION_WEIGHT,
+            false => self.weight,
+        };
+        out.into_iter().map(|q| boost(q, weight)).collect()
     }
 }
 
@@ -170,8 +184,9 @@ pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {
     words
         .iter()
         .map(|w| {
+            let obstacle = is_obstacle(w);
             w.atoms_typed()
-                .map(|(a, typed)| AtomTerms::new(a, typed))
+                .map(|(a, typed)| AtomTerms::new(a, typed, obstacle))
                 .collect()
         })
         .collect()
