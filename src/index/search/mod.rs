@@ -26,6 +26,8 @@ mod explain;
 mod hits;
 mod request;
 #[cfg(test)]
+mod synonym_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::Instant;
