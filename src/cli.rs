@@ -47,7 +47,8 @@ pub struct Global {
     pub synonyms: Option<PathBuf>,
     /// Search without the Sudachi synonym dictionary: only the synonyms
     /// file's own rules (to measure what the dictionary adds).
-    #[arg(long, global = true, env = analysis::synonyms::NO_SUDACHI_ENV)]
+    #[arg(long, global = true, env = analysis::synonyms::NO_SUDACHI_ENV,
+          value_parser = clap::builder::FalseyValueParser::new())]
     pub no_sudachi: bool,
 }
 

@@ -33,8 +33,8 @@ use super::normalize::normalize;
 pub const ENV: &str = "KAIZEN_WA_SYNONYMS";
 /// The editable file, relative to the working directory.
 pub const DEFAULT_PATH: &str = "dict/synonyms.txt";
-/// Set (to anything but `0` or empty) to search without the Sudachi
-/// dictionary: only the file's rules (to measure what it adds).
+/// Set (to `1`) to search without the Sudachi dictionary: only the file's
+/// rules (to measure what it adds).
 pub const NO_SUDACHI_ENV: &str = "KAIZEN_WA_NO_SUDACHI";
 
 #[derive(Debug, thiserror::Error)]
@@ -262,9 +262,16 @@ impl Synonyms {
     }
 }
 
-/// Whether `$KAIZEN_WA_NO_SUDACHI` asks to leave the Sudachi dictionary out.
+/// Whether `$KAIZEN_WA_NO_SUDACHI` asks to leave the Sudachi dictionary out:
+/// set to anything but empty, `0`, `false`, `no`, `off` (as the command
+/// line's `--no-sudachi` reads it).
 pub fn sudachi_disabled() -> bool {
-    std::env::var_os(NO_SUDACHI_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    std::env::var(NO_SUDACHI_ENV).is_ok_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "no" | "off" | "n" | "f"
+        )
+    })
 }
 
 /// What a headword of a Sudachi group may do (the build script's roles).

@@ -26,5 +26,6 @@ mod readme;
 mod relevance;
 mod search;
 mod startup;
+mod synonyms;
 mod web_api;
 mod web_write;

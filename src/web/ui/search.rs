@@ -103,6 +103,41 @@ pub struct SearchPage {
     /// The same search as CSV (「CSVでダウンロード」).
     pub csv_href: String,
     pub csv_max: usize,
+    /// 「同義語も検索: …」 (`search_synonyms.html`): each word that also
+    /// searched its synonyms.
+    pub synonyms: Vec<SynonymView>,
+}
+
+/// A query word and the synonyms it also searched, ready to show.
+pub struct SynonymView {
+    pub word: String,
+    /// 打ち切り・撤廃 (the first few, then how many more).
+    pub list: String,
+}
+
+/// Most synonyms named per word: a Sudachi group can hold twenty.
+const SYNONYMS_SHOWN: usize = 6;
+
+fn synonym_views(synonyms: &[crate::index::WordSynonyms]) -> Vec<SynonymView> {
+    synonyms
+        .iter()
+        .map(|s| {
+            let mut list = s
+                .synonyms
+                .iter()
+                .take(SYNONYMS_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("・");
+            if s.synonyms.len() > SYNONYMS_SHOWN {
+                list.push_str(&format!(" ほか {} 語", s.synonyms.len() - SYNONYMS_SHOWN));
+            }
+            SynonymView {
+                word: s.word.clone(),
+                list,
+            }
+        })
+        .collect()
 }
 
 /// The repeatable filters, as accessors for [`toggle`].
@@ -175,6 +210,7 @@ async fn search_view(
         .map(|f| facet_groups(&p, &v, f))
         .unwrap_or_default();
     let pager = pager(&p, &v, results.total);
+    let synonyms = synonym_views(&results.synonyms);
     let hits = hit_views(results.hits, v.request.sort == Sort::Newest);
     let first = v.request.offset + 1;
     let last = v.request.offset + hits.len();
@@ -230,6 +266,7 @@ async fn search_view(
             .to_query()
         ),
         csv_max: super::super::api::CSV_MAX_ROWS,
+        synonyms,
     })
 }
 
