@@ -111,7 +111,15 @@ mod tests {
 
     #[test]
     fn words_without_such_a_pair_have_none() {
-        for w in ["改善", "職員提案", "市長", "かいぜん", "の", "", "業務改善の達人"] {
+        for w in [
+            "改善",
+            "職員提案",
+            "市長",
+            "かいぜん",
+            "の",
+            "",
+            "業務改善の達人",
+        ] {
             assert_eq!(other_shape(w), None, "{w}");
         }
     }

@@ -245,7 +245,11 @@ impl Synonyms {
             .groups_of(k)
             .filter(|g| g.expands_from(k))
             .filter(|g| !self.off_groups.contains(g.id))
-            .filter(|g| !g.words.iter().any(|(_, w)| self.off_words.contains(&key(w))))
+            .filter(|g| {
+                !g.words
+                    .iter()
+                    .any(|(_, w)| self.off_words.contains(&key(w)))
+            })
             .collect();
         match groups.as_slice() {
             [one] => Some(one),
@@ -449,7 +453,10 @@ mod tests {
         assert_eq!(all[0], "予算削減", "the file's rules come first");
         assert!(has(&all, "縮減") && has(&all, "減らす"), "{all:?}");
         assert!(has(&s.expand_all("縮減"), "削減"));
-        assert!(s.expand("削減") == ["予算削減"], "expand is the file's only");
+        assert!(
+            s.expand("削減") == ["予算削減"],
+            "expand is the file's only"
+        );
         assert!(s.without_sudachi().expand_all("削減") == ["予算削減"]);
     }
 
@@ -499,7 +506,10 @@ mod tests {
         assert!(s.expand_all("経緯").is_empty());
         assert!(!s.expand_all("削減").is_empty());
         // The file's own rules for the word stay.
-        assert_eq!(parse("! 停滞\n停滞 = 足止め\n").expand_all("停滞"), ["足止め"]);
+        assert_eq!(
+            parse("! 停滞\n停滞 = 足止め\n").expand_all("停滞"),
+            ["足止め"]
+        );
         for bad in ["!\n", "! a = b\n", "! 語, 語\n"] {
             let e = Synonyms::parse(Path::new("s.txt"), bad).unwrap_err();
             assert!(e.to_string().starts_with("s.txt:1:"), "{bad:?}: {e}");

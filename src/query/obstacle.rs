@@ -91,7 +91,15 @@ mod tests {
 
     #[test]
     fn obstacle_words_are_known_by_any_spelling() {
-        for w in ["形骸化", "停滞", "反発", "負担感", "予算削減", "まんねり", "ﾏﾝﾈﾘ"] {
+        for w in [
+            "形骸化",
+            "停滞",
+            "反発",
+            "負担感",
+            "予算削減",
+            "まんねり",
+            "ﾏﾝﾈﾘ",
+        ] {
             assert!(is_obstacle_text(w), "{w}");
         }
         for w in ["改善", "職員提案", "市長", "発表会", ""] {
@@ -119,6 +127,8 @@ mod tests {
             .without_sudachi();
         let words = plan(&parse("取り止め"), &rules);
         assert!(is_obstacle(&words[0]));
-        assert!(!is_obstacle(&plan(&parse("取り止め"), &Synonyms::default())[0]));
+        assert!(!is_obstacle(
+            &plan(&parse("取り止め"), &Synonyms::default())[0]
+        ));
     }
 }

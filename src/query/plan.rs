@@ -165,7 +165,8 @@ fn with_synonyms(atoms: Vec<Atom>, rules: &synonyms::Synonyms) -> (Vec<Atom>, us
         }
     }
     let typed = out.len();
-    for a in out[..typed].to_vec() {
+    let as_typed = out.clone();
+    for a in as_typed {
         for syn in synonyms_of(a.text(), rules) {
             let alt = match a {
                 Atom::Word(_) => Atom::Word(syn),
@@ -257,8 +258,14 @@ mod tests {
             ("反発はありますか", vec!["反発"]),
             ("負担感を知りたい", vec!["負担感"]),
             ("予算削減どうすれば", vec!["予算削減"]),
-            ("形骸化を防ぐにはどうすればいいですか", vec!["形骸化", "防ぐ"]),
-            ("職員の反発で続かなかった取り組み", vec!["職員", "反発", "続か"]),
+            (
+                "形骸化を防ぐにはどうすればいいですか",
+                vec!["形骸化", "防ぐ"],
+            ),
+            (
+                "職員の反発で続かなかった取り組み",
+                vec!["職員", "反発", "続か"],
+            ),
             ("マンネリ化の事例を教えてください", vec!["マンネリ化"]),
         ] {
             assert_eq!(labels(q), want, "{q}");
@@ -270,10 +277,9 @@ mod tests {
 
     #[test]
     fn a_verb_and_its_noun_count_as_typed_and_synonyms_follow() {
-        let rules =
-            synonyms::Synonyms::parse(std::path::Path::new("t"), "打ち切る = 活動停止\n")
-                .unwrap()
-                .without_sudachi();
+        let rules = synonyms::Synonyms::parse(std::path::Path::new("t"), "打ち切る = 活動停止\n")
+            .unwrap()
+            .without_sudachi();
         let w = &plan(&parse("打ち切り"), &rules)[0];
         let texts: Vec<&str> = w.atoms.iter().map(Atom::text).collect();
         assert_eq!(texts, ["打ち切り", "打ち切る", "活動停止"]);

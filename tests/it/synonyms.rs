@@ -35,7 +35,10 @@ async fn api_and_page_list_the_synonyms_and_mark_the_verb_found_by_its_noun() {
             .any(|s| s == "活動停止"),
         "{listed}"
     );
-    let page = app.get(&format!("/?{}", enc("打ち切り")), None).await.text();
+    let page = app
+        .get(&format!("/?{}", enc("打ち切り")), None)
+        .await
+        .text();
     assert!(page.contains("同義語も検索: 活動停止"), "{page}");
     // A word without synonyms says nothing of them.
     let page = app.get(&format!("/?{}", enc("福岡市")), None).await.text();

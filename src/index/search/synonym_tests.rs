@@ -51,14 +51,33 @@ fn html(r: &SearchResults, id: &str) -> String {
 #[test]
 fn a_sudachi_synonym_is_found_highlighted_listed_and_ranked_below_the_typed_word() {
     let (_d, c) = corpus(&[
-        ("shukugen", "経費の縮減に取り組んだ。", "財政が厳しかった。", "特になし。"),
-        ("sakugen", "経費の削減に取り組んだ。", "財政が厳しかった。", "特になし。"),
-        ("other", "窓口を改善した。", "待ち時間が長かった。", "特になし。"),
+        (
+            "shukugen",
+            "経費の縮減に取り組んだ。",
+            "財政が厳しかった。",
+            "特になし。",
+        ),
+        (
+            "sakugen",
+            "経費の削減に取り組んだ。",
+            "財政が厳しかった。",
+            "特になし。",
+        ),
+        (
+            "other",
+            "窓口を改善した。",
+            "待ち時間が長かった。",
+            "特になし。",
+        ),
     ]);
     let r = search(&c.index, "削減");
     assert_eq!(ids(&r), ["sakugen", "shukugen"]);
     assert!(html(&r, "shukugen").contains("<mark>縮減</mark>"));
-    let listed = r.synonyms.iter().find(|s| s.word == "削減").expect("listed");
+    let listed = r
+        .synonyms
+        .iter()
+        .find(|s| s.word == "削減")
+        .expect("listed");
     assert!(listed.synonyms.iter().any(|s| s == "縮減"), "{listed:?}");
     // Typed the other way round, the other case comes first.
     assert_eq!(ids(&search(&c.index, "縮減")), ["shukugen", "sakugen"]);
@@ -97,7 +116,11 @@ fn obstacle_words_rank_the_cases_whose_failures_or_background_say_it_first() {
             "発表会の参加者が少なかった。",
         ),
     ]);
-    for q in ["反発", "職員の反発で続かなかった取り組み", "反発はありますか"] {
+    for q in [
+        "反発",
+        "職員の反発で続かなかった取り組み",
+        "反発はありますか",
+    ] {
         let r = search(&c.index, q);
         let got = ids(&r);
         assert_eq!(got.len(), 3, "{q}: {got:?}");
