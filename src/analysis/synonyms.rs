@@ -528,5 +528,13 @@ mod tests {
         let s = Synonyms::built_in();
         assert!(s.expand("PDCA").iter().any(|w| w == "PDCAサイクル"));
         assert!(s.expand("職員提案").iter().any(|w| w == "改善提案"));
+        // The domain switches off the Sudachi group of 審査 (判断 …).
+        assert!(!has(&s.expand_all("審査"), "判断"));
+        assert!(has(
+            &Synonyms::parse(Path::new("t"), "")
+                .unwrap()
+                .expand_all("審査"),
+            "判断"
+        ));
     }
 }

@@ -28,8 +28,10 @@ const READING_WEIGHT: f32 = 0.6;
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
 /// Weight of a synonym's match relative to the word as typed: a case
-/// that says 打ち切り ranks above one that only says 撤廃 for 打ち切り.
-pub(super) const SYNONYM_WEIGHT: f32 = 0.5;
+/// that says 削減 ranks above one that only says 縮減 for 削減. Not much
+/// below 1: a synonym still says what was meant (カイゼン for 改善), and
+/// among cases matching as many words BM25 decides.
+pub(super) const SYNONYM_WEIGHT: f32 = 0.8;
 /// Weight of an obstacle word's match (形骸化, 反発 …, see
 /// [`crate::query::is_obstacle`]) in the sections that tell what went
 /// wrong: the cases whose 失敗・課題 or 背景・経緯 say it come first,
