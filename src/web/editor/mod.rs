@@ -48,6 +48,16 @@ async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Resul
     super::limits::read_body(&parts.headers, body, limit).await
 }
 
+/// The case form a request carries, as typed.
+async fn read_form(
+    state: &AppState,
+    viewer: &Viewer,
+    request: Request,
+) -> Result<CaseForm, WebError> {
+    let body = form_body(state, viewer, request).await?;
+    CaseForm::parse(&body)
+}
+
 /// The new-case form.
 #[utoipa::path(
     get,
@@ -86,11 +96,7 @@ pub async fn new_page(
     )
 )]
 pub async fn create(State(state): State<AppState>, viewer: Viewer, request: Request) -> Response {
-    let body = match form_body(&state, &viewer, request).await {
-        Ok(b) => b,
-        Err(e) => return e.into_html(&state, &viewer),
-    };
-    let mut f = match CaseForm::parse(&body) {
+    let mut f = match read_form(&state, &viewer, request).await {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
@@ -254,11 +260,7 @@ pub async fn update(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let body = match form_body(&state, &viewer, request).await {
-        Ok(b) => b,
-        Err(e) => return e.into_html(&state, &viewer),
-    };
-    let mut f = match CaseForm::parse(&body) {
+    let mut f = match read_form(&state, &viewer, request).await {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
@@ -531,11 +533,7 @@ pub async fn delete(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let body = match form_body(&state, &viewer, request).await {
-        Ok(b) => b,
-        Err(e) => return e.into_html(&state, &viewer),
-    };
-    let f = match CaseForm::parse(&body) {
+    let f = match read_form(&state, &viewer, request).await {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
