@@ -819,6 +819,9 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
 
 fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     ensure_cases_dir(g)?;
+    // The synonym tables are read on first use: read them now, beside
+    // the start-up, so the first search does not wait for them.
+    std::thread::spawn(analysis::synonyms::warm_up);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -381,6 +381,14 @@ impl Sudachi {
     }
 }
 
+/// Reads the rules in effect and the Sudachi table they use, so that the
+/// first search does not pay for it (a server calls it at start).
+pub fn warm_up() {
+    if active().uses_sudachi() {
+        Sudachi::get();
+    }
+}
+
 static ACTIVE: OnceLock<Synonyms> = OnceLock::new();
 
 /// Sets the rules for this process (the CLI's `--synonyms`). Returns false
