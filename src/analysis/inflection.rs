@@ -97,9 +97,29 @@ pub fn other_shape(word: &str) -> Option<String> {
     }
 }
 
+/// The part of a verb written the same in every inflection, when it is
+/// long enough to search as a substring: 打ち切る → 打ち切 (打ち切ら,
+/// 打ち切り, 打ち切れ all start so), 止まる → 止ま. `None` for anything but
+/// one verb in its base form, or a stem of one character (見る → 見 would
+/// find every 見).
+pub fn verb_stem(word: &str) -> Option<&str> {
+    let last = word.chars().last()?;
+    let stem = &word[..word.len() - last.len_utf8()];
+    (is_hiragana(last) && stem.chars().count() >= 2 && is_verb(word)).then_some(stem)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::other_shape;
+    use super::{other_shape, verb_stem};
+
+    #[test]
+    fn a_verb_stem_is_what_every_inflection_starts_with() {
+        assert_eq!(verb_stem("打ち切る"), Some("打ち切"));
+        assert_eq!(verb_stem("止まる"), Some("止ま"));
+        for w in ["見る", "打ち切り", "改善", "かいぜん", ""] {
+            assert_eq!(verb_stem(w), None, "{w}");
+        }
+    }
 
     #[test]
     fn a_noun_made_from_a_verb_finds_the_verb_and_back() {

@@ -194,7 +194,10 @@ pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {
         .collect()
 }
 
-/// Any of the atoms in any of the fields.
+/// Any of the atoms in any of the fields. Their scores add up: a case
+/// that tells an obstacle several ways (中断, 休止) is more about it than
+/// one that says one of them (measured: taking only the best atom ranks
+/// the judged obstacle queries lower).
 fn atoms_query(
     atoms: &[AtomTerms],
     fields: &[&TextField],
