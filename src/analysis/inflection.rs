@@ -84,6 +84,13 @@ fn noun_of_verb(verb: &str) -> Option<String> {
 /// sentence, a word with no such pair).
 pub fn other_shape(word: &str) -> Option<String> {
     let tokens = analyzer().explain(word);
+    // 続かない is not about 続き.
+    if tokens.iter().any(|t| {
+        t.part_of_speech.starts_with("助動詞")
+            && matches!(t.base_form.as_str(), "ない" | "ぬ" | "ん")
+    }) {
+        return None;
+    }
     let content: Vec<_> = tokens.iter().filter(|t| t.dropped.is_none()).collect();
     let [t] = content.as_slice() else {
         return None;

@@ -57,6 +57,7 @@ const OBSTACLE_WORDS: &[&str] = &[
     "形式的",
     "義務化",
     "続かない",
+    "続けない",
 ];
 
 fn key(w: &str) -> String {
@@ -114,7 +115,7 @@ mod tests {
             vec![
                 ("職員".to_owned(), false),
                 ("反発".to_owned(), true),
-                ("続か".to_owned(), false)
+                ("続かない".to_owned(), true)
             ]
         );
         assert_eq!(obstacles("-反発"), vec![("反発".to_owned(), false)]);

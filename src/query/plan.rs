@@ -47,9 +47,12 @@ fn content_words(text: &str) -> Vec<String> {
     if is_kana_word(text) {
         return vec![text.to_owned()];
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     let mut run: Option<(usize, usize)> = None;
     let mut particle = false;
+    // The last word pushed ends in a verb, with only auxiliaries since.
+    let mut verb_before = false;
+    let mut last_is_verb = false;
     for t in analyzer().explain(text) {
         let question = t.dropped.is_none() && is_question_word(&t.surface, &t.base_form);
         match (t.dropped.is_some() || question, &mut run) {
@@ -59,9 +62,21 @@ fn content_words(text: &str) -> Vec<String> {
                 particle |= question || t.dropped == Some("助詞");
                 if let Some((s, e)) = run.take() {
                     out.push(text[s..e].to_owned());
+                    verb_before = last_is_verb;
+                }
+                if t.dropped == Some("助詞") || question {
+                    verb_before = false;
+                } else if verb_before && is_negation(&t.part_of_speech, &t.base_form) {
+                    // 続かなかった → 続かない: a verb said not to happen
+                    // is its own word (「続かない」 finds 途絶える).
+                    if let Some(w) = out.last_mut() {
+                        w.push_str("ない");
+                    }
+                    verb_before = false;
                 }
             }
         }
+        last_is_verb = t.dropped.is_none() && t.part_of_speech.starts_with("動詞");
     }
     if let Some((s, e)) = run {
         out.push(text[s..e].to_owned());
@@ -83,6 +98,11 @@ fn content_words(text: &str) -> Vec<String> {
     } else {
         meaningful
     }
+}
+
+/// A negative auxiliary (ない, ぬ, ず).
+fn is_negation(pos: &str, base: &str) -> bool {
+    pos.starts_with("助動詞") && matches!(base, "ない" | "ぬ" | "ん")
 }
 
 fn is_collection_word(w: &str) -> bool {
@@ -261,7 +281,12 @@ mod tests {
             ),
             (
                 "職員の反発で続かなかった取り組み",
-                vec!["職員", "反発", "続か"],
+                vec!["職員", "反発", "続かない"],
+            ),
+            ("制度を続けられなかった", vec!["制度", "続けない"]),
+            (
+                "担当者が異動すると取り組みが続かない",
+                vec!["担当者", "異動", "続かない"],
             ),
             ("マンネリ化の事例を教えてください", vec!["マンネリ化"]),
             ("どうやって提案を増やすか", vec!["提案", "増やす"]),

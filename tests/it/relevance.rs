@@ -104,7 +104,7 @@ const KIND_FLOORS: &[KindFloor] = &[
     // obstacle weighting and question endings (were 0.197/0.130,
     // 0.514/0.543, 0.296/0.283).
     measured("obstacle", 0.84, 0.88),
-    measured("question", 0.57, 0.64),
+    measured("question", 0.60, 0.64),
     measured("synonym-general", 0.91, 0.93),
 ];
 
