@@ -575,6 +575,23 @@ fn href_without_level(p: &SearchParams, name: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_long_synonym_list_is_cut_and_says_how_many_more() {
+        let words = |n: usize| (1..=n).map(|i| format!("語{i}")).collect::<Vec<_>>();
+        let views = synonym_views(&[
+            crate::index::WordSynonyms {
+                word: "打ち切り".into(),
+                synonyms: vec!["活動停止".into(), "撤廃".into()],
+            },
+            crate::index::WordSynonyms {
+                word: "経緯".into(),
+                synonyms: words(9),
+            },
+        ]);
+        assert_eq!(views[0].list, "活動停止・撤廃");
+        assert_eq!(views[1].list, "語1・語2・語3・語4・語5・語6 ほか 3 語");
+    }
+
     fn snippet(heading: &'static str, html: &str) -> SectionSnippet {
         SectionSnippet {
             section: "summary",
