@@ -4,8 +4,7 @@
 //!
 //! * `a = b = c` — two-way: each finds the others;
 //! * `a => b, c` — one-way: `a` also finds `b` and `c`, not the reverse
-//!   (首長 => 市長, 町長, 村長, 知事: asking for the role finds the offices).
-//!
+//!   (首長 => 市長, 町長, 村長, 知事: asking for the role finds the offices);
 //! * `! 語` — switches off, for this domain, every group of the Sudachi
 //!   dictionary that holds 語; `! 000123` switches off group 000123.
 //!
@@ -14,13 +13,17 @@
 //! also finds the group's other headwords. Its expansion-control flag is
 //! respected (a headword marked "not to expand from" is only expanded
 //! to); a word in several groups is ambiguous and not expanded through
-//! it (経緯 as background and as latitude/longitude would flood results);
-//! one-character headwords are neither expanded from nor to (訳 would
-//! match every 翻訳). The file's rules come first and are applied on top.
+//! it (ごみ is dust in one group and junk in another: either would flood
+//! results meant for the other); one-character headwords are neither
+//! expanded from nor to (訳 would match every 翻訳). The file's rules come
+//! first and are applied on top.
 //!
 //! Words compare after width/case normalisation and kana folding, so ＤＸ,
 //! DX and dx are one key. The rules in effect are chosen once per process
 //! ([`install`] from the command line, else [`Synonyms::default_source`]).
+//!
+//! Owns what a word also finds; must not change what is indexed (nothing
+//! here needs a re-index) or decide how a synonym scores.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -292,7 +295,7 @@ enum Role {
     Both,
     /// Only expanded to (expansion control 1).
     To,
-    /// Only expands (a misuse or misspelling).
+    /// Only expands (a misuse, a misspelling or an alphabet spelling).
     From,
 }
 
