@@ -72,8 +72,9 @@ pub struct HitDto {
     pub score: f32,
     /// Matching sections, best first (the summary when none matched).
     pub snippets: Vec<SnippetDto>,
-    /// Words of the query this case does not match (a relaxed match of
-    /// several words); empty when it matches every word.
+    /// Words of the query this case does not contain (a partial match of
+    /// several words: 「含まれない: 量子」); empty when it contains every
+    /// word.
     pub missing_words: Vec<String>,
 }
 
@@ -141,16 +142,73 @@ impl From<Facets> for FacetsDto {
     }
 }
 
+/// A search's answer. Counts are honest: `total` is the number of cases
+/// containing every word of the query, and `hits` are only such cases.
+/// Cases containing only some of the words (a query of several words or a
+/// sentence is answered by those too) are apart in `partial`, each naming
+/// the words it lacks.
+///
+/// Paging (`page`, `per_page`) runs through one list: every case
+/// containing every word first, then the partial ones. A page holds up to
+/// `per_page` hits in all, `hits` then `partial.hits`; the page where the
+/// first part ends starts the second, and later pages hold partial hits
+/// only.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResponse {
+    /// Cases containing every word of the query.
     pub total: usize,
     pub took_ms: f64,
     pub page: usize,
     pub per_page: usize,
+    /// The words searched for, after cutting a sentence into its content
+    /// words.
+    pub words: Vec<String>,
+    /// This page's cases containing every word, best first.
     pub hits: Vec<HitDto>,
+    /// The cases containing only some of the words.
+    pub partial: PartialDto,
+    /// Counted over the cases containing every word.
     pub facets: FacetsDto,
     /// A close known word when nothing was found.
     pub did_you_mean: Option<String>,
+}
+
+/// The cases containing only some of the query's words.
+#[derive(Serialize, ToSchema, Default)]
+pub struct PartialDto {
+    /// How many cases contain some but not all of the words.
+    pub total: usize,
+    /// This page's share of them, best first (those lacking fewer words
+    /// first); each names what it lacks in `missing_words`.
+    pub hits: Vec<HitDto>,
+}
+
+impl SearchResponse {
+    /// The one JSON shape of search results, for the API and the command
+    /// line's `search --json` alike.
+    pub fn new(
+        results: SearchResults,
+        page: usize,
+        per_page: usize,
+        did_you_mean: Option<String>,
+    ) -> SearchResponse {
+        let (hits, partial): (Vec<Hit>, Vec<Hit>) =
+            results.hits.into_iter().partition(Hit::matches_every_word);
+        SearchResponse {
+            total: results.total,
+            took_ms: results.took.as_secs_f64() * 1000.0,
+            page,
+            per_page,
+            words: results.words,
+            hits: hits.into_iter().map(HitDto::from).collect(),
+            partial: PartialDto {
+                total: results.partial_total,
+                hits: partial.into_iter().map(HitDto::from).collect(),
+            },
+            facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
+            did_you_mean,
+        }
+    }
 }
 
 /// Validates and runs a search; counts it in the insights unless it is a
@@ -242,15 +300,12 @@ pub async fn search(
 ) -> Result<Json<SearchResponse>, WebError> {
     let params = SearchParams::from_query(raw.as_deref())?;
     let (v, results, did_you_mean) = run_search(&state, &params, &headers).await?;
-    Ok(Json(SearchResponse {
-        total: results.total,
-        took_ms: results.took.as_secs_f64() * 1000.0,
-        page: v.page,
-        per_page: v.per_page,
-        hits: results.hits.into_iter().map(HitDto::from).collect(),
-        facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
+    Ok(Json(SearchResponse::new(
+        results,
+        v.page,
+        v.per_page,
         did_you_mean,
-    }))
+    )))
 }
 
 /// Most rows a CSV download holds: a search result, not a backup (the
