@@ -21,8 +21,22 @@ use crate::index::{FacetCount, Facets, Hit, SearchResults};
 use crate::suggest::Suggestion;
 
 /// Header the UI's search-as-you-type sets: such partial queries are not
-/// counted in the insights (only searches people commit to are).
+/// counted in the insights (only searches people commit to are), but for
+/// the value [`SETTLED`].
 pub const LIVE_HEADER: &str = "x-kaizen-live";
+
+/// The [`LIVE_HEADER`] value of the query a typing burst settled on: the
+/// page sends it once, when the typing has paused long enough or a result
+/// is opened, so the insights count what was looked for, not each key.
+pub const SETTLED: &str = "settled";
+
+/// Whether a request is a keystroke of search-as-you-type, not counted in
+/// the insights.
+fn is_keystroke(headers: &HeaderMap) -> bool {
+    headers
+        .get(LIVE_HEADER)
+        .is_some_and(|v| v.as_bytes() != SETTLED.as_bytes())
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct PeriodDto {
@@ -253,8 +267,7 @@ pub(super) async fn run_search(
                 .await?
         }
     };
-    let live = headers.contains_key(LIVE_HEADER);
-    if !live && v.page == 1 {
+    if !is_keystroke(headers) && v.page == 1 {
         state.insights.record(&v.request.query, results.total);
     }
     Ok((v, results, did_you_mean))
@@ -314,7 +327,9 @@ pub const CSV_MAX_ROWS: usize = 1000;
 
 /// The hits of a search as CSV, best first: the same parameters as
 /// `/api/search` (`page` and `per_page` are ignored), at most
-/// [`CSV_MAX_ROWS`] rows. UTF-8 with BOM so that Excel opens it; cells
+/// [`CSV_MAX_ROWS`] rows. Only the cases containing every word, as
+/// counted by `total`: a file handed on has no place to say what a row
+/// lacks; the partial ones are counted in a header. UTF-8 with BOM so that Excel opens it; cells
 /// that a spreadsheet would run as a formula are neutralised.
 #[utoipa::path(
     get,
@@ -322,7 +337,7 @@ pub const CSV_MAX_ROWS: usize = 1000;
     tag = "api",
     params(SearchParams),
     responses(
-        (status = 200, description = "CSV (UTF-8 with BOM, Japanese headers); `X-Total-Count` is the number of hits, `X-Kaizen-Truncated: true` when more than 1000", content_type = "text/csv"),
+        (status = 200, description = "CSV (UTF-8 with BOM, Japanese headers) of the cases containing every word of the query; `X-Total-Count` is their number, `X-Kaizen-Partial-Count` the number of cases containing only some of the words (not in the file), `X-Kaizen-Truncated: true` when more than 1000", content_type = "text/csv"),
         (status = 400, description = "A parameter is invalid; `error.param` names it", body = ErrorBody)
     )
 )]
@@ -335,17 +350,17 @@ pub async fn search_csv(
     request.offset = 0;
     request.limit = CSV_MAX_ROWS;
     request.facets = false;
-    let (bytes, total) = state
+    let (bytes, total, partial) = state
         .on_index(move |index| {
             let results = index.search(&request)?;
             let mut cases = Vec::with_capacity(results.hits.len());
-            for h in &results.hits {
+            for h in results.hits.iter().filter(|h| h.matches_every_word()) {
                 cases.extend(index.get(&h.id)?);
             }
             let mut out = Vec::new();
             crate::transfer::export_csv(&cases, &mut out)
                 .map_err(|e| WebError::Internal(e.to_string()))?;
-            Ok((out, results.total))
+            Ok((out, results.total, results.partial_total))
         })
         .await?;
     Ok((
@@ -358,6 +373,10 @@ pub async fn search_csv(
             (
                 header::HeaderName::from_static("x-total-count"),
                 total.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-kaizen-partial-count"),
+                partial.to_string(),
             ),
             (
                 header::HeaderName::from_static("x-kaizen-truncated"),
