@@ -94,7 +94,9 @@ async fn a_word_no_case_holds_leaves_zero_found_and_the_partial_matches_apart() 
     }
     // The insights count such a search as one that found nothing (a
     // query of its own: other tests of the module search 改善 量子).
-    let j = get(&format!("/api/search?{}", enc("職員 量子"))).await.json();
+    let j = get(&format!("/api/search?{}", enc("職員 量子")))
+        .await
+        .json();
     assert_eq!(j["total"], 0);
     assert!(j["partial"]["total"].as_u64().unwrap() > 0);
     assert_eq!(counted("職員 量子").await, (Some(1), Some(1)));
@@ -182,7 +184,10 @@ async fn the_page_shows_zero_then_a_labelled_section_of_partial_cases() {
 async fn the_csv_holds_and_counts_the_cases_with_every_word() {
     let r = get(&format!("/api/search.csv?{}", enc("改善 量子"))).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.header(header::HeaderName::from_static("x-total-count")), "0");
+    assert_eq!(
+        r.header(header::HeaderName::from_static("x-total-count")),
+        "0"
+    );
     let partial: u64 = r
         .header(header::HeaderName::from_static("x-kaizen-partial-count"))
         .parse()
