@@ -26,6 +26,7 @@ mod members_cli;
 mod readme;
 mod relevance;
 mod search;
+mod similar;
 mod startup;
 mod web_api;
 mod web_write;
