@@ -112,9 +112,9 @@ impl Weight for ExcludedWeight {
 
 #[cfg(test)]
 mod tests {
-    use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, TermQuery};
-    use tantivy::schema::{IndexRecordOption, STRING, Schema, TEXT};
+    use tantivy::collector::Count;
+    use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery};
+    use tantivy::schema::{Schema, TEXT};
     use tantivy::{Index, TantivyDocument};
 
     use super::*;
