@@ -174,9 +174,6 @@ pub struct SearchResponse {
     pub took_ms: f64,
     pub page: usize,
     pub per_page: usize,
-    /// The words searched for, after cutting a sentence into its content
-    /// words.
-    pub words: Vec<String>,
     /// This page's cases containing every word, best first.
     pub hits: Vec<HitDto>,
     /// The cases containing only some of the words.
@@ -213,7 +210,6 @@ impl SearchResponse {
             took_ms: results.took.as_secs_f64() * 1000.0,
             page,
             per_page,
-            words: results.words,
             hits: hits.into_iter().map(HitDto::from).collect(),
             partial: PartialDto {
                 total: results.partial_total,

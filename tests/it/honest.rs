@@ -249,7 +249,6 @@ fn search_json_has_the_api_shape() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["total"], 0, "{v}");
     assert_eq!(v["hits"], Value::Array(Vec::new()));
-    assert_eq!(v["words"], serde_json::json!(["改善", "量子"]));
     let hits = v["partial"]["hits"].as_array().unwrap();
     assert!(!hits.is_empty());
     assert_eq!(v["partial"]["total"].as_u64().unwrap(), hits.len() as u64);
