@@ -699,10 +699,30 @@ fn timestamp() -> String {
     )
 }
 
-/// A valid case for tests elsewhere in the crate.
+/// Fixtures for tests elsewhere in the crate: a valid case, and a scratch
+/// copy of the bundled cases.
 #[cfg(test)]
 pub(crate) mod tests_support {
+    use std::path::PathBuf;
+
     use crate::case::{Case, Kind, Level, Period, Sections};
+
+    /// A temporary folder with a `cases/` copy of the bundled case files
+    /// (top level only), which a test may edit and index; the folder's
+    /// path and the copy's.
+    pub(crate) fn bundled_cases_copy() -> (tempfile::TempDir, PathBuf) {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let cases = dir.path().join("cases");
+        std::fs::create_dir(&cases).unwrap();
+        for e in std::fs::read_dir(root.join("cases")).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
+            }
+        }
+        (dir, cases)
+    }
 
     pub(crate) fn sample(id: &str) -> Case {
         Case {
@@ -750,10 +770,12 @@ mod tests {
         assert_eq!(w.case.updated, Some(crate::case::today_iso()));
         let bytes = fs::read(dir.path().join("t-one.md")).unwrap();
         assert_eq!(store::hash_bytes(&bytes), w.etag);
-        assert!(matches!(
-            create(dir.path(), &sample("t-one"), ME),
-            Err(EditError::Exists(_))
-        ));
+        assert!(refused_as_taken(dir.path(), "t-one"));
+    }
+
+    /// Creating the sample case `id` in `dir` fails because the id is taken.
+    fn refused_as_taken(dir: &Path, id: &str) -> bool {
+        matches!(create(dir, &sample(id), ME), Err(EditError::Exists(_)))
     }
 
     #[test]
@@ -766,10 +788,7 @@ mod tests {
             crate::case::render(&sample("t-sub")),
         )
         .unwrap();
-        assert!(matches!(
-            create(dir.path(), &sample("t-sub"), ME),
-            Err(EditError::Exists(_))
-        ));
+        assert!(refused_as_taken(dir.path(), "t-sub"));
     }
 
     #[test]

@@ -192,26 +192,37 @@ impl Weight for ExcludedWeight {
 mod tests {
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, TermQuery};
-    use tantivy::schema::{IndexRecordOption, STRING, Schema, TEXT};
-    use tantivy::{Index, TantivyDocument};
+    use tantivy::schema::{Field, IndexRecordOption, STRING, Schema, TEXT, TextOptions};
+    use tantivy::{Index, Searcher, TantivyDocument};
 
     use super::*;
+
+    /// A searcher over an index in memory with one text field `f`, one
+    /// document per entry of `docs` holding its values.
+    fn one_field(options: TextOptions, docs: &[&[&str]]) -> (Searcher, Field) {
+        let mut b = Schema::builder();
+        let f = b.add_text_field("f", options);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for values in docs {
+            let mut d = TantivyDocument::default();
+            for v in *values {
+                d.add_text(f, v);
+            }
+            w.add_document(d).unwrap();
+        }
+        w.commit().unwrap();
+        (index.reader().unwrap().searcher(), f)
+    }
 
     /// Excluding a phrase that no document of a segment holds: everything
     /// else stays, and no debug assertion fires (tests run in debug).
     #[test]
     fn excluding_a_phrase_without_matches_keeps_everything() {
-        let mut b = Schema::builder();
-        let f = b.add_text_field("f", TEXT);
-        let index = Index::create_in_ram(b.build());
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for text in ["kaizen undo", "undo kaizen", "other words"] {
-            let mut d = TantivyDocument::default();
-            d.add_text(f, text);
-            w.add_document(d).unwrap();
-        }
-        w.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        let (searcher, f) = one_field(
+            TEXT,
+            &[&["kaizen undo"], &["undo kaizen"], &["other words"]],
+        );
         let phrase = |a: &str, b: &str| -> Box<dyn Query> {
             Box::new(PhraseQuery::new(vec![
                 Term::from_field_text(f, a),
@@ -234,19 +245,7 @@ mod tests {
     /// with scoring disabled it is the inner query itself.
     #[test]
     fn adds_the_bonus_to_the_inner_score() {
-        let mut b = Schema::builder();
-        let f = b.add_text_field("f", STRING);
-        let index = Index::create_in_ram(b.build());
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for values in [&["a"][..], &["b"], &["a", "b"]] {
-            let mut d = TantivyDocument::default();
-            for v in values {
-                d.add_text(f, v);
-            }
-            w.add_document(d).unwrap();
-        }
-        w.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        let (searcher, f) = one_field(STRING, &[&["a"], &["b"], &["a", "b"]]);
         let term = |v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(f, v),
