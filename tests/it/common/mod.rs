@@ -7,6 +7,7 @@
 //! worked. What a test checks stays in the test.
 
 pub mod app;
+pub mod forms;
 pub mod server;
 
 use std::ffi::OsStr;
