@@ -726,22 +726,12 @@ async fn no_result_page_offers_did_you_mean() {
 #[tokio::test]
 async fn static_assets_are_cached_and_compressed_first_page_is_small() {
     let page = get("/").await.text();
-    let css = page
-        .split("href=\"/static/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let js = page
-        .split("src=\"/static/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    // The first asset path after `attr="/static/`.
+    let asset = |attr: &str| {
+        let after = page.split(&format!("{attr}=\"/static/")).nth(1).unwrap();
+        after.split('"').next().unwrap().to_owned()
+    };
+    let (css, js) = (asset("href"), asset("src"));
     let mut total = 0;
     for uri in [
         "/".to_owned(),
