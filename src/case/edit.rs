@@ -115,6 +115,18 @@ pub struct Stamp<'a> {
     pub contributor: &'a str,
 }
 
+impl Stamp<'_> {
+    /// `case` as this member saves it today: a member's write always says
+    /// who and when, whatever the case carried.
+    fn on(self, case: &Case) -> Case {
+        Case {
+            contributor: Some(self.contributor.to_owned()),
+            updated: Some(super::today_iso()),
+            ..case.clone()
+        }
+    }
+}
+
 static WRITE_LOCK: Mutex<()> = Mutex::new(());
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
@@ -392,10 +404,7 @@ pub fn create_checked(
     stamp: Stamp<'_>,
     check: IdCheck<'_>,
 ) -> Result<Written, EditError> {
-    let mut case = case.clone();
-    case.contributor = Some(stamp.contributor.to_owned());
-    case.updated = Some(super::today_iso());
-    write_new_checked(cases, &case, check)
+    write_new_checked(cases, &stamp.on(case), check)
 }
 
 /// Writes a new case as given (no stamp): the import path, which keeps the
@@ -458,10 +467,7 @@ pub fn update(
     case: &Case,
     stamp: Stamp<'_>,
 ) -> Result<Written, EditError> {
-    let mut case = case.clone();
-    case.contributor = Some(stamp.contributor.to_owned());
-    case.updated = Some(super::today_iso());
-    replace(cases, id, Some(expected_etag), &case)
+    replace(cases, id, Some(expected_etag), &stamp.on(case))
 }
 
 /// Replaces the case `id` with `case` whatever its file holds now (HTTP
@@ -473,10 +479,7 @@ pub fn overwrite(
     case: &Case,
     stamp: Stamp<'_>,
 ) -> Result<Written, EditError> {
-    let mut case = case.clone();
-    case.contributor = Some(stamp.contributor.to_owned());
-    case.updated = Some(super::today_iso());
-    replace(cases, id, None, &case)
+    replace(cases, id, None, &stamp.on(case))
 }
 
 /// Replaces the case `id` as given (no stamp); `expected_etag: None` skips
