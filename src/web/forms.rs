@@ -193,13 +193,13 @@ pub fn derive_id(case: &Case, index: &CaseIndex, taken: &mut HashSet<String>) ->
 /// The body of `POST /api/cases` and `PUT /api/cases/{id}`: the shape
 /// `GET /api/cases/{id}` returns. `contributor` and `updated` are
 /// read-only (set from the member and the date) and ignored, like any
-/// unknown field. `id` may be left out on create (derived from place and
-/// year) and on update (the path's).
+/// unknown field. `id` may be left out on create (derived from the place,
+/// the title's words and the start year) and on update (the path's).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CaseInput {
     /// Lowercase letters, digits and `-`, at most 80; left out on create:
-    /// derived from place and year.
+    /// derived from the place, the title's words and the start year.
     #[schema(max_length = 80, pattern = "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
     pub id: Option<String>,
     #[schema(required = true, min_length = 1)]
