@@ -498,6 +498,19 @@ pub fn replace(
     }
     let (case, text, warnings) = prepare(case)?;
     let _guard = lock();
+    let current = read_unchanged(cases, id, expected_etag)?;
+    store::write_atomic(&current.path, text.as_bytes())?;
+    Ok(written(cases, current.path, case, &text, warnings))
+}
+
+/// The case `id` as its file is now, provided it still has the content
+/// hash `expected_etag` when one is given ([`EditError::Stale`] otherwise).
+/// Called under the write lock, so nothing changes it before the write.
+fn read_unchanged(
+    cases: &Path,
+    id: &str,
+    expected_etag: Option<&str>,
+) -> Result<Current, EditError> {
     let current = read(cases, id)?;
     if let Some(expected) = expected_etag
         && strip_etag(expected) != current.etag
@@ -507,8 +520,7 @@ pub fn replace(
             current: current.etag,
         });
     }
-    store::write_atomic(&current.path, text.as_bytes())?;
-    Ok(written(cases, current.path, case, &text, warnings))
+    Ok(current)
 }
 
 /// `"abc"`, `W/"abc"` → `abc`: an HTTP ETag as sent back in `If-Match`.
@@ -522,15 +534,7 @@ pub fn strip_etag(s: &str) -> &str {
 /// With `expected_etag`, a stale one fails like an update.
 pub fn delete(cases: &Path, id: &str, expected_etag: Option<&str>) -> Result<Deleted, EditError> {
     let _guard = lock();
-    let current = read(cases, id)?;
-    if let Some(expected) = expected_etag
-        && strip_etag(expected) != current.etag
-    {
-        return Err(EditError::Stale {
-            id: id.to_owned(),
-            current: current.etag,
-        });
-    }
+    let current = read_unchanged(cases, id, expected_etag)?;
     let trash = cases.join(TRASH_DIR);
     fs::create_dir_all(&trash).map_err(|source| StoreError::Io {
         path: trash.clone(),
