@@ -128,11 +128,11 @@ mod tests {
         Arc::new(Cached {
             results: SearchResults {
                 total,
+                partial_total: 0,
                 hits: Vec::new(),
                 facets: None,
                 words: Vec::new(),
                 dropped_words: Vec::new(),
-                total_all_words: total,
                 took: Duration::ZERO,
                 generation: 0,
             },
