@@ -224,6 +224,18 @@ pub fn ids(idx: &CaseIndex, query: &str) -> Vec<String> {
     search_ids(idx, &request(query, 50))
 }
 
+/// Every id in the index, sorted.
+pub fn indexed_ids(idx: &CaseIndex) -> Vec<String> {
+    let mut ids: Vec<String> = idx
+        .versions()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    ids
+}
+
 pub fn search_ids(idx: &CaseIndex, req: &SearchRequest) -> Vec<String> {
     idx.search(req)
         .expect("search")
