@@ -434,16 +434,11 @@ fn check(g: &Global) -> Result<ExitCode> {
 }
 
 fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
-    let mut levels = Vec::new();
-    for l in &args.levels {
-        match Level::parse(l) {
-            Some(level) => levels.push(level),
-            None => bail!(
-                "--level {l}: not an improvement level (did you mean {}?)",
-                Level::nearest(l)
-            ),
-        }
+    let list = Level::parse_list(&args.levels);
+    if let Some((l, nearest)) = list.first_unknown() {
+        bail!("--level {l}: not an improvement level (did you mean {nearest}?)");
     }
+    let levels = list.levels;
     let section = match &args.section {
         None => None,
         Some(s) => Some(case::Section::parse(s).with_context(|| {

@@ -140,6 +140,12 @@ fn width_and_kana_variants_find_the_same_case() {
     assert!(ids(idx, "かいぜん").contains(&"tottori-kaizen-katsudo".to_owned()));
 }
 
+/// Syncs the fixture's cases: (added, updated, removed, unchanged).
+fn sync_counts(idx: &CaseIndex, f: &Fixture) -> (usize, usize, usize, usize) {
+    let r = idx.sync(&f.cases()).unwrap();
+    (r.added, r.updated, r.removed, r.unchanged)
+}
+
 #[test]
 fn editing_and_removing_files_is_reflected_after_sync() {
     let f = Fixture::with_samples();
@@ -156,16 +162,7 @@ fn editing_and_removing_files_is_reflected_after_sync() {
         ),
     )
     .unwrap();
-    let report = idx.sync(&f.cases()).unwrap();
-    assert_eq!(
-        (
-            report.added,
-            report.updated,
-            report.removed,
-            report.unchanged
-        ),
-        (0, 1, 0, 11)
-    );
+    assert_eq!(sync_counts(&idx, &f), (0, 1, 0, 11));
     assert_eq!(ids(&idx, "ぬか床"), vec!["fukuoka-dna-undo"]);
 
     fs::remove_file(&path).unwrap();
@@ -177,16 +174,7 @@ fn editing_and_removing_files_is_reflected_after_sync() {
 
     // What the index holds is read from its columns: deleted and replaced
     // documents must not count, so nothing is left to do.
-    let report = idx.sync(&f.cases()).unwrap();
-    assert_eq!(
-        (
-            report.added,
-            report.updated,
-            report.removed,
-            report.unchanged
-        ),
-        (0, 0, 0, 11)
-    );
+    assert_eq!(sync_counts(&idx, &f), (0, 0, 0, 11));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use kaizen_wa::analysis::{AnalyzerKind, analyze};
 use kaizen_wa::case::Case;
 
-use crate::common::sample_index;
+use crate::common::{indexed_ids, sample_index};
 
 /// A case's narrative, whole.
 fn narrative(case: &Case) -> String {
@@ -28,13 +28,7 @@ fn written_as_a_word(case: &Case, word: &str) -> bool {
 #[test]
 fn shared_words_are_written_in_both_cases() {
     let idx = sample_index();
-    let mut ids: Vec<String> = idx
-        .versions()
-        .unwrap()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    ids.sort();
+    let ids = indexed_ids(idx);
     assert!(ids.len() >= 10);
     let mut shown = Vec::new();
     for id in &ids {
