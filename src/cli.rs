@@ -474,6 +474,7 @@ struct JsonResults {
     total: usize,
     total_all_words: usize,
     words: Vec<String>,
+    also_read: Vec<crate::index::AlsoRead>,
     dropped_words: Vec<String>,
     took_ms: f64,
     hits: Vec<HitDto>,
@@ -484,6 +485,7 @@ fn json_results(results: SearchResults) -> JsonResults {
         total: results.total,
         total_all_words: results.total_all_words,
         words: results.words,
+        also_read: results.also_read,
         dropped_words: results.dropped_words,
         took_ms: results.took.as_secs_f64() * 1000.0,
         hits: results.hits.into_iter().map(HitDto::from).collect(),
@@ -505,6 +507,14 @@ fn print_results(results: &SearchResults) {
         results.total,
         results.took.as_secs_f64() * 1000.0
     );
+    for a in &results.also_read {
+        let _ = writeln!(
+            out,
+            "{} → {} としても検索しました",
+            printable(&a.typed),
+            printable(&a.parts.join(" ＋ "))
+        );
+    }
     if !results.dropped_words.is_empty() {
         let _ = writeln!(
             out,

@@ -31,7 +31,9 @@ use crate::progress::Progress;
 use crate::suggest::CaseWords;
 pub use facets::{FacetCount, Facets};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
-pub use search::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use search::{
+    AlsoRead, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

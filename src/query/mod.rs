@@ -12,4 +12,4 @@ mod plan;
 
 pub use forms::AtomForms;
 pub use parse::{Atom, Clause, UserQuery, parse};
-pub use plan::{Word, plan, required};
+pub use plan::{Word, compound_parts, plan, required, split_compound};

@@ -2,7 +2,9 @@
 //! alternatives (`a OR b`, synonyms), and how many of them it must match.
 
 use super::parse::{Atom, UserQuery};
-use crate::analysis::{AnalyzerKind, analyzer, is_kana_word, query_terms, synonyms};
+use crate::analysis::{
+    AnalyzerKind, TokenInfo, analyzer, is_kana_word, normalize, query_terms, synonyms,
+};
 
 /// One unit of a query: required (or excluded) as a whole, counted when a
 /// multi-word query is relaxed, reported when a hit lacks it.
@@ -155,6 +157,100 @@ pub fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
     out
 }
 
+/// The content words a word typed without spaces is made of (首長交代 →
+/// 首長, 交代; 原子力発電所 → 原子力, 発電所), as written: a case holding
+/// all of them anywhere matches the word too, below the compound itself
+/// ([`compound_parts`]). Empty when the word is one content word.
+///
+/// A suffix (市, 所), a number and a prefix (第) stay with their neighbour:
+/// 鹿屋市 and 第3回 are one word, never 鹿屋 + 市. A word with anything
+/// analysis does not index (a particle, an inflection, a symbol) is a
+/// phrase or a sentence, not a compound; kana alone is never cut (unknown
+/// kana strings segment arbitrarily).
+pub fn split_compound(text: &str) -> Vec<String> {
+    if is_kana_word(text) {
+        return Vec::new();
+    }
+    let tokens = analyzer().explain(text);
+    if tokens.iter().any(|t| t.dropped.is_some()) {
+        return Vec::new();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    // A prefix waiting for the word it belongs to.
+    let mut prefix = String::new();
+    for t in &tokens {
+        let pos = t.part_of_speech.as_str();
+        if pos.starts_with("接頭詞") {
+            prefix.push_str(&t.surface);
+            continue;
+        }
+        let attached = pos == "名詞-接尾" || pos == "名詞-数";
+        match parts.last_mut() {
+            Some(last) if attached && prefix.is_empty() => last.push_str(&t.surface),
+            _ => {
+                let words = dictionary_parts(t);
+                let mut words = words.into_iter();
+                let first = words.next().unwrap_or_default();
+                parts.push(std::mem::take(&mut prefix) + &first);
+                parts.extend(words);
+            }
+        }
+    }
+    if !prefix.is_empty() {
+        match parts.last_mut() {
+            Some(last) => last.push_str(&prefix),
+            None => parts.push(prefix),
+        }
+    }
+    if parts.len() > 1 { parts } else { Vec::new() }
+}
+
+/// A token as written, cut into the parts the user dictionary lists for
+/// it (首長交代 → 首長, 交代), each as written where the parts spell the
+/// token character for character, else as the dictionary folds them.
+fn dictionary_parts(t: &TokenInfo) -> Vec<String> {
+    let Some(parts) = analyzer().compound_parts(&normalize(&t.surface).text) else {
+        return vec![t.surface.clone()];
+    };
+    let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+    let chars: Vec<char> = t.surface.chars().collect();
+    if lengths.iter().sum::<usize>() != chars.len() {
+        return parts.to_vec();
+    }
+    let mut at = 0;
+    lengths
+        .iter()
+        .map(|&n| {
+            let part: String = chars[at..at + n].iter().collect();
+            at += n;
+            part
+        })
+        .collect()
+}
+
+/// Each word's parts when it is a compound typed without spaces
+/// ([`split_compound`]), as the words they would be typed with spaces
+/// (with their synonyms: 首長交代 also finds 市長が替わった); empty for any
+/// other word. A single compound is never relaxed to some of its parts:
+/// a case must hold every part (鹿屋市 never finds every case with 市).
+pub fn compound_parts(words: &[Word], rules: &synonyms::Synonyms) -> Vec<Vec<Word>> {
+    words
+        .iter()
+        .map(|w| match (w.negated, w.typed, w.atoms.first()) {
+            (false, 1, Some(Atom::Word(text))) => split_compound(text)
+                .into_iter()
+                .map(|p| Word {
+                    label: p.clone(),
+                    negated: false,
+                    atoms: with_synonyms(vec![Atom::Word(p)], rules),
+                    typed: 1,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// How many of `n` words a case must match: at least half, rounded up. Of
 /// two words one suffices (首長交代 活動停止 never meet in one case); the
 /// ranking still puts cases with both first.
@@ -183,6 +279,42 @@ mod tests {
         assert_eq!(labels("やらされ感"), vec!["やらされ感"]);
         assert_eq!(labels("かいぜんのはなし"), vec!["かいぜんのはなし"]);
         assert_eq!(labels("首長交代 OR 村長"), vec!["首長交代 OR 村長"]);
+    }
+
+    #[test]
+    fn a_compound_typed_without_spaces_splits_into_its_content_words() {
+        assert_eq!(split_compound("首長交代"), vec!["首長", "交代"]);
+        assert_eq!(split_compound("原子力発電所"), vec!["原子力", "発電所"]);
+        assert_eq!(split_compound("業務改善運動"), vec!["業務", "改善", "運動"]);
+        // Suffixes, numbers and prefixes stay with their word.
+        for whole in ["鹿屋市", "大東市", "第3回", "改善", "新幹線"] {
+            assert_eq!(split_compound(whole), Vec::<String>::new(), "{whole}");
+        }
+        // Kana alone, inflected words and sentences are not compounds.
+        for other in [
+            "ブロックチェーン",
+            "かいぜんのはなし",
+            "改善された",
+            "首長の交代",
+        ] {
+            assert_eq!(split_compound(other), Vec::<String>::new(), "{other}");
+        }
+    }
+
+    #[test]
+    fn compound_parts_carry_their_synonyms_and_only_for_typed_words() {
+        let rules =
+            synonyms::Synonyms::parse(std::path::Path::new("t"), "首長 => 市長\n交代 = 替わる\n")
+                .unwrap();
+        let words = plan(&parse("首長交代 -業務改善 \"行政経営\""), &rules);
+        let parts = compound_parts(&words, &rules);
+        let atoms: Vec<Vec<&str>> = parts[0]
+            .iter()
+            .map(|w| w.atoms.iter().map(Atom::text).collect())
+            .collect();
+        assert_eq!(atoms, vec![vec!["首長", "市長"], vec!["交代", "替わる"]]);
+        // An excluded word and a phrase are as typed.
+        assert!(parts[1].is_empty() && parts[2].is_empty());
     }
 
     #[test]

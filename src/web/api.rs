@@ -151,6 +151,18 @@ pub struct SearchResponse {
     pub facets: FacetsDto,
     /// A close known word when nothing was found.
     pub did_you_mean: Option<String>,
+    /// Words typed as a compound that were also searched as their parts
+    /// anywhere in a case, below the cases holding the compound.
+    pub also_read: Vec<AlsoReadDto>,
+}
+
+/// A compound typed without spaces, also searched as its parts.
+#[derive(Serialize, ToSchema)]
+pub struct AlsoReadDto {
+    /// As typed (`首長交代`).
+    pub typed: String,
+    /// Its parts as written (`["首長", "交代"]`).
+    pub parts: Vec<String>,
 }
 
 /// Validates and runs a search; counts it in the insights unless it is a
@@ -250,6 +262,14 @@ pub async fn search(
         hits: results.hits.into_iter().map(HitDto::from).collect(),
         facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
         did_you_mean,
+        also_read: results
+            .also_read
+            .into_iter()
+            .map(|a| AlsoReadDto {
+                typed: a.typed,
+                parts: a.parts,
+            })
+            .collect(),
     }))
 }
 

@@ -131,6 +131,7 @@ mod tests {
                 hits: Vec::new(),
                 facets: None,
                 words: Vec::new(),
+                also_read: Vec::new(),
                 dropped_words: Vec::new(),
                 total_all_words: total,
                 took: Duration::ZERO,

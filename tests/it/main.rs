@@ -25,6 +25,7 @@ mod members_cli;
 mod readme;
 mod relevance;
 mod search;
+mod search_words;
 mod startup;
 mod web_api;
 mod web_write;

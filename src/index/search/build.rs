@@ -28,6 +28,13 @@ const READING_WEIGHT: f32 = 0.6;
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
 
+/// Share of [`TIER`] a compound typed without spaces adds when a case
+/// holds it as typed, above the cases holding only its parts apart: the
+/// bonuses of every word together stay below half a tier, so they never
+/// lift a case into the tier above (nor into the count of cases matching
+/// every word).
+const EXACT_COMPOUND_SHARE: f32 = 0.25;
+
 /// Score added per matched word of a multi-word query: larger than any
 /// BM25 sum, so a case matching more words always ranks higher, and BM25
 /// orders the cases within a tier. tantivy's collectors rank by one
@@ -225,6 +232,18 @@ pub(super) struct Built {
     /// Neighbouring words close together: a score added to the best hits
     /// only (see `collect`).
     pub proximity: Vec<Box<dyn Query>>,
+    /// The leaf queries of the parts of compounds typed without spaces:
+    /// where a case matched by the parts matches (which sections to
+    /// highlight), never whether it holds the word (a part alone does not).
+    pub part_leaves: Vec<LeafQuery>,
+}
+
+/// The parts of a word typed as a compound ([`crate::query::compound_parts`]),
+/// each analysed; empty for any other word.
+#[derive(Default)]
+pub(super) struct CompoundParts {
+    pub words: Vec<Word>,
+    pub terms: Vec<Vec<AtomTerms>>,
 }
 
 impl Built {
@@ -304,6 +323,7 @@ impl CaseIndex {
         &self,
         words: &[Word],
         terms: &[Vec<AtomTerms>],
+        parts: &[CompoundParts],
         section: Option<Section>,
         kinds: &[AnalyzerKind],
     ) -> Built {
@@ -311,13 +331,42 @@ impl CaseIndex {
         let mut excluded: Vec<Box<dyn Query>> = Vec::new();
         let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
         let mut leaves = Vec::new();
+        let mut part_leaves = Vec::new();
+        let mut part_proximity = Vec::new();
         let mut impossible = false;
-        for (w, atoms) in words.iter().zip(terms) {
+        let n_positive = words.iter().filter(|w| !w.negated).count().max(1);
+        let exact_bonus = TIER * EXACT_COMPOUND_SHARE / n_positive as f32;
+        let no_parts = CompoundParts::default();
+        for (i, (w, atoms)) in words.iter().zip(terms).enumerate() {
+            let word_parts = parts.get(i).unwrap_or(&no_parts);
             match (atoms_query(atoms, &fields, kinds), w.negated) {
                 (Some(q), true) => excluded.push(Box::new(ExcludedQuery::new(q))),
                 (Some(q), false) => {
+                    let mut word_leaves = leaf_queries(atoms, &fields, kinds);
+                    let q = match all_parts(&word_parts.terms, &fields, kinds) {
+                        // The compound as typed first, then its parts
+                        // anywhere in the case.
+                        Some(relaxed) => {
+                            word_leaves.push((None, relaxed.box_clone()));
+                            for p in &word_parts.terms {
+                                part_leaves.extend(leaf_queries(p, &fields, kinds));
+                            }
+                            if kinds.contains(&AnalyzerKind::Morph) {
+                                let refs: Vec<&Word> = word_parts.words.iter().collect();
+                                part_proximity.extend(self.proximity(&refs, &fields));
+                            }
+                            Box::new(BooleanQuery::new(vec![
+                                (
+                                    Occur::Should,
+                                    Box::new(TierQuery::new(q, exact_bonus)) as Box<dyn Query>,
+                                ),
+                                (Occur::Should, relaxed),
+                            ])) as Box<dyn Query>
+                        }
+                        None => q,
+                    };
                     positives.push((w.label.clone(), q));
-                    leaves.push(leaf_queries(atoms, &fields, kinds));
+                    leaves.push(word_leaves);
                 }
                 (None, true) => {}
                 // A required word with no searchable form (only
@@ -336,7 +385,7 @@ impl CaseIndex {
                     .collect(),
             )) as Box<dyn Query>
         });
-        let mut proximity = Vec::new();
+        let mut proximity = part_proximity;
         let words_query: Box<dyn Query> = match positives.len() {
             _ if impossible => Box::new(EmptyQuery),
             0 => Box::new(AllQuery),
@@ -344,7 +393,7 @@ impl CaseIndex {
             n => {
                 if kinds.contains(&AnalyzerKind::Morph) {
                     let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
-                    proximity = self.proximity(&positive_words, &fields);
+                    proximity.extend(self.proximity(&positive_words, &fields));
                 }
                 tiered(&positives, n)
             }
@@ -354,6 +403,7 @@ impl CaseIndex {
         if impossible {
             positives.clear();
             leaves.clear();
+            part_leaves.clear();
         }
         Built {
             query: Box::new(BooleanQuery::new(clauses)),
@@ -361,6 +411,7 @@ impl CaseIndex {
             leaves,
             strict,
             proximity,
+            part_leaves,
         }
     }
 
@@ -424,6 +475,23 @@ impl CaseIndex {
             (Occur::Must, Box::new(not_ended)),
         ]))
     }
+}
+
+/// Every part of a compound, each anywhere in the case (`None` when the
+/// word has no parts, or some part has no searchable form).
+fn all_parts(
+    parts: &[Vec<AtomTerms>],
+    fields: &[&TextField],
+    kinds: &[AnalyzerKind],
+) -> Option<Box<dyn Query>> {
+    if parts.len() < 2 {
+        return None;
+    }
+    let musts = parts
+        .iter()
+        .map(|p| atoms_query(p, fields, kinds).map(|q| (Occur::Must, q)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Box::new(BooleanQuery::new(musts)))
 }
 
 /// The words of a multi-word query, relaxed: a case matches most of them,

@@ -36,7 +36,9 @@ use crate::highlight::Matcher;
 use crate::index::{CaseIndex, IndexError};
 use crate::query::{self, Word};
 use hits::{Counts, Highlighting};
-pub use request::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use request::{
+    AlsoRead, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort,
+};
 
 impl CaseIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
@@ -67,7 +69,18 @@ impl CaseIndex {
         // section pre-filter and the highlighter alike.
         let mut terms = build::analyse(&words);
         self.resolve_readings(&searcher, &mut terms).map_err(&err)?;
-        let built = self.text_query(&words, &terms, req.section, &opts.analyzers);
+        // A compound typed without spaces is also searched as its parts.
+        let mut parts = Vec::with_capacity(words.len());
+        for part_words in query::compound_parts(&words, synonyms::active()) {
+            let mut part_terms = build::analyse(&part_words);
+            self.resolve_readings(&searcher, &mut part_terms)
+                .map_err(&err)?;
+            parts.push(build::CompoundParts {
+                words: part_words,
+                terms: part_terms,
+            });
+        }
+        let built = self.text_query(&words, &terms, &parts, req.section, &opts.analyzers);
         let filters = self.filters(req);
         let collected = self.collect(&searcher, req, &built, &filters)?;
         // Highlight what was searched: the words and their synonyms.
@@ -76,7 +89,12 @@ impl CaseIndex {
                 .iter()
                 .zip(&terms)
                 .filter(|(w, _)| !w.negated)
-                .flat_map(|(_, atoms)| atoms.iter().map(|a| &a.forms)),
+                .flat_map(|(_, atoms)| atoms.iter().map(|a| &a.forms))
+                .chain(
+                    parts
+                        .iter()
+                        .flat_map(|p| p.terms.iter().flatten().map(|a| &a.forms)),
+                ),
         );
         // Which sections each hit matches, so only those are highlighted
         // (a section without a match would be analysed for nothing) —
@@ -106,12 +124,26 @@ impl CaseIndex {
             hits,
             facets,
             words: positive_labels(&words),
+            also_read: also_read(&words, &parts),
             dropped_words,
             total_all_words: collected.total_all_words,
             took: started.elapsed(),
             generation: searcher.generation().generation_id(),
         })
     }
+}
+
+/// The compounds also searched as their parts, as the page says it.
+fn also_read(words: &[Word], parts: &[build::CompoundParts]) -> Vec<AlsoRead> {
+    words
+        .iter()
+        .zip(parts)
+        .filter(|(_, p)| !p.words.is_empty())
+        .map(|(w, p)| AlsoRead {
+            typed: w.label.clone(),
+            parts: p.words.iter().map(|w| w.label.clone()).collect(),
+        })
+        .collect()
 }
 
 /// The words searched for, as the person wrote them.

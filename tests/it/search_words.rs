@@ -1,0 +1,106 @@
+//! How the words people type are read: compounds typed without spaces
+//! (首長交代 = 首長 ＋ 交代), metadata as words (人材育成 finds the cases filed
+//! under it), kana for names written in mixed scripts (きらりかいぜんぐらんぷり).
+
+use std::sync::OnceLock;
+
+use crate::common::{App, request, sample_index};
+use kaizen_wa::index::SearchResults;
+
+fn search(q: &str) -> SearchResults {
+    sample_index().search(&request(q, 50)).unwrap()
+}
+
+fn hit_ids(r: &SearchResults) -> Vec<String> {
+    r.hits.iter().map(|h| h.id.clone()).collect()
+}
+
+fn app() -> &'static App {
+    static APP: OnceLock<App> = OnceLock::new();
+    APP.get_or_init(|| App::setup().no_members_file().synced().open())
+}
+
+fn enc(s: &str) -> String {
+    serde_urlencoded::to_string([("q", s)]).unwrap()
+}
+
+#[test]
+fn an_unspaced_compound_finds_every_case_the_spaced_words_find() {
+    let spaced = search("首長 交代");
+    let all_words: Vec<String> = spaced
+        .hits
+        .iter()
+        .filter(|h| h.missing_words.is_empty())
+        .map(|h| h.id.clone())
+        .collect();
+    // One of them only says 「市長が替わった」 (synonyms of both parts).
+    assert!(all_words.len() >= 4, "{all_words:?}");
+    let unspaced = hit_ids(&search("首長交代"));
+    for id in &all_words {
+        assert!(unspaced.contains(id), "首長交代 lacks {id}: {unspaced:?}");
+    }
+}
+
+#[test]
+fn the_compound_as_typed_ranks_above_its_parts_apart() {
+    let r = search("首長交代");
+    // The only case whose text says 首長交代 comes first, its parts after.
+    assert_eq!(r.hits[0].id, "takashima-shutcho-kaizen-seminar");
+    assert!(r.hits.len() > 1, "{:?}", hit_ids(&r));
+    assert_eq!(r.also_read.len(), 1);
+    assert_eq!(r.also_read[0].typed, "首長交代");
+    assert_eq!(r.also_read[0].parts, vec!["首長", "交代"]);
+    // A hit found by the parts highlights them where they are.
+    let by_parts = r
+        .hits
+        .iter()
+        .find(|h| h.id == "yokohama-hamariba-shukakusai")
+        .expect("found by 市長 + 代わっ");
+    assert!(
+        by_parts
+            .snippets
+            .iter()
+            .any(|s| s.html.contains("<mark>市長</mark>")),
+        "{:?}",
+        by_parts.snippets
+    );
+}
+
+#[test]
+fn a_single_compound_is_never_relaxed_to_some_of_its_parts() {
+    // Absent places and terms: no case that merely says 市 or 所.
+    for q in ["鹿屋市", "大東市", "ブロックチェーン", "原子力発電所"] {
+        let r = search(q);
+        assert_eq!(r.total, 0, "{q}: {:?}", hit_ids(&r));
+    }
+    assert!(search("鹿屋市").also_read.is_empty());
+    // Words typed apart are still relaxed to some of them.
+    let r = search("首長 量子");
+    assert!(r.total > 0);
+    assert_eq!(r.dropped_words, vec!["量子"]);
+}
+
+#[tokio::test]
+async fn the_api_and_the_page_say_how_a_compound_was_read() {
+    let j = app()
+        .get(&format!("/api/search?{}", enc("首長交代")), None)
+        .await
+        .json();
+    assert_eq!(
+        j["also_read"],
+        serde_json::json!([{"typed": "首長交代", "parts": ["首長", "交代"]}])
+    );
+    let j = app()
+        .get(&format!("/api/search?{}", enc("首長")), None)
+        .await
+        .json();
+    assert_eq!(j["also_read"], serde_json::json!([]));
+    let page = app()
+        .get(&format!("/?{}", enc("首長交代")), None)
+        .await
+        .text();
+    assert!(
+        page.contains("首長交代 → 首長 ＋ 交代 としても検索しました"),
+        "{page}"
+    );
+}
