@@ -16,7 +16,7 @@ use crate::analysis::{AnalyzerKind, query_terms};
 use crate::case::Section;
 use crate::index::CaseIndex;
 use crate::index::schema::{Fields, ONGOING, TextField};
-use crate::index::wrappers::{ExcludedQuery, TierQuery};
+use crate::index::wrappers::{ExcludedQuery, PreferQuery, TierQuery};
 use crate::query::{Atom, AtomForms, Word, required};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
@@ -28,12 +28,17 @@ const READING_WEIGHT: f32 = 0.6;
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
 
-/// Share of [`TIER`] a compound typed without spaces adds when a case
-/// holds it as typed, above the cases holding only its parts apart: the
-/// bonuses of every word together stay below half a tier, so they never
-/// lift a case into the tier above (nor into the count of cases matching
-/// every word).
-const EXACT_COMPOUND_SHARE: f32 = 0.25;
+/// What a compound typed without spaces as the only word adds when a case
+/// holds it as typed: every such case ranks above the cases holding only
+/// its parts apart. Below half a [`TIER`], so it never counts as a second
+/// word. Among several words no such bonus: it would rank a case holding
+/// one word's compound above a case holding another word, whichever
+/// matches better.
+const EXACT_COMPOUND_BONUS: f32 = TIER / 4.0;
+/// Weight of a compound's parts found apart, relative to the compound as
+/// typed: among several words, a case holding one as typed ranks above a
+/// case holding another's parts apart.
+const PARTS_WEIGHT: f32 = 0.3;
 
 /// Score added per matched word of a multi-word query: larger than any
 /// BM25 sum, so a case matching more words always ranks higher, and BM25
@@ -334,8 +339,10 @@ impl CaseIndex {
         let mut part_leaves = Vec::new();
         let mut part_proximity = Vec::new();
         let mut impossible = false;
-        let n_positive = words.iter().filter(|w| !w.negated).count().max(1);
-        let exact_bonus = TIER * EXACT_COMPOUND_SHARE / n_positive as f32;
+        let exact_bonus = match words.iter().filter(|w| !w.negated).count() {
+            1 => EXACT_COMPOUND_BONUS,
+            _ => 0.0,
+        };
         let no_parts = CompoundParts::default();
         for (i, (w, atoms)) in words.iter().zip(terms).enumerate() {
             let word_parts = parts.get(i).unwrap_or(&no_parts);
@@ -351,17 +358,23 @@ impl CaseIndex {
                             for p in &word_parts.terms {
                                 part_leaves.extend(leaf_queries(p, &fields, kinds));
                             }
+                            // The parts apart rank by how close they are;
+                            // the compound as typed is as close as can be.
                             if kinds.contains(&AnalyzerKind::Morph) {
                                 let refs: Vec<&Word> = word_parts.words.iter().collect();
-                                part_proximity.extend(self.proximity(&refs, &fields));
+                                part_proximity.extend(
+                                    self.proximity(&refs, &fields)
+                                        .into_iter()
+                                        .map(|near| unless(near, &*q)),
+                                );
                             }
-                            Box::new(BooleanQuery::new(vec![
-                                (
-                                    Occur::Should,
-                                    Box::new(TierQuery::new(q, exact_bonus)) as Box<dyn Query>,
-                                ),
-                                (Occur::Should, relaxed),
-                            ])) as Box<dyn Query>
+                            let exact: Box<dyn Query> = if exact_bonus > 0.0 {
+                                Box::new(TierQuery::new(q, exact_bonus))
+                            } else {
+                                q
+                            };
+                            Box::new(PreferQuery::new(exact, boost(relaxed, PARTS_WEIGHT)))
+                                as Box<dyn Query>
                         }
                         None => q,
                     };
@@ -475,6 +488,17 @@ impl CaseIndex {
             (Occur::Must, Box::new(not_ended)),
         ]))
     }
+}
+
+/// `q` where `not` does not match.
+fn unless(q: Box<dyn Query>, not: &dyn Query) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, q),
+        (
+            Occur::MustNot,
+            Box::new(ExcludedQuery::new(not.box_clone())),
+        ),
+    ]))
 }
 
 /// Every part of a compound, each anywhere in the case (`None` when the
