@@ -6,7 +6,7 @@
 //! | `path` | raw string, stored, fast | file under `cases/` (`a/b.md`); term for deleting a changed or removed file |
 //! | `hash` | stored, fast | blake3 of the file's bytes: unchanged files are skipped |
 //! | `case` | stored | the whole case as JSON: hits and `/api/cases/{id}` render without touching `cases/`, so read-only replicas need only `index/` |
-//! | `title`, `place`, `tags`, each section key (`summary` … `lessons`) | `ja_morph` text, positions | precise matches on base forms |
+//! | `title`, `place`, `tags`, `meta`, each section key (`summary` … `lessons`) | `ja_morph` text, positions | precise matches on base forms |
 //! | `<field>_ng` | `ja_ngram` text, positions | recall: any substring of ≥ 2 characters, as a phrase of bigrams; one character as the terms starting with it (a run's last character is indexed alone) |
 //! | `<field>_rd` | `ja_reading` text, positions | kana queries for kanji words (かいぜん → 改善), as a phrase of reading bigrams: any kana substring of a run of words |
 //! | `<field>_rw` | `ja_reading_word` text, frequencies | the same readings, one term per word and compound part: a kana query that is a word's reading is one term (a phrase of bigrams over 10,000 cases took 40 ms) |
@@ -20,6 +20,11 @@
 //!
 //! `place` is municipality + prefecture, so 所沢 finds 所沢市 and 三重 finds
 //! 三重県 by their morphological parts.
+//!
+//! `meta` is what a case is filed as but its text need not say: its
+//! levels, its kind and the headings of the sections it fills (人材育成,
+//! 政令指定都市, 失敗・課題). A query naming one finds the cases filed so,
+//! with a low weight: below the cases whose text says it.
 //!
 //! `id`, `path` and `hash` are also fast-field columns: the start-up sync
 //! learns what is indexed from three columns instead of every stored
@@ -44,7 +49,12 @@ use crate::case::{Case, Section};
 /// 3: `id`, `path`, `hash` are fast fields.
 /// 4: `suggest`, the completion list's words.
 /// 5: `suggest_words`, the content nouns apart from `suggest`.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: `meta`, levels, kind and section headings as words.
+pub const SCHEMA_VERSION: u32 = 6;
+
+/// Ranking weight of `meta`: what a case is filed as counts far less than
+/// what its text says.
+pub const META_BOOST: f32 = 0.2;
 
 /// The tokenizer of `suggest_words` ([`super::completion`]).
 pub const SUGGEST_WORDS_TOKENIZER: &str = "ja_suggest_words";
@@ -63,7 +73,8 @@ pub struct TextField {
     /// What the narrative section is, for section-scoped search and
     /// snippet labels; `None` for title, place, tags.
     pub section: Option<Section>,
-    /// Relative weight in ranking: title > 概要 > place, tags > sections.
+    /// Relative weight in ranking: title > 概要 > place, tags > sections
+    /// > meta.
     pub boost: f32,
 }
 
@@ -95,7 +106,7 @@ pub struct Fields {
     pub updated: Field,
     pub suggest: Field,
     pub suggest_words: Field,
-    /// Title, place, tags, then the sections in file order.
+    /// Title, place, tags, meta, then the sections in file order.
     pub texts: Vec<TextField>,
 }
 
@@ -164,6 +175,7 @@ impl Fields {
         add(&mut b, "title", None, 3.0);
         add(&mut b, "place", None, 2.0);
         add(&mut b, "tags", None, 1.5);
+        add(&mut b, "meta", None, META_BOOST);
         for s in Section::ALL {
             let boost = if s == Section::Summary { 2.0 } else { 1.0 };
             add(&mut b, s.key(), Some(s), boost);

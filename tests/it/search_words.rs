@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 
 use crate::common::{App, request, sample_index};
-use kaizen_wa::index::SearchResults;
+use kaizen_wa::case::{Kind, Level, Section};
+use kaizen_wa::index::{SearchRequest, SearchResults};
 
 fn search(q: &str) -> SearchResults {
     sample_index().search(&request(q, 50)).unwrap()
@@ -103,4 +104,69 @@ async fn the_api_and_the_page_say_how_a_compound_was_read() {
         page.contains("首長交代 → 首長 ＋ 交代 としても検索しました"),
         "{page}"
     );
+}
+
+/// The ids of every bundled case the filters allow (no query words).
+fn filed(req: SearchRequest) -> Vec<String> {
+    let mut ids = hit_ids(
+        &sample_index()
+            .search(&SearchRequest { limit: 100, ..req })
+            .unwrap(),
+    );
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_level_or_kind_named_in_the_query_finds_the_cases_filed_so() {
+    let jinzai = filed(SearchRequest {
+        levels: vec![Level::Jinzai],
+        ..SearchRequest::default()
+    });
+    assert!(jinzai.len() >= 5, "{jinzai:?}");
+    let r = search("人材育成");
+    let found = hit_ids(&r);
+    for id in &jinzai {
+        assert!(found.contains(id), "人材育成 lacks {id}: {found:?}");
+    }
+    // The case whose text says 人材育成 (filed under other levels) first.
+    assert_eq!(found[0], "tottori-kaizen-katsudo");
+    // As a word among others: the cases filed so match it.
+    let two = search("人材育成 発表会");
+    for h in two.hits.iter().filter(|h| jinzai.contains(&h.id)) {
+        assert!(
+            !h.missing_words.contains(&"人材育成".to_owned()),
+            "{}",
+            h.id
+        );
+    }
+    let cities = filed(SearchRequest {
+        kinds: vec![Kind::DesignatedCity],
+        ..SearchRequest::default()
+    });
+    let mut found = hit_ids(&search("政令指定都市"));
+    found.sort();
+    assert_eq!(found, cities);
+}
+
+#[test]
+fn metadata_ranks_below_the_text_and_adds_no_false_matches() {
+    // A section heading: every case filling 失敗・課題 carries it …
+    let idx = sample_index();
+    let mut failures: Vec<String> = filed(SearchRequest::default())
+        .into_iter()
+        .filter(|id| {
+            let case = idx.get(id).unwrap().unwrap();
+            !case.sections.get(Section::Failures).trim().is_empty()
+        })
+        .collect();
+    failures.sort();
+    let mut found = hit_ids(&search("失敗・課題"));
+    found.sort();
+    assert!(failures.len() >= 5, "{failures:?}");
+    assert_eq!(found, failures);
+    // … but absent words still find nothing.
+    for q in ["宇宙開発", "ロケット", "北海道"] {
+        assert_eq!(search(q).total, 0, "{q}");
+    }
 }
