@@ -103,6 +103,69 @@ pub(super) fn pair_up(run: &[RunChar], out: &mut Vec<Term>) {
     }
 }
 
+/// Marks a reading bigram that starts a word (`^ギヨ`) or ends one
+/// (`ゼン$`), indexed beside the plain bigram at its position: a short
+/// kana query is a phrase from a word's start to a word's end, so it
+/// never matches a random run of sounds across words (さんか in
+/// 第3回 → ダイサンカイ).
+pub(super) const WORD_START: char = '^';
+pub(super) const WORD_END: char = '$';
+
+/// Appends the bigrams of one reading run at successive positions from
+/// `position` (a gap after the run), with each bigram that starts or ends
+/// a word also marked ([`WORD_START`], [`WORD_END`]). `starts[i]`: the
+/// run's character `i` starts a word. A run of one character is that
+/// character.
+pub(super) fn pair_up_words(
+    run: &[RunChar],
+    starts: &[bool],
+    out: &mut Vec<Term>,
+    position: &mut usize,
+) {
+    if run.is_empty() {
+        return;
+    }
+    if let [(c, start, end)] = run {
+        out.push(Term {
+            text: c.to_string(),
+            start: *start,
+            end: *end,
+            position: *position,
+            compound: false,
+        });
+        *position += 2;
+        return;
+    }
+    for (i, w) in run.windows(2).enumerate() {
+        let mut text = String::with_capacity(8);
+        text.push(w[0].0);
+        text.push(w[1].0);
+        let opens = starts.get(i).copied().unwrap_or(false);
+        let closes = i + 2 == run.len() || starts.get(i + 2).copied().unwrap_or(false);
+        let mut push = |text: String| {
+            out.push(Term {
+                text,
+                start: w[0].1,
+                end: w[1].2,
+                position: *position,
+                compound: false,
+            })
+        };
+        if opens {
+            push(format!("{WORD_START}{text}"));
+        }
+        if closes {
+            push(format!("{text}{WORD_END}"));
+        }
+        if opens && closes {
+            push(format!("{WORD_START}{text}{WORD_END}"));
+        }
+        push(text);
+        *position += 1;
+    }
+    *position += 1;
+}
+
 /// Pushes a folded char onto a run, dropping a long-vowel mark after a
 /// katakana letter as [`super::fold_term`] does (its bytes join the previous
 /// char's range, so a highlight covers it).
@@ -218,6 +281,20 @@ pub fn kana_bigrams(word: &str) -> Vec<String> {
     let mut out = Vec::new();
     pair_up(&kana_run(word), &mut out);
     out.into_iter().map(|t| t.text).collect()
+}
+
+/// The bigrams of a kana word typed as a query, from a word's start to a
+/// word's end: the first marked [`WORD_START`], the last [`WORD_END`]
+/// (one bigram both). Matches only whole words' readings in a row.
+pub fn kana_bigrams_words(word: &str) -> Vec<String> {
+    let mut out = kana_bigrams(word);
+    if let Some(first) = out.first_mut() {
+        first.insert(0, WORD_START);
+    }
+    if let Some(last) = out.last_mut() {
+        last.push(WORD_END);
+    }
+    out
 }
 
 /// A kana word typed as a query as one reading, folded exactly as a whole

@@ -2,11 +2,12 @@
 //! (首長交代 = 首長 ＋ 交代), metadata as words (人材育成 finds the cases filed
 //! under it), kana for names written in mixed scripts (きらりかいぜんぐらんぷり).
 
+use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::common::{App, request, sample_index};
+use crate::common::{App, Fixture, request, sample_index};
 use kaizen_wa::case::{Kind, Level, Section};
-use kaizen_wa::index::{SearchRequest, SearchResults};
+use kaizen_wa::index::{CaseIndex, SearchRequest, SearchResults};
 
 fn search(q: &str) -> SearchResults {
     sample_index().search(&request(q, 50)).unwrap()
@@ -169,4 +170,72 @@ fn metadata_ranks_below_the_text_and_adds_no_false_matches() {
     for q in ["宇宙開発", "ロケット", "北海道"] {
         assert_eq!(search(q).total, 0, "{q}");
     }
+}
+
+/// The bundled cases and the relevance suite's case of a name written in
+/// mixed scripts (「きらり☆改善グランプリ」と「ひとり1提案運動」).
+fn with_kirari() -> &'static CaseIndex {
+    static INDEX: OnceLock<(Fixture, CaseIndex)> = OnceLock::new();
+    let (_, index) = INDEX.get_or_init(|| {
+        let f = Fixture::with_samples();
+        let name = "syn-kirari-grandprix.md";
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/cases");
+        std::fs::copy(src.join(name), f.cases().join(name)).unwrap();
+        let index = f.index();
+        (f, index)
+    });
+    index
+}
+
+#[test]
+fn kana_finds_a_name_written_with_symbols_digits_and_particles() {
+    let idx = with_kirari();
+    for (q, written) in [
+        ("きらりかいぜんぐらんぷり", "きらり☆改善グランプリ"),
+        ("キラリカイゼングランプリ", "きらり☆改善グランプリ"),
+        ("ひとりいちていあんうんどう", "ひとり1提案運動"),
+        ("ぎょうむかいぜんのたつじん", "業務改善の達人"),
+        ("だいさんかい", "第3回"),
+    ] {
+        let r = idx.search(&request(q, 10)).unwrap();
+        assert_eq!(hit_ids(&r), vec!["syn-kirari-grandprix"], "{q}");
+        // The written form is what is marked.
+        let hit = &r.hits[0];
+        let marked = format!("<mark>{written}</mark>");
+        assert!(
+            hit.title_html.contains(&marked)
+                || hit.snippets.iter().any(|s| s.html.contains(&marked)),
+            "{q}: {} {:?}",
+            hit.title_html,
+            hit.snippets.iter().map(|s| &s.html).collect::<Vec<_>>()
+        );
+    }
+    // Plain names as before.
+    for (q, id) in [
+        ("かいぜんさいたまっち", "saitama-ichi-shokuin-ichi-kaizen"),
+        (
+            "ゆうげんじっこうはっぴょうかい",
+            "tokorozawa-yugen-jikko-happyokai",
+        ),
+    ] {
+        let r = idx.search(&request(q, 10)).unwrap();
+        assert_eq!(hit_ids(&r), vec![id], "{q}");
+    }
+}
+
+#[test]
+fn a_short_kana_query_matches_only_whole_words_in_a_row() {
+    let idx = with_kirari();
+    // ラリカ runs across きらり☆改善, but starts and ends inside words.
+    for q in ["らりか", "いさん"] {
+        let r = idx.search(&request(q, 10)).unwrap();
+        assert!(
+            !hit_ids(&r).contains(&"syn-kirari-grandprix".to_owned()),
+            "{q}: {:?}",
+            hit_ids(&r)
+        );
+    }
+    // Whole words in a row do: 3回 (さんかい).
+    let r = idx.search(&request("さんかい", 10)).unwrap();
+    assert!(hit_ids(&r).contains(&"syn-kirari-grandprix".to_owned()));
 }
