@@ -1,7 +1,8 @@
 //! The relevance floor: the judged queries in `tests/relevance/queries.tsv`
-//! over the sample cases and the synthetic ones in `tests/relevance/cases/`
-//! must keep recall@10 ≥ 0.98 and nDCG@10 ≥ 0.90 overall, recall ≥ 0.90
-//! for every kind of query, and no-result queries must find nothing.
+//! over the sample cases and the synthetic ones in `tests/relevance/cases/`.
+//! Every kind of query has its floor in [`KIND_FLOORS`]; the kinds the
+//! engine already served before issue 16 must together keep recall@10 ≥
+//! 0.98 and nDCG@10 ≥ 0.90, and no-result queries must find nothing.
 //! A failure lists the queries that fell short, with what came back.
 
 use std::path::{Path, PathBuf};
@@ -18,8 +19,8 @@ fn run(mode: Mode) -> Report {
     let queries =
         parse_queries(Path::new("tests/relevance/queries.tsv"), &text).expect("queries.tsv parses");
     assert!(
-        queries.len() >= 80,
-        "the suite needs at least 80 queries, has {}",
+        queries.len() >= 190,
+        "the suite needs at least 190 queries, has {}",
         queries.len()
     );
     let corpus = Corpus::build(&[root().join("cases"), root().join("tests/relevance/cases")])
@@ -49,6 +50,69 @@ fn shortfalls(report: &Report) -> String {
         .join("\n")
 }
 
+/// The floor of one kind of query (hybrid search).
+struct KindFloor {
+    kind: &'static str,
+    /// Least mean nDCG@10; `None` where the kind never had one.
+    ndcg: Option<f64>,
+    /// Least mean recall@10.
+    recall: f64,
+    /// Whether the kind counts towards the overall floor
+    /// ([`OVERALL_RECALL`], [`OVERALL_NDCG`]).
+    in_overall: bool,
+}
+
+const fn established(kind: &'static str) -> KindFloor {
+    KindFloor {
+        kind,
+        ndcg: None,
+        recall: 0.90,
+        in_overall: true,
+    }
+}
+
+/// Issue 16's kinds start at what the engine reached when they were
+/// judged (2026-12-05, before the issue's engine work), so they can only
+/// go up; the issue's goal is nDCG@10 ≥ 0.90 for each. Once a kind gets
+/// there, raise its floor and count it in the overall floor.
+const fn measured(kind: &'static str, ndcg: f64, recall: f64) -> KindFloor {
+    KindFloor {
+        kind,
+        ndcg: Some(ndcg),
+        recall,
+        in_overall: false,
+    }
+}
+
+/// Every kind in `queries.tsv` must be listed here: a new kind gets a
+/// floor when its queries are added, not never.
+const KIND_FLOORS: &[KindFloor] = &[
+    established("compound"),
+    established("kana"),
+    established("multi-word"),
+    established("no-result"),
+    established("numeral"),
+    established("section-scoped"),
+    established("sentence"),
+    established("synonym"),
+    established("variant"),
+    established("width"),
+    measured("unspaced", 0.653, 0.583),
+    measured("metadata", 0.405, 0.354),
+    measured("kana-name", 0.357, 0.357),
+    measured("obstacle", 0.197, 0.130),
+    measured("question", 0.514, 0.543),
+    measured("synonym-general", 0.296, 0.283),
+];
+
+/// Least recall@10 and nDCG@10 over the queries of the kinds counted in
+/// the overall floor.
+const OVERALL_RECALL: f64 = 0.98;
+const OVERALL_NDCG: f64 = 0.90;
+
+/// Issue 16's kinds need this many queries each to say anything.
+const NEW_KIND_QUERIES: usize = 9;
+
 #[test]
 fn hybrid_search_holds_the_relevance_floor() {
     let report = run(Mode::Hybrid);
@@ -57,21 +121,47 @@ fn hybrid_search_holds_the_relevance_floor() {
         report.table(),
         shortfalls(&report)
     );
+    let floor_of = |kind: &str| KIND_FLOORS.iter().find(|f| f.kind == kind);
+    let overall = report.overall_of(|kind| floor_of(kind).is_some_and(|f| f.in_overall));
     assert!(
-        report.overall.recall >= 0.98,
-        "recall@10 {:.3} < 0.98{help}",
-        report.overall.recall
+        overall.recall >= OVERALL_RECALL,
+        "recall@10 {:.3} < {OVERALL_RECALL} over the established kinds{help}",
+        overall.recall
     );
     assert!(
-        report.overall.ndcg >= 0.90,
-        "nDCG@10 {:.3} < 0.90{help}",
-        report.overall.ndcg
+        overall.ndcg >= OVERALL_NDCG,
+        "nDCG@10 {:.3} < {OVERALL_NDCG} over the established kinds{help}",
+        overall.ndcg
     );
     for (kind, m) in &report.per_kind {
+        let floor =
+            floor_of(kind).unwrap_or_else(|| panic!("kind {kind:?} has no entry in KIND_FLOORS"));
         assert!(
-            m.recall >= 0.90,
-            "kind {kind}: recall@10 {:.3} < 0.90{help}",
-            m.recall
+            m.recall >= floor.recall,
+            "kind {kind}: recall@10 {:.3} < {}{help}",
+            m.recall,
+            floor.recall
+        );
+        if let Some(ndcg) = floor.ndcg {
+            assert!(
+                m.ndcg >= ndcg,
+                "kind {kind}: nDCG@10 {:.3} < {ndcg}{help}",
+                m.ndcg
+            );
+        }
+        if !floor.in_overall {
+            assert!(
+                m.queries >= NEW_KIND_QUERIES,
+                "kind {kind}: {} queries < {NEW_KIND_QUERIES}",
+                m.queries
+            );
+        }
+    }
+    for floor in KIND_FLOORS {
+        assert!(
+            report.per_kind.contains_key(floor.kind),
+            "KIND_FLOORS lists {:?}, which has no query",
+            floor.kind
         );
     }
     for o in report
