@@ -482,7 +482,7 @@ impl Morph {
                 } => {
                     if with_readings {
                         let (s, e) = n.original_range(start, end);
-                        read_into(&mut run, &mut starts, said, &[], s, e);
+                        read_into(&mut run, &mut starts, said, None, s, e);
                     }
                     continue;
                 }
@@ -501,7 +501,7 @@ impl Morph {
                     .iter()
                     .filter_map(|p| self.part_readings.get(p).map(String::as_str))
                     .collect();
-                read_into(&mut run, &mut starts, &u.reading, &parts, start, end);
+                read_into(&mut run, &mut starts, &u.reading, Some(&parts), start, end);
                 reading_words.push(Term {
                     text: fold_reading(&u.reading),
                     start,
@@ -655,13 +655,15 @@ impl Morph {
 }
 
 /// Appends a word's reading (its original bytes `start..end`) to a
-/// reading run, marking where the word starts, and where each of its
-/// compound parts starts when their readings spell it (ギョウム|カイゼン).
+/// reading run. A content word (`parts`: the readings of its compound
+/// parts, if any) marks where it starts, and where each part does when
+/// their readings spell it (ギヨウム|カイゼン); a particle (`None`) marks
+/// nothing: a short kana query never starts inside it.
 fn read_into(
     run: &mut Vec<RunChar>,
     starts: &mut Vec<bool>,
     reading: &str,
-    part_readings: &[&str],
+    parts: Option<&[&str]>,
     start: usize,
     end: usize,
 ) {
@@ -670,12 +672,12 @@ fn read_into(
         push_folded(run, c, start, end);
     }
     starts.resize(run.len(), false);
-    if run.len() == base {
+    let Some(parts) = parts.filter(|_| run.len() > base) else {
         return;
-    }
+    };
     starts[base] = true;
     let folded = fold_reading(reading);
-    let parts: Vec<String> = part_readings.iter().map(|p| fold_reading(p)).collect();
+    let parts: Vec<String> = parts.iter().map(|p| fold_reading(p)).collect();
     if parts.len() > 1 && parts.concat() == folded && folded.chars().count() == run.len() - base {
         let mut at = base;
         for p in &parts[..parts.len() - 1] {

@@ -7,9 +7,9 @@ use crate::analysis::{
 };
 
 /// Kana queries shorter than this (in folded kana) match readings only
-/// from a word's start to a word's end: a short string of sounds is found
-/// inside or across too many words (さんか in ダイサンカイ). Longer ones
-/// match anywhere in a reading, across words, particles and symbols
+/// from a word's start: a short string of sounds is found inside or across
+/// too many words (ラリカ in きらり☆改善 → キラリカイゼン). Longer ones match
+/// anywhere in a reading, across words, particles and symbols
 /// (きらりかいぜん in きらり☆改善).
 pub const MIN_FREE_KANA: usize = 5;
 
@@ -22,7 +22,7 @@ pub struct AtomForms {
     /// Character bigrams.
     pub ngram: Vec<String>,
     /// Reading bigrams of a typed kana word (a phrase of readings; from a
-    /// word's start to a word's end when it is short, [`MIN_FREE_KANA`]).
+    /// word's start to a word's start when it is short, [`MIN_FREE_KANA`]).
     pub reading: Vec<String>,
     /// The same kana word as one reading, folded (a whole word's reading).
     pub reading_word: Option<String>,
