@@ -436,6 +436,7 @@ impl Morph {
             }));
             i += 1;
         }
+        read_people_counted(&mut out);
         out
     }
 
@@ -651,6 +652,28 @@ impl Morph {
                 }
             })
             .collect()
+    }
+}
+
+/// One and two people are said ひとり and ふたり (一人一改善 is
+/// ひとりいちかいぜん, not いちにん…): the number reads ヒト or フタ and
+/// the 人 right after it リ. Other counts keep each word's reading.
+fn read_people_counted(pieces: &mut [Piece<'_>]) {
+    for i in 1..pieces.len() {
+        let (before, after) = pieces.split_at_mut(i);
+        let (Piece::Word(number), Piece::Word(counter)) = (&mut before[i - 1], &mut after[0])
+        else {
+            continue;
+        };
+        let said = match number.term.as_str() {
+            "1" => "ヒト",
+            "2" => "フタ",
+            _ => continue,
+        };
+        if counter.term == "人" && counter.start == number.end {
+            number.reading = Cow::Borrowed(said);
+            counter.reading = Cow::Borrowed("リ");
+        }
     }
 }
 

@@ -224,9 +224,10 @@ fn kana_finds_a_name_written_with_symbols_digits_and_particles() {
 }
 
 #[test]
-fn a_short_kana_query_matches_only_whole_words_in_a_row() {
+fn a_short_kana_query_matches_only_from_a_word_start() {
     let idx = with_kirari();
-    // ラリカ runs across きらり☆改善, but starts and ends inside words.
+    // ラリカ runs across きらり☆改善, but starts inside a word; イサン
+    // inside 第3回 (ダイサンカイ).
     for q in ["らりか", "いさん"] {
         let r = idx.search(&request(q, 10)).unwrap();
         assert!(
@@ -235,7 +236,7 @@ fn a_short_kana_query_matches_only_whole_words_in_a_row() {
             hit_ids(&r)
         );
     }
-    // Whole words in a row do: 3回 (さんかい).
+    // From a word's start it does: 3回 (さんかい).
     let r = idx.search(&request("さんかい", 10)).unwrap();
     assert!(hit_ids(&r).contains(&"syn-kirari-grandprix".to_owned()));
 }
