@@ -278,7 +278,10 @@ mod tests {
             vec!["^カイ", "カイ", "イゼ", "ゼン"]
         );
         assert_eq!(kana_bigrams("かいぜん"), vec!["カイ", "イゼ", "ゼン"]);
-        assert_eq!(kana_bigrams_words("かいぜん"), vec!["^カイ", "イゼ", "ゼン"]);
+        assert_eq!(
+            kana_bigrams_words("かいぜん"),
+            vec!["^カイ", "イゼ", "ゼン"]
+        );
     }
 
     /// The reading of a text in its words' order.

@@ -187,13 +187,7 @@ pub fn split_compound(text: &str) -> Vec<String> {
         let attached = pos == "名詞-接尾" || pos == "名詞-数";
         match parts.last_mut() {
             Some(last) if attached && prefix.is_empty() => last.push_str(&t.surface),
-            _ => {
-                let words = dictionary_parts(t);
-                let mut words = words.into_iter();
-                let first = words.next().unwrap_or_default();
-                parts.push(std::mem::take(&mut prefix) + &first);
-                parts.extend(words);
-            }
+            _ => parts.push(std::mem::take(&mut prefix) + &t.surface),
         }
     }
     if !prefix.is_empty() {
@@ -201,6 +195,12 @@ pub fn split_compound(text: &str) -> Vec<String> {
             Some(last) => last.push_str(&prefix),
             None => parts.push(prefix),
         }
+    }
+    // One word the user dictionary knows as a compound: its parts
+    // (首長交代 → 首長, 交代). Several words keep theirs whole, with their
+    // own synonyms (職員提案制度 → 職員提案, 制度).
+    if let ([t], [_]) = (tokens.as_slice(), parts.as_slice()) {
+        parts = dictionary_parts(t);
     }
     if parts.len() > 1 { parts } else { Vec::new() }
 }
@@ -285,7 +285,10 @@ mod tests {
     fn a_compound_typed_without_spaces_splits_into_its_content_words() {
         assert_eq!(split_compound("首長交代"), vec!["首長", "交代"]);
         assert_eq!(split_compound("原子力発電所"), vec!["原子力", "発電所"]);
-        assert_eq!(split_compound("業務改善運動"), vec!["業務", "改善", "運動"]);
+        // Words the user dictionary knows as compounds stay whole among
+        // others.
+        assert_eq!(split_compound("業務改善運動"), vec!["業務改善", "運動"]);
+        assert_eq!(split_compound("業務改善"), vec!["業務", "改善"]);
         // Suffixes, numbers and prefixes stay with their word.
         for whole in ["鹿屋市", "大東市", "第3回", "改善", "新幹線"] {
             assert_eq!(split_compound(whole), Vec::<String>::new(), "{whole}");

@@ -97,6 +97,10 @@ pub(super) struct AtomTerms {
     /// (a phrase of bigrams, ten times the cost over 10,000 cases). Set by
     /// [`CaseIndex::resolve_readings`].
     reading_is_word: bool,
+    /// A compound typed without spaces: its terms match as typed, in
+    /// order and adjacent, and its parts anywhere are searched apart
+    /// ([`all_parts`]). Set by [`as_typed`].
+    contiguous: bool,
 }
 
 impl AtomTerms {
@@ -114,6 +118,7 @@ impl AtomTerms {
             forms,
             single_char,
             reading_is_word: false,
+            contiguous: false,
         }
     }
 
@@ -124,6 +129,8 @@ impl AtomTerms {
         let mut out = Vec::new();
         let morph = match f.atom {
             _ if !kinds.contains(&AnalyzerKind::Morph) => None,
+            // A compound as typed: its parts in a row.
+            Atom::Word(_) if self.contiguous => sequence(tf.morph, &f.morph),
             // A word: all its terms, in any order, within the field — never
             // an implicit phrase (tantivy#718).
             Atom::Word(_) if f.morph.len() > 1 => Some(Box::new(BooleanQuery::new(
@@ -167,6 +174,18 @@ fn regex_escape(c: char) -> String {
         format!("\\{c}")
     } else {
         c.to_string()
+    }
+}
+
+/// The compounds typed without spaces (`parts[i]` not empty) match as
+/// typed: their parts anywhere are a query of their own.
+pub(super) fn as_typed(terms: &mut [Vec<AtomTerms>], parts: &[CompoundParts]) {
+    for (atoms, p) in terms.iter_mut().zip(parts) {
+        if !p.words.is_empty() {
+            for at in atoms {
+                at.contiguous = true;
+            }
+        }
     }
 }
 

@@ -80,6 +80,7 @@ impl CaseIndex {
                 terms: part_terms,
             });
         }
+        build::as_typed(&mut terms, &parts);
         let built = self.text_query(&words, &terms, &parts, req.section, &opts.analyzers);
         let filters = self.filters(req);
         let collected = self.collect(&searcher, req, &built, &filters)?;
