@@ -26,7 +26,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use crate::analysis::{ANALYSIS_VERSION, AnalyzerKind};
 use crate::case::store::{self, CaseFile, Loaded};
-use crate::case::{Case, Diagnostic, FileChange, Section, Severity};
+use crate::case::{Case, Diagnostic, FileChange, Severity};
 use crate::progress::Progress;
 use crate::suggest::CaseWords;
 pub use facets::{FacetCount, Facets};
@@ -707,6 +707,9 @@ impl CaseIndex {
         for term in CaseWords::places(case).terms() {
             doc.add_text(f.suggest, term);
         }
+        for value in schema::meta_values(case) {
+            doc.add_text(f.meta, value);
+        }
 
         for tf in &f.texts {
             let text = text_of(case, tf);
@@ -721,9 +724,8 @@ impl CaseIndex {
                 doc.add_text(tf.field(kind), &text);
             }
             // Its content nouns complete, from the same analysis; place
-            // names complete whole (`suggest`), not by their parts; what a
-            // case is filed as is no word of its own.
-            if tf.name != "place" && tf.name != "meta" {
+            // names complete whole (`suggest`), not by their parts.
+            if tf.name != "place" {
                 doc.add_text(f.suggest_words, &text);
             }
         }
@@ -751,24 +753,8 @@ fn text_of(case: &Case, tf: &TextField) -> String {
         (None, "title") => case.title.clone(),
         (None, "place") => format!("{} {}", case.municipality, case.prefecture),
         (None, "tags") => case.tags.join(" "),
-        (None, "meta") => meta_text(case),
         _ => String::new(),
     }
-}
-
-/// What a case is filed as, as words: its levels, its kind and the
-/// headings of the sections it fills (`meta`).
-fn meta_text(case: &Case) -> String {
-    let levels = case.levels.iter().map(|l| l.name());
-    let sections = Section::ALL
-        .into_iter()
-        .filter(|s| !case.sections.get(*s).trim().is_empty())
-        .map(|s| s.heading());
-    levels
-        .chain([case.kind.name()])
-        .chain(sections)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn text_len(case: &Case) -> u64 {

@@ -166,7 +166,18 @@ fn metadata_ranks_below_the_text_and_adds_no_false_matches() {
     found.sort();
     assert!(failures.len() >= 5, "{failures:?}");
     assert_eq!(found, failures);
-    // … but absent words still find nothing.
+    // … but a word that is only part of a value is not a value (every
+    // case would match 改善 of 業務改善): 指定都市 is in no text.
+    assert_eq!(search("指定都市").total, 0);
+    let senryaku = filed(SearchRequest {
+        levels: vec![Level::Senryaku],
+        ..SearchRequest::default()
+    });
+    // The two halves of 戦略提案・施策改善 are level names of their own.
+    let mut found = hit_ids(&search("施策改善"));
+    found.sort();
+    assert!(senryaku.iter().all(|id| found.contains(id)), "{found:?}");
+    // … and absent words still find nothing.
     for q in ["宇宙開発", "ロケット", "北海道"] {
         assert_eq!(search(q).total, 0, "{q}");
     }

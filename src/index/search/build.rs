@@ -15,7 +15,7 @@ use super::request::{SearchRequest, Sort};
 use crate::analysis::{AnalyzerKind, query_terms};
 use crate::case::Section;
 use crate::index::CaseIndex;
-use crate::index::schema::{Fields, ONGOING, TextField};
+use crate::index::schema::{Fields, ONGOING, TextField, meta_term};
 use crate::index::wrappers::{ExcludedQuery, PreferQuery, TierQuery};
 use crate::query::{Atom, AtomForms, Word, required};
 
@@ -39,6 +39,11 @@ const EXACT_COMPOUND_BONUS: f32 = TIER / 4.0;
 /// typed: among several words, a case holding one as typed ranks above a
 /// case holding another's parts apart.
 const PARTS_WEIGHT: f32 = 0.3;
+
+/// What a case scores for being filed as the word (a level, its kind, a
+/// section heading: `meta`) when its text need not say it: below any case
+/// whose text says it.
+const META_SCORE: f32 = 0.3;
 
 /// Score added per matched word of a multi-word query: larger than any
 /// BM25 sum, so a case matching more words always ranks higher, and BM25
@@ -290,6 +295,38 @@ impl CaseIndex {
             .collect()
     }
 
+    /// The cases filed as any of the atoms (a level, a kind, a section
+    /// heading, each whole), at a low constant score.
+    fn meta_query(&self, atoms: &[AtomTerms]) -> Option<Box<dyn Query>> {
+        should(
+            atoms
+                .iter()
+                .map(|at| {
+                    let term =
+                        Term::from_field_text(self.fields.meta, &meta_term(at.forms.atom.text()));
+                    let q = TermQuery::new(term, IndexRecordOption::Basic);
+                    Box::new(ConstScoreQuery::new(Box::new(q), META_SCORE)) as Box<dyn Query>
+                })
+                .collect(),
+        )
+    }
+
+    /// A word in the text fields, or in what a case is filed as (`meta`:
+    /// not in a section-scoped search, nor in one analyzer's evaluation).
+    fn word_query(
+        &self,
+        atoms: &[AtomTerms],
+        fields: &[&TextField],
+        kinds: &[AnalyzerKind],
+        meta: bool,
+    ) -> Option<Box<dyn Query>> {
+        let text = atoms_query(atoms, fields, kinds);
+        match meta.then(|| self.meta_query(atoms)).flatten() {
+            Some(m) => should(text.into_iter().chain([m]).collect()),
+            None => text,
+        }
+    }
+
     /// Marks the kana words that some indexed word reads whole (their
     /// reading is then one term): a look-up in each field's term
     /// dictionary.
@@ -363,13 +400,18 @@ impl CaseIndex {
             _ => 0.0,
         };
         let no_parts = CompoundParts::default();
+        let meta = section.is_none() && kinds.contains(&AnalyzerKind::Morph);
+        let word_query = |atoms: &[AtomTerms]| self.word_query(atoms, &fields, kinds, meta);
         for (i, (w, atoms)) in words.iter().zip(terms).enumerate() {
             let word_parts = parts.get(i).unwrap_or(&no_parts);
-            match (atoms_query(atoms, &fields, kinds), w.negated) {
+            match (word_query(atoms), w.negated) {
                 (Some(q), true) => excluded.push(Box::new(ExcludedQuery::new(q))),
                 (Some(q), false) => {
                     let mut word_leaves = leaf_queries(atoms, &fields, kinds);
-                    let q = match all_parts(&word_parts.terms, &fields, kinds) {
+                    if let Some(m) = meta.then(|| self.meta_query(atoms)).flatten() {
+                        word_leaves.push((None, m));
+                    }
+                    let q = match all_parts(&word_parts.terms, word_query) {
                         // The compound as typed first, then its parts
                         // anywhere in the case.
                         Some(relaxed) => {
@@ -524,15 +566,14 @@ fn unless(q: Box<dyn Query>, not: &dyn Query) -> Box<dyn Query> {
 /// word has no parts, or some part has no searchable form).
 fn all_parts(
     parts: &[Vec<AtomTerms>],
-    fields: &[&TextField],
-    kinds: &[AnalyzerKind],
+    part_query: impl Fn(&[AtomTerms]) -> Option<Box<dyn Query>>,
 ) -> Option<Box<dyn Query>> {
     if parts.len() < 2 {
         return None;
     }
     let musts = parts
         .iter()
-        .map(|p| atoms_query(p, fields, kinds).map(|q| (Occur::Must, q)))
+        .map(|p| part_query(p).map(|q| (Occur::Must, q)))
         .collect::<Option<Vec<_>>>()?;
     Some(Box::new(BooleanQuery::new(musts)))
 }
