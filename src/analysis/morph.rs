@@ -497,11 +497,15 @@ impl Morph {
             };
             let (start, end) = n.original_range(u.start, u.end);
             if with_readings {
-                let parts: Vec<&str> = u
-                    .parts
-                    .iter()
-                    .filter_map(|p| self.part_readings.get(p).map(String::as_str))
-                    .collect();
+                // Only a compound's parts mark starts inside it.
+                let parts: Vec<&str> = if u.parts.is_empty() {
+                    Vec::new()
+                } else {
+                    u.parts
+                        .iter()
+                        .filter_map(|p| self.part_readings.get(p).map(String::as_str))
+                        .collect()
+                };
                 read_into(&mut run, &mut starts, &u.reading, Some(&parts), start, end);
                 reading_words.push(Term {
                     text: fold_reading(&u.reading),
@@ -699,9 +703,12 @@ fn read_into(
         return;
     };
     starts[base] = true;
+    if parts.len() < 2 {
+        return;
+    }
     let folded = fold_reading(reading);
     let parts: Vec<String> = parts.iter().map(|p| fold_reading(p)).collect();
-    if parts.len() > 1 && parts.concat() == folded && folded.chars().count() == run.len() - base {
+    if parts.concat() == folded && folded.chars().count() == run.len() - base {
         let mut at = base;
         for p in &parts[..parts.len() - 1] {
             at += p.chars().count();

@@ -15,6 +15,12 @@
 //! tier, so those matching every word come first. The words a hit lacks are
 //! reported, per hit and for the page.
 //!
+//! A word typed as a compound (首長交代) matches as typed, then as its
+//! parts anywhere in a case (首長 ＋ 交代, each with its synonyms), never
+//! as some of them; the results say how it was read ([`AlsoRead`]). A
+//! word that is a level, the kind or a section heading also matches the
+//! cases filed so (`meta`), below those whose text says it.
+//!
 //! By stage: [`request`] (what is asked and answered), [`build`] (the
 //! tantivy query and filters), [`collect`] (one
 //! pass that counts and ranks, re-ranking, facets), [`explain`] (what each
