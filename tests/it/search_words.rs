@@ -49,6 +49,12 @@ fn the_compound_as_typed_ranks_above_its_parts_apart() {
     // The only case whose text says 首長交代 comes first, its parts after.
     assert_eq!(r.hits[0].id, "takashima-shutcho-kaizen-seminar");
     assert!(r.hits.len() > 1, "{:?}", hit_ids(&r));
+    // The score shown is BM25, without what ranks the compound first.
+    assert!(
+        r.hits.iter().all(|h| h.score > 0.0 && h.score < 100.0),
+        "{:?}",
+        r.hits.iter().map(|h| h.score).collect::<Vec<_>>()
+    );
     assert_eq!(r.also_read.len(), 1);
     assert_eq!(r.also_read[0].typed, "首長交代");
     assert_eq!(r.also_read[0].parts, vec!["首長", "交代"]);

@@ -35,6 +35,12 @@ const PROXIMITY_SLOP: u32 = 8;
 /// one word's compound above a case holding another word, whichever
 /// matches better.
 const EXACT_COMPOUND_BONUS: f32 = TIER / 4.0;
+/// The BM25 score of a hit, without the tiers and the bonus of a
+/// compound as typed that rank it (every BM25 sum is far below either).
+pub(super) fn shown_score(score: f32) -> f32 {
+    score.rem_euclid(TIER).rem_euclid(EXACT_COMPOUND_BONUS)
+}
+
 /// Weight of a compound's parts found apart, relative to the compound as
 /// typed: among several words, a case holding one as typed ranks above a
 /// case holding another's parts apart.

@@ -7,7 +7,7 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::build::{Built, Filter, TIER, combine};
+use super::build::{Built, Filter, TIER, combine, shown_score};
 use super::request::{SearchRequest, Sort};
 use crate::case::Level;
 use crate::index::facets::{Counted, FACETS, FacetCounter, Facets};
@@ -185,7 +185,7 @@ impl CaseIndex {
         let page = ranked
             .into_iter()
             .map(|((score, _), addr)| Ranked {
-                score: score.rem_euclid(TIER),
+                score: shown_score(score),
                 addr,
             })
             .collect();
