@@ -202,8 +202,16 @@ pub fn split_compound(text: &str) -> Vec<String> {
     if let ([t], [_]) = (tokens.as_slice(), parts.as_slice()) {
         parts = dictionary_parts(t);
     }
-    if parts.len() > 1 { parts } else { Vec::new() }
+    if (2..=MAX_PARTS).contains(&parts.len()) {
+        parts
+    } else {
+        Vec::new()
+    }
 }
+
+/// Most parts a word typed without spaces is searched as: a longer run of
+/// words is no compound (and each part is a query over every field).
+const MAX_PARTS: usize = 6;
 
 /// A token as written, cut into the parts the user dictionary lists for
 /// it (首長交代 → 首長, 交代), each as written where the parts spell the
@@ -293,6 +301,13 @@ mod tests {
         for whole in ["鹿屋市", "大東市", "第3回", "改善", "新幹線"] {
             assert_eq!(split_compound(whole), Vec::<String>::new(), "{whole}");
         }
+        // A long run of words is no compound (a pasted paragraph would be
+        // hundreds of queries).
+        assert_eq!(
+            split_compound(&"業務改善".repeat(100)),
+            Vec::<String>::new()
+        );
+        assert_eq!(split_compound("市民参加型行政評価制度改革").len(), 5);
         // Kana alone, inflected words and sentences are not compounds.
         for other in [
             "ブロックチェーン",
