@@ -227,7 +227,38 @@ impl FileParser<'_> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // `lines()` drops "\n" and "\r\n": CRLF files read like LF ones.
         let lines: Vec<&str> = text.lines().collect();
+        let (front, close) = self.split_front(&lines)?;
+        let meta = self.front_matter(&front);
+        let body = self.body(&lines[close + 1..], close + 2);
+        let (meta, (sections, sources, extra_sections, section_lines)) = (meta?, body);
 
+        let case = Case {
+            id: meta.id,
+            title: meta.title,
+            municipality: meta.municipality,
+            prefecture: meta.prefecture,
+            kind: meta.kind,
+            levels: meta.levels,
+            period: meta.period,
+            tags: meta.tags,
+            contributor: meta.contributor,
+            updated: meta.updated,
+            sections,
+            sources,
+            extra_sections,
+            contact: meta.contact,
+        };
+        for problem in validate::validate(&case) {
+            let (line, column) = locate(problem.field, &case, &front, &section_lines, close + 1);
+            let field = Section::parse(problem.field).map_or(problem.field, |s| s.heading());
+            self.push(line, column, field, problem.severity, problem.message);
+        }
+        Some(case)
+    }
+
+    /// The front matter between the `+++` lines (the first non-blank line
+    /// must be one), and the index of the closing line.
+    fn split_front<'t>(&mut self, lines: &[&'t str]) -> Option<(Front<'t>, usize)> {
         let Some(open) = lines.iter().position(|l| !l.trim().is_empty()) else {
             self.error(1, "file", "ファイルが空です");
             return None;
@@ -253,61 +284,7 @@ impl FileParser<'_> {
             first_line: open + 2,
             lines: lines[open + 1..close].to_vec(),
         };
-        let meta = self.front_matter(&front);
-        let body = self.body(&lines[close + 1..], close + 2);
-        let (meta, (sections, sources, extra_sections, section_lines)) = (meta?, body);
-
-        let case = Case {
-            id: meta.id,
-            title: meta.title,
-            municipality: meta.municipality,
-            prefecture: meta.prefecture,
-            kind: meta.kind,
-            levels: meta.levels,
-            period: meta.period,
-            tags: meta.tags,
-            contributor: meta.contributor,
-            updated: meta.updated,
-            sections,
-            sources,
-            extra_sections,
-            contact: meta.contact,
-        };
-        for problem in validate::validate(&case) {
-            let (line, column) = match Section::parse(problem.field) {
-                Some(section) => (
-                    section_lines
-                        .iter()
-                        .find(|(s, _)| *s == Some(section))
-                        .map_or(close + 1, |(_, l)| *l),
-                    None,
-                ),
-                None if problem.field == "sources" => (
-                    section_lines
-                        .iter()
-                        .find(|(s, _)| s.is_none())
-                        .map_or(close + 1, |(_, l)| *l),
-                    None,
-                ),
-                None => {
-                    let key = problem.field;
-                    let value = match key {
-                        "municipality" => case.municipality.as_str(),
-                        "prefecture" => case.prefecture.as_str(),
-                        "id" => case.id.as_str(),
-                        _ => "",
-                    };
-                    if value.is_empty() {
-                        (front.key_line(key), None)
-                    } else {
-                        front.value_pos(key, value)
-                    }
-                }
-            };
-            let field = Section::parse(problem.field).map_or(problem.field, |s| s.heading());
-            self.push(line, column, field, problem.severity, problem.message);
-        }
-        Some(case)
+        Some((front, close))
     }
 
     fn front_matter(&mut self, front: &Front) -> Option<Meta> {
@@ -712,6 +689,42 @@ fn list_item(line: &str) -> &str {
         return rest.trim();
     }
     line
+}
+
+/// Where a rule's problem with `field` shows in the file: a section at its
+/// heading, sources at theirs, a front-matter value at the value (its key
+/// when empty); the line after the front matter when there is nothing to
+/// point at.
+fn locate(
+    field: &str,
+    case: &Case,
+    front: &Front,
+    section_lines: &[(Option<Section>, usize)],
+    after_front: usize,
+) -> (usize, Option<usize>) {
+    let heading_line = |wanted: Option<Section>| {
+        section_lines
+            .iter()
+            .find(|(s, _)| *s == wanted)
+            .map_or(after_front, |(_, l)| *l)
+    };
+    match Section::parse(field) {
+        Some(section) => (heading_line(Some(section)), None),
+        None if field == "sources" => (heading_line(None), None),
+        None => {
+            let value = match field {
+                "municipality" => case.municipality.as_str(),
+                "prefecture" => case.prefecture.as_str(),
+                "id" => case.id.as_str(),
+                _ => "",
+            };
+            if value.is_empty() {
+                (front.key_line(field), None)
+            } else {
+                front.value_pos(field, value)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

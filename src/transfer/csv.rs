@@ -133,6 +133,44 @@ pub fn read_csv(bytes: &[u8]) -> Result<Imported, TransferError> {
         .map_err(|e| TransferError::Csv(e.to_string()))?
         .clone();
     let mut imported = Imported::default();
+    let cols = read_headers(&headers, &mut imported);
+    for (i, record) in reader.records().enumerate() {
+        // Spreadsheet row: the header is row 1.
+        let row = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                imported.rows.push(ImportRow {
+                    row,
+                    case: None,
+                    problems: vec![RowProblem {
+                        row,
+                        column: "ファイル".into(),
+                        severity: Severity::Error,
+                        message: format!("CSV として読めません: {e}"),
+                    }],
+                });
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cells: Vec<(Col, &str, String)> = cols
+            .iter()
+            .zip(headers.iter())
+            .zip(record.iter())
+            .filter_map(|((c, h), v)| c.map(|c| (c, h, unneutralise(v))))
+            .collect();
+        imported.rows.push(row_to_case(row, &cells));
+    }
+    Ok(imported)
+}
+
+/// The header row → the column of each cell (`None`: not read), noting in
+/// `imported` which header names each field, and the header's problems as
+/// row 1: unknown names, a column twice, a required column missing.
+fn read_headers(headers: &::csv::StringRecord, imported: &mut Imported) -> Vec<Option<Col>> {
     // Problems in fields without a column are named by the Japanese header
     // that column would have.
     for (c, label) in EXPORT_COLUMNS {
@@ -182,150 +220,23 @@ pub fn read_csv(bytes: &[u8]) -> Result<Imported, TransferError> {
             });
         }
     }
-    for (i, record) in reader.records().enumerate() {
-        // Spreadsheet row: the header is row 1.
-        let row = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                imported.rows.push(ImportRow {
-                    row,
-                    case: None,
-                    problems: vec![RowProblem {
-                        row,
-                        column: "ファイル".into(),
-                        severity: Severity::Error,
-                        message: format!("CSV として読めません: {e}"),
-                    }],
-                });
-                continue;
-            }
-        };
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let cells: Vec<(Col, &str, String)> = cols
-            .iter()
-            .zip(headers.iter())
-            .zip(record.iter())
-            .filter_map(|((c, h), v)| c.map(|c| (c, h, unneutralise(v))))
-            .collect();
-        imported.rows.push(row_to_case(row, &cells));
-    }
-    Ok(imported)
+    cols
 }
 
 /// One record → a case (or the problems that prevent one).
 fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
-    let mut problems = Vec::new();
-    let mut err = |column: &str, message: String| {
-        problems.push(RowProblem {
-            row,
-            column: column.to_owned(),
-            severity: Severity::Error,
-            message,
-        })
+    let mut record = Record {
+        row,
+        cells,
+        problems: Vec::new(),
     };
-    let get = |col: Col| cells.iter().find(|(c, _, _)| *c == col);
-    let text = |col: Col| {
-        get(col)
-            .map(|(_, _, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let levels = record.levels();
+    let period = record.period();
+    let prefecture = record.text(Col::Prefecture);
+    let municipality = record.text(Col::Municipality);
+    let kind = record.kind(&prefecture, &municipality);
 
-    let mut levels = Vec::new();
-    if let Some((_, h, v)) = get(Col::Levels) {
-        for name in split_list(v) {
-            match Level::parse(&name) {
-                Some(l) if !levels.contains(&l) => levels.push(l),
-                Some(_) => {}
-                None => err(
-                    h,
-                    format!(
-                        "「{name}」は改善レベルではありません（{} のことですか？）",
-                        Level::nearest(&name)
-                    ),
-                ),
-            }
-        }
-    }
-
-    let mut start = None;
-    let mut end = None;
-    let mut period_col = None;
-    if let Some((_, h, v)) = get(Col::Period).filter(|(_, _, v)| !v.trim().is_empty()) {
-        period_col = Some(*h);
-        match parse_period(v) {
-            Some((s, e)) => {
-                start = Some(s);
-                end = e;
-            }
-            None => err(
-                h,
-                format!(
-                    "期間「{}」を読めません（例: 2000-2007、2004-、2004〜）",
-                    v.trim()
-                ),
-            ),
-        }
-    } else {
-        if let Some((_, h, v)) = get(Col::StartYear) {
-            period_col = Some(*h);
-            match parse_year(v) {
-                Some(y) => start = Some(y),
-                None if v.trim().is_empty() => err(h, "開始年が空です".into()),
-                None => err(
-                    h,
-                    format!("開始年「{}」は年ではありません（例: 2004）", v.trim()),
-                ),
-            }
-        }
-        if let Some((_, h, v)) = get(Col::EndYear).filter(|(_, _, v)| !v.trim().is_empty()) {
-            match parse_year(v) {
-                Some(y) => end = Some(y),
-                None => err(
-                    h,
-                    format!(
-                        "終了年「{}」は年ではありません（続いている取組なら空欄に）",
-                        v.trim()
-                    ),
-                ),
-            }
-        }
-    }
-    if period_col.is_none() {
-        err("期間", "「期間」か「開始年」の列がありません".into());
-    }
-
-    let prefecture = text(Col::Prefecture);
-    let municipality = text(Col::Municipality);
-    let kind = match get(Col::Kind).filter(|(_, _, v)| !v.trim().is_empty()) {
-        Some((_, h, v)) => Kind::parse(v).or_else(|| {
-            let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
-            err(
-                h,
-                format!(
-                    "種別「{}」は使えません（{} のどれか）",
-                    v.trim(),
-                    names.join("・")
-                ),
-            );
-            None
-        }),
-        None => {
-            let inferred = municipalities::infer_kind(&prefecture, &municipality);
-            if inferred.is_none() && !prefecture.is_empty() {
-                err(
-                    "種別",
-                    format!(
-                        "「{municipality}」の種別が分かりません。種別の列に 市・町・村・中核市 などを書いてください"
-                    ),
-                );
-            }
-            inferred
-        }
-    };
-
+    let text = |col| record.text(col);
     let mut sections = Sections::default();
     for s in Section::ALL {
         *sections.get_mut(s) = text(Col::Section(s));
@@ -339,17 +250,16 @@ fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
         prefecture,
         kind: kind.unwrap_or(Kind::City),
         levels,
-        period: Period {
-            start: start.unwrap_or(0),
-            end,
-        },
-        tags: get(Col::Tags)
+        period,
+        tags: record
+            .get(Col::Tags)
             .map(|(_, _, v)| split_tags(v))
             .unwrap_or_default(),
         contributor: optional(Col::Contributor),
         updated: optional(Col::Updated),
         sections,
-        sources: get(Col::Sources)
+        sources: record
+            .get(Col::Sources)
             .map(|(_, _, v)| split_sources(v))
             .unwrap_or_default(),
         extra_sections,
@@ -363,7 +273,157 @@ fn row_to_case(row: usize, cells: &[(Col, &str, String)]) -> ImportRow {
     ImportRow {
         row,
         case: Some(case),
-        problems,
+        problems: record.problems,
+    }
+}
+
+/// One record's cells by column, and the problems found reading them (in
+/// the order of the case's fields, as a reader scans the row).
+struct Record<'a> {
+    row: usize,
+    cells: &'a [(Col, &'a str, String)],
+    problems: Vec<RowProblem>,
+}
+
+impl<'a> Record<'a> {
+    /// The cell of `col` with its header, if the sheet has that column.
+    fn get(&self, col: Col) -> Option<&'a (Col, &'a str, String)> {
+        self.cells.iter().find(|(c, _, _)| *c == col)
+    }
+
+    /// The cell of `col` with its header, unless it is absent or blank.
+    fn filled(&self, col: Col) -> Option<&'a (Col, &'a str, String)> {
+        self.get(col).filter(|(_, _, v)| !v.trim().is_empty())
+    }
+
+    /// The cell of `col`, trimmed; empty when the column is absent.
+    fn text(&self, col: Col) -> String {
+        self.get(col)
+            .map(|(_, _, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    fn err(&mut self, column: &str, message: String) {
+        self.problems.push(RowProblem {
+            row: self.row,
+            column: column.to_owned(),
+            severity: Severity::Error,
+            message,
+        })
+    }
+
+    /// The levels listed, each once, in the order written.
+    fn levels(&mut self) -> Vec<Level> {
+        let mut levels = Vec::new();
+        if let Some((_, h, v)) = self.get(Col::Levels) {
+            for name in split_list(v) {
+                match Level::parse(&name) {
+                    Some(l) if !levels.contains(&l) => levels.push(l),
+                    Some(_) => {}
+                    None => self.err(
+                        h,
+                        format!(
+                            "「{name}」は改善レベルではありません（{} のことですか？）",
+                            Level::nearest(&name)
+                        ),
+                    ),
+                }
+            }
+        }
+        levels
+    }
+
+    /// The period from a 期間 cell, else from 開始年 and 終了年 columns
+    /// (start 0 when unreadable: validation then names the field).
+    fn period(&mut self) -> Period {
+        let mut start = None;
+        let mut end = None;
+        let has_column;
+        if let Some((_, h, v)) = self.filled(Col::Period) {
+            has_column = true;
+            match parse_period(v) {
+                Some((s, e)) => {
+                    start = Some(s);
+                    end = e;
+                }
+                None => self.err(
+                    h,
+                    format!(
+                        "期間「{}」を読めません（例: 2000-2007、2004-、2004〜）",
+                        v.trim()
+                    ),
+                ),
+            }
+        } else {
+            has_column = self.get(Col::StartYear).is_some();
+            (start, end) = self.years();
+        }
+        if !has_column {
+            self.err("期間", "「期間」か「開始年」の列がありません".into());
+        }
+        Period {
+            start: start.unwrap_or(0),
+            end,
+        }
+    }
+
+    /// Start and end year from their own columns.
+    fn years(&mut self) -> (Option<i32>, Option<i32>) {
+        let mut start = None;
+        let mut end = None;
+        if let Some((_, h, v)) = self.get(Col::StartYear) {
+            match parse_year(v) {
+                Some(y) => start = Some(y),
+                None if v.trim().is_empty() => self.err(h, "開始年が空です".into()),
+                None => self.err(
+                    h,
+                    format!("開始年「{}」は年ではありません（例: 2004）", v.trim()),
+                ),
+            }
+        }
+        if let Some((_, h, v)) = self.filled(Col::EndYear) {
+            match parse_year(v) {
+                Some(y) => end = Some(y),
+                None => self.err(
+                    h,
+                    format!(
+                        "終了年「{}」は年ではありません（続いている取組なら空欄に）",
+                        v.trim()
+                    ),
+                ),
+            }
+        }
+        (start, end)
+    }
+
+    /// The 種別 written, else the one the municipality's name implies.
+    fn kind(&mut self, prefecture: &str, municipality: &str) -> Option<Kind> {
+        match self.filled(Col::Kind) {
+            Some((_, h, v)) => Kind::parse(v).or_else(|| {
+                let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+                self.err(
+                    h,
+                    format!(
+                        "種別「{}」は使えません（{} のどれか）",
+                        v.trim(),
+                        names.join("・")
+                    ),
+                );
+                None
+            }),
+            None => {
+                let inferred = municipalities::infer_kind(prefecture, municipality);
+                if inferred.is_none() && !prefecture.is_empty() {
+                    self.err(
+                        "種別",
+                        format!(
+                            "「{municipality}」の種別が分かりません。種別の列に 市・町・村・中核市 などを書いてください"
+                        ),
+                    );
+                }
+                inferred
+            }
+        }
     }
 }
 

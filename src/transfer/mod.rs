@@ -118,6 +118,16 @@ impl Imported {
             .cloned()
             .unwrap_or_else(|| field.to_owned())
     }
+
+    /// A problem of `row`, located by the column `field` came from.
+    fn problem(&self, row: usize, field: &str, severity: Severity, message: String) -> RowProblem {
+        RowProblem {
+            row,
+            column: self.column(field),
+            severity,
+            message,
+        }
+    }
 }
 
 /// Bytes → text: a UTF-8 BOM is dropped; valid UTF-8 is UTF-8; anything
@@ -162,14 +172,7 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
         problems: imported.problems.clone(),
         ..Plan::default()
     };
-    let mut taken: HashSet<String> = existing.clone();
-    for r in &imported.rows {
-        if let Some(c) = &r.case
-            && !c.id.trim().is_empty()
-        {
-            taken.insert(c.id.trim().to_owned());
-        }
-    }
+    let mut taken = ids_in_use(&existing, imported);
     // id → first row using it in this file.
     let mut seen: HashMap<String, usize> = HashMap::new();
     for r in &imported.rows {
@@ -184,46 +187,16 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
         if case.updated.is_none() {
             case.updated = Some(crate::case::today_iso());
         }
-        let problem = |field: &str, severity, message: String| RowProblem {
-            row: r.row,
-            column: imported.column(field),
-            severity,
-            message,
-        };
-        // A cell that could not be read is reported once, not again as
-        // "empty" by validation.
-        let reported: HashSet<&str> = r.problems.iter().map(|p| p.column.as_str()).collect();
-        let fresh = |p: &&FieldProblem| !reported.contains(imported.column(p.field).as_str());
-        match edit::prepare(&case) {
-            Ok((_, _, warnings)) => {
-                if derived && !row_has_errors {
-                    plan.derived_ids.push((r.row, case.id.clone()));
-                }
-                plan.problems.extend(
-                    warnings
-                        .iter()
-                        .filter(fresh)
-                        .map(|w: &FieldProblem| problem(w.field, w.severity, w.message.clone())),
-                )
-            }
-            Err(EditError::Invalid(problems)) => {
-                plan.problems.extend(
-                    problems
-                        .iter()
-                        .filter(fresh)
-                        .map(|p| problem(p.field, p.severity, p.message.clone())),
-                );
-                continue;
-            }
-            Err(e) => {
-                plan.problems
-                    .push(problem("id", Severity::Error, e.to_string()));
-                continue;
-            }
+        if !validate_row(imported, r, &case, &mut plan.problems) {
+            continue;
+        }
+        if derived && !row_has_errors {
+            plan.derived_ids.push((r.row, case.id.clone()));
         }
         let id = case.id.clone();
         if let Some(first) = seen.get(&id) {
-            plan.problems.push(problem(
+            plan.problems.push(imported.problem(
+                r.row,
                 "id",
                 Severity::Error,
                 format!("id「{id}」は {first} 行目でも使われています"),
@@ -238,7 +211,8 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
             if update {
                 plan.updates.push(case);
             } else {
-                plan.problems.push(problem(
+                plan.problems.push(imported.problem(
+                    r.row,
                     "id",
                     Severity::Error,
                     format!(
@@ -252,6 +226,51 @@ pub fn plan(imported: &Imported, cases: &Path, update: bool) -> Result<Plan, Tra
     }
     plan.problems.sort_by_key(|p| p.row);
     Ok(plan)
+}
+
+/// Ids a derived id must not take: those of the collection and those
+/// written in the file, whichever row comes first.
+fn ids_in_use(existing: &HashSet<String>, imported: &Imported) -> HashSet<String> {
+    let mut taken: HashSet<String> = existing.clone();
+    for r in &imported.rows {
+        if let Some(c) = &r.case
+            && !c.id.trim().is_empty()
+        {
+            taken.insert(c.id.trim().to_owned());
+        }
+    }
+    taken
+}
+
+/// Validates a row's case as a member's save would, adding its problems
+/// (located by the file's column names) to `problems`; false when the case
+/// cannot be saved.
+fn validate_row(
+    imported: &Imported,
+    r: &ImportRow,
+    case: &Case,
+    problems: &mut Vec<RowProblem>,
+) -> bool {
+    let problem =
+        |p: &FieldProblem| imported.problem(r.row, p.field, p.severity, p.message.clone());
+    // A cell that could not be read is reported once, not again as
+    // "empty" by validation.
+    let reported: HashSet<&str> = r.problems.iter().map(|p| p.column.as_str()).collect();
+    let fresh = |p: &&FieldProblem| !reported.contains(imported.column(p.field).as_str());
+    match edit::prepare(case) {
+        Ok((_, _, warnings)) => {
+            problems.extend(warnings.iter().filter(fresh).map(problem));
+            true
+        }
+        Err(EditError::Invalid(found)) => {
+            problems.extend(found.iter().filter(fresh).map(problem));
+            false
+        }
+        Err(e) => {
+            problems.push(imported.problem(r.row, "id", Severity::Error, e.to_string()));
+            false
+        }
+    }
 }
 
 /// Writes a plan without errors: new files first, then replacements.

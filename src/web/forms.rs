@@ -57,9 +57,34 @@ impl Draft {
     /// with such a problem holds a placeholder in the case.
     pub fn to_case(&self) -> (Case, Vec<FieldProblem>) {
         let mut problems = Vec::new();
+        let kind = self.kind(&mut problems);
+        let levels = self.levels(&mut problems);
+        let period = self.period(&mut problems);
+        let case = Case {
+            id: self.id.trim().to_owned(),
+            title: self.title.clone(),
+            municipality: self.municipality.trim().to_owned(),
+            prefecture: self.prefecture.trim().to_owned(),
+            kind,
+            levels,
+            period,
+            tags: self.tags.clone(),
+            contributor: None,
+            updated: None,
+            sections: self.sections.clone(),
+            sources: self.sources.clone(),
+            extra_sections: self.extra_sections.clone(),
+            contact: self.contact.clone(),
+        };
+        (case, problems)
+    }
+
+    /// The kind chosen, else the one the municipality list gives (市 as the
+    /// placeholder when neither does).
+    fn kind(&self, problems: &mut Vec<FieldProblem>) -> Kind {
         let prefecture = self.prefecture.trim();
         let municipality = self.municipality.trim();
-        let kind = if self.kind.trim().is_empty() {
+        if self.kind.trim().is_empty() {
             municipalities::infer_kind(prefecture, municipality).unwrap_or_else(|| {
                 if !prefecture.is_empty() && !municipality.is_empty() {
                     problems.push(problem(
@@ -82,7 +107,11 @@ impl Draft {
                 ));
                 Kind::City
             })
-        };
+        }
+    }
+
+    /// The levels ticked, each once.
+    fn levels(&self, problems: &mut Vec<FieldProblem>) -> Vec<Level> {
         let mut levels = Vec::new();
         for l in &self.levels {
             match Level::parse(l) {
@@ -97,6 +126,11 @@ impl Draft {
                 )),
             }
         }
+        levels
+    }
+
+    /// Start and end year, in 西暦 or 和暦 (start 0 when unreadable).
+    fn period(&self, problems: &mut Vec<FieldProblem>) -> Period {
         let start = if self.start_year.trim().is_empty() {
             problems.push(problem(
                 "start_year",
@@ -123,23 +157,7 @@ impl Draft {
                 }
             }
         };
-        let case = Case {
-            id: self.id.trim().to_owned(),
-            title: self.title.clone(),
-            municipality: municipality.to_owned(),
-            prefecture: prefecture.to_owned(),
-            kind,
-            levels,
-            period: Period { start, end },
-            tags: self.tags.clone(),
-            contributor: None,
-            updated: None,
-            sections: self.sections.clone(),
-            sources: self.sources.clone(),
-            extra_sections: self.extra_sections.clone(),
-            contact: self.contact.clone(),
-        };
-        (case, problems)
+        Period { start, end }
     }
 
     /// The case, or every problem (type-level and domain rules together;
@@ -178,13 +196,13 @@ pub fn derive_id(case: &Case, index: &CaseIndex, taken: &mut HashSet<String>) ->
 /// The body of `POST /api/cases` and `PUT /api/cases/{id}`: the shape
 /// `GET /api/cases/{id}` returns. `contributor` and `updated` are
 /// read-only (set from the member and the date) and ignored, like any
-/// unknown field. `id` may be left out on create (derived from place and
-/// year) and on update (the path's).
+/// unknown field. `id` may be left out on create (derived from the place,
+/// the title's words and the start year) and on update (the path's).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CaseInput {
     /// Lowercase letters, digits and `-`, at most 80; left out on create:
-    /// derived from place and year.
+    /// derived from the place, the title's words and the start year.
     #[schema(max_length = 80, pattern = "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
     pub id: Option<String>,
     #[schema(required = true, min_length = 1)]

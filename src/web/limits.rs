@@ -191,32 +191,52 @@ pub async fn serve_connections(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
-            req.extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(remote));
-            app.clone().oneshot(req.map(Body::new))
-        });
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            let _held = (slot, address_slot);
-            tokio::pin!(conn);
-            let stopping = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            tokio::select! {
-                r = conn.as_mut() => log_connection_end(r),
-                () = stopping => {
-                    conn.as_mut().graceful_shutdown();
-                    log_connection_end(conn.await);
-                }
-            }
-        });
+        let held = (slot, address_slot);
+        spawn_connection(&builder, &app, stream, remote, held, stop_rx.clone());
     }
     let _ = stop_tx.send(true);
-    // Every connection holds a slot: all slots back means all closed.
-    let all = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
+    drain(&slots, limits.max_connections.max(1)).await;
+}
+
+/// Serves one connection on its own task, holding `held` (its slots) until
+/// it closes; when `stop` turns true the connection finishes the request
+/// it is in, then closes.
+fn spawn_connection(
+    builder: &http1::Builder,
+    app: &Router,
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    held: (tokio::sync::OwnedSemaphorePermit, AddressSlot),
+    mut stop: watch::Receiver<bool>,
+) {
+    let app = app.clone();
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+        req.extensions_mut()
+            .insert(ConnectInfo::<SocketAddr>(remote));
+        app.clone().oneshot(req.map(Body::new))
+    });
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::spawn(async move {
+        let _held = held;
+        tokio::pin!(conn);
+        let stopping = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        tokio::select! {
+            r = conn.as_mut() => log_connection_end(r),
+            () = stopping => {
+                conn.as_mut().graceful_shutdown();
+                log_connection_end(conn.await);
+            }
+        }
+    });
+}
+
+/// Waits until every connection has closed, at most [`SHUTDOWN_GRACE`]:
+/// every connection holds one of the `max` slots, so all slots back means
+/// all closed.
+async fn drain(slots: &Semaphore, max: usize) {
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
     if tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all))
         .await
         .is_err()

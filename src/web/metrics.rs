@@ -60,104 +60,119 @@ impl Metrics {
     pub fn render(&self, c: &Collection) -> String {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP kaizen_wa_http_requests_total HTTP requests by route, method and status."
-        );
-        let _ = writeln!(out, "# TYPE kaizen_wa_http_requests_total counter");
-        for ((route, method, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "kaizen_wa_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-                label(route),
-                label(method)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP kaizen_wa_http_request_duration_seconds Request latency by route."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE kaizen_wa_http_request_duration_seconds histogram"
-        );
-        for (route, h) in &inner.latency {
-            let route = label(route);
-            let mut cumulative = 0;
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                cumulative += h.counts[i];
-                let _ = writeln!(
-                    out,
-                    "kaizen_wa_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            cumulative += h.counts[BUCKETS.len()];
-            let _ = writeln!(
-                out,
-                "kaizen_wa_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}"
-            );
-            let _ = writeln!(
-                out,
-                "kaizen_wa_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "kaizen_wa_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
-            );
-        }
-        let figures = [
-            ("kaizen_wa_cases", "Cases in the index.", "gauge", c.cases),
-            (
-                "kaizen_wa_index_size_bytes",
-                "Size of the index files.",
-                "gauge",
-                c.index_bytes,
-            ),
-            (
-                "kaizen_wa_suggestions",
-                "Entries in the completion list.",
-                "gauge",
-                c.suggestions,
-            ),
-            (
-                "kaizen_wa_search_queue_waiting",
-                "Searches waiting for a search thread.",
-                "gauge",
-                c.search_queue,
-            ),
-            (
-                "kaizen_wa_index_resyncs_total",
-                "Re-syncs of case files edited outside the server.",
-                "counter",
-                c.resyncs,
-            ),
-            (
-                "kaizen_wa_index_ready",
-                "1 once the index holds the case folder, 0 while it converges.",
-                "gauge",
-                u64::from(c.ready),
-            ),
-            (
-                "kaizen_wa_sync_files_done",
-                "Case files read by the running (or last) full sync.",
-                "gauge",
-                c.sync.done,
-            ),
-            (
-                "kaizen_wa_sync_files_total",
-                "Case files the running (or last) full sync reads.",
-                "gauge",
-                c.sync.total,
-            ),
-        ];
-        for (name, help, kind, value) in figures {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            let _ = writeln!(out, "{name} {value}");
-        }
+        render_requests(&mut out, &inner.requests);
+        render_latency(&mut out, &inner.latency);
+        render_collection(&mut out, c);
         out
+    }
+}
+
+/// The request counter, one series per (route, method, status).
+fn render_requests(out: &mut String, requests: &BTreeMap<(String, String, u16), u64>) {
+    let _ = writeln!(
+        out,
+        "# HELP kaizen_wa_http_requests_total HTTP requests by route, method and status."
+    );
+    let _ = writeln!(out, "# TYPE kaizen_wa_http_requests_total counter");
+    for ((route, method, status), n) in requests {
+        let _ = writeln!(
+            out,
+            "kaizen_wa_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
+            label(route),
+            label(method)
+        );
+    }
+}
+
+/// The latency histogram per route: cumulative buckets, sum and count.
+fn render_latency(out: &mut String, latency: &BTreeMap<String, Histogram>) {
+    let _ = writeln!(
+        out,
+        "# HELP kaizen_wa_http_request_duration_seconds Request latency by route."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE kaizen_wa_http_request_duration_seconds histogram"
+    );
+    for (route, h) in latency {
+        let route = label(route);
+        let mut cumulative = 0;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            cumulative += h.counts[i];
+            let _ = writeln!(
+                out,
+                "kaizen_wa_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        cumulative += h.counts[BUCKETS.len()];
+        let _ = writeln!(
+            out,
+            "kaizen_wa_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}"
+        );
+        let _ = writeln!(
+            out,
+            "kaizen_wa_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+            h.sum
+        );
+        let _ = writeln!(
+            out,
+            "kaizen_wa_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+            h.count
+        );
+    }
+}
+
+/// The collection's figures, each a gauge or counter of its own.
+fn render_collection(out: &mut String, c: &Collection) {
+    let figures = [
+        ("kaizen_wa_cases", "Cases in the index.", "gauge", c.cases),
+        (
+            "kaizen_wa_index_size_bytes",
+            "Size of the index files.",
+            "gauge",
+            c.index_bytes,
+        ),
+        (
+            "kaizen_wa_suggestions",
+            "Entries in the completion list.",
+            "gauge",
+            c.suggestions,
+        ),
+        (
+            "kaizen_wa_search_queue_waiting",
+            "Searches waiting for a search thread.",
+            "gauge",
+            c.search_queue,
+        ),
+        (
+            "kaizen_wa_index_resyncs_total",
+            "Re-syncs of case files edited outside the server.",
+            "counter",
+            c.resyncs,
+        ),
+        (
+            "kaizen_wa_index_ready",
+            "1 once the index holds the case folder, 0 while it converges.",
+            "gauge",
+            u64::from(c.ready),
+        ),
+        (
+            "kaizen_wa_sync_files_done",
+            "Case files read by the running (or last) full sync.",
+            "gauge",
+            c.sync.done,
+        ),
+        (
+            "kaizen_wa_sync_files_total",
+            "Case files the running (or last) full sync reads.",
+            "gauge",
+            c.sync.total,
+        ),
+    ];
+    for (name, help, kind, value) in figures {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {value}");
     }
 }
 

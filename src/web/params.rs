@@ -109,6 +109,8 @@ impl SearchParams {
         })
     }
 
+    /// Checks every parameter, in the order of the form, and stops at the
+    /// first one at fault: its name and a message saying what it takes.
     pub fn validate(&self) -> Result<Validated, WebError> {
         let query = self.q.clone().unwrap_or_default();
         let chars = query.chars().count();
@@ -120,119 +122,12 @@ impl SearchParams {
                 ),
             ));
         }
-        let mut levels = Vec::new();
-        for l in &self.level {
-            match Level::parse(l) {
-                Some(level) if !levels.contains(&level) => levels.push(level),
-                Some(_) => {}
-                None => {
-                    return Err(WebError::bad(
-                        "level",
-                        format!(
-                            "「{l}」は改善レベルではありません（もしかして「{}」？）",
-                            Level::nearest(l)
-                        ),
-                    ));
-                }
-            }
-        }
-        let mut kinds = Vec::new();
-        for k in &self.kind {
-            match Kind::parse(k) {
-                Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
-                Some(_) => {}
-                None => {
-                    let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
-                    return Err(WebError::bad(
-                        "kind",
-                        format!(
-                            "「{k}」は自治体の種類ではありません。{} のどれかです",
-                            names.join("・")
-                        ),
-                    ));
-                }
-            }
-        }
-        let year = |param: &'static str, v: &Option<String>| -> Result<Option<i32>, WebError> {
-            match v {
-                None => Ok(None),
-                Some(s) => match crate::analysis::nfkc(s).parse::<i32>() {
-                    Ok(y) if (1000..=9998).contains(&y) => Ok(Some(y)),
-                    _ => Err(WebError::bad(
-                        param,
-                        format!("「{s}」は西暦の年（例: 2005）ではありません"),
-                    )),
-                },
-            }
-        };
-        let year_from = year("year_from", &self.year_from)?;
-        let year_to = year("year_to", &self.year_to)?;
-        if let (Some(f), Some(t)) = (year_from, year_to)
-            && f > t
-        {
-            return Err(WebError::bad(
-                "year_to",
-                format!("終わりの年 {t} が始まりの年 {f} より前です"),
-            ));
-        }
-        let section = match &self.section {
-            None => None,
-            Some(s) => Some(Section::parse(s).ok_or_else(|| {
-                let names: Vec<_> = Section::ALL
-                    .iter()
-                    .map(|s| format!("{}（{}）", s.heading(), s.key()))
-                    .collect();
-                WebError::bad(
-                    "section",
-                    format!(
-                        "探す範囲「{s}」はありません。{} のどれかを選んでください",
-                        names.join("、")
-                    ),
-                )
-            })?),
-        };
-        let sort = match self.sort.as_deref() {
-            None | Some("relevance") => Sort::Relevance,
-            Some("newest") => Sort::Newest,
-            Some("period") => Sort::Period,
-            Some(s) => {
-                return Err(WebError::bad(
-                    "sort",
-                    format!(
-                        "「{s}」は並べ方ではありません。relevance・newest・period のどれかです"
-                    ),
-                ));
-            }
-        };
-        let number =
-            |param: &'static str, v: &Option<String>, default: usize| -> Result<usize, WebError> {
-                match v {
-                    None => Ok(default),
-                    Some(s) => match s.parse::<usize>() {
-                        Ok(n) if n >= 1 => Ok(n),
-                        _ => Err(WebError::bad(
-                            param,
-                            format!("「{s}」は 1 以上の整数ではありません"),
-                        )),
-                    },
-                }
-            };
-        let page = number("page", &self.page, 1)?;
-        let per_page = number("per_page", &self.per_page, DEFAULT_PER_PAGE)?;
-        if per_page > MAX_PER_PAGE {
-            return Err(WebError::bad(
-                "per_page",
-                format!(
-                    "1 ページの件数は {MAX_PER_PAGE} 件までです（{per_page} が指定されました）"
-                ),
-            ));
-        }
-        if page.saturating_mul(per_page) > MAX_DEPTH {
-            return Err(WebError::bad(
-                "page",
-                format!("{MAX_DEPTH} 件より先のページは表示できません。条件を絞り込んでください"),
-            ));
-        }
+        let levels = levels(&self.level)?;
+        let kinds = kinds(&self.kind)?;
+        let (year_from, year_to) = years(&self.year_from, &self.year_to)?;
+        let section = section(self.section.as_deref())?;
+        let sort = sort(self.sort.as_deref())?;
+        let (page, per_page) = paging(&self.page, &self.per_page)?;
         Ok(Validated {
             request: SearchRequest {
                 query,
@@ -312,6 +207,145 @@ fn dedup(v: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// `level` values → levels, each once; a name that is not a level is
+/// answered with the nearest one.
+fn levels(given: &[String]) -> Result<Vec<Level>, WebError> {
+    let mut levels = Vec::new();
+    for l in given {
+        match Level::parse(l) {
+            Some(level) if !levels.contains(&level) => levels.push(level),
+            Some(_) => {}
+            None => {
+                return Err(WebError::bad(
+                    "level",
+                    format!(
+                        "「{l}」は改善レベルではありません（もしかして「{}」？）",
+                        Level::nearest(l)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(levels)
+}
+
+/// `kind` values → kinds of municipality, each once.
+fn kinds(given: &[String]) -> Result<Vec<Kind>, WebError> {
+    let mut kinds = Vec::new();
+    for k in given {
+        match Kind::parse(k) {
+            Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
+            Some(_) => {}
+            None => {
+                let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+                return Err(WebError::bad(
+                    "kind",
+                    format!(
+                        "「{k}」は自治体の種類ではありません。{} のどれかです",
+                        names.join("・")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// `year_from` and `year_to` (full-width digits too), in order.
+fn years(
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<(Option<i32>, Option<i32>), WebError> {
+    let year = |param: &'static str, v: &Option<String>| -> Result<Option<i32>, WebError> {
+        match v {
+            None => Ok(None),
+            Some(s) => match crate::analysis::nfkc(s).parse::<i32>() {
+                Ok(y) if (1000..=9998).contains(&y) => Ok(Some(y)),
+                _ => Err(WebError::bad(
+                    param,
+                    format!("「{s}」は西暦の年（例: 2005）ではありません"),
+                )),
+            },
+        }
+    };
+    let year_from = year("year_from", from)?;
+    let year_to = year("year_to", to)?;
+    if let (Some(f), Some(t)) = (year_from, year_to)
+        && f > t
+    {
+        return Err(WebError::bad(
+            "year_to",
+            format!("終わりの年 {t} が始まりの年 {f} より前です"),
+        ));
+    }
+    Ok((year_from, year_to))
+}
+
+/// `section`, by key or heading; a wrong one is answered with the list.
+fn section(given: Option<&str>) -> Result<Option<Section>, WebError> {
+    let Some(s) = given else {
+        return Ok(None);
+    };
+    let section = Section::parse(s).ok_or_else(|| {
+        let names: Vec<_> = Section::ALL
+            .iter()
+            .map(|s| format!("{}（{}）", s.heading(), s.key()))
+            .collect();
+        WebError::bad(
+            "section",
+            format!(
+                "探す範囲「{s}」はありません。{} のどれかを選んでください",
+                names.join("、")
+            ),
+        )
+    })?;
+    Ok(Some(section))
+}
+
+fn sort(given: Option<&str>) -> Result<Sort, WebError> {
+    match given {
+        None | Some("relevance") => Ok(Sort::Relevance),
+        Some("newest") => Ok(Sort::Newest),
+        Some("period") => Ok(Sort::Period),
+        Some(s) => Err(WebError::bad(
+            "sort",
+            format!("「{s}」は並べ方ではありません。relevance・newest・period のどれかです"),
+        )),
+    }
+}
+
+/// `page` and `per_page`, within [`MAX_PER_PAGE`] and [`MAX_DEPTH`].
+fn paging(page: &Option<String>, per_page: &Option<String>) -> Result<(usize, usize), WebError> {
+    let number =
+        |param: &'static str, v: &Option<String>, default: usize| -> Result<usize, WebError> {
+            match v {
+                None => Ok(default),
+                Some(s) => match s.parse::<usize>() {
+                    Ok(n) if n >= 1 => Ok(n),
+                    _ => Err(WebError::bad(
+                        param,
+                        format!("「{s}」は 1 以上の整数ではありません"),
+                    )),
+                },
+            }
+        };
+    let page = number("page", page, 1)?;
+    let per_page = number("per_page", per_page, DEFAULT_PER_PAGE)?;
+    if per_page > MAX_PER_PAGE {
+        return Err(WebError::bad(
+            "per_page",
+            format!("1 ページの件数は {MAX_PER_PAGE} 件までです（{per_page} が指定されました）"),
+        ));
+    }
+    if page.saturating_mul(per_page) > MAX_DEPTH {
+        return Err(WebError::bad(
+            "page",
+            format!("{MAX_DEPTH} 件より先のページは表示できません。条件を絞り込んでください"),
+        ));
+    }
+    Ok((page, per_page))
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 //! A delete moves the file to the trash and ends on the ごみ箱 page with
 //! 「元に戻す」 ([`super::trash`]).
 
+mod page;
+
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -24,272 +26,14 @@ use super::AppState;
 use super::account::MemberViewer;
 use super::auth::Viewer;
 use super::error::WebError;
-use super::form_messages::{Messages, SummaryItem, label};
+use super::form_messages::label;
 use super::forms::CaseForm;
 use super::merge::{self, MERGE_FIELDS};
-use super::ui::{Base, CaseView, HtmlError, LevelBadge, case_view, place, render};
+use super::ui::{Base, HtmlError, LevelBadge, case_view, place, render};
 use super::writes::{blocking, create_case, delete_case, update_case};
 use crate::case::edit::{self, Current};
-use crate::case::{Case, FieldProblem, Kind, Level, Section, Severity, municipalities};
-
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-pub struct MuniOpt {
-    pub name: &'static str,
-    pub prefecture: &'static str,
-}
-
-pub struct SectionInput {
-    pub key: &'static str,
-    pub heading: &'static str,
-    pub value: String,
-    pub required: bool,
-    pub hint: &'static str,
-}
-
-pub struct ExtraInput {
-    pub heading: String,
-    pub text: String,
-}
-
-/// After a merge with conflicts: the other member's version of each field
-/// both changed, shown under the member's input with a button that takes it.
-#[derive(Default)]
-pub struct Theirs {
-    fields: Vec<(&'static str, String)>,
-    /// 「2026-05-01 に yamada さんが保存した版」.
-    pub who: String,
-}
-
-impl Theirs {
-    pub fn get(&self, field: &str) -> Option<&String> {
-        self.fields
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
-    /// The conflicting `fields` as `current` has them.
-    fn of(fields: &[&'static str], current: &Case) -> Theirs {
-        let who = match (&current.updated, &current.contributor) {
-            (Some(u), Some(c)) => format!("{} に {c} さんが保存した版", crate::wareki::date_ja(u)),
-            _ => "いま保存されている版".to_owned(),
-        };
-        Theirs {
-            fields: fields
-                .iter()
-                .map(|f| (*f, merge::shown(current, f)))
-                .collect(),
-            who,
-        }
-    }
-}
-
-pub struct Banner {
-    /// CSS modifier: `error`, `warn`, `ok`.
-    pub kind: &'static str,
-    pub text: String,
-}
-
-#[derive(Template)]
-#[template(path = "case_form.html")]
-pub struct FormPage {
-    pub base: Base,
-    pub heading: String,
-    pub post_url: String,
-    pub cancel_url: String,
-    pub editing: bool,
-    pub f: CaseForm,
-    pub msgs: Messages,
-    pub summary: Vec<SummaryItem>,
-    pub general: Vec<String>,
-    pub banner: Option<Banner>,
-    pub theirs: Theirs,
-    pub preview: Option<CaseView>,
-    pub prefectures: Vec<Opt>,
-    pub kinds: Vec<Opt>,
-    pub levels: Vec<Opt>,
-    pub municipalities: Vec<MuniOpt>,
-    pub sections: Vec<SectionInput>,
-    pub extra: Vec<ExtraInput>,
-    /// The input to focus when the page loads (the field just taken from
-    /// the other version), so the member stays where they were.
-    pub focus: Option<String>,
-}
-
-fn section_hint(s: Section) -> &'static str {
-    match s {
-        Section::Summary => "取組の要約を2〜3文で。",
-        Section::Actors => "誰が推進しているか（首長、推進担当課、職員有志 …）。",
-        Section::Motivations => "どんな思いで始めたか。",
-        Section::Background => "組織としての経緯・位置づけ。",
-        Section::Activities => "具体的に何をしたか。",
-        Section::Successes => "うまくいったこと、その要因。",
-        Section::Failures => "つまずき・課題。出典にない失敗は書かず、空のままにします。",
-        Section::Lessons => "教訓・次の一歩。",
-    }
-}
-
-struct FormArgs<'a> {
-    heading: String,
-    post_url: String,
-    cancel_url: String,
-    editing: bool,
-    problems: &'a [FieldProblem],
-    banner: Option<Banner>,
-    theirs: Theirs,
-    preview: Option<&'a Case>,
-}
-
-fn form_page(state: &AppState, viewer: &Viewer, f: CaseForm, a: FormArgs<'_>) -> FormPage {
-    let msgs = Messages::new(a.problems);
-    let mut prefectures = vec![Opt {
-        value: String::new(),
-        label: "選んでください".into(),
-        selected: f.prefecture.is_empty(),
-    }];
-    prefectures.extend(
-        municipalities::prefectures()
-            .iter()
-            .map(|p| p.as_str())
-            .chain([municipalities::NATIONWIDE])
-            .map(|p| Opt {
-                value: p.to_owned(),
-                label: if p == municipalities::NATIONWIDE {
-                    "全国（一つの自治体に限らない事例）".into()
-                } else {
-                    p.to_owned()
-                },
-                selected: f.prefecture == p,
-            }),
-    );
-    // A value the list does not know (an old file, a typo) stays visible.
-    if !f.prefecture.is_empty() && !prefectures.iter().any(|o| o.selected) {
-        prefectures.push(Opt {
-            value: f.prefecture.clone(),
-            label: f.prefecture.clone(),
-            selected: true,
-        });
-    }
-    let mut kinds = vec![Opt {
-        value: String::new(),
-        label: "自動で決める".into(),
-        selected: f.kind.trim().is_empty(),
-    }];
-    let chosen = Kind::parse(&f.kind);
-    kinds.extend(Kind::ALL.iter().map(|k| Opt {
-        value: k.name().to_owned(),
-        label: k.name().to_owned(),
-        selected: chosen == Some(*k),
-    }));
-    let levels = Level::ALL
-        .iter()
-        .map(|l| Opt {
-            value: l.slug().to_owned(),
-            label: l.name().to_owned(),
-            selected: f.has_level(*l),
-        })
-        .collect();
-    let municipalities = municipalities::all()
-        .iter()
-        .map(|m| MuniOpt {
-            name: m.name.as_str(),
-            prefecture: m.prefecture.as_str(),
-        })
-        .collect();
-    let sections = Section::ALL
-        .iter()
-        .map(|s| SectionInput {
-            key: s.key(),
-            heading: s.heading(),
-            value: f.section(*s).to_owned(),
-            required: s.required(),
-            hint: section_hint(*s),
-        })
-        .collect();
-    let extra = f
-        .extra
-        .iter()
-        .map(|(h, t)| ExtraInput {
-            heading: h.clone(),
-            text: t.clone(),
-        })
-        .collect();
-    FormPage {
-        base: Base::new(state, if a.editing { "edit" } else { "new" }, viewer),
-        heading: a.heading,
-        post_url: a.post_url,
-        cancel_url: a.cancel_url,
-        editing: a.editing,
-        summary: msgs.summary(),
-        general: msgs.general(),
-        msgs,
-        banner: a.banner,
-        theirs: a.theirs,
-        preview: a.preview.map(case_view),
-        prefectures,
-        kinds,
-        levels,
-        municipalities,
-        sections,
-        extra,
-        focus: None,
-        f,
-    }
-}
-
-fn new_args<'a>(problems: &'a [FieldProblem], banner: Option<Banner>) -> FormArgs<'a> {
-    FormArgs {
-        heading: "事例を追加".into(),
-        post_url: "/cases/new".into(),
-        cancel_url: "/".into(),
-        editing: false,
-        problems,
-        banner,
-        theirs: Theirs::default(),
-        preview: None,
-    }
-}
-
-fn edit_args<'a>(
-    id: &str,
-    title: &str,
-    problems: &'a [FieldProblem],
-    banner: Option<Banner>,
-) -> FormArgs<'a> {
-    FormArgs {
-        heading: format!("「{title}」を編集"),
-        post_url: format!("/cases/{id}/edit"),
-        cancel_url: format!("/cases/{id}"),
-        editing: true,
-        problems,
-        banner,
-        theirs: Theirs::default(),
-        preview: None,
-    }
-}
-
-fn csrf_banner() -> Banner {
-    Banner {
-        kind: "error",
-        text: format!(
-            "{} 入力した内容はこのページに残っています。別のタブでログインし直し、内容を新しいフォームに写してから保存してください。",
-            WebError::Csrf.public_message()
-        ),
-    }
-}
-
-fn with_status(status: StatusCode, page: &FormPage) -> Response {
-    (status, render(page)).into_response()
-}
+use crate::case::{Case, FieldProblem, Section, Severity};
+use page::{Banner, FormArgs, Theirs, csrf_banner, edit_args, form_page, new_args, with_status};
 
 /// A case form's body: up to the members' limit with a member's session,
 /// up to the small anonymous limit without (a form whose session ended is
@@ -302,6 +46,16 @@ async fn form_body(state: &AppState, viewer: &Viewer, request: Request) -> Resul
     };
     let (parts, body) = request.into_parts();
     super::limits::read_body(&parts.headers, body, limit).await
+}
+
+/// The case form a request carries, as typed.
+async fn read_form(
+    state: &AppState,
+    viewer: &Viewer,
+    request: Request,
+) -> Result<CaseForm, WebError> {
+    let body = form_body(state, viewer, request).await?;
+    CaseForm::parse(&body)
 }
 
 /// The new-case form.
@@ -342,11 +96,7 @@ pub async fn new_page(
     )
 )]
 pub async fn create(State(state): State<AppState>, viewer: Viewer, request: Request) -> Response {
-    let body = match form_body(&state, &viewer, request).await {
-        Ok(b) => b,
-        Err(e) => return e.into_html(&state, &viewer),
-    };
-    let mut f = match CaseForm::parse(&body) {
+    let mut f = match read_form(&state, &viewer, request).await {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
@@ -510,11 +260,7 @@ pub async fn update(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let body = match form_body(&state, &viewer, request).await {
-        Ok(b) => b,
-        Err(e) => return e.into_html(&state, &viewer),
-    };
-    let mut f = match CaseForm::parse(&body) {
+    let mut f = match read_form(&state, &viewer, request).await {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
@@ -543,57 +289,70 @@ pub async fn update(
             return with_status(StatusCode::FORBIDDEN, &page);
         }
     };
-    // After a conflict the base is the other member's version: the boxes
-    // under each field still in conflict show it.
-    let open_conflicts = |f: &CaseForm| match &base {
-        Some(b) if !f.conflicts.is_empty() => Theirs::of(&merge::still_conflicting(f, b), b),
-        _ => Theirs::default(),
-    };
     if let Some(key) = f.action.strip_prefix("take:").map(str::to_owned) {
-        // 「相手の版を取り込む」 without script: the field takes the other
-        // version, nothing is saved yet.
-        if !MERGE_FIELDS.contains(&key.as_str()) {
-            return WebError::BadBody(format!("「{key}」という項目はありません"))
-                .into_html(&state, &viewer);
-        }
-        let taken = base
-            .as_ref()
-            .and_then(|b| CaseForm::from_case(b).field(&key));
-        if let Some(v) = taken {
-            f.set_field(&key, v);
-        }
-        let theirs = open_conflicts(&f);
-        f.conflicts = match &base {
-            Some(b) => merge::still_conflicting(&f, b)
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            None => Vec::new(),
-        };
-        let banner = Banner {
-            kind: "ok",
-            text: format!(
-                "「{}」を相手の版にしました。まだ保存していません。{}",
-                label(&key),
-                if theirs.is_empty() {
-                    "内容を確かめて「保存」を押してください。"
-                } else {
-                    "残りの項目も確かめてから「保存」を押してください。"
-                }
-            ),
-        };
-        let mut args = edit_args(&id, &title, &[], Some(banner));
-        args.theirs = theirs;
-        let mut page = form_page(&state, &viewer, f, args);
-        page.focus = Some(format!("f-{key}"));
-        return render(&page);
+        return take_theirs(&state, &viewer, &id, &title, f, base.as_ref(), &key);
     }
     if f.action != "save" {
         let mut args = edit_args(&id, &title, &[], None);
-        args.theirs = open_conflicts(&f);
+        args.theirs = open_conflicts(&f, base.as_ref());
         return preview(&state, &viewer, f, args);
     }
     save_edit(&state, &viewer, id, title, f, base, me.name).await
+}
+
+/// After a conflict the base is the other member's version: the boxes
+/// under each field still in conflict show it.
+fn open_conflicts(f: &CaseForm, base: Option<&Case>) -> Theirs {
+    match base {
+        Some(b) if !f.conflicts.is_empty() => Theirs::of(&merge::still_conflicting(f, b), b),
+        _ => Theirs::default(),
+    }
+}
+
+/// 「相手の版を取り込む」 without script: field `key` takes the other
+/// version, nothing is saved yet, and the form comes back focused there.
+fn take_theirs(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    title: &str,
+    mut f: CaseForm,
+    base: Option<&Case>,
+    key: &str,
+) -> Response {
+    if !MERGE_FIELDS.contains(&key) {
+        return WebError::BadBody(format!("「{key}」という項目はありません"))
+            .into_html(state, viewer);
+    }
+    let taken = base.and_then(|b| CaseForm::from_case(b).field(key));
+    if let Some(v) = taken {
+        f.set_field(key, v);
+    }
+    let theirs = open_conflicts(&f, base);
+    f.conflicts = match base {
+        Some(b) => merge::still_conflicting(&f, b)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        None => Vec::new(),
+    };
+    let banner = Banner {
+        kind: "ok",
+        text: format!(
+            "「{}」を相手の版にしました。まだ保存していません。{}",
+            label(key),
+            if theirs.is_empty() {
+                "内容を確かめて「保存」を押してください。"
+            } else {
+                "残りの項目も確かめてから「保存」を押してください。"
+            }
+        ),
+    };
+    let mut args = edit_args(id, title, &[], Some(banner));
+    args.theirs = theirs;
+    let mut page = form_page(state, viewer, f, args);
+    page.focus = Some(format!("f-{key}"));
+    render(&page)
 }
 
 /// Saves an edit; if someone saved meanwhile, merges field by field with
@@ -642,24 +401,7 @@ async fn save_edit(
                 }
                 f.conflicts = m.conflicts.iter().map(|c| (*c).to_owned()).collect();
                 let theirs = Theirs::of(&m.conflicts, &current.case);
-                let both: Vec<&str> = m.conflicts.iter().map(|c| label(c)).collect();
-                let kept = if taken.is_empty() {
-                    String::new()
-                } else {
-                    let names: Vec<&str> = taken.iter().map(|c| label(c)).collect();
-                    format!(
-                        "相手だけが変えた項目（{}）は相手の内容にしました。",
-                        names.join("、")
-                    )
-                };
-                let banner = Banner {
-                    kind: "error",
-                    text: format!(
-                        "保存していません: あなたが編集している間に、別の版が保存されました（{}）。あなたと相手の両方が変えた項目（{}）の下に相手の内容を表示しました。{kept}項目ごとに「相手の版を取り込む」か、あなたの入力のままにして、もう一度「保存」を押してください。",
-                        theirs.who,
-                        both.join("、")
-                    ),
-                };
+                let banner = conflict_banner(&m.conflicts, &taken, &theirs.who);
                 let mut args = edit_args(&id, &title, &[], Some(banner));
                 args.theirs = theirs;
                 let page = form_page(state, viewer, f, args);
@@ -685,6 +427,29 @@ async fn save_edit(
     };
     let page = form_page(state, viewer, f, edit_args(&id, &title, &[], Some(banner)));
     with_status(StatusCode::CONFLICT, &page)
+}
+
+/// Why a merge was not saved: which fields both changed (their version
+/// is shown under each), which ones only they changed (already taken),
+/// and what to do next.
+fn conflict_banner(conflicts: &[&str], taken: &[&str], who: &str) -> Banner {
+    let both: Vec<&str> = conflicts.iter().map(|c| label(c)).collect();
+    let kept = if taken.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = taken.iter().map(|c| label(c)).collect();
+        format!(
+            "相手だけが変えた項目（{}）は相手の内容にしました。",
+            names.join("、")
+        )
+    };
+    Banner {
+        kind: "error",
+        text: format!(
+            "保存していません: あなたが編集している間に、別の版が保存されました（{who}）。あなたと相手の両方が変えた項目（{}）の下に相手の内容を表示しました。{kept}項目ごとに「相手の版を取り込む」か、あなたの入力のままにして、もう一度「保存」を押してください。",
+            both.join("、")
+        ),
+    }
 }
 
 #[derive(Template)]
@@ -768,11 +533,7 @@ pub async fn delete(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let body = match form_body(&state, &viewer, request).await {
-        Ok(b) => b,
-        Err(e) => return e.into_html(&state, &viewer),
-    };
-    let f = match CaseForm::parse(&body) {
+    let f = match read_form(&state, &viewer, request).await {
         Ok(f) => f,
         Err(e) => return e.into_html(&state, &viewer),
     };
