@@ -172,7 +172,9 @@ pub fn split_compound(text: &str) -> Vec<String> {
         return Vec::new();
     }
     let tokens = analyzer().explain(text);
-    if tokens.iter().any(|t| t.dropped.is_some()) {
+    // Unknown symbols (<, >) come as nouns: not words either.
+    let word = |t: &TokenInfo| t.dropped.is_none() && t.surface.chars().any(char::is_alphanumeric);
+    if !tokens.iter().all(word) {
         return Vec::new();
     }
     let mut parts: Vec<String> = Vec::new();
@@ -314,6 +316,8 @@ mod tests {
             "かいぜんのはなし",
             "改善された",
             "首長の交代",
+            "<script>",
+            "改善<b>",
         ] {
             assert_eq!(split_compound(other), Vec::<String>::new(), "{other}");
         }
