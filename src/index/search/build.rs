@@ -427,13 +427,13 @@ impl CaseIndex {
                             }
                             // The parts apart rank by how close they are;
                             // the compound as typed is as close as can be.
+                            // (One exclusion for every field's proximity:
+                            // the compound's query is many leaves.)
                             if kinds.contains(&AnalyzerKind::Morph) {
                                 let refs: Vec<&Word> = word_parts.words.iter().collect();
-                                part_proximity.extend(
-                                    self.proximity(&refs, &fields)
-                                        .into_iter()
-                                        .map(|near| unless(near, &*q)),
-                                );
+                                if let Some(near) = should(self.proximity(&refs, &fields)) {
+                                    part_proximity.push(unless(near, &*q));
+                                }
                             }
                             let exact: Box<dyn Query> = if exact_bonus > 0.0 {
                                 Box::new(TierQuery::new(q, exact_bonus))
