@@ -15,7 +15,7 @@ use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, IndexError, SearchRequest, SearchResults, Sort, SyncReport};
 use crate::printable::printable;
 use crate::progress::{self, Progress};
-use crate::web::HitDto;
+use crate::web::SearchResponse;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -422,16 +422,11 @@ fn check(g: &Global) -> Result<ExitCode> {
 }
 
 fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
-    let mut levels = Vec::new();
-    for l in &args.levels {
-        match Level::parse(l) {
-            Some(level) => levels.push(level),
-            None => bail!(
-                "--level {l}: not an improvement level (did you mean {}?)",
-                Level::nearest(l)
-            ),
-        }
+    let list = Level::parse_list(&args.levels);
+    if let Some((l, nearest)) = list.first_unknown() {
+        bail!("--level {l}: not an improvement level (did you mean {nearest}?)");
     }
+    let levels = list.levels;
     let section = match &args.section {
         None => None,
         Some(s) => Some(case::Section::parse(s).with_context(|| {
@@ -461,35 +456,13 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     };
     let results = idx.search(&req)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json_results(results))?);
+        // The API's shape, as its first page of `--limit` hits.
+        let json = SearchResponse::new(results, 1, args.limit, None);
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print_results(&results);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `search --json`: the hits in the API's shape, with the words searched.
-#[derive(serde::Serialize)]
-struct JsonResults {
-    total: usize,
-    total_all_words: usize,
-    words: Vec<String>,
-    also_read: Vec<crate::index::AlsoRead>,
-    dropped_words: Vec<String>,
-    took_ms: f64,
-    hits: Vec<HitDto>,
-}
-
-fn json_results(results: SearchResults) -> JsonResults {
-    JsonResults {
-        total: results.total,
-        total_all_words: results.total_all_words,
-        words: results.words,
-        also_read: results.also_read,
-        dropped_words: results.dropped_words,
-        took_ms: results.took.as_secs_f64() * 1000.0,
-        hits: results.hits.into_iter().map(HitDto::from).collect(),
-    }
 }
 
 fn print_results(results: &SearchResults) {
@@ -515,18 +488,28 @@ fn print_results(results: &SearchResults) {
             printable(&a.parts.join(" ＋ "))
         );
     }
-    if !results.dropped_words.is_empty() {
+    if results.partial_total > 0 {
         let _ = writeln!(
             out,
-            "すべての語を含む事例は {} 件。一部の語を含まない事例も表示しています（一致しない語: {}）",
-            results.total_all_words,
+            "すべての語を含む事例は {} 件。ほかに一部の語だけを含む事例が {} 件あります（一致しない語: {}）",
+            results.total,
+            results.partial_total,
             printable(&results.dropped_words.join("、"))
         );
     }
     // Everything a case file says goes through `printable`: a title may
     // hold terminal escape codes.
     let p = |s: &str| printable(s).into_owned();
+    let mut divided = false;
     for h in &results.hits {
+        if !h.matches_every_word() && !divided {
+            divided = true;
+            let _ = writeln!(
+                out,
+                "\n── 一部の語だけを含む事例（{} 件） ──",
+                results.partial_total
+            );
+        }
         let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
         let _ = writeln!(
             out,
@@ -544,7 +527,7 @@ fn print_results(results: &SearchResults) {
             levels.join("・")
         );
         if !h.missing_words.is_empty() {
-            let _ = writeln!(out, "  （含まない語: {}）", p(&h.missing_words.join("、")));
+            let _ = writeln!(out, "  （含まれない: {}）", p(&h.missing_words.join("、")));
         }
         for s in &h.snippets {
             let _ = writeln!(

@@ -1,6 +1,7 @@
 //! Building the tantivy query of a search: each word's atoms in every
 //! text field by every allowed analyzer, the relaxed AND of several words
-//! with their tiers, exclusions, proximity, and the filters.
+//! ([`Relaxed`], which counts the words each case matches), the strict
+//! AND, exclusions, proximity, and the filters.
 
 use std::sync::Arc;
 
@@ -11,12 +12,13 @@ use tantivy::query::{
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
+use super::relaxed::Relaxed;
 use super::request::{SearchRequest, Sort};
 use crate::analysis::{AnalyzerKind, query_terms};
 use crate::case::Section;
 use crate::index::CaseIndex;
 use crate::index::schema::{Fields, ONGOING, TextField, meta_term};
-use crate::index::wrappers::{ExcludedQuery, PreferQuery, TierQuery};
+use crate::index::wrappers::{ExcludedQuery, PreferQuery};
 use crate::query::{Atom, AtomForms, Word, required};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
@@ -28,35 +30,15 @@ const READING_WEIGHT: f32 = 0.6;
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
 
-/// What a compound typed without spaces as the only word adds when a case
-/// holds it as typed: every such case ranks above the cases holding only
-/// its parts apart. Below half a [`TIER`], so it never counts as a second
-/// word. Among several words no such bonus: it would rank a case holding
-/// one word's compound above a case holding another word, whichever
-/// matches better.
-const EXACT_COMPOUND_BONUS: f32 = TIER / 4.0;
-/// The BM25 score of a hit, without the tiers and the bonus of a
-/// compound as typed that rank it (every BM25 sum is far below either).
-pub(super) fn shown_score(score: f32) -> f32 {
-    score.rem_euclid(TIER).rem_euclid(EXACT_COMPOUND_BONUS)
-}
-
 /// Weight of a compound's parts found apart, relative to the compound as
-/// typed: among several words, a case holding one as typed ranks above a
-/// case holding another's parts apart.
+/// typed (which scores alone where it matches, [`PreferQuery`]): the cases
+/// holding the compound come first, then those holding its parts apart.
 const PARTS_WEIGHT: f32 = 0.3;
 
 /// What a case scores for being filed as the word (a level, its kind, a
 /// section heading: `meta`) when its text need not say it: below any case
 /// whose text says it.
 const META_SCORE: f32 = 0.3;
-
-/// Score added per matched word of a multi-word query: larger than any
-/// BM25 sum, so a case matching more words always ranks higher, and BM25
-/// orders the cases within a tier. tantivy's collectors rank by one
-/// number; the tier is added by the query ([`super::build`]) and taken
-/// off by `collect`, and nowhere else.
-pub(super) const TIER: f32 = 10_000.0;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -255,15 +237,17 @@ fn leaf_queries(
 
 /// A built query with what its hits need explained.
 pub(super) struct Built {
-    /// The text query: the words (tiered when several), the exclusions.
-    pub query: Box<dyn Query>,
-    /// Each positive word's label and query (without tiers).
+    /// The words relaxed (a case matches most of them; how many is
+    /// counted beside its score), without the request's filters.
+    pub relaxed: Relaxed,
+    /// Every positive word required, none of the excluded ones: the cases
+    /// answering the query as typed (facet counts count these).
+    pub strict: Box<dyn Query>,
+    /// Each positive word's label and query.
     pub positives: Vec<(String, Box<dyn Query>)>,
     /// Each positive word's leaf queries (by section), to find what a hit
     /// lacks and which sections it matches.
     pub leaves: Vec<Vec<LeafQuery>>,
-    /// All positive words required (for `total_all_words`).
-    pub strict: Option<Box<dyn Query>>,
     /// Neighbouring words close together: a score added to the best hits
     /// only (see `collect`).
     pub proximity: Vec<Box<dyn Query>>,
@@ -401,10 +385,6 @@ impl CaseIndex {
         let mut part_leaves = Vec::new();
         let mut part_proximity = Vec::new();
         let mut impossible = false;
-        let exact_bonus = match words.iter().filter(|w| !w.negated).count() {
-            1 => EXACT_COMPOUND_BONUS,
-            _ => 0.0,
-        };
         let no_parts = CompoundParts::default();
         let meta = section.is_none() && kinds.contains(&AnalyzerKind::Morph);
         let word_query = |atoms: &[AtomTerms]| self.word_query(atoms, &fields, kinds, meta);
@@ -435,12 +415,7 @@ impl CaseIndex {
                                     part_proximity.push(unless(near, &*q));
                                 }
                             }
-                            let exact: Box<dyn Query> = if exact_bonus > 0.0 {
-                                Box::new(TierQuery::new(q, exact_bonus))
-                            } else {
-                                q
-                            };
-                            Box::new(PreferQuery::new(exact, boost(relaxed, PARTS_WEIGHT)))
+                            Box::new(PreferQuery::new(q, boost(relaxed, PARTS_WEIGHT)))
                                 as Box<dyn Query>
                         }
                         None => q,
@@ -454,42 +429,42 @@ impl CaseIndex {
                 (None, false) => impossible = true,
             }
         }
-        let must_not = || excluded.iter().map(|q| (Occur::MustNot, q.box_clone()));
-        // Every positive word, and still none of the excluded ones.
-        let strict = (positives.len() > 1).then(|| {
-            Box::new(BooleanQuery::new(
-                positives
-                    .iter()
-                    .map(|(_, q)| (Occur::Must, q.box_clone()))
-                    .chain(must_not())
-                    .collect(),
-            )) as Box<dyn Query>
-        });
-        let mut proximity = part_proximity;
-        let words_query: Box<dyn Query> = match positives.len() {
-            _ if impossible => Box::new(EmptyQuery),
-            0 => Box::new(AllQuery),
-            1 => positives[0].1.box_clone(),
-            n => {
-                if kinds.contains(&AnalyzerKind::Morph) {
-                    let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
-                    proximity.extend(self.proximity(&positive_words, &fields));
-                }
-                tiered(&positives, n)
-            }
+        // The words a case is matched against: nothing can match an
+        // impossible word; with no positive word (only exclusions, or
+        // nothing typed), every case matches the one word "anything".
+        let matching: Vec<Box<dyn Query>> = match positives.len() {
+            _ if impossible => vec![Box::new(EmptyQuery)],
+            0 => vec![Box::new(AllQuery)],
+            _ => positives.iter().map(|(_, q)| q.box_clone()).collect(),
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = must_not().collect();
-        clauses.push((Occur::Must, words_query));
+        let mut proximity = part_proximity;
+        if positives.len() > 1 && !impossible && kinds.contains(&AnalyzerKind::Morph) {
+            let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+            proximity.extend(self.proximity(&positive_words, &fields));
+        }
+        let strict = Box::new(BooleanQuery::new(
+            matching
+                .iter()
+                .map(|q| (Occur::Must, q.box_clone()))
+                .chain(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())))
+                .collect(),
+        ));
+        let relaxed = Relaxed {
+            min: required(matching.len()),
+            words: matching,
+            must: Vec::new(),
+            must_not: excluded,
+        };
         if impossible {
             positives.clear();
             leaves.clear();
             part_leaves.clear();
         }
         Built {
-            query: Box::new(BooleanQuery::new(clauses)),
+            relaxed,
+            strict,
             positives,
             leaves,
-            strict,
             proximity,
             part_leaves,
         }
@@ -582,22 +557,6 @@ fn all_parts(
         .map(|p| part_query(p).map(|q| (Occur::Must, q)))
         .collect::<Option<Vec<_>>>()?;
     Some(Box::new(BooleanQuery::new(musts)))
-}
-
-/// The words of a multi-word query, relaxed: a case matches most of them,
-/// each word its BM25 score plus a tier for matching it.
-fn tiered(positives: &[(String, Box<dyn Query>)], n: usize) -> Box<dyn Query> {
-    let tiered: Vec<(Occur, Box<dyn Query>)> = positives
-        .iter()
-        .map(|(_, q)| {
-            let tier: Box<dyn Query> = Box::new(TierQuery::new(q.box_clone(), TIER));
-            (Occur::Should, tier)
-        })
-        .collect();
-    Box::new(BooleanQuery::with_minimum_required_clauses(
-        tiered,
-        required(n),
-    ))
 }
 
 /// Any of the facet `values` (OR).

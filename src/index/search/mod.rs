@@ -12,8 +12,10 @@
 //! (morphological, n-gram, reading) with weights. Several words are not a
 //! strict AND: a case must match most of them (like Elasticsearch's
 //! `minimum_should_match`), and cases matching more words rank in a higher
-//! tier, so those matching every word come first. The words a hit lacks are
-//! reported, per hit and for the page.
+//! tier, so those matching every word come first. The tier is data carried
+//! beside the score ([`relaxed::Matched`]), never packed into it. `total`
+//! counts the cases matching every word, `partial_total` the others; the
+//! words a hit lacks are reported, per hit and for the page.
 //!
 //! A word typed as a compound (首長交代) matches as typed, then as its
 //! parts anywhere in a case (首長 ＋ 交代, each with its synonyms), never
@@ -22,7 +24,8 @@
 //! cases filed so (`meta`), below those whose text says it.
 //!
 //! By stage: [`request`] (what is asked and answered), [`build`] (the
-//! tantivy query and filters), [`collect`] (one
+//! tantivy query and filters), [`relaxed`] (the matches of several words,
+//! each with how many it holds), [`collect`] (one
 //! pass that counts and ranks, re-ranking, facets), [`explain`] (what each
 //! hit of the page matches), [`hits`] (the stored cases, highlighted).
 
@@ -30,6 +33,7 @@ mod build;
 mod collect;
 mod explain;
 mod hits;
+mod relaxed;
 mod request;
 #[cfg(test)]
 mod tests;
@@ -123,17 +127,17 @@ impl CaseIndex {
         let (hits, dropped_words) =
             self.hits(&searcher, collected.page, explained, &labels, &how)?;
         let facets = match req.facets {
-            true => Some(self.facets(&searcher, &*built.query, &filters, collected.counted)?),
+            true => Some(self.facets(&searcher, &*built.strict, &filters, collected.counted)?),
             false => None,
         };
         Ok(SearchResults {
             total: collected.total,
+            partial_total: collected.partial_total,
             hits,
             facets,
             words: positive_labels(&words),
             also_read: also_read(&words, &parts),
             dropped_words,
-            total_all_words: collected.total_all_words,
             took: started.elapsed(),
             generation: searcher.generation().generation_id(),
         })

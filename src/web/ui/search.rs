@@ -34,6 +34,9 @@ pub struct HitView {
     pub updated: Option<String>,
     pub levels: Vec<LevelBadge>,
     pub snippets: Vec<SnippetView>,
+    /// The words of the query this case lacks (「含まれない: 量子」);
+    /// empty when it contains every word.
+    pub missing: Vec<String>,
 }
 
 pub struct FacetLink {
@@ -84,10 +87,17 @@ pub struct SearchPage {
     pub base: Base,
     pub q: String,
     pub title: String,
+    /// Cases containing every word.
     pub total: usize,
+    /// Cases containing only some of the words, listed after the others
+    /// under their own heading (one list paged through, these last).
+    pub partial_total: usize,
     pub first: usize,
     pub last: usize,
+    /// This page's cases containing every word.
     pub hits: Vec<HitView>,
+    /// This page's cases containing only some of the words.
+    pub partial: Vec<HitView>,
     pub facets: Vec<FacetGroup>,
     pub chips: Vec<Chip>,
     pub clear_href: String,
@@ -177,10 +187,14 @@ async fn search_view(
         .as_ref()
         .map(|f| facet_groups(&p, &v, f))
         .unwrap_or_default();
-    let pager = pager(&p, &v, results.total);
-    let hits = hit_views(results.hits, v.request.sort == Sort::Newest);
+    let pager = pager(&p, &v, results.total + results.partial_total);
+    let (hits, partial): (Vec<Hit>, Vec<Hit>) =
+        results.hits.into_iter().partition(Hit::matches_every_word);
+    let show_updated = v.request.sort == Sort::Newest;
+    let hits = hit_views(hits, show_updated);
+    let partial = hit_views(partial, show_updated);
     let first = v.request.offset + 1;
-    let last = v.request.offset + hits.len();
+    let last = v.request.offset + hits.len() + partial.len();
     let did_you_mean = did_you_mean.map(|text| Chip {
         href: href(&p.edited(|e| e.q = Some(text.clone()))),
         label: text,
@@ -207,9 +221,11 @@ async fn search_view(
         q,
         title,
         total: results.total,
+        partial_total: results.partial_total,
         first,
         last,
         hits,
+        partial,
         facets,
         chips: chips(&p, &v),
         clear_href: href(&SearchParams {
@@ -492,6 +508,7 @@ fn hit_views(hits: Vec<Hit>, show_updated: bool) -> Vec<HitView> {
                 .flatten(),
             levels: badges(&h.levels),
             snippets: distinct_snippets(h.snippets),
+            missing: h.missing_words,
         })
         .collect()
 }
