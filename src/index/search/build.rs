@@ -32,13 +32,15 @@ const PROXIMITY_SLOP: u32 = 8;
 
 /// Weight of a compound's parts found apart, relative to the compound as
 /// typed (which scores alone where it matches, [`PreferQuery`]): the cases
-/// holding the compound come first, then those holding its parts apart.
-const PARTS_WEIGHT: f32 = 0.3;
+/// holding the compound, or filed as it ([`META_SCORE`]), come first, then
+/// those holding its parts apart. (0.3 let parts said often outrank the
+/// cases filed as 人材育成: the suite's metadata nDCG@10 0.884 → 0.910.)
+const PARTS_WEIGHT: f32 = 0.05;
 
 /// What a case scores for being filed as the word (a level, its kind, a
-/// section heading: `meta`) when its text need not say it: below any case
-/// whose text says it.
-const META_SCORE: f32 = 0.3;
+/// section heading: `meta`) when its text need not say it: about one
+/// plain mention in a section, so the cases whose text says it rank first.
+const META_SCORE: f32 = 1.0;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
