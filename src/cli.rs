@@ -500,6 +500,14 @@ fn print_results(results: &SearchResults) {
             printable(&s.synonyms.join("・"))
         );
     }
+    for a in &results.also_read {
+        let _ = writeln!(
+            out,
+            "{} → {} としても検索しました",
+            printable(&a.typed),
+            printable(&a.parts.join(" ＋ "))
+        );
+    }
     if results.partial_total > 0 {
         let _ = writeln!(
             out,

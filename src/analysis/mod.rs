@@ -31,9 +31,9 @@ pub use fold::{
 };
 pub use inflection::{other_shape, verb_stem};
 pub use morph::{Morph, Segmented};
-pub use ngram::{kana_bigrams, kana_reading};
+pub use ngram::{kana_bigrams, kana_bigrams_words, kana_reading};
 pub use normalize::{Normalized, is_normalized, nfkc, normalize};
-pub use numeral::{is_numeral_char, kanji_digits, to_arabic};
+pub use numeral::{is_numeral_char, kanji_digits, number_reading, to_arabic};
 pub use tokenizer::{nouns_of, register};
 
 /// Bumped whenever analysis output changes: the index stores it and
@@ -43,7 +43,9 @@ pub use tokenizer::{nouns_of, register};
 /// municipality names), kanji numerals → Arabic, small kana folded.
 /// 3: a run's last character alone in the n-gram field; whole-word
 /// readings.
-pub const ANALYSIS_VERSION: u32 = 3;
+/// 4: readings run across particles and symbols, numbers read aloud, word
+/// edges marked in the reading bigrams.
+pub const ANALYSIS_VERSION: u32 = 4;
 
 /// The analyzers, by what they index. The discriminants are each one's
 /// place in per-analyzer arrays ([`AnalyzerKind::slot`]).
@@ -272,13 +274,63 @@ mod tests {
 
     #[test]
     fn readings_are_folded_katakana() {
+        // Each bigram, and the one at a word's start marked too.
         assert_eq!(
             terms(AnalyzerKind::Reading, "改善"),
-            vec!["カイ", "イゼ", "ゼン"]
+            vec!["^カイ", "カイ", "イゼ", "ゼン"]
         );
         assert_eq!(kana_bigrams("かいぜん"), vec!["カイ", "イゼ", "ゼン"]);
-        // A particle breaks the run: no bigram spans 改善 and 運動 here.
-        assert_eq!(terms(AnalyzerKind::Reading, "改善の運動").len(), 6);
+        assert_eq!(
+            kana_bigrams_words("かいぜん"),
+            vec!["^カイ", "イゼ", "ゼン"]
+        );
+    }
+
+    /// The reading of a text in its words' order.
+    fn plain_reading(text: &str) -> String {
+        let bigrams: Vec<String> = terms(AnalyzerKind::Reading, text)
+            .into_iter()
+            .filter(|t| !t.starts_with('^'))
+            .collect();
+        let mut out: String = bigrams.iter().filter_map(|b| b.chars().next()).collect();
+        out.extend(bigrams.last().and_then(|b| b.chars().nth(1)));
+        out
+    }
+
+    /// A reading runs on across particles and symbols inside a name, reads
+    /// numbers aloud, and stops at whitespace and a sentence's punctuation.
+    #[test]
+    fn readings_run_across_words_symbols_and_numbers() {
+        for (text, reading) in [
+            ("業務改善の達人", "ギヨウムカイゼンノタツジン"),
+            ("きらり☆改善グランプリ", "キラリカイゼングランプリ"),
+            ("ひとり1提案運動", "ヒトリイチテイアンウンドウ"),
+            ("第3回", "ダイサンカイ"),
+            ("第三回", "ダイサンカイ"),
+            ("一人一改善", "ヒトリイチカイゼン"),
+            ("2人で", "フタリデ"),
+            ("3人", "サンニン"),
+        ] {
+            assert_eq!(plain_reading(text), reading, "{text}");
+        }
+        let broken: Vec<String> = terms(AnalyzerKind::Reading, "改善。運動")
+            .into_iter()
+            .filter(|t| t.contains("ンウ"))
+            .collect();
+        assert_eq!(broken, Vec::<String>::new());
+        // Word starts: 第|3|回, a compound's parts (ギヨウム|カイゼン), not a
+        // particle (の).
+        let t = terms(AnalyzerKind::Reading, "第3回");
+        for marked in ["^ダイ", "^サン", "^カイ"] {
+            assert!(t.contains(&marked.to_owned()), "{marked}: {t:?}");
+        }
+        assert!(!t.contains(&"^イサ".to_owned()), "{t:?}");
+        let t = terms(AnalyzerKind::Reading, "業務改善の達人");
+        for (marked, is) in [("^カイ", true), ("^タツ", true), ("^ノタ", false)] {
+            assert_eq!(t.contains(&marked.to_owned()), is, "{marked}: {t:?}");
+        }
+        // Digits are also read as a whole word's reading.
+        assert_eq!(terms(AnalyzerKind::ReadingWord, "1"), vec!["イチ"]);
     }
 
     /// Each content word's reading whole, and each part's of a compound:

@@ -15,9 +15,9 @@ use lindera::segmenter::Segmenter;
 use thread_local::ThreadLocal;
 
 use super::fold::fold_term;
-use super::ngram::{RunChar, fold_reading, pair_up, push_folded};
+use super::ngram::{RunChar, fold_reading, pair_up_words, push_folded};
 use super::normalize::{Normalized, normalize};
-use super::numeral::to_arabic;
+use super::numeral::{number_reading, to_arabic};
 use super::{Noun, Term, TokenInfo};
 
 /// IPADIC detail indices (after surface and ids, which lindera strips).
@@ -258,6 +258,25 @@ fn raw_tokens<'t>(segmenter: &Segmenter, words: &WordCache, normalized: &'t str)
         .collect()
 }
 
+/// What a token (or a run of number tokens) is to the analyzers.
+enum Piece<'r> {
+    /// An indexed word.
+    Word(Unit<'r>),
+    /// A word not indexed (a particle, an auxiliary verb …) whose reading
+    /// still joins the reading of its neighbours: ぎょうむかいぜんのたつじん
+    /// reads 業務改善の達人 whole. `start..end`: its normalised bytes.
+    Read {
+        start: usize,
+        end: usize,
+        reading: &'r str,
+    },
+    /// A symbol inside a name (☆, 「, ・): skipped by the reading, which
+    /// runs on across it (きらり☆改善 reads キラリカイゼン).
+    Skip,
+    /// Whitespace or a sentence's punctuation (。、): no reading spans it.
+    Break,
+}
+
 /// What a run of tokens becomes in the morphological field.
 struct Unit<'r> {
     /// Byte range in the normalised text.
@@ -353,16 +372,30 @@ impl Morph {
         raw.pos() == "名詞" && raw.pos_sub1() == "数"
     }
 
-    /// Indexed units of a segmentation, `None` for a dropped token (it
-    /// breaks reading runs). Consecutive number tokens written in kanji
-    /// (三/十 → 30) merge into one unit with their Arabic form.
-    fn units<'r>(&self, raws: &'r [Raw<'_>]) -> Vec<Option<Unit<'r>>> {
+    /// The pieces of a segmentation: indexed units, and what a dropped
+    /// token is to the reading. Consecutive number tokens written in kanji
+    /// (三/十 → 30) merge into one unit with their Arabic form; a number
+    /// reads as it is said (1 → イチ).
+    fn units<'r>(&self, raws: &'r [Raw<'_>]) -> Vec<Piece<'r>> {
         let mut out = Vec::with_capacity(raws.len());
         let mut i = 0;
         while i < raws.len() {
             let raw = &raws[i];
-            if Self::drop_reason(raw).is_some() {
-                out.push(None);
+            if let Some(reason) = Self::drop_reason(raw) {
+                out.push(match reason {
+                    "空白" => Piece::Break,
+                    "記号" if matches!(raw.pos_sub1(), "句点" | "読点") => Piece::Break,
+                    "記号" => Piece::Skip,
+                    _ => Piece::Read {
+                        start: raw.start,
+                        end: raw.end,
+                        reading: if raw.reading().is_empty() {
+                            raw.surface
+                        } else {
+                            raw.reading()
+                        },
+                    },
+                });
                 i += 1;
                 continue;
             }
@@ -376,30 +409,34 @@ impl Morph {
                 }
                 let surface: String = raws[i..j].iter().map(|r| r.surface).collect();
                 if let Some(arabic) = to_arabic(&surface) {
-                    out.push(Some(Unit {
+                    let reading = number_reading(&arabic)
+                        .unwrap_or_else(|| raws[i..j].iter().map(Raw::reading).collect());
+                    out.push(Piece::Word(Unit {
                         start: raw.start,
                         end: raws[j - 1].end,
                         term: arabic,
                         parts: Vec::new(),
-                        reading: Cow::Owned(raws[i..j].iter().map(Raw::reading).collect()),
+                        reading: Cow::Owned(reading),
                     }));
                     i = j;
                     continue;
                 }
             }
-            out.push(Some(Unit {
+            let reading = match number_reading(raw.surface) {
+                Some(said) if Self::is_number(raw) => Cow::Owned(said),
+                _ if raw.reading().is_empty() => Cow::Borrowed(raw.surface),
+                _ => Cow::Borrowed(raw.reading()),
+            };
+            out.push(Piece::Word(Unit {
                 start: raw.start,
                 end: raw.end,
                 term: Self::term_of(raw),
                 parts: self.compounds.get(raw.surface).cloned().unwrap_or_default(),
-                reading: Cow::Borrowed(if raw.reading().is_empty() {
-                    raw.surface
-                } else {
-                    raw.reading()
-                }),
+                reading,
             }));
             i += 1;
         }
+        read_people_counted(&mut out);
         out
     }
 
@@ -431,19 +468,45 @@ impl Morph {
         let mut reading = Vec::with_capacity(units.len() * 2);
         let mut reading_words = Vec::with_capacity(units.len());
         let mut numerals = Vec::new();
+        // The reading run, and which of its characters start a word.
         let mut run: Vec<RunChar> = Vec::new();
+        let mut starts: Vec<bool> = Vec::new();
+        let mut reading_position = 0;
         let mut position = 0;
-        for unit in units {
-            let Some(u) = unit else {
-                pair_up(&run, &mut reading);
-                run.clear();
-                continue;
+        for piece in units {
+            let u = match piece {
+                Piece::Word(u) => u,
+                Piece::Read {
+                    start,
+                    end,
+                    reading: said,
+                } => {
+                    if with_readings {
+                        let (s, e) = n.original_range(start, end);
+                        read_into(&mut run, &mut starts, said, None, s, e);
+                    }
+                    continue;
+                }
+                Piece::Skip => continue,
+                Piece::Break => {
+                    pair_up_words(&run, &starts, &mut reading, &mut reading_position);
+                    run.clear();
+                    starts.clear();
+                    continue;
+                }
             };
             let (start, end) = n.original_range(u.start, u.end);
             if with_readings {
-                for c in u.reading.chars() {
-                    push_folded(&mut run, c, start, end);
-                }
+                // Only a compound's parts mark starts inside it.
+                let parts: Vec<&str> = if u.parts.is_empty() {
+                    Vec::new()
+                } else {
+                    u.parts
+                        .iter()
+                        .filter_map(|p| self.part_readings.get(p).map(String::as_str))
+                        .collect()
+                };
+                read_into(&mut run, &mut starts, &u.reading, Some(&parts), start, end);
                 reading_words.push(Term {
                     text: fold_reading(&u.reading),
                     start,
@@ -505,7 +568,7 @@ impl Morph {
             }
             position += width;
         }
-        pair_up(&run, &mut reading);
+        pair_up_words(&run, &starts, &mut reading, &mut reading_position);
         Segmented {
             normalized: n,
             morph,
@@ -593,6 +656,64 @@ impl Morph {
                 }
             })
             .collect()
+    }
+}
+
+/// One and two people are said ひとり and ふたり (一人一改善 is
+/// ひとりいちかいぜん, not いちにん…): the number reads ヒト or フタ and
+/// the 人 right after it リ. Other counts keep each word's reading.
+fn read_people_counted(pieces: &mut [Piece<'_>]) {
+    for i in 1..pieces.len() {
+        let (before, after) = pieces.split_at_mut(i);
+        let (Piece::Word(number), Piece::Word(counter)) = (&mut before[i - 1], &mut after[0])
+        else {
+            continue;
+        };
+        let said = match number.term.as_str() {
+            "1" => "ヒト",
+            "2" => "フタ",
+            _ => continue,
+        };
+        if counter.term == "人" && counter.start == number.end {
+            number.reading = Cow::Borrowed(said);
+            counter.reading = Cow::Borrowed("リ");
+        }
+    }
+}
+
+/// Appends a word's reading (its original bytes `start..end`) to a
+/// reading run. A content word (`parts`: the readings of its compound
+/// parts, if any) marks where it starts, and where each part does when
+/// their readings spell it (ギヨウム|カイゼン); a particle (`None`) marks
+/// nothing: a short kana query never starts inside it.
+fn read_into(
+    run: &mut Vec<RunChar>,
+    starts: &mut Vec<bool>,
+    reading: &str,
+    parts: Option<&[&str]>,
+    start: usize,
+    end: usize,
+) {
+    let base = run.len();
+    for c in reading.chars() {
+        push_folded(run, c, start, end);
+    }
+    starts.resize(run.len(), false);
+    let Some(parts) = parts.filter(|_| run.len() > base) else {
+        return;
+    };
+    starts[base] = true;
+    if parts.len() < 2 {
+        return;
+    }
+    let folded = fold_reading(reading);
+    let parts: Vec<String> = parts.iter().map(|p| fold_reading(p)).collect();
+    if parts.concat() == folded && folded.chars().count() == run.len() - base {
+        let mut at = base;
+        for p in &parts[..parts.len() - 1] {
+            at += p.chars().count();
+            starts[at] = true;
+        }
     }
 }
 

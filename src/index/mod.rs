@@ -29,7 +29,7 @@ use crate::suggest::CaseWords;
 pub use facets::{FacetCount, Facets};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{
-    Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
+    AlsoRead, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
 };
 pub use sync::SyncReport;
 
@@ -355,6 +355,9 @@ impl CaseIndex {
         doc.add_i64(f.updated, updated_key(case.updated.as_deref()));
         for term in CaseWords::places(case).terms() {
             doc.add_text(f.suggest, term);
+        }
+        for value in schema::meta_values(case) {
+            doc.add_text(f.meta, value);
         }
 
         for tf in &f.texts {

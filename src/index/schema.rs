@@ -12,6 +12,7 @@
 //! | `<field>_rw` | `ja_reading_word` text, frequencies | the same readings, one term per word and compound part: a kana query that is a word's reading is one term (a phrase of bigrams over 10,000 cases took 40 ms) |
 //! | `level`, `prefecture`, `kind`, `decade` | facets `/改善レベル名` etc. | filters and drill-down counts |
 //! | `municipality` | raw string | exact filter |
+//! | `meta` | raw string, indexed only | what a case is filed as, each value whole ([`meta_term`]): a query word naming a level, the kind or a section heading finds the cases filed so |
 //! | `start_year` | i64, indexed + fast | period filter, sort |
 //! | `end_year` | i64, indexed + fast | period filter; 9999 while the campaign goes on |
 //! | `updated` | i64 `YYYYMMDD`, fast | "newest" sort, recency tie-break |
@@ -20,6 +21,13 @@
 //!
 //! `place` is municipality + prefecture, so 所沢 finds 所沢市 and 三重 finds
 //! 三重県 by their morphological parts.
+//!
+//! `meta` is what a case is filed as but its text need not say: its
+//! levels (戦略提案・施策改善 also as its two halves), its kind and the
+//! headings of the sections it fills (人材育成, 政令指定都市, 失敗・課題).
+//! A query word that *is* one of them finds the cases filed so, scored
+//! low: below the cases whose text says it. A word that is only part of
+//! one (改善 of 業務改善) does not: every case would match.
 //!
 //! `id`, `path` and `hash` are also fast-field columns: the start-up sync
 //! learns what is indexed from three columns instead of every stored
@@ -35,7 +43,7 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions, Value,
 };
 
-use crate::analysis::AnalyzerKind;
+use crate::analysis::{AnalyzerKind, fold_term, normalize};
 use crate::case::{Case, Section};
 
 /// Bumped whenever a field is added, removed or changes type.
@@ -44,7 +52,36 @@ use crate::case::{Case, Section};
 /// 3: `id`, `path`, `hash` are fast fields.
 /// 4: `suggest`, the completion list's words.
 /// 5: `suggest_words`, the content nouns apart from `suggest`.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: `meta`, levels, kind and section headings as words.
+pub const SCHEMA_VERSION: u32 = 6;
+
+/// The term of a metadata value in `meta`, and of a query word looked up
+/// there: normalised and folded as the text analyzers fold, so ＤＸ, 髙 and
+/// カイゼン meet their other spellings.
+pub fn meta_term(value: &str) -> String {
+    fold_term(&normalize(value).text)
+}
+
+/// What a case is filed as, each value a term of `meta` ([`meta_term`]):
+/// its levels (戦略提案・施策改善 also as 戦略提案 and 施策改善), its kind,
+/// the headings of the sections it fills.
+pub fn meta_values(case: &Case) -> Vec<String> {
+    let mut out = Vec::new();
+    for level in &case.levels {
+        let name = level.name();
+        out.push(meta_term(name));
+        if name.contains('・') {
+            out.extend(name.split('・').map(meta_term));
+        }
+    }
+    out.push(meta_term(case.kind.name()));
+    for s in Section::ALL {
+        if !case.sections.get(s).trim().is_empty() {
+            out.push(meta_term(s.heading()));
+        }
+    }
+    out
+}
 
 /// The tokenizer of `suggest_words` ([`super::completion`]).
 pub const SUGGEST_WORDS_TOKENIZER: &str = "ja_suggest_words";
@@ -95,6 +132,8 @@ pub struct Fields {
     pub updated: Field,
     pub suggest: Field,
     pub suggest_words: Field,
+    /// What a case is filed as ([`meta_values`]).
+    pub meta: Field,
     /// Title, place, tags, then the sections in file order.
     pub texts: Vec<TextField>,
 }
@@ -137,6 +176,7 @@ impl Fields {
         let end_year = b.add_i64_field("end_year", INDEXED | FAST);
         let updated = b.add_i64_field("updated", FAST);
         let suggest = b.add_text_field("suggest", STRING);
+        let meta = b.add_text_field("meta", STRING);
 
         let mut texts = Vec::new();
         let mut add = |b: &mut tantivy::schema::SchemaBuilder,
@@ -192,6 +232,7 @@ impl Fields {
             updated,
             suggest,
             suggest_words,
+            meta,
             texts,
         }
     }
@@ -204,5 +245,20 @@ impl Fields {
 impl Default for Fields {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query word meets a metadata value in any width or variant
+    /// spelling, and only whole.
+    #[test]
+    fn meta_terms_fold_like_the_texts() {
+        assert_eq!(meta_term("人材育成"), "人材育成");
+        assert_eq!(meta_term("ＤＸ推進"), meta_term("dx推進"));
+        assert_eq!(meta_term("失敗・課題"), meta_term("失敗･課題"));
+        assert_ne!(meta_term("改善"), meta_term("業務改善"));
     }
 }

@@ -8,6 +8,11 @@
 //!   from the start (tantivy 0.27, `PhraseScorer::seek_danger`). The
 //!   wrapper answers with a plain `seek`, which is only ever called
 //!   forward.
+//! * [`PreferQuery`]: what either of two queries matches, scored by the
+//!   first where it matches, else by the second: a compound as typed, else
+//!   its parts apart. A `Should` of both would add the parts' score to the
+//!   cases holding the compound (which hold its parts too), reordering them
+//!   by how often they say each part alone.
 
 use std::fmt;
 
@@ -110,6 +115,120 @@ impl Weight for ExcludedWeight {
     }
 }
 
+/// Matches what `first` or `then` matches; scores `first`'s score where
+/// it matches, else `then`'s.
+pub(crate) struct PreferQuery {
+    first: Box<dyn Query>,
+    then: Box<dyn Query>,
+}
+
+impl PreferQuery {
+    pub(crate) fn new(first: Box<dyn Query>, then: Box<dyn Query>) -> PreferQuery {
+        PreferQuery { first, then }
+    }
+}
+
+impl Clone for PreferQuery {
+    fn clone(&self) -> Self {
+        PreferQuery {
+            first: self.first.box_clone(),
+            then: self.then.box_clone(),
+        }
+    }
+}
+
+impl fmt::Debug for PreferQuery {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "Prefer({:?}, else {:?})", self.first, self.then)
+    }
+}
+
+impl Query for PreferQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(PreferWeight {
+            first: self.first.weight(enable_scoring)?,
+            then: self.then.weight(enable_scoring)?,
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.first.query_terms(visitor);
+        self.then.query_terms(visitor);
+    }
+}
+
+struct PreferWeight {
+    first: Box<dyn Weight>,
+    then: Box<dyn Weight>,
+}
+
+impl Weight for PreferWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(Preferred {
+            first: self.first.scorer(reader, boost)?,
+            then: self.then.scorer(reader, boost)?,
+        }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.first
+            .explain(reader, doc)
+            .or_else(|_| self.then.explain(reader, doc))
+    }
+}
+
+/// The union of two scorers, scored by the first one on the document.
+struct Preferred {
+    first: Box<dyn Scorer>,
+    then: Box<dyn Scorer>,
+}
+
+impl DocSet for Preferred {
+    fn advance(&mut self) -> DocId {
+        let doc = self.doc();
+        if self.first.doc() == doc {
+            self.first.advance();
+        }
+        if self.then.doc() == doc {
+            self.then.advance();
+        }
+        self.doc()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        // Each scorer only moves forward.
+        if self.first.doc() < target {
+            self.first.seek(target);
+        }
+        if self.then.doc() < target {
+            self.then.seek(target);
+        }
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.first.doc().min(self.then.doc())
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.first.size_hint().max(self.then.size_hint())
+    }
+
+    fn cost(&self) -> u64 {
+        self.first.cost() + self.then.cost()
+    }
+}
+
+impl Scorer for Preferred {
+    fn score(&mut self) -> Score {
+        if self.first.doc() == self.doc() {
+            self.first.score()
+        } else {
+            self.then.score()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tantivy::collector::Count;
@@ -150,5 +269,54 @@ mod tests {
         assert_eq!(count(&all_but(phrase("no", "such"))), 3);
         assert_eq!(count(&all_but(phrase("kaizen", "undo"))), 2);
         assert_eq!(count(&all_but(phrase("undo", "kaizen"))), 2);
+    }
+
+    /// Either query's matches; the first one's score wherever it matches
+    /// (never the sum), the second's elsewhere; inside a conjunction too.
+    #[test]
+    fn prefers_the_first_query_score_where_it_matches() {
+        use tantivy::collector::TopDocs;
+        use tantivy::query::TermQuery;
+        use tantivy::schema::IndexRecordOption;
+
+        let mut b = Schema::builder();
+        let f = b.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for text in ["x", "a b", "b", "a x", "c"] {
+            let mut d = TantivyDocument::default();
+            d.add_text(f, text);
+            w.add_document(d).unwrap();
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let term = |v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(f, v),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let top = TopDocs::with_limit(10).order_by_score();
+        let prefer = PreferQuery::new(term("a"), term("b"));
+        let mut hits = searcher.search(&prefer, &top).unwrap();
+        hits.sort_by_key(|(_, a)| a.doc_id);
+        let docs: Vec<u32> = hits.iter().map(|(_, a)| a.doc_id).collect();
+        assert_eq!(docs, vec![1, 2, 3]);
+        let score_of = |hits: &[(f32, tantivy::DocAddress)], doc: u32| {
+            hits.iter().find(|(_, a)| a.doc_id == doc).unwrap().0
+        };
+        // "a b" scores a's score alone, not a + b; "b" scores b's.
+        let a_alone = searcher.search(&*term("a"), &top).unwrap();
+        let b_alone = searcher.search(&*term("b"), &top).unwrap();
+        assert!((score_of(&hits, 1) - score_of(&a_alone, 1)).abs() < 1e-4);
+        assert!((score_of(&hits, 2) - score_of(&b_alone, 2)).abs() < 1e-4);
+        let both = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(prefer.clone()) as Box<dyn Query>),
+            (Occur::Must, term("x")),
+        ]);
+        let hits = searcher.search(&both, &top).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].1.doc_id, 3);
+        assert_eq!(searcher.search(&prefer, &Count).unwrap(), 3);
     }
 }

@@ -3,8 +3,16 @@
 
 use super::parse::Atom;
 use crate::analysis::{
-    Analysis, AnalyzerKind, is_kana_word, kana_bigrams, kana_reading, query_terms, verb_stem,
+    Analysis, AnalyzerKind, is_kana_word, kana_bigrams, kana_bigrams_words, kana_reading,
+    query_terms, verb_stem,
 };
+
+/// Kana queries shorter than this (in folded kana) match readings only
+/// from a word's start: a short string of sounds is found inside or across
+/// too many words (ラリカ in きらり☆改善 → キラリカイゼン). Longer ones match
+/// anywhere in a reading, across words, particles and symbols
+/// (きらりかいぜん in きらり☆改善).
+pub const MIN_FREE_KANA: usize = 5;
 
 /// An atom with its terms by each analyzer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +22,8 @@ pub struct AtomForms {
     pub morph: Vec<String>,
     /// Character bigrams.
     pub ngram: Vec<String>,
-    /// Reading bigrams of a typed kana word (a phrase of readings).
+    /// Reading bigrams of a typed kana word (a phrase of readings; from a
+    /// word's start to a word's start when it is short, [`MIN_FREE_KANA`]).
     pub reading: Vec<String>,
     /// The same kana word as one reading, folded (a whole word's reading).
     pub reading_word: Option<String>,
@@ -49,7 +58,13 @@ impl AtomForms {
             atom: atom.clone(),
             morph: texts(AnalyzerKind::Morph),
             ngram,
-            reading: if kana { kana_bigrams(text) } else { Vec::new() },
+            reading: match kana {
+                false => Vec::new(),
+                true if kana_reading(text).chars().count() < MIN_FREE_KANA => {
+                    kana_bigrams_words(text)
+                }
+                true => kana_bigrams(text),
+            },
             reading_word: kana.then(|| kana_reading(text)),
         }
     }

@@ -16,4 +16,4 @@ mod plan;
 pub use forms::AtomForms;
 pub use obstacle::{is_obstacle, is_obstacle_text};
 pub use parse::{Atom, Clause, UserQuery, parse};
-pub use plan::{Word, plan, required};
+pub use plan::{Word, compound_parts, plan, required, split_compound};

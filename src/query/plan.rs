@@ -2,7 +2,9 @@
 //! alternatives (`a OR b`, synonyms), and how many of them it must match.
 
 use super::parse::{Atom, UserQuery};
-use crate::analysis::{AnalyzerKind, analyzer, is_kana_word, other_shape, query_terms, synonyms};
+use crate::analysis::{
+    AnalyzerKind, TokenInfo, analyzer, is_kana_word, normalize, other_shape, query_terms, synonyms,
+};
 
 /// One unit of a query: required (or excluded) as a whole, counted when a
 /// multi-word query is relaxed, reported when a hit lacks it.
@@ -237,6 +239,113 @@ pub fn plan(q: &UserQuery, rules: &synonyms::Synonyms) -> Vec<Word> {
     out
 }
 
+/// The content words a word typed without spaces is made of (首長交代 →
+/// 首長, 交代; 原子力発電所 → 原子力, 発電所), as written: a case holding
+/// all of them anywhere matches the word too, below the compound itself
+/// ([`compound_parts`]). Empty when the word is one content word.
+///
+/// A suffix (市, 所), a number and a prefix (第) stay with their neighbour:
+/// 鹿屋市 and 第3回 are one word, never 鹿屋 + 市. A word with anything
+/// analysis does not index (a particle, an inflection, a symbol) is a
+/// phrase or a sentence, not a compound; kana alone is never cut (unknown
+/// kana strings segment arbitrarily).
+pub fn split_compound(text: &str) -> Vec<String> {
+    if is_kana_word(text) {
+        return Vec::new();
+    }
+    let tokens = analyzer().explain(text);
+    // Unknown symbols (<, >) come as nouns: not words either.
+    let word = |t: &TokenInfo| t.dropped.is_none() && t.surface.chars().any(char::is_alphanumeric);
+    if !tokens.iter().all(word) {
+        return Vec::new();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    // A prefix waiting for the word it belongs to.
+    let mut prefix = String::new();
+    for t in &tokens {
+        let pos = t.part_of_speech.as_str();
+        if pos.starts_with("接頭詞") {
+            prefix.push_str(&t.surface);
+            continue;
+        }
+        let attached = pos == "名詞-接尾" || pos == "名詞-数";
+        match parts.last_mut() {
+            Some(last) if attached && prefix.is_empty() => last.push_str(&t.surface),
+            _ => parts.push(std::mem::take(&mut prefix) + &t.surface),
+        }
+    }
+    if !prefix.is_empty() {
+        match parts.last_mut() {
+            Some(last) => last.push_str(&prefix),
+            None => parts.push(prefix),
+        }
+    }
+    // One word the user dictionary knows as a compound: its parts
+    // (首長交代 → 首長, 交代). Several words keep theirs whole, with their
+    // own synonyms (職員提案制度 → 職員提案, 制度).
+    if let ([t], [_]) = (tokens.as_slice(), parts.as_slice()) {
+        parts = dictionary_parts(t);
+    }
+    if (2..=MAX_PARTS).contains(&parts.len()) {
+        parts
+    } else {
+        Vec::new()
+    }
+}
+
+/// Most parts a word typed without spaces is searched as: a longer run of
+/// words is no compound (and each part is a query over every field).
+const MAX_PARTS: usize = 6;
+
+/// A token as written, cut into the parts the user dictionary lists for
+/// it (首長交代 → 首長, 交代), each as written where the parts spell the
+/// token character for character, else as the dictionary folds them.
+fn dictionary_parts(t: &TokenInfo) -> Vec<String> {
+    let Some(parts) = analyzer().compound_parts(&normalize(&t.surface).text) else {
+        return vec![t.surface.clone()];
+    };
+    let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+    let chars: Vec<char> = t.surface.chars().collect();
+    if lengths.iter().sum::<usize>() != chars.len() {
+        return parts.to_vec();
+    }
+    let mut at = 0;
+    lengths
+        .iter()
+        .map(|&n| {
+            let part: String = chars[at..at + n].iter().collect();
+            at += n;
+            part
+        })
+        .collect()
+}
+
+/// Each word's parts when it is a compound typed without spaces
+/// ([`split_compound`]), as the words they would be typed with spaces
+/// (with their synonyms: 首長交代 also finds 市長が替わった); empty for any
+/// other word. A single compound is never relaxed to some of its parts:
+/// a case must hold every part (鹿屋市 never finds every case with 市).
+pub fn compound_parts(words: &[Word], rules: &synonyms::Synonyms) -> Vec<Vec<Word>> {
+    words
+        .iter()
+        .map(|w| match (w.negated, w.typed, w.atoms.first()) {
+            (false, 1, Some(Atom::Word(text))) => split_compound(text)
+                .into_iter()
+                .map(|p| {
+                    let (atoms, typed) = with_synonyms(vec![Atom::Word(p.clone())], rules);
+                    Word {
+                        label: p,
+                        negated: false,
+                        atoms,
+                        typed,
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// How many of `n` words a case must match: at least half, rounded up. Of
 /// two words one suffices (首長交代 活動停止 never meet in one case); the
 /// ranking still puts cases with both first.
@@ -308,6 +417,55 @@ mod tests {
         assert_eq!(texts, ["打ち切り", "打ち切る", "活動停止"]);
         assert_eq!(w.typed, 2, "the verb shape scores as typed");
         assert_eq!(w.synonyms().collect::<Vec<_>>(), ["活動停止"]);
+    }
+
+    #[test]
+    fn a_compound_typed_without_spaces_splits_into_its_content_words() {
+        assert_eq!(split_compound("首長交代"), vec!["首長", "交代"]);
+        assert_eq!(split_compound("原子力発電所"), vec!["原子力", "発電所"]);
+        // Words the user dictionary knows as compounds stay whole among
+        // others.
+        assert_eq!(split_compound("業務改善運動"), vec!["業務改善", "運動"]);
+        assert_eq!(split_compound("業務改善"), vec!["業務", "改善"]);
+        // Suffixes, numbers and prefixes stay with their word.
+        for whole in ["鹿屋市", "大東市", "第3回", "改善", "新幹線"] {
+            assert_eq!(split_compound(whole), Vec::<String>::new(), "{whole}");
+        }
+        // A long run of words is no compound (a pasted paragraph would be
+        // hundreds of queries).
+        assert_eq!(
+            split_compound(&"業務改善".repeat(100)),
+            Vec::<String>::new()
+        );
+        assert_eq!(split_compound("市民参加型行政評価制度改革").len(), 5);
+        // Kana alone, inflected words and sentences are not compounds.
+        for other in [
+            "ブロックチェーン",
+            "かいぜんのはなし",
+            "改善された",
+            "首長の交代",
+            "<script>",
+            "改善<b>",
+        ] {
+            assert_eq!(split_compound(other), Vec::<String>::new(), "{other}");
+        }
+    }
+
+    #[test]
+    fn compound_parts_carry_their_synonyms_and_only_for_typed_words() {
+        let rules =
+            synonyms::Synonyms::parse(std::path::Path::new("t"), "首長 => 市長\n交代 = 替わる\n")
+                .unwrap()
+                .without_sudachi();
+        let words = plan(&parse("首長交代 -業務改善 \"行政経営\""), &rules);
+        let parts = compound_parts(&words, &rules);
+        let atoms: Vec<Vec<&str>> = parts[0]
+            .iter()
+            .map(|w| w.atoms.iter().map(Atom::text).collect())
+            .collect();
+        assert_eq!(atoms, vec![vec!["首長", "市長"], vec!["交代", "替わる"]]);
+        // An excluded word and a phrase are as typed.
+        assert!(parts[1].is_empty() && parts[2].is_empty());
     }
 
     #[test]

@@ -201,6 +201,18 @@ pub struct SearchResponse {
     /// Each query word that also searched its synonyms, with them
     /// (「同義語も検索: 打ち切り・撤廃」); words without any are left out.
     pub synonyms: Vec<WordSynonymsDto>,
+    /// Words typed as a compound that were also searched as their parts
+    /// anywhere in a case, below the cases holding the compound.
+    pub also_read: Vec<AlsoReadDto>,
+}
+
+/// A compound typed without spaces, also searched as its parts.
+#[derive(Serialize, ToSchema)]
+pub struct AlsoReadDto {
+    /// As typed (`首長交代`).
+    pub typed: String,
+    /// Its parts as written (`["首長", "交代"]`).
+    pub parts: Vec<String>,
 }
 
 /// The cases containing only some of the query's words.
@@ -224,6 +236,14 @@ impl SearchResponse {
     ) -> SearchResponse {
         let (hits, partial): (Vec<Hit>, Vec<Hit>) =
             results.hits.into_iter().partition(Hit::matches_every_word);
+        let also_read = results
+            .also_read
+            .into_iter()
+            .map(|a| AlsoReadDto {
+                typed: a.typed,
+                parts: a.parts,
+            })
+            .collect();
         SearchResponse {
             total: results.total,
             took_ms: results.took.as_secs_f64() * 1000.0,
@@ -241,6 +261,7 @@ impl SearchResponse {
                 .into_iter()
                 .map(WordSynonymsDto::from)
                 .collect(),
+            also_read,
         }
     }
 }

@@ -132,6 +132,7 @@ mod tests {
                 hits: Vec::new(),
                 facets: None,
                 words: Vec::new(),
+                also_read: Vec::new(),
                 dropped_words: Vec::new(),
                 synonyms: Vec::new(),
                 took: Duration::ZERO,

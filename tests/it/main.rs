@@ -26,6 +26,7 @@ mod members_cli;
 mod readme;
 mod relevance;
 mod search;
+mod search_words;
 mod similar;
 mod startup;
 mod synonyms;

@@ -17,8 +17,8 @@ use super::request::{SearchRequest, Sort};
 use crate::analysis::{AnalyzerKind, query_terms};
 use crate::case::Section;
 use crate::index::CaseIndex;
-use crate::index::schema::{Fields, ONGOING, TextField};
-use crate::index::wrappers::ExcludedQuery;
+use crate::index::schema::{Fields, ONGOING, TextField, meta_term};
+use crate::index::wrappers::{ExcludedQuery, PreferQuery};
 use crate::query::{Atom, AtomForms, Word, is_obstacle, required};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
@@ -39,6 +39,18 @@ pub(super) const SYNONYM_WEIGHT: f32 = 0.8;
 /// wrong: the cases whose 失敗・課題 or 背景・経緯 say it come first,
 /// above those that name it in passing (a summary weighs 2, a title 3).
 const OBSTACLE_SECTION_WEIGHT: f32 = 4.0;
+
+/// Weight of a compound's parts found apart, relative to the compound as
+/// typed (which scores alone where it matches, [`PreferQuery`]): the cases
+/// holding the compound, or filed as it ([`META_SCORE`]), come first, then
+/// those holding its parts apart. (0.3 let parts said often outrank the
+/// cases filed as 人材育成: the suite's metadata nDCG@10 0.884 → 0.910.)
+const PARTS_WEIGHT: f32 = 0.05;
+
+/// What a case scores for being filed as the word (a level, its kind, a
+/// section heading: `meta`) when its text need not say it: about one
+/// plain mention in a section, so the cases whose text says it rank first.
+const META_SCORE: f32 = 1.0;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -95,6 +107,10 @@ pub(super) struct AtomTerms {
     /// The atom's word asks about an obstacle: its matches in the
     /// failures and background sections weigh more.
     obstacle: bool,
+    /// A compound typed without spaces: its terms match as typed, in
+    /// order and adjacent, and its parts anywhere are searched apart
+    /// ([`all_parts`]). Set by [`as_typed`].
+    contiguous: bool,
 }
 
 impl AtomTerms {
@@ -114,6 +130,7 @@ impl AtomTerms {
             reading_is_word: false,
             weight: if typed { 1.0 } else { SYNONYM_WEIGHT },
             obstacle,
+            contiguous: false,
         }
     }
 
@@ -124,6 +141,8 @@ impl AtomTerms {
         let mut out = Vec::new();
         let morph = match f.atom {
             _ if !kinds.contains(&AnalyzerKind::Morph) => None,
+            // A compound as typed: its parts in a row.
+            Atom::Word(_) if self.contiguous => sequence(tf.morph, &f.morph),
             // A word: all its terms, in any order, within the field — never
             // an implicit phrase (tantivy#718).
             Atom::Word(_) if f.morph.len() > 1 => Some(Box::new(BooleanQuery::new(
@@ -172,6 +191,18 @@ fn regex_escape(c: char) -> String {
         format!("\\{c}")
     } else {
         c.to_string()
+    }
+}
+
+/// The compounds typed without spaces (`parts[i]` not empty) match as
+/// typed: their parts anywhere are a query of their own.
+pub(super) fn as_typed(terms: &mut [Vec<AtomTerms>], parts: &[CompoundParts]) {
+    for (atoms, p) in terms.iter_mut().zip(parts) {
+        if !p.words.is_empty() {
+            for at in atoms {
+                at.contiguous = true;
+            }
+        }
     }
 }
 
@@ -248,6 +279,18 @@ pub(super) struct Built {
     /// Neighbouring words close together: a score added to the best hits
     /// only (see `collect`).
     pub proximity: Vec<Box<dyn Query>>,
+    /// The leaf queries of the parts of compounds typed without spaces:
+    /// where a case matched by the parts matches (which sections to
+    /// highlight), never whether it holds the word (a part alone does not).
+    pub part_leaves: Vec<LeafQuery>,
+}
+
+/// The parts of a word typed as a compound ([`crate::query::compound_parts`]),
+/// each analysed; empty for any other word.
+#[derive(Default)]
+pub(super) struct CompoundParts {
+    pub words: Vec<Word>,
+    pub terms: Vec<Vec<AtomTerms>>,
 }
 
 impl Built {
@@ -268,6 +311,38 @@ impl CaseIndex {
             .iter()
             .filter(|tf| section.is_none() || tf.section == section)
             .collect()
+    }
+
+    /// The cases filed as any of the atoms (a level, a kind, a section
+    /// heading, each whole), at a low constant score.
+    fn meta_query(&self, atoms: &[AtomTerms]) -> Option<Box<dyn Query>> {
+        should(
+            atoms
+                .iter()
+                .map(|at| {
+                    let term =
+                        Term::from_field_text(self.fields.meta, &meta_term(at.forms.atom.text()));
+                    let q = TermQuery::new(term, IndexRecordOption::Basic);
+                    Box::new(ConstScoreQuery::new(Box::new(q), META_SCORE)) as Box<dyn Query>
+                })
+                .collect(),
+        )
+    }
+
+    /// A word in the text fields, or in what a case is filed as (`meta`:
+    /// not in a section-scoped search, nor in one analyzer's evaluation).
+    fn word_query(
+        &self,
+        atoms: &[AtomTerms],
+        fields: &[&TextField],
+        kinds: &[AnalyzerKind],
+        meta: bool,
+    ) -> Option<Box<dyn Query>> {
+        let text = atoms_query(atoms, fields, kinds);
+        match meta.then(|| self.meta_query(atoms)).flatten() {
+            Some(m) => should(text.into_iter().chain([m]).collect()),
+            None => text,
+        }
     }
 
     /// Marks the kana words that some indexed word reads whole (their
@@ -327,6 +402,7 @@ impl CaseIndex {
         &self,
         words: &[Word],
         terms: &[Vec<AtomTerms>],
+        parts: &[CompoundParts],
         section: Option<Section>,
         kinds: &[AnalyzerKind],
     ) -> Built {
@@ -334,13 +410,46 @@ impl CaseIndex {
         let mut excluded: Vec<Box<dyn Query>> = Vec::new();
         let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
         let mut leaves = Vec::new();
+        let mut part_leaves = Vec::new();
+        let mut part_proximity = Vec::new();
         let mut impossible = false;
-        for (w, atoms) in words.iter().zip(terms) {
-            match (atoms_query(atoms, &fields, kinds), w.negated) {
+        let no_parts = CompoundParts::default();
+        let meta = section.is_none() && kinds.contains(&AnalyzerKind::Morph);
+        let word_query = |atoms: &[AtomTerms]| self.word_query(atoms, &fields, kinds, meta);
+        for (i, (w, atoms)) in words.iter().zip(terms).enumerate() {
+            let word_parts = parts.get(i).unwrap_or(&no_parts);
+            match (word_query(atoms), w.negated) {
                 (Some(q), true) => excluded.push(Box::new(ExcludedQuery::new(q))),
                 (Some(q), false) => {
+                    let mut word_leaves = leaf_queries(atoms, &fields, kinds);
+                    if let Some(m) = meta.then(|| self.meta_query(atoms)).flatten() {
+                        word_leaves.push((None, m));
+                    }
+                    let q = match all_parts(&word_parts.terms, word_query) {
+                        // The compound as typed first, then its parts
+                        // anywhere in the case.
+                        Some(relaxed) => {
+                            word_leaves.push((None, relaxed.box_clone()));
+                            for p in &word_parts.terms {
+                                part_leaves.extend(leaf_queries(p, &fields, kinds));
+                            }
+                            // The parts apart rank by how close they are;
+                            // the compound as typed is as close as can be.
+                            // (One exclusion for every field's proximity:
+                            // the compound's query is many leaves.)
+                            if kinds.contains(&AnalyzerKind::Morph) {
+                                let refs: Vec<&Word> = word_parts.words.iter().collect();
+                                if let Some(near) = should(self.proximity(&refs, &fields)) {
+                                    part_proximity.push(unless(near, &*q));
+                                }
+                            }
+                            Box::new(PreferQuery::new(q, boost(relaxed, PARTS_WEIGHT)))
+                                as Box<dyn Query>
+                        }
+                        None => q,
+                    };
                     positives.push((w.label.clone(), q));
-                    leaves.push(leaf_queries(atoms, &fields, kinds));
+                    leaves.push(word_leaves);
                 }
                 (None, true) => {}
                 // A required word with no searchable form (only
@@ -356,10 +465,10 @@ impl CaseIndex {
             0 => vec![Box::new(AllQuery)],
             _ => positives.iter().map(|(_, q)| q.box_clone()).collect(),
         };
-        let mut proximity = Vec::new();
+        let mut proximity = part_proximity;
         if positives.len() > 1 && !impossible && kinds.contains(&AnalyzerKind::Morph) {
             let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
-            proximity = self.proximity(&positive_words, &fields);
+            proximity.extend(self.proximity(&positive_words, &fields));
         }
         let strict = Box::new(BooleanQuery::new(
             matching
@@ -377,6 +486,7 @@ impl CaseIndex {
         if impossible {
             positives.clear();
             leaves.clear();
+            part_leaves.clear();
         }
         Built {
             relaxed,
@@ -384,6 +494,7 @@ impl CaseIndex {
             positives,
             leaves,
             proximity,
+            part_leaves,
         }
     }
 
@@ -447,6 +558,33 @@ impl CaseIndex {
             (Occur::Must, Box::new(not_ended)),
         ]))
     }
+}
+
+/// `q` where `not` does not match.
+fn unless(q: Box<dyn Query>, not: &dyn Query) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, q),
+        (
+            Occur::MustNot,
+            Box::new(ExcludedQuery::new(not.box_clone())),
+        ),
+    ]))
+}
+
+/// Every part of a compound, each anywhere in the case (`None` when the
+/// word has no parts, or some part has no searchable form).
+fn all_parts(
+    parts: &[Vec<AtomTerms>],
+    part_query: impl Fn(&[AtomTerms]) -> Option<Box<dyn Query>>,
+) -> Option<Box<dyn Query>> {
+    if parts.len() < 2 {
+        return None;
+    }
+    let musts = parts
+        .iter()
+        .map(|p| part_query(p).map(|q| (Occur::Must, q)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Box::new(BooleanQuery::new(musts)))
 }
 
 /// Any of the facet `values` (OR).

@@ -63,16 +63,28 @@ impl CaseIndex {
             }
             words.push(out);
         }
+        // The parts of compounds locate sections only when asked.
+        let mut parts = Vec::new();
+        if sections.is_some() {
+            for (section, q) in &built.part_leaves {
+                parts.push(Leaf {
+                    section: *section,
+                    cursor: Cursor::new(q.weight(enable).map_err(&err)?),
+                });
+            }
+        }
         let addrs: Vec<DocAddress> = page.iter().map(|r| r.addr).collect();
-        explain_hits(searcher, &mut words, &addrs, sections).map_err(err)
+        explain_hits(searcher, &mut words, &mut parts, &addrs, sections).map_err(err)
     }
 }
 
 /// What each hit matches, asked of the words' leaves hit by hit in index
-/// order (cursors only move forward).
+/// order (cursors only move forward). `parts`: leaves that locate
+/// sections but do not make a word present (a compound's parts).
 fn explain_hits(
     searcher: &Searcher,
     words: &mut [Vec<Leaf>],
+    parts: &mut [Leaf],
     addrs: &[DocAddress],
     sections: Option<&[Section]>,
 ) -> tantivy::Result<Vec<Explained>> {
@@ -92,6 +104,7 @@ fn explain_hits(
             let in_section = words
                 .iter_mut()
                 .flat_map(|leaves| leaves.iter_mut())
+                .chain(parts.iter_mut())
                 .filter(|l| l.section == Some(s));
             if any_matches(searcher, in_section, addr)? {
                 out[i].sections.push(s);

@@ -17,6 +17,12 @@
 //! counts the cases matching every word, `partial_total` the others; the
 //! words a hit lacks are reported, per hit and for the page.
 //!
+//! A word typed as a compound (首長交代) matches as typed, then as its
+//! parts anywhere in a case (首長 ＋ 交代, each with its synonyms), never
+//! as some of them; the results say how it was read ([`AlsoRead`]). A
+//! word that is a level, the kind or a section heading also matches the
+//! cases filed so (`meta`), below those whose text says it.
+//!
 //! By stage: [`request`] (what is asked and answered), [`build`] (the
 //! tantivy query and filters), [`relaxed`] (the matches of several words,
 //! each with how many it holds), [`collect`] (one
@@ -43,7 +49,7 @@ use crate::index::{CaseIndex, IndexError};
 use crate::query::{self, Word};
 use hits::{Counts, Highlighting};
 pub use request::{
-    Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
+    AlsoRead, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
 };
 
 impl CaseIndex {
@@ -75,7 +81,19 @@ impl CaseIndex {
         // section pre-filter and the highlighter alike.
         let mut terms = build::analyse(&words);
         self.resolve_readings(&searcher, &mut terms).map_err(&err)?;
-        let built = self.text_query(&words, &terms, req.section, &opts.analyzers);
+        // A compound typed without spaces is also searched as its parts.
+        let mut parts = Vec::with_capacity(words.len());
+        for part_words in query::compound_parts(&words, synonyms::active()) {
+            let mut part_terms = build::analyse(&part_words);
+            self.resolve_readings(&searcher, &mut part_terms)
+                .map_err(&err)?;
+            parts.push(build::CompoundParts {
+                words: part_words,
+                terms: part_terms,
+            });
+        }
+        build::as_typed(&mut terms, &parts);
+        let built = self.text_query(&words, &terms, &parts, req.section, &opts.analyzers);
         let filters = self.filters(req);
         let collected = self.collect(&searcher, req, &built, &filters)?;
         // Highlight what was searched: the words and their synonyms.
@@ -84,7 +102,12 @@ impl CaseIndex {
                 .iter()
                 .zip(&terms)
                 .filter(|(w, _)| !w.negated)
-                .flat_map(|(_, atoms)| atoms.iter().map(|a| &a.forms)),
+                .flat_map(|(_, atoms)| atoms.iter().map(|a| &a.forms))
+                .chain(
+                    parts
+                        .iter()
+                        .flat_map(|p| p.terms.iter().flatten().map(|a| &a.forms)),
+                ),
         );
         // Which sections each hit matches, so only those are highlighted
         // (a section without a match would be analysed for nothing) —
@@ -115,12 +138,26 @@ impl CaseIndex {
             hits,
             facets,
             words: positive_labels(&words),
+            also_read: also_read(&words, &parts),
             dropped_words,
             synonyms: word_synonyms(&words),
             took: started.elapsed(),
             generation: searcher.generation().generation_id(),
         })
     }
+}
+
+/// The compounds also searched as their parts, as the page says it.
+fn also_read(words: &[Word], parts: &[build::CompoundParts]) -> Vec<AlsoRead> {
+    words
+        .iter()
+        .zip(parts)
+        .filter(|(_, p)| !p.words.is_empty())
+        .map(|(w, p)| AlsoRead {
+            typed: w.label.clone(),
+            parts: p.words.iter().map(|w| w.label.clone()).collect(),
+        })
+        .collect()
 }
 
 /// The words searched for, as the person wrote them.

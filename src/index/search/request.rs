@@ -101,6 +101,9 @@ pub struct SearchResults {
     /// The words searched for, after cutting a sentence into its content
     /// words (市民が審査に参加する… → 市民, 審査, 参加, …).
     pub words: Vec<String>,
+    /// Compounds typed without spaces that were also searched as their
+    /// parts (首長交代 → 首長 ＋ 交代), so the page can say how it read them.
+    pub also_read: Vec<AlsoRead>,
     /// Words that some hits on this page do not match: the query was
     /// relaxed to cases matching most words. Empty when every hit matches
     /// every word. Show it ("一致しない語: …").
@@ -126,6 +129,16 @@ impl Hit {
 pub struct WordSynonyms {
     pub word: String,
     pub synonyms: Vec<String>,
+}
+
+/// A word typed as a compound, also searched as its parts anywhere in a
+/// case (below the cases holding the compound itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlsoRead {
+    /// As typed (首長交代).
+    pub typed: String,
+    /// Its parts, as written (首長, 交代).
+    pub parts: Vec<String>,
 }
 
 /// Which analyzers a search may use. The default is all of them (hybrid);

@@ -113,6 +113,9 @@ pub struct SearchPage {
     /// The same search as CSV (「CSVでダウンロード」).
     pub csv_href: String,
     pub csv_max: usize,
+    /// How compounds typed without spaces were read, one line each
+    /// (「首長交代 → 首長 ＋ 交代 としても検索しました」).
+    pub also_read: Vec<String>,
     /// 「同義語も検索: …」 (`search_synonyms.html`): each word that also
     /// searched its synonyms.
     pub synonyms: Vec<SynonymView>,
@@ -232,6 +235,7 @@ async fn search_view(
         href: href(&p.edited(|e| e.q = Some(text.clone()))),
         label: text,
     });
+    let also_read = also_read_lines(&results.also_read);
     let browsing = q.trim().is_empty();
     let title = if browsing {
         "事例を探す".to_owned()
@@ -283,7 +287,21 @@ async fn search_view(
         ),
         csv_max: super::super::api::CSV_MAX_ROWS,
         synonyms,
+        also_read,
     })
+}
+
+/// The page's line for each compound also searched as its parts.
+fn also_read_lines(read: &[crate::index::AlsoRead]) -> Vec<String> {
+    read.iter()
+        .map(|a| {
+            format!(
+                "{} → {} としても検索しました",
+                a.typed,
+                a.parts.join(" ＋ ")
+            )
+        })
+        .collect()
 }
 
 /// Every facet group with at least one value: level, prefecture, kind and
