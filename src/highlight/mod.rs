@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use crate::analysis::{Analysis, AnalyzerKind, Term, is_normalized};
 use crate::query::{AtomForms, UserQuery};
-use folded::{FoldedText, Range, merge, sentences};
+use folded::{FoldedText, Range, merge, outside, sentences};
 use needles::{NeedleHits, Needles, absent};
 pub use needles::{TermCounts, no_counts};
 use pattern::Pattern;
@@ -128,6 +128,14 @@ impl Matcher {
     /// (a needle inside a longer word, 職員 in 教職員; an inflected verb)
     /// have their sentences analysed.
     ///
+    /// A kana word's reading has no needle, but the places the word is
+    /// written as typed are where most texts hold its matches: their
+    /// sentences are analysed, and when the analysis meets one of the
+    /// reading's terms as often as the index holds it for the text, no
+    /// other sentence holds a match. Otherwise (the text also writes the
+    /// word in kanji, 改善 for かいぜん) the rest of the text is analysed
+    /// too. What one text shows depends on that text alone.
+    ///
     /// Every place left to check is analysed, sentence by sentence, and
     /// the fragment picked from all the matches. (Analysing only the
     /// sentences of the densest fragment first, and settling it when its
@@ -141,41 +149,73 @@ impl Matcher {
         let located = self
             .patterns
             .iter()
-            .all(|p| p.needle.is_some() || absent(p, counts));
+            .all(|p| p.needle.is_some() || p.spelled.is_some() || absent(p, counts));
         if !located {
             return text.snippet(&self.ranges(text.text), width);
         }
         let hits = self.needles.hits(&self.patterns, text.text, counts);
-        text.snippet(&self.matches(text.text, &hits), width)
+        let checked = sentences(text.text, &hits.candidates);
+        let analysed = self.analyse_sentences(text.text, &checked);
+        let mut found = analysed.ranges;
+        if !self.readings_met(&analysed.met, counts) {
+            let rest = outside(text.text.len(), &checked);
+            found.extend(self.analyse_sentences(text.text, &rest).ranges);
+        }
+        found.extend(hits.matches);
+        text.snippet(&merge(found), width)
+    }
+
+    /// Whether the sentences analysed hold every match of every pattern
+    /// without a needle that the text may hold: analysis met one of its
+    /// terms there (`met`, by [`Analysed::met`]) as often as the index
+    /// holds that term for the whole text.
+    fn readings_met(&self, met: &[Vec<u32>], counts: &TermCounts) -> bool {
+        self.patterns
+            .iter()
+            .zip(met)
+            .filter(|(p, _)| p.needle.is_none() && !absent(p, counts))
+            .all(|(p, met)| {
+                p.terms
+                    .iter()
+                    .zip(met)
+                    .any(|(t, &n)| counts(p.kind, t) == Some(n))
+            })
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by
     /// sentence.
     fn verify(&self, text: &str, hits: &[Range]) -> Vec<Range> {
-        self.analyse_sentences(text, &sentences(text, hits))
+        merge(self.analyse_sentences(text, &sentences(text, hits)).ranges)
     }
 
-    /// The matches in `sentences` (byte ranges of `text`), each analysed.
-    fn analyse_sentences(&self, text: &str, sentences: &[Range]) -> Vec<Range> {
-        let mut out = Vec::new();
+    /// What `sentences` (byte ranges of `text`) hold, each analysed.
+    fn analyse_sentences(&self, text: &str, sentences: &[Range]) -> Analysed {
+        let mut found = Analysed::new(&self.patterns);
         for &(s, e) in sentences {
-            out.extend(self.analysed_ranges(&text[s..e], s));
+            self.analyse(&text[s..e], s, &mut found);
         }
-        merge(out)
+        found
     }
 
     /// Matches in `text` (a sentence starting at byte `offset` of the
     /// whole, or the whole), analysed once, as byte ranges of the whole.
     fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<Range> {
+        let mut found = Analysed::new(&self.patterns);
+        self.analyse(text, offset, &mut found);
+        merge(found.ranges)
+    }
+
+    /// Adds to `found` what `text` (a piece of the whole starting at byte
+    /// `offset`) holds, analysed once.
+    fn analyse(&self, text: &str, offset: usize, found: &mut Analysed) {
         let analysis = Analysis::of_kinds(text, &self.kinds);
-        let mut out = Vec::new();
         let chars: Vec<&str> = self.patterns.iter().filter_map(Pattern::one_char).collect();
         if !chars.is_empty() {
             let folded = FoldedText::new(text, is_normalized(text));
             for c in chars {
                 for (i, _) in folded.text.match_indices(c) {
                     let (s, e) = folded.original(i, i + c.len());
-                    out.push((offset + s, offset + e));
+                    found.ranges.push((offset + s, offset + e));
                 }
             }
         }
@@ -185,24 +225,55 @@ impl Matcher {
             for t in terms {
                 at.entry((t.position, t.text.as_str())).or_insert(t);
             }
-            for pattern in self.patterns.iter().filter(|p| p.kind == kind) {
+            for (p, pattern) in self.patterns.iter().enumerate() {
+                if pattern.kind != kind {
+                    continue;
+                }
+                for (k, met) in found.met[p].iter_mut().enumerate() {
+                    *met += terms.iter().filter(|t| t.text == pattern.terms[k]).count() as u32;
+                }
                 let Some((first, rest)) = pattern.terms.split_first() else {
                     continue;
                 };
                 for t in terms.iter().filter(|t| &t.text == first) {
                     let mut end = t.end;
-                    let found = rest.iter().enumerate().all(|(k, p)| {
+                    let whole = rest.iter().enumerate().all(|(k, p)| {
                         at.get(&(t.position + k + 1, p.as_str()))
                             .map(|n| end = end.max(n.end))
                             .is_some()
                     });
-                    if found {
-                        out.push((offset + t.start, offset + end));
+                    if whole {
+                        found.ranges.push((offset + t.start, offset + end));
                     }
                 }
             }
         }
-        merge(out)
+    }
+}
+
+/// What analysing some pieces of a text found.
+struct Analysed {
+    /// The matches, as byte ranges of the whole text (unsorted).
+    ranges: Vec<Range>,
+    /// Per pattern, how many times the analysis met each of its terms:
+    /// only for the patterns located by their kana word as typed
+    /// ([`Pattern::spelled`]); empty for the others.
+    met: Vec<Vec<u32>>,
+}
+
+impl Analysed {
+    fn new(patterns: &[Pattern]) -> Analysed {
+        let met = patterns
+            .iter()
+            .map(|p| match p.spelled {
+                Some(_) => vec![0; p.terms.len()],
+                None => Vec::new(),
+            })
+            .collect();
+        Analysed {
+            ranges: Vec::new(),
+            met,
+        }
     }
 }
 
@@ -490,6 +561,71 @@ mod tests {
         assert_eq!(before.1, m.analysed_ranges(next, 0));
     }
 
+    /// A kana query's reading is looked for where the word is written as
+    /// typed; the rest of a text is analysed only when the index holds
+    /// more of the reading there than those places: the marks are those
+    /// of the whole text analysed, for every sample text.
+    #[test]
+    fn kana_readings_located_by_their_spelling_mark_what_whole_analysis_marks() {
+        let texts = case_texts();
+        let mut written = 0;
+        for q in [
+            "かいぜん",
+            "カイゼン",
+            "マドンナ",
+            "ばった",
+            "おれ",
+            "ていあん",
+            "しょくいん",
+        ] {
+            let m = Matcher::new(&parse(q));
+            assert!(m.patterns.iter().any(|p| p.spelled.is_some()), "{q}");
+            for t in &texts {
+                let trimmed = t.trim();
+                let whole = m.analysed_ranges(trimmed, 0);
+                let folded = FoldedText::new(trimmed, is_normalized(trimmed));
+                let spelled = m.patterns.iter().filter_map(|p| p.spelled.as_deref());
+                if spelled.clone().any(|w| folded.text.contains(w)) {
+                    written += 1;
+                }
+                for width in [40, 110] {
+                    assert_eq!(
+                        m.snippet_counted(t, width, &indexed_counts(t)),
+                        snippet(trimmed, &whole, width),
+                        "help: query {q:?}, width {width}, text {t:?}"
+                    );
+                }
+            }
+        }
+        assert!(written > 10, "{written} texts write a kana query as typed");
+    }
+
+    /// Where the text writes the kana word as typed, the index's count of
+    /// the reading decides whether the rest of the text is analysed: the
+    /// homophone written in kanji is found only when the index holds more
+    /// of the reading than the places written in kana.
+    #[test]
+    fn index_counts_decide_whether_the_rest_of_a_text_is_analysed() {
+        let text = "業務の改善を進めた。カイゼンが続いた。";
+        let m = Matcher::new(&parse("かいぜん"));
+        // The index's count of every reading term; no other count.
+        let by = |n: u32| {
+            let counts = move |kind, _: &str| (kind == AnalyzerKind::Reading).then_some(n);
+            m.snippet_counted(text, 100, &counts).to_html()
+        };
+        assert_eq!(
+            by(2),
+            "業務の<mark>改善</mark>を進めた。<mark>カイゼン</mark>が続いた。"
+        );
+        assert_eq!(by(2), m.snippet(text, 100).to_html());
+        // Counts that the written place accounts for: the rest is never
+        // analysed (here they lie, to show it).
+        assert_eq!(by(1), "業務の改善を進めた。<mark>カイゼン</mark>が続いた。");
+        // No such reading: nothing is analysed; the place written in kana
+        // is the n-gram pattern's match.
+        assert_eq!(by(0), "業務の改善を進めた。<mark>カイゼン</mark>が続いた。");
+    }
+
     /// A noun is found by its spelling alone; an inflected word, a word
     /// with a number, or a word whose parts stand alone is checked by
     /// analysis.
@@ -533,6 +669,7 @@ mod tests {
             hits,
             spellings: Vec::new(),
             countable: false,
+            spelled: None,
         };
         let patterns = [
             pattern("アア", Hits::Matches),

@@ -56,7 +56,8 @@ enum Settled {
 
 impl Needles {
     /// The needles of `patterns` not covered by others, then their
-    /// numbers spelled in kanji.
+    /// numbers spelled in kanji, then the kana words of readings as
+    /// typed (places to check, never settled as matches).
     pub fn new(patterns: &[Pattern]) -> Needles {
         let mut words: Vec<&str> = Vec::new();
         let mut needles = Vec::new();
@@ -70,7 +71,7 @@ impl Needles {
             }
         }
         for (p, pat) in patterns.iter().enumerate() {
-            for w in &pat.spellings {
+            for w in pat.spellings.iter().chain(&pat.spelled) {
                 words.push(w);
                 needles.push(Needle {
                     pattern: p,
