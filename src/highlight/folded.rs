@@ -134,6 +134,18 @@ pub(super) fn outside(len: usize, ranges: &[Range]) -> Vec<Range> {
     out
 }
 
+/// The sentences of `text` within `range` (a run of whole sentences), in
+/// order.
+pub(super) fn sentences_within(text: &str, (start, end): Range) -> impl Iterator<Item = Range> {
+    text[start..end]
+        .split_inclusive(ends_sentence)
+        .scan(start, |at, s| {
+            let sentence = (*at, *at + s.len());
+            *at = sentence.1;
+            Some(sentence)
+        })
+}
+
 /// Ranges sorted, overlapping and touching ones joined.
 pub(super) fn merge(mut ranges: Vec<Range>) -> Vec<Range> {
     ranges.sort_unstable();

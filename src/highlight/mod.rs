@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use crate::analysis::{Analysis, AnalyzerKind, Term, is_normalized};
 use crate::query::{AtomForms, UserQuery};
-use folded::{FoldedText, Range, merge, outside, sentences};
+use folded::{FoldedText, Range, merge, outside, sentences, sentences_within};
 use needles::{NeedleHits, Needles, absent};
 pub use needles::{TermCounts, no_counts};
 use pattern::Pattern;
@@ -130,14 +130,13 @@ impl Matcher {
     ///
     /// A kana word's reading has no needle, but the places the word is
     /// written as typed are where most texts hold its matches: their
-    /// sentences are analysed, and when the analysis meets one of the
-    /// reading's terms as often as the index holds it for the text, no
-    /// other sentence holds a match. Otherwise (the text also writes the
-    /// word in kanji, 改善 for かいぜん) the rest of the text is analysed
-    /// too. What one text shows depends on that text alone.
+    /// sentences are analysed with the others to check. When the index
+    /// holds one of the reading's terms more often than these sentences
+    /// (the text also writes the word otherwise, 改善 for かいぜん), the
+    /// other sentences are analysed in text order until it is met as
+    /// often. What one text shows depends on that text alone.
     ///
-    /// Every place left to check is analysed, sentence by sentence, and
-    /// the fragment picked from all the matches. (Analysing only the
+    /// The fragment is picked from all the matches. (Analysing only the
     /// sentences of the densest fragment first, and settling it when its
     /// places all turned out matches, saved nothing measurable on a
     /// 10,000-case corpus: dropped.)
@@ -155,31 +154,36 @@ impl Matcher {
         }
         let hits = self.needles.hits(&self.patterns, text.text, counts);
         let checked = sentences(text.text, &hits.candidates);
-        let analysed = self.analyse_sentences(text.text, &checked);
-        let mut found = analysed.ranges;
-        if !self.readings_met(&analysed.met, counts) {
-            let rest = outside(text.text.len(), &checked);
-            found.extend(self.analyse_sentences(text.text, &rest).ranges);
+        let mut found = self.analyse_sentences(text.text, &checked);
+        let wanted = self.readings_wanted(counts);
+        let rest = outside(text.text.len(), &checked);
+        for (s, e) in rest
+            .into_iter()
+            .flat_map(|r| sentences_within(text.text, r))
+        {
+            if found.meets(&wanted) {
+                break;
+            }
+            // Only readings can match here: every other pattern's places
+            // were matches or checked already.
+            self.analyse(&text.text[s..e], s, &[AnalyzerKind::Reading], &mut found);
         }
-        found.extend(hits.matches);
-        text.snippet(&merge(found), width)
+        let mut ranges = found.ranges;
+        ranges.extend(hits.matches);
+        text.snippet(&merge(ranges), width)
     }
 
-    /// Whether the sentences analysed hold every match of every pattern
-    /// without a needle that the text may hold: analysis met one of its
-    /// terms there (`met`, by [`Analysed::met`]) as often as the index
-    /// holds that term for the whole text.
-    fn readings_met(&self, met: &[Vec<u32>], counts: &TermCounts) -> bool {
+    /// Per pattern located by its kana word as typed, how many times the
+    /// index holds each of its terms for the text (`None`: not known);
+    /// empty for the others, and for one whose terms the text lacks.
+    fn readings_wanted(&self, counts: &TermCounts) -> Vec<Vec<Option<u32>>> {
         self.patterns
             .iter()
-            .zip(met)
-            .filter(|(p, _)| p.needle.is_none() && !absent(p, counts))
-            .all(|(p, met)| {
-                p.terms
-                    .iter()
-                    .zip(met)
-                    .any(|(t, &n)| counts(p.kind, t) == Some(n))
+            .map(|p| match p.needle {
+                None if !absent(p, counts) => p.terms.iter().map(|t| counts(p.kind, t)).collect(),
+                _ => Vec::new(),
             })
+            .collect()
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by
@@ -192,7 +196,7 @@ impl Matcher {
     fn analyse_sentences(&self, text: &str, sentences: &[Range]) -> Analysed {
         let mut found = Analysed::new(&self.patterns);
         for &(s, e) in sentences {
-            self.analyse(&text[s..e], s, &mut found);
+            self.analyse(&text[s..e], s, &self.kinds, &mut found);
         }
         found
     }
@@ -201,15 +205,19 @@ impl Matcher {
     /// whole, or the whole), analysed once, as byte ranges of the whole.
     fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<Range> {
         let mut found = Analysed::new(&self.patterns);
-        self.analyse(text, offset, &mut found);
+        self.analyse(text, offset, &self.kinds, &mut found);
         merge(found.ranges)
     }
 
     /// Adds to `found` what `text` (a piece of the whole starting at byte
-    /// `offset`) holds, analysed once.
-    fn analyse(&self, text: &str, offset: usize, found: &mut Analysed) {
-        let analysis = Analysis::of_kinds(text, &self.kinds);
-        let chars: Vec<&str> = self.patterns.iter().filter_map(Pattern::one_char).collect();
+    /// `offset`) holds for the patterns of the analyzers `kinds`,
+    /// analysed once.
+    fn analyse(&self, text: &str, offset: usize, kinds: &[AnalyzerKind], found: &mut Analysed) {
+        let analysis = Analysis::of_kinds(text, kinds);
+        let chars: Vec<&str> = match kinds.contains(&AnalyzerKind::Ngram) {
+            true => self.patterns.iter().filter_map(Pattern::one_char).collect(),
+            false => Vec::new(),
+        };
         if !chars.is_empty() {
             let folded = FoldedText::new(text, is_normalized(text));
             for c in chars {
@@ -219,7 +227,7 @@ impl Matcher {
                 }
             }
         }
-        for &kind in &self.kinds {
+        for &kind in kinds {
             let terms = analysis.get(kind);
             let mut at: HashMap<(usize, &str), &Term> = HashMap::with_capacity(terms.len());
             for t in terms {
@@ -262,6 +270,16 @@ struct Analysed {
 }
 
 impl Analysed {
+    /// Whether every pattern with `wanted` counts (by
+    /// [`Matcher::readings_wanted`]) met one of its terms as often as the
+    /// index holds it: then no other sentence holds a match of it.
+    fn meets(&self, wanted: &[Vec<Option<u32>>]) -> bool {
+        wanted
+            .iter()
+            .zip(&self.met)
+            .all(|(want, met)| want.is_empty() || want.iter().zip(met).any(|(w, &m)| *w == Some(m)))
+    }
+
     fn new(patterns: &[Pattern]) -> Analysed {
         let met = patterns
             .iter()
@@ -601,11 +619,29 @@ mod tests {
     }
 
     /// Where the text writes the kana word as typed, the index's count of
-    /// the reading decides whether the rest of the text is analysed: the
+    /// the reading decides whether the other sentences are analysed: the
     /// homophone written in kanji is found only when the index holds more
-    /// of the reading than the places written in kana.
+    /// of the reading than the places written in kana, and the sentences
+    /// after the last one needed are not analysed.
     #[test]
-    fn index_counts_decide_whether_the_rest_of_a_text_is_analysed() {
+    fn index_counts_decide_which_other_sentences_are_analysed() {
+        let text = "業務の改善を進めた。カイゼンが続いた。職場の改善も。";
+        let m = Matcher::new(&parse("かいぜん"));
+        let by = |n: u32| {
+            let counts = move |kind, _: &str| (kind == AnalyzerKind::Reading).then_some(n);
+            m.snippet_counted(text, 100, &counts).to_html()
+        };
+        assert_eq!(by(3), m.snippet(text, 100).to_html());
+        assert_eq!(
+            by(3),
+            "業務の<mark>改善</mark>を進めた。<mark>カイゼン</mark>が続いた。職場の<mark>改善</mark>も。"
+        );
+        // Counts lie here, to show which sentences are analysed: the
+        // first other one meets two.
+        assert_eq!(
+            by(2),
+            "業務の<mark>改善</mark>を進めた。<mark>カイゼン</mark>が続いた。職場の改善も。"
+        );
         let text = "業務の改善を進めた。カイゼンが続いた。";
         let m = Matcher::new(&parse("かいぜん"));
         // The index's count of every reading term; no other count.
