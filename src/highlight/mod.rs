@@ -302,6 +302,14 @@ mod tests {
     use crate::query::parse;
 
     impl Matcher {
+        pub(super) fn needles(&self) -> &Needles {
+            &self.needles
+        }
+
+        pub(super) fn patterns(&self) -> &[Pattern] {
+            &self.patterns
+        }
+
         fn needle_list(&self) -> Vec<Option<String>> {
             self.patterns.iter().map(|p| p.needle.clone()).collect()
         }
