@@ -21,8 +21,16 @@
 //! n-gram pattern of a word is the word itself, so its needle's hits are
 //! its matches; and a noun's morphological matches are among them.
 //! Patterns without a needle (a kana query's reading, which the kanji text
-//! does not spell) need the whole text analysed, unless the index says
-//! the text lacks them.
+//! does not spell) are looked for where the kana word is written as
+//! typed, then in the other sentences until the index's count of the
+//! reading is met ([`Matcher::snippet_counted`]); with no counts, in the
+//! whole text.
+//!
+//! Needles are folded, and looked for in the folded text; a query whose
+//! needles are all plain (no kana, no kanji a variant folds into) in a
+//! normalised text as it is. Folding the texts was ~30 % of a search for
+//! a kanji word (山嵐, 温泉, 校長: 4.2–5.0 M → 3.4–4.2 M instructions per
+//! search of 2,000 cases, callgrind), so that path stays.
 
 mod folded;
 mod needles;

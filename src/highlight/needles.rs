@@ -105,9 +105,8 @@ impl Needles {
     /// as many times as the text the needle.
     pub fn hits(&self, patterns: &[Pattern], text: &str, counts: &TermCounts) -> NeedleHits {
         // Needles are folded, so they are looked for in the folded text;
-        // plain ones in a normalised text as it is. (Folding a text costs
-        // more than the search: ~25 % of a search for a kanji word over
-        // 2,000 cases; measured again in the module header of `super`.)
+        // plain ones in a normalised text as it is (folding a text costs
+        // more than searching it; figures in the module header of `super`).
         let normalized = is_normalized(text);
         let folded = (!(self.plain && normalized)).then(|| FoldedText::new(text, normalized));
         let haystack = folded.as_ref().map_or(text, |f| f.text.as_str());
