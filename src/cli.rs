@@ -15,7 +15,7 @@ use crate::case::{self, Level, Severity, store};
 use crate::index::{CaseIndex, IndexError, SearchRequest, SearchResults, Sort, SyncReport};
 use crate::printable::printable;
 use crate::progress::{self, Progress};
-use crate::web::HitDto;
+use crate::web::SearchResponse;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +45,11 @@ pub struct Global {
     /// it exists, else the built-in copy).
     #[arg(long, global = true, env = "KAIZEN_WA_SYNONYMS")]
     pub synonyms: Option<PathBuf>,
+    /// Search without the Sudachi synonym dictionary: only the synonyms
+    /// file's own rules (to measure what the dictionary adds).
+    #[arg(long, global = true, env = analysis::synonyms::NO_SUDACHI_ENV,
+          value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_sudachi: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,9 +226,16 @@ pub struct NewArgs {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
-    if let Some(path) = &g.synonyms {
-        let rules = analysis::synonyms::Synonyms::from_file(path)?;
-        analysis::synonyms::install(rules);
+    if g.synonyms.is_some() || g.no_sudachi {
+        let rules = match &g.synonyms {
+            Some(path) => analysis::synonyms::Synonyms::from_file(path)?,
+            None => analysis::synonyms::Synonyms::default_source()?,
+        };
+        analysis::synonyms::install(if g.no_sudachi {
+            rules.without_sudachi()
+        } else {
+            rules
+        });
     }
     match cli.command {
         Command::Index { rebuild } => index(g, rebuild),
@@ -286,7 +298,7 @@ fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
         corpus.index.num_cases(),
         sources.join(" + "),
         args.mode,
-        analysis::synonyms::active().source
+        analysis::synonyms::active().describe()
     );
     print!("{}", report.table());
     println!(
@@ -422,16 +434,11 @@ fn check(g: &Global) -> Result<ExitCode> {
 }
 
 fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
-    let mut levels = Vec::new();
-    for l in &args.levels {
-        match Level::parse(l) {
-            Some(level) => levels.push(level),
-            None => bail!(
-                "--level {l}: not an improvement level (did you mean {}?)",
-                Level::nearest(l)
-            ),
-        }
+    let list = Level::parse_list(&args.levels);
+    if let Some((l, nearest)) = list.first_unknown() {
+        bail!("--level {l}: not an improvement level (did you mean {nearest}?)");
     }
+    let levels = list.levels;
     let section = match &args.section {
         None => None,
         Some(s) => Some(case::Section::parse(s).with_context(|| {
@@ -461,33 +468,13 @@ fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     };
     let results = idx.search(&req)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json_results(results))?);
+        // The API's shape, as its first page of `--limit` hits.
+        let json = SearchResponse::new(results, 1, args.limit, None);
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print_results(&results);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `search --json`: the hits in the API's shape, with the words searched.
-#[derive(serde::Serialize)]
-struct JsonResults {
-    total: usize,
-    total_all_words: usize,
-    words: Vec<String>,
-    dropped_words: Vec<String>,
-    took_ms: f64,
-    hits: Vec<HitDto>,
-}
-
-fn json_results(results: SearchResults) -> JsonResults {
-    JsonResults {
-        total: results.total,
-        total_all_words: results.total_all_words,
-        words: results.words,
-        dropped_words: results.dropped_words,
-        took_ms: results.took.as_secs_f64() * 1000.0,
-        hits: results.hits.into_iter().map(HitDto::from).collect(),
-    }
 }
 
 fn print_results(results: &SearchResults) {
@@ -505,18 +492,36 @@ fn print_results(results: &SearchResults) {
         results.total,
         results.took.as_secs_f64() * 1000.0
     );
-    if !results.dropped_words.is_empty() {
+    for s in &results.synonyms {
         let _ = writeln!(
             out,
-            "すべての語を含む事例は {} 件。一部の語を含まない事例も表示しています（一致しない語: {}）",
-            results.total_all_words,
+            "同義語も検索（{}）: {}",
+            printable(&s.word),
+            printable(&s.synonyms.join("・"))
+        );
+    }
+    if results.partial_total > 0 {
+        let _ = writeln!(
+            out,
+            "すべての語を含む事例は {} 件。ほかに一部の語だけを含む事例が {} 件あります（一致しない語: {}）",
+            results.total,
+            results.partial_total,
             printable(&results.dropped_words.join("、"))
         );
     }
     // Everything a case file says goes through `printable`: a title may
     // hold terminal escape codes.
     let p = |s: &str| printable(s).into_owned();
+    let mut divided = false;
     for h in &results.hits {
+        if !h.matches_every_word() && !divided {
+            divided = true;
+            let _ = writeln!(
+                out,
+                "\n── 一部の語だけを含む事例（{} 件） ──",
+                results.partial_total
+            );
+        }
         let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
         let _ = writeln!(
             out,
@@ -534,7 +539,7 @@ fn print_results(results: &SearchResults) {
             levels.join("・")
         );
         if !h.missing_words.is_empty() {
-            let _ = writeln!(out, "  （含まない語: {}）", p(&h.missing_words.join("、")));
+            let _ = writeln!(out, "  （含まれない: {}）", p(&h.missing_words.join("、")));
         }
         for s in &h.snippets {
             let _ = writeln!(
@@ -796,6 +801,9 @@ fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
 
 fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     ensure_cases_dir(g)?;
+    // The synonym tables are read on first use: read them now, beside
+    // the start-up, so the first search does not wait for them.
+    std::thread::spawn(analysis::synonyms::warm_up);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

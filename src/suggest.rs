@@ -609,16 +609,7 @@ mod tests {
     /// yet merged away).
     #[test]
     fn the_list_kept_in_the_index_is_the_list_of_its_cases() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = tempfile::tempdir().unwrap();
-        let cases = dir.path().join("cases");
-        std::fs::create_dir(&cases).unwrap();
-        for e in std::fs::read_dir(root.join("cases")).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_file() {
-                std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
-            }
-        }
+        let (dir, cases) = crate::case::edit::tests_support::bundled_cases_copy();
         let index = crate::index::CaseIndex::open(&dir.path().join("index")).unwrap();
         index.sync(&cases).unwrap();
         let kept = index.suggester().unwrap();

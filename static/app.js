@@ -71,11 +71,16 @@
   const datalist = document.getElementById('suggestions');
   const status = document.getElementById('live-status');
   const DEBOUNCE_MS = 250;
+  // A typing burst has settled when no key follows its last search for
+  // this long: that query (and only it) is counted in 検索の傾向.
+  const SETTLE_MS = 2000;
 
   let composing = false;   // between compositionstart and compositionend
   let justComposed = false; // the keydown that confirmed a conversion may follow compositionend
   let timer = 0;
   let inflight = null;
+  let unsettled = null; // the URL of the last as-you-type search, not yet counted
+  let settleTimer = 0;
   let shown = location.pathname + location.search;
   history.replaceState({ url: shown }, '', shown);
 
@@ -88,8 +93,28 @@
     return '/' + (qs ? '?' + qs : '');
   };
 
+  // Tells the server the query a typing burst settled on, once (a HEAD
+  // request: the answer is cached, only the count matters; keepalive so
+  // that it is sent even when a result's link is leaving the page).
+  const settle = () => {
+    clearTimeout(settleTimer);
+    const url = unsettled;
+    unsettled = null;
+    if (!url) return;
+    fetch(url, { method: 'HEAD', headers: { 'X-Kaizen-Live': 'settled' }, keepalive: true }).catch(() => {});
+  };
+
   // mode: 'push' (a new state), 'replace' (typing), 'pop' (back/forward).
   const run = async (url, mode, live, force) => {
+    // A search that is not a keystroke is counted by itself when it is a
+    // first page (as the server counts); a later page (次へ) counts the
+    // typed query it pages through.
+    if (!live) {
+      const page = new URL(url, location.origin).searchParams.get('page');
+      if (page && page !== '1') settle();
+      clearTimeout(settleTimer);
+      unsettled = null;
+    }
     if (url === shown && !force) return;
     if (inflight) inflight.abort();
     const ctrl = (inflight = new AbortController());
@@ -135,6 +160,11 @@
     else if (mode !== 'pop') history.replaceState({ url }, '', url);
     const heading = document.getElementById('results-heading');
     if (status && heading) status.textContent = heading.textContent.replace(/\s+/g, ' ').trim();
+    if (live) {
+      unsettled = url;
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(settle, SETTLE_MS);
+    }
     return heading;
   };
 
@@ -156,6 +186,7 @@
 
   const schedule = () => {
     clearTimeout(timer);
+    clearTimeout(settleTimer); // the burst goes on
     timer = setTimeout(() => {
       timer = 0;
       if (composing) return;
@@ -194,6 +225,11 @@
   form.addEventListener('change', (e) => {
     if (e.target instanceof HTMLSelectElement) run(urlFor(), 'push', false, false);
   });
+  // Opening a result (or leaving the page) settles the query it came from.
+  document.addEventListener('click', (e) => {
+    if (e.target instanceof Element && e.target.closest('.hit a')) settle();
+  });
+  window.addEventListener('pagehide', settle);
   document.addEventListener('click', async (e) => {
     const a = e.target instanceof Element ? e.target.closest('a[data-nav]') : null;
     if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;

@@ -62,3 +62,10 @@ pub fn user_dictionary(
     lindera_dictionary::builder::DictionaryBuilder::new(metadata)
         .build_user_dict_from_reader(simple_csv.as_bytes())
 }
+
+/// SudachiDict's synonym dictionary (`vendor/sudachi-synonyms.txt.zst`,
+/// Apache-2.0, see `vendor/sudachi-synonyms-NOTICE.md`), compiled by the
+/// build script: one line per group, the group number then its headwords,
+/// tab-separated, each prefixed by its role (`=` expands and is expanded
+/// to, `<` is only expanded to, `>` only expands).
+pub const SUDACHI_SYNONYMS: &str = include_str!(concat!(env!("OUT_DIR"), "/sudachi-synonyms.tsv"));

@@ -15,6 +15,7 @@
 //! process.
 
 mod fold;
+mod inflection;
 mod morph;
 mod ngram;
 mod normalize;
@@ -28,6 +29,7 @@ pub use fold::{
     fold_char, fold_place_name, fold_term, is_fold_target, is_hiragana, is_kana, is_kana_word,
     is_katakana,
 };
+pub use inflection::{other_shape, verb_stem};
 pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_reading};
 pub use normalize::{Normalized, is_normalized, nfkc, normalize};

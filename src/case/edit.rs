@@ -115,6 +115,18 @@ pub struct Stamp<'a> {
     pub contributor: &'a str,
 }
 
+impl Stamp<'_> {
+    /// `case` as this member saves it today: a member's write always says
+    /// who and when, whatever the case carried.
+    fn on(self, case: &Case) -> Case {
+        Case {
+            contributor: Some(self.contributor.to_owned()),
+            updated: Some(super::today_iso()),
+            ..case.clone()
+        }
+    }
+}
+
 static WRITE_LOCK: Mutex<()> = Mutex::new(());
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
@@ -392,10 +404,7 @@ pub fn create_checked(
     stamp: Stamp<'_>,
     check: IdCheck<'_>,
 ) -> Result<Written, EditError> {
-    let mut case = case.clone();
-    case.contributor = Some(stamp.contributor.to_owned());
-    case.updated = Some(super::today_iso());
-    write_new_checked(cases, &case, check)
+    write_new_checked(cases, &stamp.on(case), check)
 }
 
 /// Writes a new case as given (no stamp): the import path, which keeps the
@@ -458,10 +467,7 @@ pub fn update(
     case: &Case,
     stamp: Stamp<'_>,
 ) -> Result<Written, EditError> {
-    let mut case = case.clone();
-    case.contributor = Some(stamp.contributor.to_owned());
-    case.updated = Some(super::today_iso());
-    replace(cases, id, Some(expected_etag), &case)
+    replace(cases, id, Some(expected_etag), &stamp.on(case))
 }
 
 /// Replaces the case `id` with `case` whatever its file holds now (HTTP
@@ -473,10 +479,7 @@ pub fn overwrite(
     case: &Case,
     stamp: Stamp<'_>,
 ) -> Result<Written, EditError> {
-    let mut case = case.clone();
-    case.contributor = Some(stamp.contributor.to_owned());
-    case.updated = Some(super::today_iso());
-    replace(cases, id, None, &case)
+    replace(cases, id, None, &stamp.on(case))
 }
 
 /// Replaces the case `id` as given (no stamp); `expected_etag: None` skips
@@ -495,6 +498,19 @@ pub fn replace(
     }
     let (case, text, warnings) = prepare(case)?;
     let _guard = lock();
+    let current = read_unchanged(cases, id, expected_etag)?;
+    store::write_atomic(&current.path, text.as_bytes())?;
+    Ok(written(cases, current.path, case, &text, warnings))
+}
+
+/// The case `id` as its file is now, provided it still has the content
+/// hash `expected_etag` when one is given ([`EditError::Stale`] otherwise).
+/// Called under the write lock, so nothing changes it before the write.
+fn read_unchanged(
+    cases: &Path,
+    id: &str,
+    expected_etag: Option<&str>,
+) -> Result<Current, EditError> {
     let current = read(cases, id)?;
     if let Some(expected) = expected_etag
         && strip_etag(expected) != current.etag
@@ -504,8 +520,7 @@ pub fn replace(
             current: current.etag,
         });
     }
-    store::write_atomic(&current.path, text.as_bytes())?;
-    Ok(written(cases, current.path, case, &text, warnings))
+    Ok(current)
 }
 
 /// `"abc"`, `W/"abc"` → `abc`: an HTTP ETag as sent back in `If-Match`.
@@ -519,15 +534,7 @@ pub fn strip_etag(s: &str) -> &str {
 /// With `expected_etag`, a stale one fails like an update.
 pub fn delete(cases: &Path, id: &str, expected_etag: Option<&str>) -> Result<Deleted, EditError> {
     let _guard = lock();
-    let current = read(cases, id)?;
-    if let Some(expected) = expected_etag
-        && strip_etag(expected) != current.etag
-    {
-        return Err(EditError::Stale {
-            id: id.to_owned(),
-            current: current.etag,
-        });
-    }
+    let current = read_unchanged(cases, id, expected_etag)?;
     let trash = cases.join(TRASH_DIR);
     fs::create_dir_all(&trash).map_err(|source| StoreError::Io {
         path: trash.clone(),
@@ -699,10 +706,30 @@ fn timestamp() -> String {
     )
 }
 
-/// A valid case for tests elsewhere in the crate.
+/// Fixtures for tests elsewhere in the crate: a valid case, and a scratch
+/// copy of the bundled cases.
 #[cfg(test)]
 pub(crate) mod tests_support {
+    use std::path::PathBuf;
+
     use crate::case::{Case, Kind, Level, Period, Sections};
+
+    /// A temporary folder with a `cases/` copy of the bundled case files
+    /// (top level only), which a test may edit and index; the folder's
+    /// path and the copy's.
+    pub(crate) fn bundled_cases_copy() -> (tempfile::TempDir, PathBuf) {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let cases = dir.path().join("cases");
+        std::fs::create_dir(&cases).unwrap();
+        for e in std::fs::read_dir(root.join("cases")).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
+            }
+        }
+        (dir, cases)
+    }
 
     pub(crate) fn sample(id: &str) -> Case {
         Case {
@@ -750,10 +777,12 @@ mod tests {
         assert_eq!(w.case.updated, Some(crate::case::today_iso()));
         let bytes = fs::read(dir.path().join("t-one.md")).unwrap();
         assert_eq!(store::hash_bytes(&bytes), w.etag);
-        assert!(matches!(
-            create(dir.path(), &sample("t-one"), ME),
-            Err(EditError::Exists(_))
-        ));
+        assert!(refused_as_taken(dir.path(), "t-one"));
+    }
+
+    /// Creating the sample case `id` in `dir` fails because the id is taken.
+    fn refused_as_taken(dir: &Path, id: &str) -> bool {
+        matches!(create(dir, &sample(id), ME), Err(EditError::Exists(_)))
     }
 
     #[test]
@@ -766,10 +795,7 @@ mod tests {
             crate::case::render(&sample("t-sub")),
         )
         .unwrap();
-        assert!(matches!(
-            create(dir.path(), &sample("t-sub"), ME),
-            Err(EditError::Exists(_))
-        ));
+        assert!(refused_as_taken(dir.path(), "t-sub"));
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub mod store;
 mod validate;
 
 pub use edit::{EditError, FileChange, Stamp};
-pub use model::{Case, Contact, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
+pub use model::{
+    Case, Contact, Kind, Level, LevelList, LevelProblem, Period, SOURCES_HEADING, Section, Sections,
+};
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;
 pub use validate::{FieldProblem, Severity, current_year, today_iso, validate};

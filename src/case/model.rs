@@ -238,6 +238,61 @@ impl Level {
             .min_by_key(|l| strsim::levenshtein(l.name(), s))
             .unwrap_or(Level::Gyomu)
     }
+
+    /// Reads a list of level names as members write them (files, forms,
+    /// spreadsheets, query strings, the command line): the levels, each
+    /// once in the order first written, and what was wrong with the rest.
+    /// One reading for every entry point, so a name accepted in one place
+    /// is accepted everywhere; each caller words the problems for its
+    /// readers and decides whether a repeat matters.
+    pub fn parse_list<S: AsRef<str>>(given: impl IntoIterator<Item = S>) -> LevelList {
+        let mut list = LevelList::default();
+        for s in given {
+            let s = s.as_ref();
+            match Level::parse(s) {
+                Some(level) if list.levels.contains(&level) => {
+                    list.problems.push(LevelProblem::Repeated {
+                        given: s.to_owned(),
+                    })
+                }
+                Some(level) => list.levels.push(level),
+                None => list.problems.push(LevelProblem::Unknown {
+                    given: s.to_owned(),
+                    nearest: Level::nearest(s),
+                }),
+            }
+        }
+        list
+    }
+}
+
+/// What [`Level::parse_list`] read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelList {
+    /// The levels named, each once, in the order first written.
+    pub levels: Vec<Level>,
+    /// The names that gave no new level, in the order written.
+    pub problems: Vec<LevelProblem>,
+}
+
+impl LevelList {
+    /// The first name that is not a level, for callers that stop at it.
+    pub fn first_unknown(&self) -> Option<(&str, Level)> {
+        self.problems.iter().find_map(|p| match p {
+            LevelProblem::Unknown { given, nearest } => Some((given.as_str(), *nearest)),
+            LevelProblem::Repeated { .. } => None,
+        })
+    }
+}
+
+/// A name in a list of levels that did not add a level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LevelProblem {
+    /// Neither a level's name nor its slug; `nearest` is the one to
+    /// suggest ("did you mean").
+    Unknown { given: String, nearest: Level },
+    /// A level already named earlier in the list.
+    Repeated { given: String },
 }
 
 impl std::fmt::Display for Level {
@@ -344,6 +399,29 @@ mod tests {
     fn nearest_level_suggests_the_one_character_typo() {
         assert_eq!(Level::nearest("業務改革"), Level::Gyomu);
         assert_eq!(Level::nearest("職場の改善"), Level::Shokuba);
+    }
+
+    #[test]
+    fn level_list_keeps_first_order_and_names_repeats_and_unknowns() {
+        let list = Level::parse_list(["職場改善", "gyomu", "職場改善", "業務改革", "業務改善"]);
+        assert_eq!(list.levels, [Level::Shokuba, Level::Gyomu]);
+        assert_eq!(
+            list.problems,
+            [
+                LevelProblem::Repeated {
+                    given: "職場改善".into()
+                },
+                LevelProblem::Unknown {
+                    given: "業務改革".into(),
+                    nearest: Level::Gyomu
+                },
+                LevelProblem::Repeated {
+                    given: "業務改善".into()
+                },
+            ]
+        );
+        assert_eq!(list.first_unknown(), Some(("業務改革", Level::Gyomu)));
+        assert_eq!(Level::parse_list(["jinzai"]).first_unknown(), None);
     }
 
     #[test]

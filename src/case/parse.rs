@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::model::{Case, Kind, Level, Period, SOURCES_HEADING, Section, Sections};
+use super::model::{Case, Kind, Level, LevelProblem, Period, SOURCES_HEADING, Section, Sections};
 use super::municipalities;
 use super::validate::{self, Severity};
 
@@ -494,41 +494,38 @@ impl FileParser<'_> {
             );
             return None;
         };
-        let mut levels = Vec::new();
         let mut ok = true;
+        let mut names = Vec::new();
         for item in items {
-            let Some(s) = item.as_str() else {
-                self.error(line, "levels", "改善レベルは文字列で書いてください");
-                ok = false;
-                continue;
-            };
-            match Level::parse(s) {
-                Some(level) if levels.contains(&level) => {
-                    let (l, c) = front.value_pos("levels", s);
-                    self.push(
-                        l,
-                        c,
-                        "levels",
-                        Severity::Warning,
-                        format!("「{s}」が2回書かれています"),
-                    );
-                }
-                Some(level) => levels.push(level),
+            match item.as_str() {
+                Some(s) => names.push(s),
                 None => {
-                    let (l, c) = front.value_pos("levels", s);
-                    let near = Level::nearest(s);
-                    self.push(
-                        l,
-                        c,
-                        "levels",
-                        Severity::Error,
-                        format!("「{s}」は改善レベルではありません（{near} のことですか？）"),
-                    );
+                    self.error(line, "levels", "改善レベルは文字列で書いてください");
                     ok = false;
                 }
             }
         }
-        ok.then_some(levels)
+        // Diagnostics are sorted by position afterwards, so reading the
+        // strings first reports the same list in the same order.
+        let list = Level::parse_list(names);
+        for p in list.problems {
+            let (severity, given, message) = match p {
+                LevelProblem::Repeated { given } => {
+                    let message = format!("「{given}」が2回書かれています");
+                    (Severity::Warning, given, message)
+                }
+                LevelProblem::Unknown { given, nearest } => {
+                    ok = false;
+                    let message = format!(
+                        "「{given}」は改善レベルではありません（{nearest} のことですか？）"
+                    );
+                    (Severity::Error, given, message)
+                }
+            };
+            let (l, c) = front.value_pos("levels", &given);
+            self.push(l, c, "levels", severity, message);
+        }
+        ok.then_some(list.levels)
     }
 
     fn period(&mut self, front: &Front, table: &toml::Table) -> Option<Period> {

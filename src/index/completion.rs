@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{PreTokenizedStream, PreTokenizedString, Token, Tokenizer};
 use tantivy::{DocSet, SegmentReader, TERMINATED};
 
 use super::schema::SUGGEST_WORDS_TOKENIZER;
@@ -23,17 +23,12 @@ use crate::suggest::{self, Suggester};
 #[derive(Clone)]
 struct NounTokenizer;
 
-/// The terms of one text; positions do not matter (the field keeps
-/// documents only).
-struct Terms {
-    tokens: Vec<Token>,
-    next: usize,
-}
-
 impl Tokenizer for NounTokenizer {
-    type TokenStream<'a> = Terms;
+    /// tantivy's stream over tokens made beforehand; positions do not
+    /// matter (the field keeps documents only).
+    type TokenStream<'a> = PreTokenizedStream;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Terms {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreTokenizedStream {
         let tokens = suggest::noun_terms(crate::analysis::nouns_of(text))
             .enumerate()
             .map(|(position, text)| Token {
@@ -42,22 +37,10 @@ impl Tokenizer for NounTokenizer {
                 ..Token::default()
             })
             .collect();
-        Terms { tokens, next: 0 }
-    }
-}
-
-impl TokenStream for Terms {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
-    }
-
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        PreTokenizedStream::from(PreTokenizedString {
+            text: String::new(),
+            tokens,
+        })
     }
 }
 

@@ -28,7 +28,9 @@ use crate::case::{Case, FileChange};
 use crate::suggest::CaseWords;
 pub use facets::{FacetCount, Facets};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
-pub use search::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use search::{
+    Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
+};
 pub use sync::SyncReport;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,10 @@
 //! those terms over the narrative fields, weighted by their tf-idf and
 //! excluding the case itself, ranks the others by BM25. No vectors or extra
 //! index: the morph fields already hold what is needed.
+//!
+//! The words shown as shared are surface forms, as both cases write them
+//! (サービス, not the folded index term サビス): a reader checks them
+//! against the texts.
 
 use std::collections::HashMap;
 
@@ -20,6 +24,62 @@ use crate::case::{Level, Period};
 
 /// Distinctive terms taken from a case.
 const TERMS: usize = 16;
+/// Shared words shown per similar case.
+const SHOWN: usize = 6;
+
+/// How a case writes each of its index terms: the surface forms of the
+/// tokens that gave the term, most frequent first when asked.
+#[derive(Debug, Default)]
+struct Surfaces(HashMap<String, Vec<(String, u32)>>);
+
+impl Surfaces {
+    fn add(&mut self, term: &str, surface: Option<&str>) {
+        let Some(surface) = surface.map(str::trim).filter(|s| !s.is_empty()) else {
+            return;
+        };
+        let forms = self.0.entry(term.to_owned()).or_default();
+        match forms.iter_mut().find(|(f, _)| f == surface) {
+            Some((_, n)) => *n += 1,
+            None => forms.push((surface.to_owned(), 1)),
+        }
+    }
+
+    /// The forms of `term`, most frequent first (then shortest, then in
+    /// text order).
+    fn of(&self, term: &str) -> Vec<&str> {
+        let mut forms: Vec<&(String, u32)> = self.0.get(term).into_iter().flatten().collect();
+        forms.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(a.0.chars().count().cmp(&b.0.chars().count()))
+        });
+        forms.into_iter().map(|(f, _)| f.as_str()).collect()
+    }
+}
+
+/// A case's narrative as one text, to check that a word occurs in it.
+fn narrative_text(case: &crate::case::Case) -> String {
+    case.narrative()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The word both cases write for a shared `term`: one of our forms that
+/// their text holds, else one of theirs that ours holds (the same word
+/// spelt another way, サービス and ｻｰﾋﾞｽ, has none).
+fn common_surface(
+    term: &str,
+    (ours, our_text): (&Surfaces, &str),
+    (theirs, their_text): (&Surfaces, &str),
+) -> Option<String> {
+    // Where both write the word alike, the first of our forms is in
+    // their text.
+    ours.of(term)
+        .into_iter()
+        .find(|f| their_text.contains(f))
+        .or_else(|| theirs.of(term).into_iter().find(|f| our_text.contains(f)))
+        .map(str::to_owned)
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Similar {
@@ -30,7 +90,8 @@ pub struct Similar {
     pub levels: Vec<Level>,
     pub period: Period,
     pub score: f32,
-    /// The distinctive words of the source case this one shares.
+    /// The distinctive words of the source case this one shares, as
+    /// written in both texts (each occurs in both cases' narratives).
     pub shared: Vec<String>,
 }
 
@@ -66,13 +127,16 @@ impl CaseIndex {
         let n_docs = searcher.num_docs().max(1) as f32;
 
         let mut tf: HashMap<String, u32> = HashMap::new();
+        let mut ours = Surfaces::default();
         for (_, text) in case.narrative() {
             for t in analyze(AnalyzerKind::Morph, text) {
                 if meaningful(&t.text) {
+                    ours.add(&t.text, text.get(t.start..t.end));
                     *tf.entry(t.text).or_default() += 1;
                 }
             }
         }
+        let our_text = narrative_text(&case);
         let mut scored: Vec<(String, f32)> = Vec::with_capacity(tf.len());
         for (term, n) in tf {
             // Cases using the word in any narrative section (the largest
@@ -128,17 +192,29 @@ impl CaseIndex {
             let Some(other) = self.fields.stored_case(&doc) else {
                 continue;
             };
-            let theirs: std::collections::HashSet<String> = other
-                .narrative()
-                .flat_map(|(_, t)| analyze(AnalyzerKind::Morph, t))
-                .map(|t| t.text)
-                .collect();
-            let shared = scored
-                .iter()
-                .filter(|(t, _)| theirs.contains(t))
-                .map(|(t, _)| t.clone())
-                .take(6)
-                .collect();
+            let mut theirs = Surfaces::default();
+            for (_, text) in other.narrative() {
+                for t in analyze(AnalyzerKind::Morph, text) {
+                    theirs.add(&t.text, text.get(t.start..t.end));
+                }
+            }
+            let their_text = narrative_text(&other);
+            let mut shared: Vec<String> = Vec::new();
+            for (term, _) in &scored {
+                if shared.len() == SHOWN {
+                    break;
+                }
+                if !theirs.0.contains_key(term) {
+                    continue;
+                }
+                let Some(word) = common_surface(term, (&ours, &our_text), (&theirs, &their_text))
+                else {
+                    continue;
+                };
+                if !shared.contains(&word) {
+                    shared.push(word);
+                }
+            }
             out.push(Similar {
                 id: other.id,
                 title: other.title,

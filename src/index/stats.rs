@@ -244,8 +244,6 @@ pub fn stats_of(cases: &[Case]) -> Stats {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
 
     /// The counts and the feed's order from the columns and facet tables
@@ -253,16 +251,7 @@ mod tests {
     /// not yet merged away) and some updated today.
     #[test]
     fn columns_give_what_the_stored_cases_give() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = tempfile::tempdir().unwrap();
-        let cases = dir.path().join("cases");
-        std::fs::create_dir(&cases).unwrap();
-        for e in std::fs::read_dir(root.join("cases")).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_file() {
-                std::fs::copy(e.path(), cases.join(e.file_name())).unwrap();
-            }
-        }
+        let (dir, cases) = crate::case::edit::tests_support::bundled_cases_copy();
         let index = CaseIndex::open(&dir.path().join("index")).unwrap();
         let check = |index: &CaseIndex| {
             let all = index.all_cases().unwrap();

@@ -1,11 +1,6 @@
 //! Query wrappers that tantivy lacks. They know nothing of words or
 //! fields.
 //!
-//! * [`TierQuery`]: a query scored as its inner query plus a constant, the
-//!   tier bonus of a multi-word search (each word a case matches lifts it
-//!   above every case matching fewer words, and BM25 orders the cases
-//!   within a tier). Written as `inner OR ConstScore(inner, bonus)`, every
-//!   word's query ran twice (two scorers over the same posting lists).
 //! * [`ExcludedQuery`]: an excluded clause (`-"改善運動"`). tantivy's
 //!   exclusion asks its clause with `seek_danger`, which a phrase scorer
 //!   answers with a debug assertion when it has already moved past the
@@ -19,85 +14,13 @@ use std::fmt;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
-/// Matches what `inner` matches; scores `inner`'s score plus `bonus`.
-pub(crate) struct TierQuery {
-    inner: Box<dyn Query>,
-    bonus: Score,
-}
-
-impl TierQuery {
-    pub(crate) fn new(inner: Box<dyn Query>, bonus: Score) -> TierQuery {
-        TierQuery { inner, bonus }
-    }
-}
-
-impl Clone for TierQuery {
-    fn clone(&self) -> Self {
-        TierQuery {
-            inner: self.inner.box_clone(),
-            bonus: self.bonus,
-        }
-    }
-}
-
-impl fmt::Debug for TierQuery {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "Tier(bonus={}, query={:?})", self.bonus, self.inner)
-    }
-}
-
-impl Query for TierQuery {
-    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let inner = self.inner.weight(enable_scoring)?;
-        if !enable_scoring.is_scoring_enabled() {
-            return Ok(inner);
-        }
-        Ok(Box::new(TierWeight {
-            inner,
-            bonus: self.bonus,
-        }))
-    }
-
-    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        self.inner.query_terms(visitor);
-    }
-}
-
-struct TierWeight {
-    inner: Box<dyn Weight>,
-    bonus: Score,
-}
-
-impl Weight for TierWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(Shifted {
-            inner: self.inner.scorer(reader, boost)?,
-            bonus: self.bonus * boost,
-        }))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let inner = self.inner.explain(reader, doc)?;
-        let mut out = Explanation::new("tier bonus plus", inner.value() + self.bonus);
-        out.add_detail(inner);
-        Ok(out)
-    }
-
-    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
-        self.inner.count(reader)
-    }
-}
-
 /// Delegates everything to `inner` but `seek_danger`, which keeps
-/// `DocSet`'s own (`doc()`, then `seek` only when behind the target), and
-/// adds `bonus` to the score. Both wrappers use it: the tier bonus, and an
-/// excluded clause (bonus 0; its score is never read).
-struct Shifted {
+/// `DocSet`'s own (`doc()`, then `seek` only when behind the target).
+struct Plain {
     inner: Box<dyn Scorer>,
-    bonus: Score,
 }
 
-impl DocSet for Shifted {
+impl DocSet for Plain {
     fn advance(&mut self) -> DocId {
         self.inner.advance()
     }
@@ -119,9 +42,9 @@ impl DocSet for Shifted {
     }
 }
 
-impl Scorer for Shifted {
+impl Scorer for Plain {
     fn score(&mut self) -> Score {
-        self.inner.score() + self.bonus
+        self.inner.score()
     }
 }
 
@@ -173,9 +96,8 @@ struct ExcludedWeight {
 
 impl Weight for ExcludedWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(Shifted {
+        Ok(Box::new(Plain {
             inner: self.inner.scorer(reader, boost)?,
-            bonus: 0.0,
         }))
     }
 
@@ -190,9 +112,9 @@ impl Weight for ExcludedWeight {
 
 #[cfg(test)]
 mod tests {
-    use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, TermQuery};
-    use tantivy::schema::{IndexRecordOption, STRING, Schema, TEXT};
+    use tantivy::collector::Count;
+    use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery};
+    use tantivy::schema::{Schema, TEXT};
     use tantivy::{Index, TantivyDocument};
 
     use super::*;
@@ -228,58 +150,5 @@ mod tests {
         assert_eq!(count(&all_but(phrase("no", "such"))), 3);
         assert_eq!(count(&all_but(phrase("kaizen", "undo"))), 2);
         assert_eq!(count(&all_but(phrase("undo", "kaizen"))), 2);
-    }
-
-    /// Same matches as the inner query, every score raised by the bonus;
-    /// with scoring disabled it is the inner query itself.
-    #[test]
-    fn adds_the_bonus_to_the_inner_score() {
-        let mut b = Schema::builder();
-        let f = b.add_text_field("f", STRING);
-        let index = Index::create_in_ram(b.build());
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for values in [&["a"][..], &["b"], &["a", "b"]] {
-            let mut d = TantivyDocument::default();
-            for v in values {
-                d.add_text(f, v);
-            }
-            w.add_document(d).unwrap();
-        }
-        w.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let term = |v: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(f, v),
-                IndexRecordOption::WithFreqs,
-            ))
-        };
-        let top = TopDocs::with_limit(10).order_by_score();
-        let plain = searcher.search(&*term("a"), &top).unwrap();
-        let tiered = searcher
-            .search(&TierQuery::new(term("a"), 100.0), &top)
-            .unwrap();
-        assert_eq!(plain.len(), 2);
-        for ((p, pa), (t, ta)) in plain.iter().zip(&tiered) {
-            assert_eq!(pa, ta);
-            assert!((t - p - 100.0).abs() < 1e-3, "{t} vs {p}");
-        }
-        // Matching both words ranks above matching one, whatever BM25 says.
-        let both = BooleanQuery::new(vec![
-            (
-                Occur::Should,
-                Box::new(TierQuery::new(term("a"), 100.0)) as _,
-            ),
-            (
-                Occur::Should,
-                Box::new(TierQuery::new(term("b"), 100.0)) as _,
-            ),
-        ]);
-        let hits = searcher.search(&both, &top).unwrap();
-        assert_eq!(hits[0].1.doc_id, 2, "{hits:?}");
-        assert!(hits[0].0 >= 200.0 && hits[1].0 < 200.0, "{hits:?}");
-        let count = searcher
-            .search(&TierQuery::new(term("a"), 5.0), &tantivy::collector::Count)
-            .unwrap();
-        assert_eq!(count, 2);
     }
 }

@@ -2,7 +2,9 @@
 //! look for, computed once per search.
 
 use super::parse::Atom;
-use crate::analysis::{Analysis, AnalyzerKind, is_kana_word, kana_bigrams, kana_reading};
+use crate::analysis::{
+    Analysis, AnalyzerKind, is_kana_word, kana_bigrams, kana_reading, query_terms, verb_stem,
+};
 
 /// An atom with its terms by each analyzer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +39,16 @@ impl AtomForms {
                 .collect()
         };
         let kana = typed && is_kana_word(text) && text.chars().count() > 1;
+        // A verb's bigrams stop before its ending, so that every
+        // inflection matches (打ち切る: 打チ チ切, found in 打ち切られた).
+        let ngram = match (atom, verb_stem(text)) {
+            (Atom::Word(_), Some(stem)) => query_terms(AnalyzerKind::Ngram, stem),
+            _ => texts(AnalyzerKind::Ngram),
+        };
         AtomForms {
             atom: atom.clone(),
             morph: texts(AnalyzerKind::Morph),
-            ngram: texts(AnalyzerKind::Ngram),
+            ngram,
             reading: if kana { kana_bigrams(text) } else { Vec::new() },
             reading_word: kana.then(|| kana_reading(text)),
         }

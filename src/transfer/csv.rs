@@ -12,7 +12,9 @@ use std::io::Write;
 
 use super::{ImportRow, Imported, RowProblem, TransferError, split_list, split_sources};
 use crate::analysis::nfkc;
-use crate::case::{Case, Kind, Level, Period, Section, Sections, Severity, municipalities};
+use crate::case::{
+    Case, Kind, Level, LevelProblem, Period, Section, Sections, Severity, municipalities,
+};
 
 /// A column of the CSV format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,23 +316,19 @@ impl<'a> Record<'a> {
 
     /// The levels listed, each once, in the order written.
     fn levels(&mut self) -> Vec<Level> {
-        let mut levels = Vec::new();
-        if let Some((_, h, v)) = self.get(Col::Levels) {
-            for name in split_list(v) {
-                match Level::parse(&name) {
-                    Some(l) if !levels.contains(&l) => levels.push(l),
-                    Some(_) => {}
-                    None => self.err(
-                        h,
-                        format!(
-                            "「{name}」は改善レベルではありません（{} のことですか？）",
-                            Level::nearest(&name)
-                        ),
-                    ),
-                }
+        let Some((_, h, v)) = self.get(Col::Levels) else {
+            return Vec::new();
+        };
+        let list = Level::parse_list(split_list(v));
+        for p in list.problems {
+            if let LevelProblem::Unknown { given, nearest } = p {
+                self.err(
+                    h,
+                    format!("「{given}」は改善レベルではありません（{nearest} のことですか？）"),
+                );
             }
         }
-        levels
+        list.levels
     }
 
     /// The period from a 期間 cell, else from 開始年 and 終了年 columns

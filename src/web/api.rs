@@ -17,12 +17,26 @@ use super::cache::Cached;
 use super::error::{ErrorBody, WebError};
 use super::insights::InsightsReport;
 use super::params::{MAX_QUERY_CHARS, SearchParams, Validated};
-use crate::index::{FacetCount, Facets, Hit, SearchResults};
+use crate::index::{FacetCount, Facets, Hit, SearchResults, WordSynonyms};
 use crate::suggest::Suggestion;
 
 /// Header the UI's search-as-you-type sets: such partial queries are not
-/// counted in the insights (only searches people commit to are).
+/// counted in the insights (only searches people commit to are), but for
+/// the value [`SETTLED`].
 pub const LIVE_HEADER: &str = "x-kaizen-live";
+
+/// The [`LIVE_HEADER`] value of the query a typing burst settled on: the
+/// page sends it once, when the typing has paused long enough or a result
+/// is opened, so the insights count what was looked for, not each key.
+pub const SETTLED: &str = "settled";
+
+/// Whether a request is a keystroke of search-as-you-type, not counted in
+/// the insights.
+fn is_keystroke(headers: &HeaderMap) -> bool {
+    headers
+        .get(LIVE_HEADER)
+        .is_some_and(|v| v.as_bytes() != SETTLED.as_bytes())
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct PeriodDto {
@@ -72,8 +86,9 @@ pub struct HitDto {
     pub score: f32,
     /// Matching sections, best first (the summary when none matched).
     pub snippets: Vec<SnippetDto>,
-    /// Words of the query this case does not match (a relaxed match of
-    /// several words); empty when it matches every word.
+    /// Words of the query this case does not contain (a partial match of
+    /// several words: 「含まれない: 量子」); empty when it contains every
+    /// word.
     pub missing_words: Vec<String>,
 }
 
@@ -141,16 +156,93 @@ impl From<Facets> for FacetsDto {
     }
 }
 
+/// A query word and the synonyms searched with it (they rank below it).
+#[derive(Serialize, ToSchema)]
+pub struct WordSynonymsDto {
+    pub word: String,
+    pub synonyms: Vec<String>,
+}
+
+impl From<WordSynonyms> for WordSynonymsDto {
+    fn from(s: WordSynonyms) -> Self {
+        WordSynonymsDto {
+            word: s.word,
+            synonyms: s.synonyms,
+        }
+    }
+}
+
+/// A search's answer. Counts are honest: `total` is the number of cases
+/// containing every word of the query, and `hits` are only such cases.
+/// Cases containing only some of the words (a query of several words or a
+/// sentence is answered by those too) are apart in `partial`, each naming
+/// the words it lacks.
+///
+/// Paging (`page`, `per_page`) runs through one list: every case
+/// containing every word first, then the partial ones. A page holds up to
+/// `per_page` hits in all, `hits` then `partial.hits`; the page where the
+/// first part ends starts the second, and later pages hold partial hits
+/// only.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResponse {
+    /// Cases containing every word of the query.
     pub total: usize,
     pub took_ms: f64,
     pub page: usize,
     pub per_page: usize,
+    /// This page's cases containing every word, best first.
     pub hits: Vec<HitDto>,
+    /// The cases containing only some of the words.
+    pub partial: PartialDto,
+    /// Counted over the cases containing every word.
     pub facets: FacetsDto,
     /// A close known word when nothing was found.
     pub did_you_mean: Option<String>,
+    /// Each query word that also searched its synonyms, with them
+    /// (「同義語も検索: 打ち切り・撤廃」); words without any are left out.
+    pub synonyms: Vec<WordSynonymsDto>,
+}
+
+/// The cases containing only some of the query's words.
+#[derive(Serialize, ToSchema, Default)]
+pub struct PartialDto {
+    /// How many cases contain some but not all of the words.
+    pub total: usize,
+    /// This page's share of them, best first (those lacking fewer words
+    /// first); each names what it lacks in `missing_words`.
+    pub hits: Vec<HitDto>,
+}
+
+impl SearchResponse {
+    /// The one JSON shape of search results, for the API and the command
+    /// line's `search --json` alike.
+    pub fn new(
+        results: SearchResults,
+        page: usize,
+        per_page: usize,
+        did_you_mean: Option<String>,
+    ) -> SearchResponse {
+        let (hits, partial): (Vec<Hit>, Vec<Hit>) =
+            results.hits.into_iter().partition(Hit::matches_every_word);
+        SearchResponse {
+            total: results.total,
+            took_ms: results.took.as_secs_f64() * 1000.0,
+            page,
+            per_page,
+            hits: hits.into_iter().map(HitDto::from).collect(),
+            partial: PartialDto {
+                total: results.partial_total,
+                hits: partial.into_iter().map(HitDto::from).collect(),
+            },
+            facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
+            did_you_mean,
+            synonyms: results
+                .synonyms
+                .into_iter()
+                .map(WordSynonymsDto::from)
+                .collect(),
+        }
+    }
 }
 
 /// Validates and runs a search; counts it in the insights unless it is a
@@ -195,8 +287,7 @@ pub(super) async fn run_search(
                 .await?
         }
     };
-    let live = headers.contains_key(LIVE_HEADER);
-    if !live && v.page == 1 {
+    if !is_keystroke(headers) && v.page == 1 {
         state.insights.record(&v.request.query, results.total);
     }
     Ok((v, results, did_you_mean))
@@ -242,15 +333,12 @@ pub async fn search(
 ) -> Result<Json<SearchResponse>, WebError> {
     let params = SearchParams::from_query(raw.as_deref())?;
     let (v, results, did_you_mean) = run_search(&state, &params, &headers).await?;
-    Ok(Json(SearchResponse {
-        total: results.total,
-        took_ms: results.took.as_secs_f64() * 1000.0,
-        page: v.page,
-        per_page: v.per_page,
-        hits: results.hits.into_iter().map(HitDto::from).collect(),
-        facets: results.facets.map(FacetsDto::from).unwrap_or_default(),
+    Ok(Json(SearchResponse::new(
+        results,
+        v.page,
+        v.per_page,
         did_you_mean,
-    }))
+    )))
 }
 
 /// Most rows a CSV download holds: a search result, not a backup (the
@@ -259,7 +347,9 @@ pub const CSV_MAX_ROWS: usize = 1000;
 
 /// The hits of a search as CSV, best first: the same parameters as
 /// `/api/search` (`page` and `per_page` are ignored), at most
-/// [`CSV_MAX_ROWS`] rows. UTF-8 with BOM so that Excel opens it; cells
+/// [`CSV_MAX_ROWS`] rows. Only the cases containing every word, as
+/// counted by `total`: a file handed on has no place to say what a row
+/// lacks; the partial ones are counted in a header. UTF-8 with BOM so that Excel opens it; cells
 /// that a spreadsheet would run as a formula are neutralised.
 #[utoipa::path(
     get,
@@ -267,7 +357,7 @@ pub const CSV_MAX_ROWS: usize = 1000;
     tag = "api",
     params(SearchParams),
     responses(
-        (status = 200, description = "CSV (UTF-8 with BOM, Japanese headers); `X-Total-Count` is the number of hits, `X-Kaizen-Truncated: true` when more than 1000", content_type = "text/csv"),
+        (status = 200, description = "CSV (UTF-8 with BOM, Japanese headers) of the cases containing every word of the query; `X-Total-Count` is their number, `X-Kaizen-Partial-Count` the number of cases containing only some of the words (not in the file), `X-Kaizen-Truncated: true` when more than 1000", content_type = "text/csv"),
         (status = 400, description = "A parameter is invalid; `error.param` names it", body = ErrorBody)
     )
 )]
@@ -280,17 +370,17 @@ pub async fn search_csv(
     request.offset = 0;
     request.limit = CSV_MAX_ROWS;
     request.facets = false;
-    let (bytes, total) = state
+    let (bytes, total, partial) = state
         .on_index(move |index| {
             let results = index.search(&request)?;
             let mut cases = Vec::with_capacity(results.hits.len());
-            for h in &results.hits {
+            for h in results.hits.iter().filter(|h| h.matches_every_word()) {
                 cases.extend(index.get(&h.id)?);
             }
             let mut out = Vec::new();
             crate::transfer::export_csv(&cases, &mut out)
                 .map_err(|e| WebError::Internal(e.to_string()))?;
-            Ok((out, results.total))
+            Ok((out, results.total, results.partial_total))
         })
         .await?;
     Ok((
@@ -303,6 +393,10 @@ pub async fn search_csv(
             (
                 header::HeaderName::from_static("x-total-count"),
                 total.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-kaizen-partial-count"),
+                partial.to_string(),
             ),
             (
                 header::HeaderName::from_static("x-kaizen-truncated"),

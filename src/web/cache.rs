@@ -128,11 +128,12 @@ mod tests {
         Arc::new(Cached {
             results: SearchResults {
                 total,
+                partial_total: 0,
                 hits: Vec::new(),
                 facets: None,
                 words: Vec::new(),
                 dropped_words: Vec::new(),
-                total_all_words: total,
+                synonyms: Vec::new(),
                 took: Duration::ZERO,
                 generation: 0,
             },

@@ -18,7 +18,9 @@ use utoipa::ToSchema;
 use super::error::WebError;
 use crate::case::edit::{self, EditError};
 use crate::case::municipalities;
-use crate::case::{Case, Contact, FieldProblem, Kind, Level, Period, Section, Sections, Severity};
+use crate::case::{
+    Case, Contact, FieldProblem, Kind, Level, LevelProblem, Period, Section, Sections, Severity,
+};
 use crate::index::CaseIndex;
 use crate::wareki;
 
@@ -112,21 +114,16 @@ impl Draft {
 
     /// The levels ticked, each once.
     fn levels(&self, problems: &mut Vec<FieldProblem>) -> Vec<Level> {
-        let mut levels = Vec::new();
-        for l in &self.levels {
-            match Level::parse(l) {
-                Some(level) if !levels.contains(&level) => levels.push(level),
-                Some(_) => {}
-                None => problems.push(problem(
+        let list = Level::parse_list(&self.levels);
+        for p in &list.problems {
+            if let LevelProblem::Unknown { given, nearest } = p {
+                problems.push(problem(
                     "levels",
-                    format!(
-                        "「{l}」は改善レベルではありません（もしかして「{}」？）",
-                        Level::nearest(l)
-                    ),
-                )),
+                    format!("「{given}」は改善レベルではありません（もしかして「{nearest}」？）"),
+                ));
             }
         }
-        levels
+        list.levels
     }
 
     /// Start and end year, in 西暦 or 和暦 (start 0 when unreadable).
@@ -196,13 +193,13 @@ pub fn derive_id(case: &Case, index: &CaseIndex, taken: &mut HashSet<String>) ->
 /// The body of `POST /api/cases` and `PUT /api/cases/{id}`: the shape
 /// `GET /api/cases/{id}` returns. `contributor` and `updated` are
 /// read-only (set from the member and the date) and ignored, like any
-/// unknown field. `id` may be left out on create (derived from place and
-/// year) and on update (the path's).
+/// unknown field. `id` may be left out on create (derived from the place,
+/// the title's words and the start year) and on update (the path's).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CaseInput {
     /// Lowercase letters, digits and `-`, at most 80; left out on create:
-    /// derived from place and year.
+    /// derived from the place, the title's words and the start year.
     #[schema(max_length = 80, pattern = "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
     pub id: Option<String>,
     #[schema(required = true, min_length = 1)]

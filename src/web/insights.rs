@@ -62,7 +62,9 @@ pub fn normalize_query(q: &str) -> String {
 }
 
 impl Insights {
-    /// Counts one search for `query` that found `total` cases.
+    /// Counts one search for `query` that found `total` cases containing
+    /// every word: 0 is a search that found nothing, even when some cases
+    /// contain some of the words (those are the content gaps to fill).
     pub fn record(&self, query: &str, total: usize) {
         let q = normalize_query(query);
         if q.is_empty() {

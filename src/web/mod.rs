@@ -56,7 +56,7 @@ use utoipa_axum::routes;
 
 use crate::index::CaseIndex;
 
-pub use api::HitDto;
+pub use api::{HitDto, SearchResponse, WordSynonymsDto};
 pub use error::WebError;
 pub use insights::Insights;
 pub use metrics::Metrics;

@@ -212,23 +212,14 @@ fn dedup(v: &[String]) -> Vec<String> {
 /// `level` values → levels, each once; a name that is not a level is
 /// answered with the nearest one.
 fn levels(given: &[String]) -> Result<Vec<Level>, WebError> {
-    let mut levels = Vec::new();
-    for l in given {
-        match Level::parse(l) {
-            Some(level) if !levels.contains(&level) => levels.push(level),
-            Some(_) => {}
-            None => {
-                return Err(WebError::bad(
-                    "level",
-                    format!(
-                        "「{l}」は改善レベルではありません（もしかして「{}」？）",
-                        Level::nearest(l)
-                    ),
-                ));
-            }
-        }
+    let list = Level::parse_list(given);
+    match list.first_unknown() {
+        Some((l, nearest)) => Err(WebError::bad(
+            "level",
+            format!("「{l}」は改善レベルではありません（もしかして「{nearest}」？）"),
+        )),
+        None => Ok(list.levels),
     }
-    Ok(levels)
 }
 
 /// `kind` values → kinds of municipality, each once.

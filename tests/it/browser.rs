@@ -27,6 +27,10 @@ use crate::common::App;
 /// keyboard path to the results, printing.
 mod reading;
 
+/// Honest counts: the partial section, and search-as-you-type counted
+/// once a typing burst settles.
+mod partial;
+
 pub(crate) use reading::axe_clean;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

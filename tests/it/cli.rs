@@ -50,17 +50,21 @@ fn check_reports_line_of_unknown_level_and_exits_1() {
     assert!(err.contains("cases/bad.md:8: sources"), "{err}");
 }
 
+/// `kaizen-wa check` in the fixture exits 1 and reports `line`.
+fn check_fails_saying(f: &Fixture, line: &str) {
+    let out = f.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains(line), "{}", stdout(&out));
+}
+
 #[test]
 fn check_reports_duplicate_ids_across_files() {
     let f = Fixture::with_samples();
     let text = fs::read_to_string(f.cases().join("mie-sawayaka-undo.md")).unwrap();
     fs::write(f.cases().join("zz-copy.md"), text).unwrap();
-    let out = f.run(&["check"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("cases/zz-copy.md:2: id: id「mie-sawayaka-undo」は mie-sawayaka-undo.md でも使われています"),
-        "{}",
-        stdout(&out)
+    check_fails_saying(
+        &f,
+        "cases/zz-copy.md:2: id: id「mie-sawayaka-undo」は mie-sawayaka-undo.md でも使われています",
     );
 }
 
@@ -68,13 +72,7 @@ fn check_reports_duplicate_ids_across_files() {
 fn check_reports_a_shift_jis_file_as_not_utf8() {
     let f = Fixture::with_samples();
     fs::write(f.cases().join("sjis.md"), b"+++\nid = \"\x82\xa0\"\n").unwrap();
-    let out = f.run(&["check"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("cases/sjis.md:2:7: file: UTF-8 ではない文字があります"),
-        "{}",
-        stdout(&out)
-    );
+    check_fails_saying(&f, "cases/sjis.md:2:7: file: UTF-8 ではない文字があります");
 }
 
 #[test]

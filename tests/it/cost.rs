@@ -41,7 +41,7 @@ use kaizen_wa::analysis::{AnalyzerKind, analyzer, register};
 use kaizen_wa::case::Case;
 use kaizen_wa::case::{Section, store};
 use kaizen_wa::eval::parse_queries;
-use kaizen_wa::index::{CaseIndex, Fields, SearchOptions, SearchRequest};
+use kaizen_wa::index::{CaseIndex, Fields, SearchOptions, SearchRequest, SyncReport};
 use kaizen_wa::web::HitDto;
 use rayon::prelude::*;
 
@@ -321,10 +321,7 @@ fn latency_with(
     if !cpu_ms.is_empty() {
         percentiles(&format!("{label} (cpu) "), cpu_ms);
     }
-    let show = std::env::var("KAIZEN_WA_COST_SHOW")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
+    let show = env_count("KAIZEN_WA_COST_SHOW", 6);
     for (t, q) in slowest.iter().take(show) {
         println!("  slow: {t:>7.2} ms  {q}");
     }
@@ -348,21 +345,33 @@ fn corpus_and_index(tmp: &Path) -> (PathBuf, PathBuf) {
     (corpus, index_dir)
 }
 
-/// `KAIZEN_WA_COST_ROUNDS`, else `default`.
-fn rounds(default: usize) -> usize {
-    std::env::var("KAIZEN_WA_COST_ROUNDS")
+/// The number in the environment variable `var`, else `default`.
+fn env_count(var: &str, default: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
+}
+
+/// `KAIZEN_WA_COST_ROUNDS`, else `default`.
+fn rounds(default: usize) -> usize {
+    env_count("KAIZEN_WA_COST_ROUNDS", default)
+}
+
+/// The measured index (see [`corpus_and_index`]), synced with its corpus;
+/// the index and what the sync did.
+fn synced_index(tmp: &Path) -> (CaseIndex, SyncReport) {
+    let (corpus, index_dir) = corpus_and_index(tmp);
+    let idx = CaseIndex::open(&index_dir).unwrap();
+    let report = idx.sync(&corpus).unwrap();
+    (idx, report)
 }
 
 #[test]
 #[ignore = "slow: a latency measurement, run on demand"]
 fn query_latency() {
     let tmp = tempfile::tempdir().unwrap();
-    let (corpus, index_dir) = corpus_and_index(tmp.path());
-    let idx = CaseIndex::open(&index_dir).unwrap();
-    let report = idx.sync(&corpus).unwrap();
+    let (idx, report) = synced_index(tmp.path());
     if std::env::var_os("KAIZEN_WA_COST_OPTIMIZE").is_some() {
         let t = Instant::now();
         let merged = idx.optimize().unwrap();
@@ -420,11 +429,9 @@ fn search_floor() {
     use tantivy::{Order, Term};
 
     let tmp = tempfile::tempdir().unwrap();
-    let (corpus, index_dir) = corpus_and_index(tmp.path());
-    let idx = CaseIndex::open(&index_dir).unwrap();
-    idx.sync(&corpus).unwrap();
+    let (idx, _) = synced_index(tmp.path());
     let fields = idx.fields();
-    let index = Index::open_in_dir(&index_dir).unwrap();
+    let index = Index::open_in_dir(idx.dir()).unwrap();
     let searcher = index.reader().unwrap().searcher();
     println!("{} cases", searcher.num_docs());
     let rounds = rounds(200);

@@ -18,6 +18,20 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("runs kaizen-wa")
 }
 
+/// A scratch folder with an empty `cases/`.
+fn empty_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
+    dir
+}
+
+/// Writes `contents` to `name` in `dir` and runs `import --dry-run` on it.
+fn dry_run(dir: &Path, name: &str, contents: &str) -> Output {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    run(dir, &["import", path.to_str().unwrap(), "--dry-run"])
+}
+
 fn case_files(dir: &Path) -> Vec<String> {
     store::list(&dir.join("cases"))
         .unwrap()
@@ -56,8 +70,7 @@ fn write_sjis(dir: &Path, text: &str) -> PathBuf {
 
 #[test]
 fn a_cp932_csv_with_one_bad_row_imports_nothing_and_reports_the_row() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
+    let dir = empty_workspace();
     let text = format!(
         "{HEADER}{}{}{}",
         row(
@@ -121,8 +134,7 @@ fn a_cp932_csv_with_one_bad_row_imports_nothing_and_reports_the_row() {
 
 #[test]
 fn existing_cases_are_never_overwritten_without_update() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
+    let dir = empty_workspace();
     let csv = format!("ID,{HEADER}x-one,{}", row("最初の題", "業務改善", "2001-"));
     let path = dir.path().join("u.csv");
     std::fs::write(&path, &csv).unwrap();
@@ -226,11 +238,9 @@ fn import_of_an_export_round_trips_csv_and_jsonl() {
 
 #[test]
 fn jsonl_problems_name_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
-    let path = dir.path().join("x.jsonl");
-    std::fs::write(&path, "{\"id\":\"a\",\"title\":\"t\"}\n\n{oops\n").unwrap();
-    let out = run(dir.path(), &["import", path.to_str().unwrap(), "--dry-run"]);
+    let dir = empty_workspace();
+    let jsonl = "{\"id\":\"a\",\"title\":\"t\"}\n\n{oops\n";
+    let out = dry_run(dir.path(), "x.jsonl", jsonl);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -241,13 +251,10 @@ fn jsonl_problems_name_the_line() {
 
 #[test]
 fn dry_run_lists_every_problem_of_a_row_not_just_the_first() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
-    let path = dir.path().join("many.csv");
+    let dir = empty_workspace();
     let csv = "事例名,自治体名,都道府県,種別,改善レベル,期間,概要,担い手,取組内容,出典\n\
                ,所沢市,福岡県,市,業務改革,1900-,概要,担い手,,出典\n";
-    std::fs::write(&path, csv).unwrap();
-    let out = run(dir.path(), &["import", path.to_str().unwrap(), "--dry-run"]);
+    let out = dry_run(dir.path(), "many.csv", csv);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1));
     for expected in [

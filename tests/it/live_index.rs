@@ -6,7 +6,7 @@
 //! create-to-searchable p50/p99 over 100 concurrent creates and the
 //! outside-edit-to-searchable time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,22 @@ fn indexed_title(index: &CaseIndex, id: &str) -> Option<String> {
     index.get(id).unwrap().map(|c| c.title)
 }
 
+/// A scratch folder holding an empty `cases/` (the index goes beside it);
+/// the folder and `cases/`.
+fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    (dir, cases)
+}
+
+/// Writes the sample case `id` carrying [`word`]`(n)` to `path`, as an
+/// editor outside the server would.
+fn write_case(path: &Path, id: &str, n: usize) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, case::render(&sample_case(id, &word(n)))).unwrap();
+}
+
 fn start(cases: &Path, index_dir: &Path) -> LiveIndex {
     let index = Arc::new(CaseIndex::open(index_dir).unwrap());
     LiveIndex::start(index, cases).unwrap()
@@ -51,16 +67,14 @@ fn start(cases: &Path, index_dir: &Path) -> LiveIndex {
 
 #[test]
 fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_valid_version() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
+    let (dir, cases) = scratch();
     let live = start(&cases, &dir.path().join("index"));
     assert!(live.watching());
 
     // Dropped in by someone else (an editor, git pull).
     let path = cases.join("dropped.md");
     let t = Instant::now();
-    std::fs::write(&path, case::render(&sample_case("dropped", &word(1)))).unwrap();
+    write_case(&path, "dropped", 1);
     let took = wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(1), "dropped")
     })
@@ -73,7 +87,7 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
 
     // Edited outside: the new text replaces the old one.
     let t = Instant::now();
-    std::fs::write(&path, case::render(&sample_case("dropped", &word(2)))).unwrap();
+    write_case(&path, "dropped", 2);
     wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(2), "dropped")
     })
@@ -114,7 +128,7 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
     );
 
     // Fixed: searchable as fixed, and off the list.
-    std::fs::write(&path, case::render(&sample_case("dropped", &word(4)))).unwrap();
+    write_case(&path, "dropped", 4);
     wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(4), "dropped")
     })
@@ -133,28 +147,14 @@ fn a_file_dropped_into_cases_becomes_searchable_and_invalid_edits_keep_the_last_
 
 #[test]
 fn the_index_reading_files_is_not_an_edit_an_idle_folder_is_not_re_synced() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(cases.join("sub")).unwrap();
-    std::fs::write(
-        cases.join("a.md"),
-        case::render(&sample_case("a", &word(1))),
-    )
-    .unwrap();
-    std::fs::write(
-        cases.join("sub/b.md"),
-        case::render(&sample_case("b", &word(2))),
-    )
-    .unwrap();
+    let (dir, cases) = scratch();
+    write_case(&cases.join("a.md"), "a", 1);
+    write_case(&cases.join("sub/b.md"), "b", 2);
     let live = start(&cases, &dir.path().join("index"));
     assert_eq!(live.resyncs(), 0, "the start-up sync is not a re-sync");
 
     // An outside edit: re-synced, which reads files and folders.
-    std::fs::write(
-        cases.join("c.md"),
-        case::render(&sample_case("c", &word(3))),
-    )
-    .unwrap();
+    write_case(&cases.join("c.md"), "c", 3);
     wait_for(Duration::from_secs(5), || {
         finds(live.index(), &word(3), "c")
     })
@@ -173,10 +173,8 @@ fn the_index_reading_files_is_not_an_edit_an_idle_folder_is_not_re_synced() {
 
 #[test]
 fn a_crash_between_file_write_and_index_commit_converges_at_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
+    let (dir, cases) = scratch();
     let index_dir = dir.path().join("index");
-    std::fs::create_dir_all(&cases).unwrap();
     {
         // The server's write path, stopped after the file write: the
         // index writer had the document queued but never committed.
@@ -218,9 +216,7 @@ fn a_crash_between_file_write_and_index_commit_converges_at_restart() {
 
 #[test]
 fn writes_through_the_live_index_are_searchable_on_return_and_stale_updates_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
+    let (dir, cases) = scratch();
     let live = start(&cases, &dir.path().join("index"));
     let w = live
         .create(&sample_case("via-live", &word(11)), "yamada")
@@ -276,9 +272,7 @@ fn writes_through_the_live_index_are_searchable_on_return_and_stale_updates_lose
 
 #[test]
 fn a_hundred_concurrent_creates_give_a_hundred_files_and_searchable_cases() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
+    let (dir, cases) = scratch();
     let live = start(&cases, &dir.path().join("index"));
     let n = 100;
     let mut latencies: Vec<Duration> = std::thread::scope(|s| {
@@ -321,9 +315,7 @@ fn a_hundred_concurrent_creates_give_a_hundred_files_and_searchable_cases() {
 
 #[test]
 fn one_create_at_a_time_is_searchable_well_within_a_second() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
+    let (dir, cases) = scratch();
     let live = start(&cases, &dir.path().join("index"));
     let mut latencies = Vec::new();
     for i in 0..30 {
@@ -346,14 +338,8 @@ fn one_create_at_a_time_is_searchable_well_within_a_second() {
 
 #[test]
 fn a_create_is_refused_when_an_indexed_file_elsewhere_has_the_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(cases.join("fukuoka")).unwrap();
-    std::fs::write(
-        cases.join("fukuoka/other-name.md"),
-        case::render(&sample_case("taken", &word(20))),
-    )
-    .unwrap();
+    let (dir, cases) = scratch();
+    write_case(&cases.join("fukuoka/other-name.md"), "taken", 20);
     let live = start(&cases, &dir.path().join("index"));
     let err = live
         .create(&sample_case("taken", &word(21)), "yamada")
@@ -382,17 +368,11 @@ fn crash_child_writes_a_case_then_aborts() {
 
 #[test]
 fn killed_between_file_write_and_index_commit_the_case_is_searchable_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
+    let (dir, cases) = scratch();
     let index_dir = dir.path().join("index");
-    std::fs::create_dir_all(&cases).unwrap();
     // An existing case, so that the child's start-up sync opens a writer
     // (and its lock) that is live when the process dies.
-    std::fs::write(
-        cases.join("before.md"),
-        case::render(&sample_case("before", &word(41))),
-    )
-    .unwrap();
+    write_case(&cases.join("before.md"), "before", 41);
 
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
@@ -431,9 +411,7 @@ fn killed_between_file_write_and_index_commit_the_case_is_searchable_after_resta
 
 #[test]
 fn an_index_op_overtaken_by_a_newer_file_version_indexes_the_file_as_it_is() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = dir.path().join("cases");
-    std::fs::create_dir_all(&cases).unwrap();
+    let (dir, cases) = scratch();
     let live = start(&cases, &dir.path().join("index"));
     let first = live
         .create(&sample_case("raced", &word(50)), "yamada")

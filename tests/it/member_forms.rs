@@ -7,8 +7,8 @@
 use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
+use crate::common::forms::{case_files, case_json, new_case_form};
 use crate::common::{App, Reply, word};
-use crate::web_write::{case_files, case_json, form_pairs};
 
 /// Text of an HTML attribute as the browser would send it back.
 fn unescape(s: &str) -> String {
@@ -120,6 +120,16 @@ async fn open_edit(
     pairs.push(("csrf".into(), csrf.to_owned()));
     pairs.push(("action".into(), "save".into()));
     (pairs, etag)
+}
+
+/// 「元に戻す」 on the trash page: posts the form for the trash file `name`.
+async fn restore(app: &App, session: &str, csrf: &str, name: &str) -> Reply {
+    app.post_form(
+        "/trash/restore",
+        Some(session),
+        &[("csrf", csrf), ("name", name)],
+    )
+    .await
 }
 
 /// Deletes `id` as a member does: opens its confirmation page and posts
@@ -276,13 +286,7 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
 
     // No or a wrong token: nothing restored.
     for token in ["", "wrong"] {
-        let r = app
-            .post_form(
-                "/trash/restore",
-                Some(&session),
-                &[("csrf", token), ("name", &name)],
-            )
-            .await;
+        let r = restore(&app, &session, token, &name).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(!app.cases().join(format!("{id}.md")).exists());
     }
@@ -293,22 +297,10 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
         ".x.md",
         "a\u{0}.md",
     ] {
-        let r = app
-            .post_form(
-                "/trash/restore",
-                Some(&session),
-                &[("csrf", &csrf), ("name", bad)],
-            )
-            .await;
+        let r = restore(&app, &session, &csrf, bad).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad:?}");
     }
-    let r = app
-        .post_form(
-            "/trash/restore",
-            Some(&session),
-            &[("csrf", &csrf), ("name", &name)],
-        )
-        .await;
+    let r = restore(&app, &session, &csrf, &name).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(r.header(header::LOCATION), format!("/trash?restored={id}"));
     assert!(app.cases().join(format!("{id}.md")).exists());
@@ -316,13 +308,7 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
         app.get(&format!("/cases/{id}"), None).await.status,
         StatusCode::OK
     );
-    let again = app
-        .post_form(
-            "/trash/restore",
-            Some(&session),
-            &[("csrf", &csrf), ("name", &name)],
-        )
-        .await;
+    let again = restore(&app, &session, &csrf, &name).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "restored once");
 
     // Deleted again, and the id taken by a new case meanwhile: refused.
@@ -331,13 +317,7 @@ async fn the_trash_restores_a_deleted_case_once_with_a_form_token_and_never_over
     let created = app.create(&case_json(Some(id), &word(80))).await;
     assert_eq!(created.status, StatusCode::CREATED);
     let newer = std::fs::read(app.cases().join(format!("{id}.md"))).unwrap();
-    let r = app
-        .post_form(
-            "/trash/restore",
-            Some(&session),
-            &[("csrf", &csrf), ("name", &name)],
-        )
-        .await;
+    let r = restore(&app, &session, &csrf, &name).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("同じ ID の事例"));
     assert_eq!(
@@ -433,13 +413,7 @@ async fn a_contact_goes_through_the_api_the_case_page_and_the_csv() {
 async fn the_error_summary_follows_the_page_in_plain_japanese() {
     let app = App::new();
     let (session, csrf) = app.login().await;
-    let mut pairs = form_pairs("", "");
-    pairs.retain(|(k, _)| *k != "activities");
-    pairs.extend([
-        ("activities", ""),
-        ("csrf", csrf.as_str()),
-        ("action", "save"),
-    ]);
+    let pairs = new_case_form("", "", &[("activities", "")], &csrf, "save");
     let r = app.post_form("/cases/new", Some(&session), &pairs).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text();
@@ -462,14 +436,13 @@ async fn the_error_summary_follows_the_page_in_plain_japanese() {
 async fn a_new_case_gets_a_readable_id_proposed_in_the_preview() {
     let app = App::new();
     let (session, csrf) = app.login().await;
-    let mut pairs = form_pairs("改善提案制度", "職員の提案を毎月審査した。");
-    pairs.retain(|(k, _)| !matches!(*k, "prefecture" | "municipality"));
-    pairs.extend([
-        ("prefecture", "埼玉県"),
-        ("municipality", "さいたま市"),
-        ("csrf", csrf.as_str()),
-        ("action", "preview"),
-    ]);
+    let pairs = new_case_form(
+        "改善提案制度",
+        "職員の提案を毎月審査した。",
+        &[("prefecture", "埼玉県"), ("municipality", "さいたま市")],
+        &csrf,
+        "preview",
+    );
     let r = app.post_form("/cases/new", Some(&session), &pairs).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(

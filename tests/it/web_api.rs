@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
 
-use crate::common::{App, Reply};
+use crate::common::{App, Reply, urlencode};
 
 /// One app for the module, over an index built before it serves: building
 /// the index is the slow part, and these tests only read.
@@ -24,8 +24,14 @@ async fn get(uri: &str) -> Reply {
     app().get(uri, None).await
 }
 
+/// The hits of a search answer.
+fn hits(answer: &Value) -> &[Value] {
+    answer["hits"].as_array().unwrap()
+}
+
+/// `q=` and `s`, percent-encoded.
 fn enc(s: &str) -> String {
-    serde_urlencoded::to_string([("q", s)]).unwrap()
+    format!("q={}", urlencode(s))
 }
 
 async fn assert_bad(uri: &str, param: &str) {
@@ -85,10 +91,10 @@ async fn search_returns_hits_snippets_and_facets() {
 async fn empty_query_browses_everything_with_paging() {
     let j = get("/api/search?per_page=5&page=2").await.json();
     assert_eq!(j["total"].as_u64().unwrap() as usize, app().samples);
-    assert_eq!(j["hits"].as_array().unwrap().len(), 5);
+    assert_eq!(hits(&j).len(), 5);
     assert_eq!(j["page"], 2);
     let last = get("/api/search?per_page=5&page=3").await.json();
-    assert_eq!(last["hits"].as_array().unwrap().len(), app().samples - 10);
+    assert_eq!(hits(&last).len(), app().samples - 10);
 }
 
 #[tokio::test]
@@ -99,7 +105,7 @@ async fn level_filter_and_drill_down_counts() {
         .json(); // 人材育成
     let total = j["total"].as_u64().unwrap();
     assert!(total > 0 && total < all["total"].as_u64().unwrap());
-    for h in j["hits"].as_array().unwrap() {
+    for h in hits(&j) {
         assert!(
             h["levels"]
                 .as_array()
@@ -129,7 +135,7 @@ async fn section_scoped_search_only_matches_that_section() {
     let q = "section=%E5%A4%B1%E6%95%97%E3%83%BB%E8%AA%B2%E9%A1%8C&q=%E9%A6%96%E9%95%B7"; // 失敗・課題, 首長
     let j = get(&format!("/api/search?{q}")).await.json();
     assert!(j["total"].as_u64().unwrap() > 0, "{j}");
-    for h in j["hits"].as_array().unwrap() {
+    for h in hits(&j) {
         for s in h["snippets"].as_array().unwrap() {
             assert_eq!(s["section"], "failures", "{h}");
         }
@@ -143,9 +149,7 @@ async fn section_scoped_search_only_matches_that_section() {
 #[tokio::test]
 async fn sorts_and_filters() {
     let newest = get("/api/search?sort=newest&per_page=100").await.json();
-    let dates: Vec<&str> = newest["hits"]
-        .as_array()
-        .unwrap()
+    let dates: Vec<&str> = hits(&newest)
         .iter()
         .map(|h| h["updated"].as_str().unwrap_or(""))
         .collect();
@@ -153,9 +157,7 @@ async fn sorts_and_filters() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
     let period = get("/api/search?sort=period&per_page=100").await.json();
-    let starts: Vec<i64> = period["hits"]
-        .as_array()
-        .unwrap()
+    let starts: Vec<i64> = hits(&period)
         .iter()
         .map(|h| h["period"]["start"].as_i64().unwrap())
         .collect();
@@ -164,21 +166,9 @@ async fn sorts_and_filters() {
         .await
         .json(); // 三重県
     assert!(mie["total"].as_u64().unwrap() >= 2);
-    assert!(
-        mie["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|h| h["prefecture"] == "三重県")
-    );
+    assert!(hits(&mie).iter().all(|h| h["prefecture"] == "三重県"));
     let town = get("/api/search?kind=%E7%94%BA").await.json(); // 町
-    assert!(
-        town["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|h| h["kind"] == "町")
-    );
+    assert!(hits(&town).iter().all(|h| h["kind"] == "町"));
     let muni = get("/api/search?municipality=%E7%A6%8F%E5%B2%A1%E5%B8%82")
         .await
         .json(); // 福岡市
@@ -186,7 +176,7 @@ async fn sorts_and_filters() {
     let years = get("/api/search?year_from=2000&year_to=2003&per_page=100")
         .await
         .json();
-    for h in years["hits"].as_array().unwrap() {
+    for h in hits(&years) {
         let start = h["period"]["start"].as_i64().unwrap();
         let end = h["period"]["end"].as_i64().unwrap_or(9999);
         assert!(start <= 2003 && end >= 2000, "{h}");
@@ -736,22 +726,12 @@ async fn no_result_page_offers_did_you_mean() {
 #[tokio::test]
 async fn static_assets_are_cached_and_compressed_first_page_is_small() {
     let page = get("/").await.text();
-    let css = page
-        .split("href=\"/static/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let js = page
-        .split("src=\"/static/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    // The first asset path after `attr="/static/`.
+    let asset = |attr: &str| {
+        let after = page.split(&format!("{attr}=\"/static/")).nth(1).unwrap();
+        after.split('"').next().unwrap().to_owned()
+    };
+    let (css, js) = (asset("href"), asset("src"));
     let mut total = 0;
     for uri in [
         "/".to_owned(),

@@ -12,7 +12,6 @@
 //! cargo test --release --test it -- --ignored --nocapture web_write::write_latency_figures
 //! ```
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -24,47 +23,8 @@ use hyper_util::rt::TokioExecutor;
 use kaizen_wa::members::Members;
 use serde_json::{Value, json};
 
-use crate::common::{App, MEMBER, add_member, case_body, serve, urlencode, word, workspace};
-
-/// Case files under `cases/` (not `.trash/`).
-pub(crate) fn case_files(cases: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(cases)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    out.sort();
-    out
-}
-
-/// A case body whose title and summary carry `text`, with the read-only
-/// fields set to what the server must ignore.
-pub(crate) fn case_json(id: Option<&str>, text: &str) -> Value {
-    let mut v = case_body(id, &format!("{text}による窓口改善"));
-    v["sections"]["summary"] = json!(format!("{text}を合言葉に窓口の改善を進めた。"));
-    v["contributor"] = json!("ignored");
-    v["updated"] = json!("1999-01-01");
-    v
-}
-
-pub(crate) fn form_pairs<'a>(title: &'a str, summary: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("title", title),
-        ("id", ""),
-        ("prefecture", "福岡県"),
-        ("municipality", "福岡市"),
-        ("kind", ""),
-        ("levels", "gyomu"),
-        ("levels", "jinzai"),
-        ("start_year", "2003"),
-        ("end_year", ""),
-        ("tags", "発表会、窓口"),
-        ("summary", summary),
-        ("actors", "職員有志"),
-        ("activities", "毎月の発表会を開いた。"),
-        ("sources", "https://example.jp/x\n書籍『窓口の改善』"),
-    ]
-}
+use crate::common::forms::{case_files, case_json, form_pairs, new_case_form};
+use crate::common::{App, MEMBER, add_member, serve, urlencode, word, workspace};
 
 /// The edit form of an existing case, filled in with `title` and
 /// `summary` and posted to save: from the version `etag`, with the
@@ -553,14 +513,8 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     let before = case_files(&app.cases());
     let title = format!("{}の窓口改善", word(30));
     let summary = "一行目\n二行目".to_owned();
-    let mut pairs = form_pairs(&title, &summary);
-    pairs.retain(|(k, _)| *k != "start_year" && *k != "actors");
-    pairs.extend([
-        ("start_year", "昭和"),
-        ("actors", ""),
-        ("csrf", csrf.as_str()),
-        ("action", "save"),
-    ]);
+    let changes = [("start_year", "昭和"), ("actors", "")];
+    let pairs = new_case_form(&title, &summary, &changes, &csrf, "save");
     let r = app.post_form("/cases/new", Some(&session), &pairs).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text();
@@ -588,8 +542,7 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     assert_eq!(case_files(&app.cases()), before);
 
     // Preview: the case page layout, nothing written.
-    let mut pairs = form_pairs(&title, &summary);
-    pairs.extend([("csrf", csrf.as_str()), ("action", "preview")]);
+    let pairs = new_case_form(&title, &summary, &[], &csrf, "preview");
     let r = app.post_form("/cases/new", Some(&session), &pairs).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = r.text();
@@ -602,8 +555,7 @@ async fn a_form_with_problems_keeps_what_was_typed_and_marks_each_field() {
     assert_eq!(case_files(&app.cases()), before, "a preview writes nothing");
 
     // Save: to the case page, which says who saved it and when.
-    let mut pairs = form_pairs(&title, &summary);
-    pairs.extend([("csrf", csrf.as_str()), ("action", "save")]);
+    let pairs = new_case_form(&title, &summary, &[], &csrf, "save");
     let r = app.post_form("/cases/new", Some(&session), &pairs).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let location = r.header(header::LOCATION);
@@ -882,16 +834,31 @@ async fn http(
     ))
 }
 
-async fn search_total(client: &HttpClient, base: &str, q: &str) -> u64 {
-    let (status, j) = http(
+/// `GET url`: the status and the JSON answer.
+async fn http_get(client: &HttpClient, url: &str) -> (StatusCode, Value) {
+    http(client, Method::GET, url, None, None).await.unwrap()
+}
+
+/// Creates `body` through `POST {base}/api/cases` as the member whose
+/// `Authorization` value is `auth`.
+async fn http_create(
+    client: &HttpClient,
+    base: &str,
+    auth: &str,
+    body: &Value,
+) -> Result<(StatusCode, Value), String> {
+    http(
         client,
-        Method::GET,
-        &format!("{base}/api/search?q={}", urlencode(q)),
-        None,
-        None,
+        Method::POST,
+        &format!("{base}/api/cases"),
+        Some(auth),
+        Some(body),
     )
     .await
-    .unwrap();
+}
+
+async fn search_total(client: &HttpClient, base: &str, q: &str) -> u64 {
+    let (status, j) = http_get(client, &format!("{base}/api/search?q={}", urlencode(q))).await;
     assert_eq!(status, StatusCode::OK);
     j["total"].as_u64().unwrap()
 }
@@ -908,14 +875,7 @@ async fn a_hundred_concurrent_api_creates_give_a_hundred_files_and_searchable_ca
         let (client, base, auth) = (client.clone(), base.clone(), app.bearer());
         tasks.push(tokio::spawn(async move {
             let body = case_json(Some(&format!("web-many-{n:03}")), &word(100 + n));
-            http(
-                &client,
-                Method::POST,
-                &format!("{base}/api/cases"),
-                Some(&auth),
-                Some(&body),
-            )
-            .await
+            http_create(&client, &base, &auth, &body).await
         }));
     }
     for t in tasks {
@@ -966,14 +926,7 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
         .env(kaizen_wa::live::CRASH_AFTER_WRITE_ENV, "1")
         .start();
     let body = case_json(Some("web-crashed"), &word(70));
-    let answer = http(
-        &client,
-        Method::POST,
-        &format!("{}/api/cases", server.base()),
-        Some(&auth),
-        Some(&body),
-    )
-    .await;
+    let answer = http_create(&client, &server.base(), &auth, &body).await;
     assert!(
         answer.is_err(),
         "the server dies before answering: {answer:?}"
@@ -995,15 +948,7 @@ async fn serve_killed_between_file_write_and_index_commit_has_the_case_after_res
         1,
         "searchable after restart"
     );
-    let (status, j) = http(
-        &client,
-        Method::GET,
-        &format!("{}/api/cases/web-crashed", server.base()),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let (status, j) = http_get(&client, &format!("{}/api/cases/web-crashed", server.base())).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(j["contributor"], MEMBER);
 }
@@ -1034,15 +979,7 @@ async fn write_latency_figures() {
         async move {
             let body = case_json(Some(&id), &w);
             let t = Instant::now();
-            let (status, _) = http(
-                &client,
-                Method::POST,
-                &format!("{base}/api/cases"),
-                Some(&auth),
-                Some(&body),
-            )
-            .await
-            .unwrap();
+            let (status, _) = http_create(&client, &base, &auth, &body).await.unwrap();
             assert_eq!(status, StatusCode::CREATED);
             while search_total(&client, &base, &w).await != 1 {}
             t.elapsed()

@@ -3,13 +3,6 @@
 
 fn main() {
     afl::fuzz!(|data: &[u8]| {
-        if let Ok(imported) = kaizen_wa::transfer::csv::read_csv(data) {
-            for row in &imported.rows {
-                if let Some(case) = &row.case {
-                    let _ = kaizen_wa::case::validate(case);
-                }
-            }
-        }
-        let _ = kaizen_wa::transfer::decode(data);
+        kaizen_wa_fuzz::csv_import(data);
     });
 }

@@ -1,6 +1,7 @@
 //! Building the tantivy query of a search: each word's atoms in every
 //! text field by every allowed analyzer, the relaxed AND of several words
-//! with their tiers, exclusions, proximity, and the filters.
+//! ([`Relaxed`], which counts the words each case matches), the strict
+//! AND, exclusions, proximity, and the filters.
 
 use std::sync::Arc;
 
@@ -11,13 +12,14 @@ use tantivy::query::{
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
+use super::relaxed::Relaxed;
 use super::request::{SearchRequest, Sort};
 use crate::analysis::{AnalyzerKind, query_terms};
 use crate::case::Section;
 use crate::index::CaseIndex;
 use crate::index::schema::{Fields, ONGOING, TextField};
-use crate::index::wrappers::{ExcludedQuery, TierQuery};
-use crate::query::{Atom, AtomForms, Word, required};
+use crate::index::wrappers::ExcludedQuery;
+use crate::query::{Atom, AtomForms, Word, is_obstacle, required};
 
 /// Weight of each analyzer's match relative to a morphological one: exact
 /// word matches rank first, substring and reading matches still come.
@@ -27,13 +29,16 @@ const READING_WEIGHT: f32 = 0.6;
 /// together (within [`PROXIMITY_SLOP`] positions, in order).
 const PROXIMITY_WEIGHT: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 8;
-
-/// Score added per matched word of a multi-word query: larger than any
-/// BM25 sum, so a case matching more words always ranks higher, and BM25
-/// orders the cases within a tier. tantivy's collectors rank by one
-/// number; the tier is added by the query ([`super::build`]) and taken
-/// off by `collect`, and nowhere else.
-pub(super) const TIER: f32 = 10_000.0;
+/// Weight of a synonym's match relative to the word as typed: a case
+/// that says 削減 ranks above one that only says 縮減 for 削減. Not much
+/// below 1: a synonym still says what was meant (カイゼン for 改善), and
+/// among cases matching as many words BM25 decides.
+pub(super) const SYNONYM_WEIGHT: f32 = 0.8;
+/// Weight of an obstacle word's match (形骸化, 反発 …, see
+/// [`crate::query::is_obstacle`]) in the sections that tell what went
+/// wrong: the cases whose 失敗・課題 or 背景・経緯 say it come first,
+/// above those that name it in passing (a summary weighs 2, a title 3).
+const OBSTACLE_SECTION_WEIGHT: f32 = 4.0;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -85,10 +90,15 @@ pub(super) struct AtomTerms {
     /// (a phrase of bigrams, ten times the cost over 10,000 cases). Set by
     /// [`CaseIndex::resolve_readings`].
     reading_is_word: bool,
+    /// 1 for what was typed, [`SYNONYM_WEIGHT`] for a synonym.
+    weight: f32,
+    /// The atom's word asks about an obstacle: its matches in the
+    /// failures and background sections weigh more.
+    obstacle: bool,
 }
 
 impl AtomTerms {
-    fn new(atom: &Atom, typed: bool) -> AtomTerms {
+    fn new(atom: &Atom, typed: bool, obstacle: bool) -> AtomTerms {
         let forms = AtomForms::new(atom, typed);
         let single_char = match forms.ngram.as_slice() {
             [one] if one.chars().count() == 1 => one.chars().next().and_then(|c| {
@@ -102,6 +112,8 @@ impl AtomTerms {
             forms,
             single_char,
             reading_is_word: false,
+            weight: if typed { 1.0 } else { SYNONYM_WEIGHT },
+            obstacle,
         }
     }
 
@@ -146,7 +158,12 @@ impl AtomTerms {
         if let Some(q) = reading {
             out.push(boost(q, tf.boost * READING_WEIGHT));
         }
-        out
+        let telling = matches!(tf.section, Some(Section::Failures | Section::Background));
+        let weight = match self.obstacle && telling {
+            true => self.weight * OBSTACLE_SECTION_WEIGHT,
+            false => self.weight,
+        };
+        out.into_iter().map(|q| boost(q, weight)).collect()
     }
 }
 
@@ -164,14 +181,18 @@ pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {
     words
         .iter()
         .map(|w| {
+            let obstacle = is_obstacle(w);
             w.atoms_typed()
-                .map(|(a, typed)| AtomTerms::new(a, typed))
+                .map(|(a, typed)| AtomTerms::new(a, typed, obstacle))
                 .collect()
         })
         .collect()
 }
 
-/// Any of the atoms in any of the fields.
+/// Any of the atoms in any of the fields. Their scores add up: a case
+/// that tells an obstacle several ways (中断, 休止) is more about it than
+/// one that says one of them (measured: taking only the best atom ranks
+/// the judged obstacle queries lower).
 fn atoms_query(
     atoms: &[AtomTerms],
     fields: &[&TextField],
@@ -213,15 +234,17 @@ fn leaf_queries(
 
 /// A built query with what its hits need explained.
 pub(super) struct Built {
-    /// The text query: the words (tiered when several), the exclusions.
-    pub query: Box<dyn Query>,
-    /// Each positive word's label and query (without tiers).
+    /// The words relaxed (a case matches most of them; how many is
+    /// counted beside its score), without the request's filters.
+    pub relaxed: Relaxed,
+    /// Every positive word required, none of the excluded ones: the cases
+    /// answering the query as typed (facet counts count these).
+    pub strict: Box<dyn Query>,
+    /// Each positive word's label and query.
     pub positives: Vec<(String, Box<dyn Query>)>,
     /// Each positive word's leaf queries (by section), to find what a hit
     /// lacks and which sections it matches.
     pub leaves: Vec<Vec<LeafQuery>>,
-    /// All positive words required (for `total_all_words`).
-    pub strict: Option<Box<dyn Query>>,
     /// Neighbouring words close together: a score added to the best hits
     /// only (see `collect`).
     pub proximity: Vec<Box<dyn Query>>,
@@ -325,41 +348,41 @@ impl CaseIndex {
                 (None, false) => impossible = true,
             }
         }
-        let must_not = || excluded.iter().map(|q| (Occur::MustNot, q.box_clone()));
-        // Every positive word, and still none of the excluded ones.
-        let strict = (positives.len() > 1).then(|| {
-            Box::new(BooleanQuery::new(
-                positives
-                    .iter()
-                    .map(|(_, q)| (Occur::Must, q.box_clone()))
-                    .chain(must_not())
-                    .collect(),
-            )) as Box<dyn Query>
-        });
-        let mut proximity = Vec::new();
-        let words_query: Box<dyn Query> = match positives.len() {
-            _ if impossible => Box::new(EmptyQuery),
-            0 => Box::new(AllQuery),
-            1 => positives[0].1.box_clone(),
-            n => {
-                if kinds.contains(&AnalyzerKind::Morph) {
-                    let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
-                    proximity = self.proximity(&positive_words, &fields);
-                }
-                tiered(&positives, n)
-            }
+        // The words a case is matched against: nothing can match an
+        // impossible word; with no positive word (only exclusions, or
+        // nothing typed), every case matches the one word "anything".
+        let matching: Vec<Box<dyn Query>> = match positives.len() {
+            _ if impossible => vec![Box::new(EmptyQuery)],
+            0 => vec![Box::new(AllQuery)],
+            _ => positives.iter().map(|(_, q)| q.box_clone()).collect(),
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = must_not().collect();
-        clauses.push((Occur::Must, words_query));
+        let mut proximity = Vec::new();
+        if positives.len() > 1 && !impossible && kinds.contains(&AnalyzerKind::Morph) {
+            let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+            proximity = self.proximity(&positive_words, &fields);
+        }
+        let strict = Box::new(BooleanQuery::new(
+            matching
+                .iter()
+                .map(|q| (Occur::Must, q.box_clone()))
+                .chain(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())))
+                .collect(),
+        ));
+        let relaxed = Relaxed {
+            min: required(matching.len()),
+            words: matching,
+            must: Vec::new(),
+            must_not: excluded,
+        };
         if impossible {
             positives.clear();
             leaves.clear();
         }
         Built {
-            query: Box::new(BooleanQuery::new(clauses)),
+            relaxed,
+            strict,
             positives,
             leaves,
-            strict,
             proximity,
         }
     }
@@ -424,22 +447,6 @@ impl CaseIndex {
             (Occur::Must, Box::new(not_ended)),
         ]))
     }
-}
-
-/// The words of a multi-word query, relaxed: a case matches most of them,
-/// each word its BM25 score plus a tier for matching it.
-fn tiered(positives: &[(String, Box<dyn Query>)], n: usize) -> Box<dyn Query> {
-    let tiered: Vec<(Occur, Box<dyn Query>)> = positives
-        .iter()
-        .map(|(_, q)| {
-            let tier: Box<dyn Query> = Box::new(TierQuery::new(q.box_clone(), TIER));
-            (Occur::Should, tier)
-        })
-        .collect();
-    Box::new(BooleanQuery::with_minimum_required_clauses(
-        tiered,
-        required(n),
-    ))
 }
 
 /// Any of the facet `values` (OR).

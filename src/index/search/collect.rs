@@ -1,13 +1,19 @@
-//! Collecting a search's hits: one pass that counts, ranks (by relevance
-//! or a date), counts the cases matching every word and the facets not
-//! filtered on; then the best hits re-ranked by proximity, and the facets
-//! filtered on counted without their own filter (drill-down).
+//! Collecting a search's hits: one pass over the relaxed matches that
+//! counts the cases matching every word and the others apart, ranks them
+//! (the cases matching more words first, then by relevance or a date) and
+//! counts the facets not filtered on over the cases matching every word;
+//! then the best hits re-ranked by proximity, and the facets filtered on
+//! counted without their own filter (drill-down).
 
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::{DocAddress, DocSet, Searcher};
 
-use super::build::{Built, Filter, TIER, combine};
+use super::build::{Built, Filter, combine};
+use super::relaxed::{Matched, Relaxed};
 use super::request::{SearchRequest, Sort};
 use crate::case::Level;
 use crate::index::facets::{Counted, FACETS, FacetCounter, Facets};
@@ -20,68 +26,67 @@ use crate::index::{CaseIndex, IndexError};
 /// top anyway, as it already matches the most words.
 const RESCORE_DEPTH: usize = 100;
 
-/// A hit of the page: its BM25 score (without tiers; 0 when sorted by a
-/// date) and where it is.
+/// A hit of the page: how many words it matches, its BM25 score (0 when
+/// sorted by a date) and where it is.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Ranked {
+    pub matched: Matched,
     pub score: f32,
+    /// The date it is sorted by (the update time on ties of relevance).
+    date: i64,
     pub addr: DocAddress,
+}
+
+impl Ranked {
+    /// Best first: more words matched, then the score, then the later
+    /// date, then index order.
+    fn rank(&self, other: &Ranked) -> Ordering {
+        other
+            .matched
+            .words
+            .cmp(&self.matched.words)
+            .then(other.score.total_cmp(&self.score))
+            .then(other.date.cmp(&self.date))
+            .then(self.addr.cmp(&other.addr))
+    }
+}
+
+/// A [`Ranked`] ordered so that the *worst* hit is the greatest: the top
+/// of a max-heap is the hit to drop.
+struct Worst(Ranked);
+
+impl PartialEq for Worst {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Worst {}
+
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.rank(&other.0)
+    }
 }
 
 /// What the collecting pass found.
 pub(super) struct Collected {
-    pub total: usize,
     /// Cases matching every positive word.
-    pub total_all_words: usize,
-    /// The page, best first.
+    pub total: usize,
+    /// Cases matching only some of the words (a relaxed match).
+    pub partial_total: usize,
+    /// The page, best first: the cases matching every word, then the
+    /// others.
     pub page: Vec<Ranked>,
-    /// The facets not filtered on, counted with the hits.
+    /// The facets not filtered on, counted over the cases matching every
+    /// word.
     pub counted: Counted,
-}
-
-/// Counts the hits that score at least `min`: with [`TIER`] added per
-/// matched word, the cases matching all `n` words of a relaxed query are
-/// those scoring at least `n × TIER`. Counted in the pass that ranks,
-/// instead of a second search of the strict query.
-struct ScoreAtLeast(f32);
-
-struct ScoreAtLeastSegment {
-    min: f32,
-    count: usize,
-}
-
-impl Collector for ScoreAtLeast {
-    type Fruit = usize;
-    type Child = ScoreAtLeastSegment;
-
-    fn for_segment(&self, _: SegmentOrdinal, _: &SegmentReader) -> tantivy::Result<Self::Child> {
-        Ok(ScoreAtLeastSegment {
-            min: self.0,
-            count: 0,
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, counts: Vec<usize>) -> tantivy::Result<usize> {
-        Ok(counts.into_iter().sum())
-    }
-}
-
-impl SegmentCollector for ScoreAtLeastSegment {
-    type Fruit = usize;
-
-    fn collect(&mut self, _: DocId, score: Score) {
-        if score >= self.min {
-            self.count += 1;
-        }
-    }
-
-    fn harvest(self) -> usize {
-        self.count
-    }
 }
 
 impl CaseIndex {
@@ -94,7 +99,6 @@ impl CaseIndex {
         filters: &[Filter],
     ) -> Result<Collected, IndexError> {
         let err = self.tantivy_err();
-        let query = combine(built.query.box_clone(), filter_queries(filters, None));
         // Facets not filtered on count under this very query: collected in
         // the same pass as the hits.
         let shared: Vec<&'static str> = if req.facets {
@@ -107,89 +111,91 @@ impl CaseIndex {
         };
         let counter = FacetCounter::new(self.facet_tables.clone(), &shared);
         let limit = req.limit.max(1);
-        let (total, page, counted, all_words) = if req.sort == Sort::Relevance {
-            self.by_relevance(searcher, req, built, &*query, counter)?
+        let rescore = built.rescores(req.sort);
+        let depth = if rescore {
+            (req.offset + limit).max(RESCORE_DEPTH)
         } else {
-            let field = if req.sort == Sort::Newest {
-                "updated"
-            } else {
-                "start_year"
-            };
-            let top = TopDocs::with_limit(limit)
-                .and_offset(req.offset)
-                .order_by_fast_field::<i64>(field, Order::Desc);
-            let (count, docs, counted) = searcher
-                .search(&*query, &(Count, top, counter))
-                .map_err(&err)?;
-            let page = docs
-                .into_iter()
-                .map(|(_, addr)| Ranked { score: 0.0, addr })
-                .collect();
-            (count, page, counted, None)
+            req.offset + limit
         };
-        let total_all_words = match (&built.strict, all_words) {
-            (Some(_), Some(all)) => all,
-            (Some(strict), None) => {
-                let q = combine(strict.box_clone(), filter_queries(filters, None));
-                searcher.search(&*q, &Count).map_err(&err)?
+        let relaxed = Relaxed {
+            words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
+            min: built.relaxed.min,
+            must: filter_queries(filters, None),
+            must_not: built
+                .relaxed
+                .must_not
+                .iter()
+                .map(|q| q.box_clone())
+                .collect(),
+        };
+        let date_field = match req.sort {
+            Sort::Relevance | Sort::Newest => "updated",
+            Sort::Period => "start_year",
+        };
+        let of = relaxed.words.len();
+        let weight = relaxed.weight(searcher).map_err(&err)?;
+        let mut best: BinaryHeap<Worst> = BinaryHeap::with_capacity(depth + 1);
+        let (mut total, mut partial_total) = (0, 0);
+        let mut counted = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let ord = ord as u32;
+            let mut scorer = weight.scorer(reader).map_err(&err)?;
+            let mut facets = counter.for_segment(ord, reader).map_err(&err)?;
+            let dates = reader
+                .fast_fields()
+                .i64(date_field)
+                .ok()
+                .map(|c| c.first_or_default_col(0));
+            let alive = reader.alive_bitset();
+            while let Some(doc) = scorer.next_match() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let matched = Matched {
+                    words: scorer.matched(),
+                    of,
+                };
+                if matched.all() {
+                    total += 1;
+                    facets.collect(doc, 0.0);
+                } else {
+                    partial_total += 1;
+                }
+                let score = match req.sort {
+                    Sort::Relevance => scorer.score(),
+                    Sort::Newest | Sort::Period => 0.0,
+                };
+                let hit = Ranked {
+                    matched,
+                    score,
+                    date: dates.as_ref().map_or(0, |c| c.get_val(doc)),
+                    addr: DocAddress::new(ord, doc),
+                };
+                if best.len() < depth {
+                    best.push(Worst(hit));
+                } else if best
+                    .peek()
+                    .is_some_and(|w| hit.rank(&w.0) == Ordering::Less)
+                {
+                    best.pop();
+                    best.push(Worst(hit));
+                }
             }
-            (None, _) => total,
-        };
+            counted.push(facets.harvest());
+        }
+        let counted = counter.merge_fruits(counted).map_err(&err)?;
+        let mut ranked: Vec<Ranked> = best.into_iter().map(|w| w.0).collect();
+        ranked.sort_by(Ranked::rank);
+        if rescore {
+            rescore_by(searcher, &built.proximity, &mut ranked).map_err(&err)?;
+        }
+        let page = ranked.into_iter().skip(req.offset).take(limit).collect();
         Ok(Collected {
             total,
-            total_all_words,
+            partial_total,
             page,
             counted,
         })
-    }
-
-    /// Ranks by score (the more recently updated first on ties) in one
-    /// pass that also counts the cases matching every word; with a
-    /// proximity to add, the best [`RESCORE_DEPTH`] (or down to this page)
-    /// are ranked, re-ranked, then the page is cut.
-    fn by_relevance(
-        &self,
-        searcher: &Searcher,
-        req: &SearchRequest,
-        built: &Built,
-        query: &dyn Query,
-        counter: FacetCounter,
-    ) -> Result<(usize, Vec<Ranked>, Counted, Option<usize>), IndexError> {
-        let err = self.tantivy_err();
-        let limit = req.limit.max(1);
-        let rescore = built.rescores(req.sort);
-        let top = if rescore {
-            TopDocs::with_limit((req.offset + limit).max(RESCORE_DEPTH))
-        } else {
-            TopDocs::with_limit(limit).and_offset(req.offset)
-        };
-        let collector = top.tweak_score(move |reader: &SegmentReader| {
-            let updated = reader
-                .fast_fields()
-                .i64("updated")
-                .ok()
-                .map(|c| c.first_or_default_col(0));
-            move |doc, score| (score, updated.as_ref().map_or(0, |c| c.get_val(doc)))
-        });
-        // Cases matching every word of a relaxed query: they score at least
-        // a tier per word (a half tier below, for rounding).
-        let all_words = ScoreAtLeast((built.positives.len() as f32 - 0.5) * TIER);
-        let (count, docs, counted, all) = searcher
-            .search(query, &(Count, collector, counter, all_words))
-            .map_err(&err)?;
-        let mut ranked = docs;
-        if rescore {
-            ranked = rescore_by(searcher, &built.proximity, ranked).map_err(&err)?;
-            ranked = ranked.into_iter().skip(req.offset).take(limit).collect();
-        }
-        let page = ranked
-            .into_iter()
-            .map(|((score, _), addr)| Ranked {
-                score: score.rem_euclid(TIER),
-                addr,
-            })
-            .collect();
-        Ok((count, page, counted, Some(all)))
     }
 
     /// Counts per facet value under the text query and every *other*
@@ -244,35 +250,33 @@ fn filter_queries(filters: &[Filter], except: Option<&str>) -> Vec<Box<dyn Query
         .collect()
 }
 
-/// Adds each query's score (where it matches) to the ranked hits
-/// `((score, updated), address)`, and ranks them again, best first, the
-/// more recently updated first on ties, as the collector does.
+/// Adds each query's score (where it matches) to the ranked hits, and
+/// ranks them again (the words matched still first).
 fn rescore_by(
     searcher: &Searcher,
     queries: &[Box<dyn Query>],
-    ranked: Vec<((f32, i64), DocAddress)>,
-) -> tantivy::Result<Vec<((f32, i64), DocAddress)>> {
+    ranked: &mut [Ranked],
+) -> tantivy::Result<()> {
     let enable = EnableScoring::enabled_from_searcher(searcher);
     let mut cursors: Vec<Cursor> = queries
         .iter()
         .map(|q| Ok(Cursor::new(q.weight(enable)?)))
         .collect::<tantivy::Result<_>>()?;
-    let mut scored = ranked;
     // Cursors only move forward: documents in index order.
-    let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by_key(|&i| (scored[i].1.segment_ord, scored[i].1.doc_id));
+    let mut order: Vec<usize> = (0..ranked.len()).collect();
+    order.sort_by_key(|&i| ranked[i].addr);
     for i in order {
-        let addr = scored[i].1;
+        let addr = ranked[i].addr;
         let mut extra = 0.0;
         for cursor in &mut cursors {
             if let Some(scorer) = cursor.at(searcher, addr)? {
                 extra += scorer.score();
             }
         }
-        scored[i].0.0 += extra;
+        ranked[i].score += extra;
     }
-    scored.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-    Ok(scored)
+    ranked.sort_by(Ranked::rank);
+    Ok(())
 }
 
 /// A query as a weight, with its scorer on the segment of the hit being

@@ -12,11 +12,14 @@
 //! (morphological, n-gram, reading) with weights. Several words are not a
 //! strict AND: a case must match most of them (like Elasticsearch's
 //! `minimum_should_match`), and cases matching more words rank in a higher
-//! tier, so those matching every word come first. The words a hit lacks are
-//! reported, per hit and for the page.
+//! tier, so those matching every word come first. The tier is data carried
+//! beside the score ([`relaxed::Matched`]), never packed into it. `total`
+//! counts the cases matching every word, `partial_total` the others; the
+//! words a hit lacks are reported, per hit and for the page.
 //!
 //! By stage: [`request`] (what is asked and answered), [`build`] (the
-//! tantivy query and filters), [`collect`] (one
+//! tantivy query and filters), [`relaxed`] (the matches of several words,
+//! each with how many it holds), [`collect`] (one
 //! pass that counts and ranks, re-ranking, facets), [`explain`] (what each
 //! hit of the page matches), [`hits`] (the stored cases, highlighted).
 
@@ -24,7 +27,10 @@ mod build;
 mod collect;
 mod explain;
 mod hits;
+mod relaxed;
 mod request;
+#[cfg(test)]
+mod synonym_tests;
 #[cfg(test)]
 mod tests;
 
@@ -36,7 +42,9 @@ use crate::highlight::Matcher;
 use crate::index::{CaseIndex, IndexError};
 use crate::query::{self, Word};
 use hits::{Counts, Highlighting};
-pub use request::{Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort};
+pub use request::{
+    Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
+};
 
 impl CaseIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
@@ -98,16 +106,17 @@ impl CaseIndex {
         let (hits, dropped_words) =
             self.hits(&searcher, collected.page, explained, &labels, &how)?;
         let facets = match req.facets {
-            true => Some(self.facets(&searcher, &*built.query, &filters, collected.counted)?),
+            true => Some(self.facets(&searcher, &*built.strict, &filters, collected.counted)?),
             false => None,
         };
         Ok(SearchResults {
             total: collected.total,
+            partial_total: collected.partial_total,
             hits,
             facets,
             words: positive_labels(&words),
             dropped_words,
-            total_all_words: collected.total_all_words,
+            synonyms: word_synonyms(&words),
             took: started.elapsed(),
             generation: searcher.generation().generation_id(),
         })
@@ -120,5 +129,18 @@ fn positive_labels(words: &[Word]) -> Vec<String> {
         .iter()
         .filter(|w| !w.negated)
         .map(|w| w.label.clone())
+        .collect()
+}
+
+/// The synonyms searched with each positive word, for the page to say so.
+fn word_synonyms(words: &[Word]) -> Vec<WordSynonyms> {
+    words
+        .iter()
+        .filter(|w| !w.negated)
+        .map(|w| WordSynonyms {
+            word: w.label.clone(),
+            synonyms: w.synonyms().map(str::to_owned).collect(),
+        })
+        .filter(|s| !s.synonyms.is_empty())
         .collect()
 }

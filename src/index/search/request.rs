@@ -77,10 +77,26 @@ pub struct Hit {
     pub missing_words: Vec<String>,
 }
 
+/// The answer to a search.
+///
+/// Honest counts: `total` is the number of cases matching every word of
+/// the query; a query of several words is also answered by cases matching
+/// only some of them (most of them), counted apart in `partial_total`.
+/// Paging runs through one list, `offset` and `limit` over it: first every
+/// case matching every word, then the partial ones (those matching more
+/// words first). So a page may end the first part and start the second;
+/// each hit says in `missing_words` what it lacks (empty: it matches every
+/// word).
 #[derive(Debug, Clone)]
 pub struct SearchResults {
+    /// Cases matching every word.
     pub total: usize,
+    /// Cases matching only some of the words (a relaxed match of several
+    /// words); 0 for a single word.
+    pub partial_total: usize,
+    /// This page of the one list: the cases matching every word first.
     pub hits: Vec<Hit>,
+    /// Counted over the cases matching every word.
     pub facets: Option<Facets>,
     /// The words searched for, after cutting a sentence into its content
     /// words (市民が審査に参加する… → 市民, 審査, 参加, …).
@@ -89,11 +105,27 @@ pub struct SearchResults {
     /// relaxed to cases matching most words. Empty when every hit matches
     /// every word. Show it ("一致しない語: …").
     pub dropped_words: Vec<String>,
-    /// Cases matching every word (`total` also counts relaxed matches).
-    pub total_all_words: usize,
+    /// Each searched word that also searched its synonyms, with them (the
+    /// UI's 「同義語も検索: 打ち切り・撤廃」); words without any are left out.
+    pub synonyms: Vec<WordSynonyms>,
     pub took: Duration,
     /// The index generation searched ([`CaseIndex::generation`]).
     pub generation: u64,
+}
+
+impl Hit {
+    /// Whether the case matches every word of the query (not a partial
+    /// match).
+    pub fn matches_every_word(&self) -> bool {
+        self.missing_words.is_empty()
+    }
+}
+
+/// A query word and the synonyms searched with it (they rank below it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordSynonyms {
+    pub word: String,
+    pub synonyms: Vec<String>,
 }
 
 /// Which analyzers a search may use. The default is all of them (hybrid);

@@ -155,7 +155,10 @@ fn every_kind_of_match_is_highlighted() {
 fn words_that_never_meet_are_relaxed_and_reported() {
     let c = corpus();
     let r = search(&c.index, "担当異動 予算廃止");
-    assert_eq!(r.total_all_words, 0);
+    // Honest counts: no case holds both words; the relaxed matches are
+    // counted apart.
+    assert_eq!(r.total, 0);
+    assert!(r.partial_total >= 2, "{}", r.partial_total);
     assert_eq!(r.dropped_words, vec!["担当異動", "予算廃止"]);
     assert_eq!(
         hit(&r, "syn-hinohara-sonchou-teian").missing_words,
@@ -169,10 +172,10 @@ fn words_that_never_meet_are_relaxed_and_reported() {
     // Cases with every word rank first and lack nothing.
     let r = search(&c.index, "DNA 発表会");
     assert!(
-        r.total_all_words >= 1 && r.total > r.total_all_words,
+        r.total >= 1 && r.partial_total >= 1,
         "{} {}",
         r.total,
-        r.total_all_words
+        r.partial_total
     );
     assert!(r.hits[0].missing_words.is_empty());
     let first_partial = r
@@ -185,11 +188,11 @@ fn words_that_never_meet_are_relaxed_and_reported() {
             .iter()
             .all(|h| !h.missing_words.is_empty())
     );
-    assert_eq!(first_partial, r.total_all_words);
+    assert_eq!(first_partial, r.total);
 }
 
 #[test]
-fn cases_with_every_word_are_counted_alike_in_the_ranking_pass_and_by_the_strict_query() {
+fn counts_and_the_order_of_tiers_hold_whatever_the_sort_and_facets_count_every_word_cases() {
     let c = corpus();
     for q in [
         "DNA 発表会",
@@ -201,18 +204,63 @@ fn cases_with_every_word_are_counted_alike_in_the_ranking_pass_and_by_the_strict
         let req = |sort| SearchRequest {
             query: q.into(),
             sort,
-            limit: 5,
+            limit: 40,
             facets: true,
             ..SearchRequest::default()
         };
-        // Relevance counts by score in its one pass; newest runs the
-        // strict query.
         let ranked = c.index.search(&req(Sort::Relevance)).unwrap();
-        let newest = c.index.search(&req(Sort::Newest)).unwrap();
-        assert_eq!(ranked.total, newest.total, "{q}");
-        assert_eq!(ranked.total_all_words, newest.total_all_words, "{q}");
-        assert!(ranked.total_all_words <= ranked.total, "{q}");
+        for sort in [Sort::Newest, Sort::Period] {
+            let by_date = c.index.search(&req(sort)).unwrap();
+            assert_eq!(ranked.total, by_date.total, "{q}");
+            assert_eq!(ranked.partial_total, by_date.partial_total, "{q}");
+            // Sorted by a date, the cases with every word still come
+            // first, then the partial ones.
+            let first_partial = by_date
+                .hits
+                .iter()
+                .position(|h| !h.matches_every_word())
+                .unwrap_or(by_date.hits.len());
+            assert_eq!(first_partial, by_date.total.min(40), "{q} {sort:?}");
+            assert!(
+                by_date.hits[first_partial..]
+                    .iter()
+                    .all(|h| !h.matches_every_word()),
+                "{q}"
+            );
+        }
+        // Every case has one kind: the kind facet adds up to the cases
+        // with every word, not to the relaxed matches.
+        let facets = ranked.facets.as_ref().unwrap();
+        let kinds: u64 = facets.kind.iter().map(|k| k.count).sum();
+        assert_eq!(kinds as usize, ranked.total, "{q}");
     }
+}
+
+#[test]
+fn a_page_across_the_end_of_the_every_word_cases_holds_both_in_order() {
+    let c = corpus();
+    let req = |offset, limit| SearchRequest {
+        query: "DNA 発表会".into(),
+        offset,
+        limit,
+        ..SearchRequest::default()
+    };
+    let whole = c.index.search(&req(0, 50)).unwrap();
+    assert!(whole.total >= 1 && whole.partial_total >= 2);
+    let at = whole.total - 1;
+    let page = c.index.search(&req(at, 3)).unwrap();
+    let ids: Vec<&str> = page.hits.iter().map(|h| h.id.as_str()).collect();
+    let want: Vec<&str> = whole.hits[at..at + 3]
+        .iter()
+        .map(|h| h.id.as_str())
+        .collect();
+    assert_eq!(ids, want);
+    assert!(page.hits[0].matches_every_word());
+    assert!(page.hits[1..].iter().all(|h| !h.matches_every_word()));
+    assert_eq!(
+        (page.total, page.partial_total),
+        (whole.total, whole.partial_total)
+    );
 }
 
 #[test]

@@ -34,6 +34,9 @@ pub struct HitView {
     pub updated: Option<String>,
     pub levels: Vec<LevelBadge>,
     pub snippets: Vec<SnippetView>,
+    /// The words of the query this case lacks (「含まれない: 量子」);
+    /// empty when it contains every word.
+    pub missing: Vec<String>,
 }
 
 pub struct FacetLink {
@@ -84,10 +87,17 @@ pub struct SearchPage {
     pub base: Base,
     pub q: String,
     pub title: String,
+    /// Cases containing every word.
     pub total: usize,
+    /// Cases containing only some of the words, listed after the others
+    /// under their own heading (one list paged through, these last).
+    pub partial_total: usize,
     pub first: usize,
     pub last: usize,
+    /// This page's cases containing every word.
     pub hits: Vec<HitView>,
+    /// This page's cases containing only some of the words.
+    pub partial: Vec<HitView>,
     pub facets: Vec<FacetGroup>,
     pub chips: Vec<Chip>,
     pub clear_href: String,
@@ -103,6 +113,41 @@ pub struct SearchPage {
     /// The same search as CSV (「CSVでダウンロード」).
     pub csv_href: String,
     pub csv_max: usize,
+    /// 「同義語も検索: …」 (`search_synonyms.html`): each word that also
+    /// searched its synonyms.
+    pub synonyms: Vec<SynonymView>,
+}
+
+/// A query word and the synonyms it also searched, ready to show.
+pub struct SynonymView {
+    pub word: String,
+    /// 打ち切り・撤廃 (the first few, then how many more).
+    pub list: String,
+}
+
+/// Most synonyms named per word: a Sudachi group can hold twenty.
+const SYNONYMS_SHOWN: usize = 6;
+
+fn synonym_views(synonyms: &[crate::index::WordSynonyms]) -> Vec<SynonymView> {
+    synonyms
+        .iter()
+        .map(|s| {
+            let mut list = s
+                .synonyms
+                .iter()
+                .take(SYNONYMS_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("・");
+            if s.synonyms.len() > SYNONYMS_SHOWN {
+                list.push_str(&format!(" ほか {} 語", s.synonyms.len() - SYNONYMS_SHOWN));
+            }
+            SynonymView {
+                word: s.word.clone(),
+                list,
+            }
+        })
+        .collect()
 }
 
 /// The repeatable filters, as accessors for [`toggle`].
@@ -174,10 +219,15 @@ async fn search_view(
         .as_ref()
         .map(|f| facet_groups(&p, &v, f))
         .unwrap_or_default();
-    let pager = pager(&p, &v, results.total);
-    let hits = hit_views(results.hits, v.request.sort == Sort::Newest);
+    let synonyms = synonym_views(&results.synonyms);
+    let pager = pager(&p, &v, results.total + results.partial_total);
+    let (hits, partial): (Vec<Hit>, Vec<Hit>) =
+        results.hits.into_iter().partition(Hit::matches_every_word);
+    let show_updated = v.request.sort == Sort::Newest;
+    let hits = hit_views(hits, show_updated);
+    let partial = hit_views(partial, show_updated);
     let first = v.request.offset + 1;
-    let last = v.request.offset + hits.len();
+    let last = v.request.offset + hits.len() + partial.len();
     let did_you_mean = did_you_mean.map(|text| Chip {
         href: href(&p.edited(|e| e.q = Some(text.clone()))),
         label: text,
@@ -203,9 +253,11 @@ async fn search_view(
         q,
         title,
         total: results.total,
+        partial_total: results.partial_total,
         first,
         last,
         hits,
+        partial,
         facets,
         chips: chips(&p, &v),
         clear_href: href(&SearchParams {
@@ -230,6 +282,7 @@ async fn search_view(
             .to_query()
         ),
         csv_max: super::super::api::CSV_MAX_ROWS,
+        synonyms,
     })
 }
 
@@ -474,6 +527,7 @@ fn hit_views(hits: Vec<Hit>, show_updated: bool) -> Vec<HitView> {
                 .flatten(),
             levels: badges(&h.levels),
             snippets: distinct_snippets(h.snippets),
+            missing: h.missing_words,
         })
         .collect()
 }
@@ -537,6 +591,23 @@ fn href_without_level(p: &SearchParams, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_synonym_list_is_cut_and_says_how_many_more() {
+        let words = |n: usize| (1..=n).map(|i| format!("語{i}")).collect::<Vec<_>>();
+        let views = synonym_views(&[
+            crate::index::WordSynonyms {
+                word: "打ち切り".into(),
+                synonyms: vec!["活動停止".into(), "撤廃".into()],
+            },
+            crate::index::WordSynonyms {
+                word: "経緯".into(),
+                synonyms: words(9),
+            },
+        ]);
+        assert_eq!(views[0].list, "活動停止・撤廃");
+        assert_eq!(views[1].list, "語1・語2・語3・語4・語5・語6 ほか 3 語");
+    }
 
     fn snippet(heading: &'static str, html: &str) -> SectionSnippet {
         SectionSnippet {

@@ -385,16 +385,7 @@ impl App {
 
     /// Every id in the index, sorted.
     pub fn indexed_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .state
-            .index
-            .versions()
-            .unwrap()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        ids.sort();
-        ids
+        super::indexed_ids(&self.state.index)
     }
 
     /// A full sync with `cases/`, as the watcher would run one.

@@ -7,6 +7,7 @@
 //! worked. What a test checks stays in the test.
 
 pub mod app;
+pub mod forms;
 pub mod server;
 
 use std::ffi::OsStr;
@@ -221,6 +222,18 @@ pub fn request(query: &str, limit: usize) -> SearchRequest {
 /// Ids of the hits for `query`, best first.
 pub fn ids(idx: &CaseIndex, query: &str) -> Vec<String> {
     search_ids(idx, &request(query, 50))
+}
+
+/// Every id in the index, sorted.
+pub fn indexed_ids(idx: &CaseIndex) -> Vec<String> {
+    let mut ids: Vec<String> = idx
+        .versions()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    ids
 }
 
 pub fn search_ids(idx: &CaseIndex, req: &SearchRequest) -> Vec<String> {

@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../../../fuzz/src/lib.rs"]
+mod checks;
+
 fn inputs(target: &str, corpus: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut out = Vec::new();
@@ -24,56 +27,31 @@ fn inputs(target: &str, corpus: &str) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-#[test]
-fn case_parser_inputs() {
-    let all = inputs("case_parser", "case");
+/// Runs `check` on every input kept for `target`; names the file whose
+/// input fails (the check's own message is printed above it).
+fn replay(target: &str, corpus: &str, check: fn(&[u8])) {
+    let all = inputs(target, corpus);
     assert!(!all.is_empty(), "the seed corpus is there");
     for (path, data) in all {
-        let parsed = kaizen_wa::case::parse_bytes(Path::new("fuzz.md"), &data);
-        for d in &parsed.diagnostics {
-            let _ = d.to_string();
-        }
-        if let Some(case) = parsed.case {
-            let text = kaizen_wa::case::render(&case);
-            let again = kaizen_wa::case::parse(Path::new("fuzz.md"), &text);
-            assert!(
-                again.case.is_some(),
-                "{}: renders to a file that parses",
-                path.display()
-            );
+        if std::panic::catch_unwind(|| check(&data)).is_err() {
+            panic!("{}: the {target} check fails", path.display());
         }
     }
+}
+
+#[test]
+fn case_parser_inputs() {
+    replay("case_parser", "case", checks::case_parser);
 }
 
 #[test]
 fn query_parser_inputs() {
-    let all = inputs("query_parser", "query");
-    assert!(!all.is_empty());
-    for (_, data) in all {
-        let text = String::from_utf8_lossy(&data);
-        let q = kaizen_wa::query::parse(&text);
-        let _ = q.is_match_all();
-        if let Ok(p) = kaizen_wa::web::params::SearchParams::from_query(Some(&text)) {
-            let _ = p.validate();
-            let _ = p.to_query();
-        }
-    }
+    replay("query_parser", "query", checks::query_parser);
 }
 
 #[test]
 fn csv_import_inputs() {
-    let all = inputs("csv_import", "csv");
-    assert!(!all.is_empty());
-    for (_, data) in all {
-        if let Ok(imported) = kaizen_wa::transfer::csv::read_csv(&data) {
-            for row in &imported.rows {
-                if let Some(case) = &row.case {
-                    let _ = kaizen_wa::case::validate(case);
-                }
-            }
-        }
-        let _ = kaizen_wa::transfer::decode(&data);
-    }
+    replay("csv_import", "csv", checks::csv_import);
 }
 
 // ------------------------------------------------- without AFL++: proptest
@@ -172,20 +150,7 @@ mod generated {
     #[test]
     #[ignore = "long: FUZZ_CASES=… cargo test --release --test it generated_ -- --ignored"]
     fn generated_case_files() {
-        run("case parser", soup(CASE), |data| {
-            let parsed = kaizen_wa::case::parse_bytes(std::path::Path::new("g.md"), data);
-            for d in &parsed.diagnostics {
-                let _ = d.to_string();
-            }
-            if let Some(case) = parsed.case {
-                let text = kaizen_wa::case::render(&case);
-                let again = kaizen_wa::case::parse(std::path::Path::new("g.md"), &text);
-                assert!(
-                    again.case.is_some(),
-                    "renders to a file that parses:\n{text}"
-                );
-            }
-        });
+        run("case parser", soup(CASE), super::checks::case_parser);
     }
 
     const QUERY: &[&str] = &[
@@ -227,15 +192,7 @@ mod generated {
     #[test]
     #[ignore = "long: FUZZ_CASES=… cargo test --release --test it generated_ -- --ignored"]
     fn generated_queries() {
-        run("query parser", soup(QUERY), |data| {
-            let text = String::from_utf8_lossy(data);
-            let q = kaizen_wa::query::parse(&text);
-            let _ = q.is_match_all();
-            if let Ok(p) = kaizen_wa::web::params::SearchParams::from_query(Some(&text)) {
-                let _ = p.validate();
-                let _ = p.to_query();
-            }
-        });
+        run("query parser", soup(QUERY), super::checks::query_parser);
     }
 
     const CSV: &[&str] = &[
@@ -267,15 +224,6 @@ mod generated {
     #[test]
     #[ignore = "long: FUZZ_CASES=… cargo test --release --test it generated_ -- --ignored"]
     fn generated_csv() {
-        run("CSV importer", soup(CSV), |data| {
-            if let Ok(imported) = kaizen_wa::transfer::csv::read_csv(data) {
-                for row in &imported.rows {
-                    if let Some(case) = &row.case {
-                        let _ = kaizen_wa::case::validate(case);
-                    }
-                }
-            }
-            let _ = kaizen_wa::transfer::decode(data);
-        });
+        run("CSV importer", soup(CSV), super::checks::csv_import);
     }
 }

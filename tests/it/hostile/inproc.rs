@@ -24,39 +24,36 @@ pub fn app() -> App {
 #[tokio::test]
 async fn an_anonymous_write_is_refused_before_its_body_is_read() {
     let app = app();
-    let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let endless = Body::from_stream(tokio_stream(rx));
-    let req = Request::post("/api/cases")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CONTENT_LENGTH, "2000000")
-        .body(endless)
-        .unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(10), app.send(req))
-        .await
-        .expect("answered without waiting for the body");
+    let r = endless_create(&app, None, "2000000").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["error"]["code"], "unauthorized");
 
     // A member's body over the limit: 413 in JSON, judged by its
     // Content-Length before a byte is read.
-    let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let req = Request::post("/api/cases")
-        .header(header::AUTHORIZATION, app.bearer())
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CONTENT_LENGTH, "3000000")
-        .body(Body::from_stream(tokio_stream(rx)))
-        .unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(10), app.send(req))
-        .await
-        .expect("413 without reading");
+    let r = endless_create(&app, Some(app.bearer()), "3000000").await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json()["error"]["code"], "too_large");
 }
 
-fn tokio_stream(
-    mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+/// `POST /api/cases` (as `auth`, when given) of a JSON body that claims
+/// `length` bytes and never ends; the answer, which must come within ten
+/// seconds without the body read.
+async fn endless_create(app: &App, auth: Option<String>, length: &str) -> crate::common::Reply {
+    // The sender lives until the answer: the body stays open, not ended.
+    let (_tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let endless = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut req = Request::post("/api/cases");
+    if let Some(auth) = auth {
+        req = req.header(header::AUTHORIZATION, auth);
+    }
+    let req = req
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, length)
+        .body(Body::from_stream(endless))
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), app.send(req))
+        .await
+        .expect("answered without waiting for the body")
 }
 
 // ------------------------------------------------------- items 3, 7
