@@ -30,7 +30,7 @@
 //! needles are all plain (no kana, no kanji a variant folds into) in a
 //! normalised text as it is. Folding the texts was ~30 % of a search for
 //! a kanji word (山嵐, 温泉, 校長: 4.2–5.0 M → 3.4–4.2 M instructions per
-//! search of 2,000 cases, callgrind), so that path stays.
+//! API request over 2,000 cases, callgrind), so that path stays.
 
 mod folded;
 mod needles;
