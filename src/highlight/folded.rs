@@ -117,6 +117,35 @@ pub(super) fn sentences(text: &str, hits: &[Range]) -> Vec<Range> {
     merge(out)
 }
 
+/// The parts of a text of `len` bytes outside `ranges` (sorted, merged):
+/// between sentences, they are runs of whole sentences.
+pub(super) fn outside(len: usize, ranges: &[Range]) -> Vec<Range> {
+    let mut out = Vec::with_capacity(ranges.len() + 1);
+    let mut at = 0;
+    for &(s, e) in ranges {
+        if at < s {
+            out.push((at, s));
+        }
+        at = at.max(e);
+    }
+    if at < len {
+        out.push((at, len));
+    }
+    out
+}
+
+/// The sentences of `text` within `range` (a run of whole sentences), in
+/// order.
+pub(super) fn sentences_within(text: &str, (start, end): Range) -> impl Iterator<Item = Range> {
+    text[start..end]
+        .split_inclusive(ends_sentence)
+        .scan(start, |at, s| {
+            let sentence = (*at, *at + s.len());
+            *at = sentence.1;
+            Some(sentence)
+        })
+}
+
 /// Ranges sorted, overlapping and touching ones joined.
 pub(super) fn merge(mut ranges: Vec<Range>) -> Vec<Range> {
     ranges.sort_unstable();

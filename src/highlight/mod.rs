@@ -21,8 +21,16 @@
 //! n-gram pattern of a word is the word itself, so its needle's hits are
 //! its matches; and a noun's morphological matches are among them.
 //! Patterns without a needle (a kana query's reading, which the kanji text
-//! does not spell) need the whole text analysed, unless the index says
-//! the text lacks them.
+//! does not spell) are looked for where the kana word is written as
+//! typed, then in the other sentences until the index's count of the
+//! reading is met ([`Matcher::snippet_counted`]); with no counts, in the
+//! whole text.
+//!
+//! Needles are folded, and looked for in the folded text; a query whose
+//! needles are all plain (no kana, no kanji a variant folds into) in a
+//! normalised text as it is. Folding the texts was ~30 % of a search for
+//! a kanji word (山嵐, 温泉, 校長: 4.2–5.0 M → 3.4–4.2 M instructions per
+//! API request over 2,000 cases, callgrind), so that path stays.
 
 mod folded;
 mod needles;
@@ -33,7 +41,7 @@ use std::collections::HashMap;
 
 use crate::analysis::{Analysis, AnalyzerKind, Term, is_normalized};
 use crate::query::{AtomForms, UserQuery};
-use folded::{FoldedText, Range, merge, sentences};
+use folded::{FoldedText, Range, merge, outside, sentences, sentences_within};
 use needles::{NeedleHits, Needles, absent};
 pub use needles::{TermCounts, no_counts};
 use pattern::Pattern;
@@ -128,8 +136,15 @@ impl Matcher {
     /// (a needle inside a longer word, 職員 in 教職員; an inflected verb)
     /// have their sentences analysed.
     ///
-    /// Every place left to check is analysed, sentence by sentence, and
-    /// the fragment picked from all the matches. (Analysing only the
+    /// A kana word's reading has no needle, but the places the word is
+    /// written as typed are where most texts hold its matches: their
+    /// sentences are analysed with the others to check. When the index
+    /// holds one of the reading's terms more often than these sentences
+    /// (the text also writes the word otherwise, 改善 for かいぜん), the
+    /// other sentences are analysed in text order until it is met as
+    /// often. What one text shows depends on that text alone.
+    ///
+    /// The fragment is picked from all the matches. (Analysing only the
     /// sentences of the densest fragment first, and settling it when its
     /// places all turned out matches, saved nothing measurable on a
     /// 10,000-case corpus: dropped.)
@@ -141,68 +156,150 @@ impl Matcher {
         let located = self
             .patterns
             .iter()
-            .all(|p| p.needle.is_some() || absent(p, counts));
+            .all(|p| p.needle.is_some() || p.spelled.is_some() || absent(p, counts));
         if !located {
             return text.snippet(&self.ranges(text.text), width);
         }
         let hits = self.needles.hits(&self.patterns, text.text, counts);
-        text.snippet(&self.matches(text.text, &hits), width)
+        let checked = sentences(text.text, &hits.candidates);
+        let mut found = self.analyse_sentences(text.text, &checked);
+        let wanted = self.readings_wanted(counts);
+        let rest = outside(text.text.len(), &checked);
+        for (s, e) in rest
+            .into_iter()
+            .flat_map(|r| sentences_within(text.text, r))
+        {
+            if found.meets(&wanted) {
+                break;
+            }
+            // Only readings can match here: every other pattern's places
+            // were matches or checked already.
+            self.analyse(&text.text[s..e], s, &[AnalyzerKind::Reading], &mut found);
+        }
+        let mut ranges = found.ranges;
+        ranges.extend(hits.matches);
+        text.snippet(&merge(ranges), width)
+    }
+
+    /// Per pattern located by its kana word as typed, how many times the
+    /// index holds each of its terms for the text (`None`: not known);
+    /// empty for the others, and for one whose terms the text lacks.
+    fn readings_wanted(&self, counts: &TermCounts) -> Vec<Vec<Option<u32>>> {
+        self.patterns
+            .iter()
+            .map(|p| match p.needle {
+                None if !absent(p, counts) => p.terms.iter().map(|t| counts(p.kind, t)).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// The matches in the sentences holding `hits`, analysed sentence by
     /// sentence.
     fn verify(&self, text: &str, hits: &[Range]) -> Vec<Range> {
-        self.analyse_sentences(text, &sentences(text, hits))
+        merge(self.analyse_sentences(text, &sentences(text, hits)).ranges)
     }
 
-    /// The matches in `sentences` (byte ranges of `text`), each analysed.
-    fn analyse_sentences(&self, text: &str, sentences: &[Range]) -> Vec<Range> {
-        let mut out = Vec::new();
+    /// What `sentences` (byte ranges of `text`) hold, each analysed.
+    fn analyse_sentences(&self, text: &str, sentences: &[Range]) -> Analysed {
+        let mut found = Analysed::new(&self.patterns);
         for &(s, e) in sentences {
-            out.extend(self.analysed_ranges(&text[s..e], s));
+            self.analyse(&text[s..e], s, &self.kinds, &mut found);
         }
-        merge(out)
+        found
     }
 
     /// Matches in `text` (a sentence starting at byte `offset` of the
     /// whole, or the whole), analysed once, as byte ranges of the whole.
     fn analysed_ranges(&self, text: &str, offset: usize) -> Vec<Range> {
-        let analysis = Analysis::of_kinds(text, &self.kinds);
-        let mut out = Vec::new();
-        let chars: Vec<&str> = self.patterns.iter().filter_map(Pattern::one_char).collect();
+        let mut found = Analysed::new(&self.patterns);
+        self.analyse(text, offset, &self.kinds, &mut found);
+        merge(found.ranges)
+    }
+
+    /// Adds to `found` what `text` (a piece of the whole starting at byte
+    /// `offset`) holds for the patterns of the analyzers `kinds`,
+    /// analysed once.
+    fn analyse(&self, text: &str, offset: usize, kinds: &[AnalyzerKind], found: &mut Analysed) {
+        let analysis = Analysis::of_kinds(text, kinds);
+        let chars: Vec<&str> = match kinds.contains(&AnalyzerKind::Ngram) {
+            true => self.patterns.iter().filter_map(Pattern::one_char).collect(),
+            false => Vec::new(),
+        };
         if !chars.is_empty() {
             let folded = FoldedText::new(text, is_normalized(text));
             for c in chars {
                 for (i, _) in folded.text.match_indices(c) {
                     let (s, e) = folded.original(i, i + c.len());
-                    out.push((offset + s, offset + e));
+                    found.ranges.push((offset + s, offset + e));
                 }
             }
         }
-        for &kind in &self.kinds {
+        for &kind in kinds {
             let terms = analysis.get(kind);
             let mut at: HashMap<(usize, &str), &Term> = HashMap::with_capacity(terms.len());
             for t in terms {
                 at.entry((t.position, t.text.as_str())).or_insert(t);
             }
-            for pattern in self.patterns.iter().filter(|p| p.kind == kind) {
+            for (p, pattern) in self.patterns.iter().enumerate() {
+                if pattern.kind != kind {
+                    continue;
+                }
+                for (k, met) in found.met[p].iter_mut().enumerate() {
+                    *met += terms.iter().filter(|t| t.text == pattern.terms[k]).count() as u32;
+                }
                 let Some((first, rest)) = pattern.terms.split_first() else {
                     continue;
                 };
                 for t in terms.iter().filter(|t| &t.text == first) {
                     let mut end = t.end;
-                    let found = rest.iter().enumerate().all(|(k, p)| {
+                    let whole = rest.iter().enumerate().all(|(k, p)| {
                         at.get(&(t.position + k + 1, p.as_str()))
                             .map(|n| end = end.max(n.end))
                             .is_some()
                     });
-                    if found {
-                        out.push((offset + t.start, offset + end));
+                    if whole {
+                        found.ranges.push((offset + t.start, offset + end));
                     }
                 }
             }
         }
-        merge(out)
+    }
+}
+
+/// What analysing some pieces of a text found.
+struct Analysed {
+    /// The matches, as byte ranges of the whole text (unsorted).
+    ranges: Vec<Range>,
+    /// Per pattern, how many times the analysis met each of its terms:
+    /// only for the patterns located by their kana word as typed
+    /// ([`Pattern::spelled`]); empty for the others.
+    met: Vec<Vec<u32>>,
+}
+
+impl Analysed {
+    /// Whether every pattern with `wanted` counts (by
+    /// [`Matcher::readings_wanted`]) met one of its terms as often as the
+    /// index holds it: then no other sentence holds a match of it.
+    fn meets(&self, wanted: &[Vec<Option<u32>>]) -> bool {
+        wanted
+            .iter()
+            .zip(&self.met)
+            .all(|(want, met)| want.is_empty() || want.iter().zip(met).any(|(w, &m)| *w == Some(m)))
+    }
+
+    fn new(patterns: &[Pattern]) -> Analysed {
+        let met = patterns
+            .iter()
+            .map(|p| match p.spelled {
+                Some(_) => vec![0; p.terms.len()],
+                None => Vec::new(),
+            })
+            .collect();
+        Analysed {
+            ranges: Vec::new(),
+            met,
+        }
     }
 }
 
@@ -213,6 +310,14 @@ mod tests {
     use crate::query::parse;
 
     impl Matcher {
+        pub(super) fn needles(&self) -> &Needles {
+            &self.needles
+        }
+
+        pub(super) fn patterns(&self) -> &[Pattern] {
+            &self.patterns
+        }
+
         fn needle_list(&self) -> Vec<Option<String>> {
             self.patterns.iter().map(|p| p.needle.clone()).collect()
         }
@@ -490,6 +595,89 @@ mod tests {
         assert_eq!(before.1, m.analysed_ranges(next, 0));
     }
 
+    /// A kana query's reading is looked for where the word is written as
+    /// typed; the rest of a text is analysed only when the index holds
+    /// more of the reading there than those places: the marks are those
+    /// of the whole text analysed, for every sample text.
+    #[test]
+    fn kana_readings_located_by_their_spelling_mark_what_whole_analysis_marks() {
+        let texts = case_texts();
+        let mut written = 0;
+        for q in [
+            "かいぜん",
+            "カイゼン",
+            "マドンナ",
+            "ばった",
+            "おれ",
+            "ていあん",
+            "しょくいん",
+        ] {
+            let m = Matcher::new(&parse(q));
+            assert!(m.patterns.iter().any(|p| p.spelled.is_some()), "{q}");
+            for t in &texts {
+                let trimmed = t.trim();
+                let whole = m.analysed_ranges(trimmed, 0);
+                let folded = FoldedText::new(trimmed, is_normalized(trimmed));
+                let spelled = m.patterns.iter().filter_map(|p| p.spelled.as_deref());
+                if spelled.clone().any(|w| folded.text.contains(w)) {
+                    written += 1;
+                }
+                for width in [40, 110] {
+                    assert_eq!(
+                        m.snippet_counted(t, width, &indexed_counts(t)),
+                        snippet(trimmed, &whole, width),
+                        "help: query {q:?}, width {width}, text {t:?}"
+                    );
+                }
+            }
+        }
+        assert!(written > 10, "{written} texts write a kana query as typed");
+    }
+
+    /// Where the text writes the kana word as typed, the index's count of
+    /// the reading decides whether the other sentences are analysed: the
+    /// homophone written in kanji is found only when the index holds more
+    /// of the reading than the places written in kana, and the sentences
+    /// after the last one needed are not analysed.
+    #[test]
+    fn index_counts_decide_which_other_sentences_are_analysed() {
+        let text = "業務の改善を進めた。カイゼンが続いた。職場の改善も。";
+        let m = Matcher::new(&parse("かいぜん"));
+        let by = |n: u32| {
+            let counts = move |kind, _: &str| (kind == AnalyzerKind::Reading).then_some(n);
+            m.snippet_counted(text, 100, &counts).to_html()
+        };
+        assert_eq!(by(3), m.snippet(text, 100).to_html());
+        assert_eq!(
+            by(3),
+            "業務の<mark>改善</mark>を進めた。<mark>カイゼン</mark>が続いた。職場の<mark>改善</mark>も。"
+        );
+        // Counts lie here, to show which sentences are analysed: the
+        // first other one meets two.
+        assert_eq!(
+            by(2),
+            "業務の<mark>改善</mark>を進めた。<mark>カイゼン</mark>が続いた。職場の改善も。"
+        );
+        let text = "業務の改善を進めた。カイゼンが続いた。";
+        let m = Matcher::new(&parse("かいぜん"));
+        // The index's count of every reading term; no other count.
+        let by = |n: u32| {
+            let counts = move |kind, _: &str| (kind == AnalyzerKind::Reading).then_some(n);
+            m.snippet_counted(text, 100, &counts).to_html()
+        };
+        assert_eq!(
+            by(2),
+            "業務の<mark>改善</mark>を進めた。<mark>カイゼン</mark>が続いた。"
+        );
+        assert_eq!(by(2), m.snippet(text, 100).to_html());
+        // Counts that the written place accounts for: the rest is never
+        // analysed (here they lie, to show it).
+        assert_eq!(by(1), "業務の改善を進めた。<mark>カイゼン</mark>が続いた。");
+        // No such reading: nothing is analysed; the place written in kana
+        // is the n-gram pattern's match.
+        assert_eq!(by(0), "業務の改善を進めた。<mark>カイゼン</mark>が続いた。");
+    }
+
     /// A noun is found by its spelling alone; an inflected word, a word
     /// with a number, or a word whose parts stand alone is checked by
     /// analysis.
@@ -533,6 +721,7 @@ mod tests {
             hits,
             spellings: Vec::new(),
             countable: false,
+            spelled: None,
         };
         let patterns = [
             pattern("アア", Hits::Matches),

@@ -6,7 +6,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::folded::{FoldedText, Range, merge};
 use super::pattern::{Hits, Pattern};
-use crate::analysis::{AnalyzerKind, is_normalized};
+use crate::analysis::{AnalyzerKind, fold_char, is_fold_target, is_kana, is_normalized};
 
 /// How many times the index holds a term for a text, by the analyzer
 /// that made it (`None`: not known).
@@ -32,6 +32,10 @@ pub(super) struct Needles {
     needles: Vec<Needle>,
     /// Every occurrence of every needle, overlapping ones included.
     automaton: AhoCorasick,
+    /// Every needle is written in characters that folding makes from no
+    /// other ([`is_plain`]): a normalised text holds them where its folded
+    /// form does, at the same offsets, and is searched as it is.
+    plain: bool,
 }
 
 /// Needle hits of a text: byte ranges, sorted and merged.
@@ -56,7 +60,8 @@ enum Settled {
 
 impl Needles {
     /// The needles of `patterns` not covered by others, then their
-    /// numbers spelled in kanji.
+    /// numbers spelled in kanji, then the kana words of readings as
+    /// typed (places to check, never settled as matches).
     pub fn new(patterns: &[Pattern]) -> Needles {
         let mut words: Vec<&str> = Vec::new();
         let mut needles = Vec::new();
@@ -70,7 +75,7 @@ impl Needles {
             }
         }
         for (p, pat) in patterns.iter().enumerate() {
-            for w in &pat.spellings {
+            for w in pat.spellings.iter().chain(&pat.spelled) {
                 words.push(w);
                 needles.push(Needle {
                     pattern: p,
@@ -85,7 +90,12 @@ impl Needles {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&words)
             .expect("needles are short strings, far below the automaton's limits");
-        Needles { needles, automaton }
+        let plain = words.iter().all(|w| w.chars().all(is_plain));
+        Needles {
+            needles,
+            automaton,
+            plain,
+        }
     }
 
     /// Where the needles occur in `text`: the exact matches, and the
@@ -94,17 +104,21 @@ impl Needles {
     /// text, and a kanji noun's are matches when the index holds the term
     /// as many times as the text the needle.
     pub fn hits(&self, patterns: &[Pattern], text: &str, counts: &TermCounts) -> NeedleHits {
-        // Needles are folded, so they are looked for in the folded text.
-        // (Searching a text as it is when every needle is a kanji that
-        // folding leaves alone saved 2 % of a search: not worth the
-        // check over every character that folds into a kanji.)
-        let folded = FoldedText::new(text, is_normalized(text));
+        // Needles are folded, so they are looked for in the folded text;
+        // plain ones in a normalised text as it is (folding a text costs
+        // more than searching it; figures in the module header of `super`).
+        let normalized = is_normalized(text);
+        let folded = (!(self.plain && normalized)).then(|| FoldedText::new(text, normalized));
+        let haystack = folded.as_ref().map_or(text, |f| f.text.as_str());
         let mut out = NeedleHits::default();
         // The hits of needles that are not exact, to settle by the counts.
         let mut found: Vec<(usize, Range)> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(&folded.text) {
+        for m in self.automaton.find_overlapping_iter(haystack) {
             let i = m.pattern().as_usize();
-            let range = folded.original(m.start(), m.end());
+            let range = match &folded {
+                Some(f) => f.original(m.start(), m.end()),
+                None => (m.start(), m.end()),
+            };
             if self.needles[i].exact {
                 out.matches.push(range);
             } else {
@@ -160,6 +174,14 @@ impl Needles {
     }
 }
 
+/// A character of a needle that a normalised text holds only as itself:
+/// folding leaves it alone and makes it from no other character (no
+/// kana, which hiragana and small kana fold into, no long-vowel mark,
+/// which folding drops after katakana, no kanji a variant folds into).
+fn is_plain(c: char) -> bool {
+    !is_kana(c) && fold_char(c) == c && !is_fold_target(c)
+}
+
 /// Whether the index holds one of a pattern's terms no time for the text:
 /// then the pattern has no match there. Not asked of a one-character
 /// n-gram pattern, which matches the bigrams starting with it rather than
@@ -170,4 +192,63 @@ pub(super) fn absent(pattern: &Pattern, counts: &TermCounts) -> bool {
             .terms
             .iter()
             .any(|t| counts(pattern.kind, t) == Some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::highlight::Matcher;
+    use crate::query::parse;
+
+    /// Plain needles are found in a normalised text as it is, exactly
+    /// where and as often as in its folded form; anything else is folded.
+    #[test]
+    fn plain_needles_are_found_where_the_folded_text_holds_them() {
+        let texts = [
+            "山嵐と赤シャツ。山嵐は首長交代の後も改善を続けた。",
+            "髙齢の方と高齢者の窓口。ｾﾝﾀｰとセンター、dna と ＤＮＡ。",
+            "\u{2FB8}長交代（ｶﾅ）の改善。第三次計画、30年。",
+            "",
+        ];
+        let queries = [
+            "山嵐",
+            "首長交代",
+            "改善",
+            "高齢",
+            "dna",
+            "30年",
+            "センター",
+            "清",
+        ];
+        let mut plain = Vec::new();
+        for q in queries {
+            let m = Matcher::new(&parse(q));
+            let needles = m.needles();
+            plain.push(needles.plain);
+            let folded = Needles {
+                plain: false,
+                ..needles.clone()
+            };
+            for t in texts {
+                let patterns = m.patterns();
+                assert_eq!(
+                    needles.hits(patterns, t, &no_counts),
+                    folded.hits(patterns, t, &no_counts),
+                    "{q} in {t}"
+                );
+            }
+        }
+        // 高 is what 髙 folds into; katakana what hiragana fold into.
+        assert_eq!(plain, [true, true, true, false, true, true, false, true]);
+        for (c, want) in [
+            ('山', true),
+            ('a', true),
+            ('3', true),
+            ('高', false),
+            ('ア', false),
+        ] {
+            assert_eq!(is_plain(c), want, "{c}");
+        }
+        assert!(!is_plain('ー') && !is_plain('か') && !is_plain('髙'));
+    }
 }

@@ -25,6 +25,12 @@ pub(super) struct Pattern {
     /// A kanji noun: its needle's hits are its matches when the text holds
     /// the needle as often as the index holds the term.
     pub countable: bool,
+    /// A reading's kana word as typed, folded: where the text writes it,
+    /// a match is likely. Not a needle: the text may write the word in
+    /// kanji (改善 for かいぜん). Its places locate every match only when
+    /// analysing them meets one of the pattern's terms as often as the
+    /// index holds it for the text.
+    pub spelled: Option<String>,
 }
 
 /// What the hits of a pattern's needle are.
@@ -49,6 +55,8 @@ impl Pattern {
             _ => Hits::Candidates,
         };
         let spellings = needle.as_deref().map(numeral_spellings).unwrap_or_default();
+        let spelled = (kind == AnalyzerKind::Reading && !folded_atom.is_empty())
+            .then(|| folded_atom.to_owned());
         Pattern {
             kind,
             terms,
@@ -56,6 +64,7 @@ impl Pattern {
             hits,
             spellings,
             countable: false,
+            spelled,
         }
     }
 
