@@ -46,7 +46,7 @@ use crate::progress::Snapshot;
 use faults::crash_point;
 pub use faults::{CRASH_AFTER_WRITE_ENV, SYNC_GATE_ENV};
 pub use watcher::DEBOUNCE;
-use watcher::Watcher;
+use watcher::{Seen, Watcher};
 use writer::{Command, Shared, writer_loop};
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +142,13 @@ impl LiveIndex {
         // cheaper on one. Merged on the writer thread after the sync, and
         // searches see the merged index when it is ready.
         let _ = tx.send(Command::Optimize);
-        let watcher = watcher::watch(&cases, tx.clone());
+        let to_writer = tx.clone();
+        let watcher = watcher::watch(&cases, move |seen| {
+            let _ = to_writer.send(match seen {
+                Seen::Paths(paths) => Command::Changed(paths),
+                Seen::LostTrack => Command::Resync(None),
+            });
+        });
         Ok(LiveIndex {
             shared,
             tx,

@@ -1,19 +1,17 @@
-//! The file watcher: turns the OS's file events under `cases/` into
-//! commands for the writer thread, and watcher paths into the case files
-//! to re-sync.
+//! The file watcher: turns the OS's file events under `cases/` into what
+//! was seen ([`Seen`], which the wiring in `live` hands the writer thread),
+//! and watcher paths into the case files to re-sync.
 //!
 //! Owns the debounce and the choice of which events and paths matter; it
 //! must not touch the index itself (only the writer thread writes).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use notify_debouncer_full::notify::event::EventKind;
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use super::writer::Command;
 use crate::case::store;
 
 /// Quiet time after the last file event before re-syncing: one editor save
@@ -38,11 +36,21 @@ fn is_edit(kind: &EventKind) -> bool {
     }
 }
 
-/// Watches `cases` (recursively), sending the writer thread the paths of
-/// each debounced round of edits, or a full re-sync when the watcher lost
-/// track. `None`, logged, when the OS will not watch (e.g. its limit on
-/// watches): outside edits then wait for the next start.
-pub(super) fn watch(cases: &Path, tx: Sender<Command>) -> Option<Watcher> {
+/// What one debounced round of file events says.
+#[derive(Debug)]
+pub(super) enum Seen {
+    /// These paths were edited, created or removed.
+    Paths(Vec<PathBuf>),
+    /// The watcher lost track (its queue overflowed …): only a full
+    /// re-sync will do.
+    LostTrack,
+}
+
+/// Watches `cases` (recursively), telling `on` the paths of each debounced
+/// round of edits, or that it lost track. `None`, logged, when the OS will
+/// not watch (e.g. its limit on watches): outside edits then wait for the
+/// next start.
+pub(super) fn watch(cases: &Path, on: impl Fn(Seen) + Send + 'static) -> Option<Watcher> {
     let watcher = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
         Ok(events) => {
             let paths: Vec<PathBuf> = events
@@ -51,14 +59,14 @@ pub(super) fn watch(cases: &Path, tx: Sender<Command>) -> Option<Watcher> {
                 .flat_map(|e| e.event.paths)
                 .collect();
             if !paths.is_empty() {
-                let _ = tx.send(Command::Changed(paths));
+                on(Seen::Paths(paths));
             }
         }
         Err(errors) => {
             for e in errors {
                 tracing::warn!("file watcher: {e}; re-syncing everything");
             }
-            let _ = tx.send(Command::Resync(None));
+            on(Seen::LostTrack);
         }
     })
     .and_then(|mut d| {
