@@ -464,117 +464,26 @@ impl Morph {
             Vec::new()
         };
         let units = self.units(&raws);
-        let mut morph = Vec::with_capacity(units.len());
-        let mut reading = Vec::with_capacity(units.len() * 2);
-        let mut reading_words = Vec::with_capacity(units.len());
-        let mut numerals = Vec::new();
-        // The reading run, and which of its characters start a word.
-        let mut run: Vec<RunChar> = Vec::new();
-        let mut starts: Vec<bool> = Vec::new();
-        let mut reading_position = 0;
-        let mut position = 0;
+        let mut out = Gathering::new(units.len(), with_readings);
         for piece in units {
-            let u = match piece {
-                Piece::Word(u) => u,
+            match piece {
+                Piece::Word(u) => out.word(&self.part_readings, &n, u),
                 Piece::Read {
                     start,
                     end,
                     reading: said,
-                } => {
-                    if with_readings {
-                        let (s, e) = n.original_range(start, end);
-                        read_into(&mut run, &mut starts, said, None, s, e);
-                    }
-                    continue;
-                }
-                Piece::Skip => continue,
-                Piece::Break => {
-                    pair_up_words(&run, &starts, &mut reading, &mut reading_position);
-                    run.clear();
-                    starts.clear();
-                    continue;
-                }
-            };
-            let (start, end) = n.original_range(u.start, u.end);
-            if with_readings {
-                // Only a compound's parts mark starts inside it.
-                let parts: Vec<&str> = if u.parts.is_empty() {
-                    Vec::new()
-                } else {
-                    u.parts
-                        .iter()
-                        .filter_map(|p| self.part_readings.get(p).map(String::as_str))
-                        .collect()
-                };
-                read_into(&mut run, &mut starts, &u.reading, Some(&parts), start, end);
-                reading_words.push(Term {
-                    text: fold_reading(&u.reading),
-                    start,
-                    end,
-                    position,
-                    compound: false,
-                });
+                } => out.read(&n, start, end, said),
+                Piece::Skip => {}
+                Piece::Break => out.end_run(),
             }
-            if u.term.bytes().all(|b| b.is_ascii_digit())
-                && !n.text[u.start..u.end].bytes().all(|b| b.is_ascii_digit())
-            {
-                numerals.push((u.start, u.end, u.term.clone()));
-            }
-            morph.push(Term {
-                text: u.term,
-                start,
-                end,
-                position,
-                compound: !u.parts.is_empty(),
-            });
-            // Parts at successive positions: a phrase of parts (業務 改善
-            // 運動) matches across the compound.
-            // Each part gets its own characters when the parts spell the
-            // compound (業務 + 改善), so a part highlights alone.
-            let width = u.parts.len().max(1);
-            let surface = &n.text[u.start..u.end];
-            let spelled =
-                u.parts.iter().map(|p| p.chars().count()).sum::<usize>() == surface.chars().count();
-            let mut offset = u.start;
-            for (k, part) in u.parts.into_iter().enumerate() {
-                let (s, e) = if spelled {
-                    let len: usize = n.text[offset..]
-                        .chars()
-                        .take(part.chars().count())
-                        .map(char::len_utf8)
-                        .sum();
-                    let range = n.original_range(offset, offset + len);
-                    offset += len;
-                    range
-                } else {
-                    (start, end)
-                };
-                if let Some(r) = self.part_readings.get(&part).filter(|_| with_readings) {
-                    reading_words.push(Term {
-                        text: r.clone(),
-                        start: s,
-                        end: e,
-                        position: position + k,
-                        compound: false,
-                    });
-                }
-                morph.push(Term {
-                    text: part,
-                    start: s,
-                    end: e,
-                    position: position + k,
-                    compound: false,
-                });
-            }
-            position += width;
         }
-        pair_up_words(&run, &starts, &mut reading, &mut reading_position);
+        out.end_run();
         Segmented {
             normalized: n,
-            morph,
-            reading,
-            reading_words,
-            numerals,
+            morph: out.morph,
+            reading: out.reading,
+            reading_words: out.reading_words,
+            numerals: out.numerals,
             nouns,
         }
     }
@@ -656,6 +565,172 @@ impl Morph {
                 }
             })
             .collect()
+    }
+}
+
+/// The terms of one segmentation, gathered piece by piece, with the
+/// reading run under way. Every vector is made once per text: a word adds
+/// its terms without allocating anything else.
+struct Gathering {
+    with_readings: bool,
+    morph: Vec<Term>,
+    reading: Vec<Term>,
+    reading_words: Vec<Term>,
+    numerals: Vec<(usize, usize, String)>,
+    /// The reading run, and which of its characters start a word.
+    run: Vec<RunChar>,
+    starts: Vec<bool>,
+    /// The next position in the reading field.
+    reading_position: usize,
+    /// The next position in the morphological field.
+    position: usize,
+}
+
+impl Gathering {
+    /// Room for `words` indexed words (a reading run gives about two
+    /// terms a word).
+    fn new(words: usize, with_readings: bool) -> Self {
+        Gathering {
+            with_readings,
+            morph: Vec::with_capacity(words),
+            reading: Vec::with_capacity(words * 2),
+            reading_words: Vec::with_capacity(words),
+            numerals: Vec::new(),
+            run: Vec::new(),
+            starts: Vec::new(),
+            reading_position: 0,
+            position: 0,
+        }
+    }
+
+    /// A word not indexed (normalised bytes `start..end`): its reading
+    /// joins the run, marking no start.
+    fn read(&mut self, n: &Normalized, start: usize, end: usize, said: &str) {
+        if self.with_readings {
+            let (s, e) = n.original_range(start, end);
+            read_into(&mut self.run, &mut self.starts, said, None, s, e);
+        }
+    }
+
+    /// Ends the reading run (at a break, or the text's end): its
+    /// characters become reading terms.
+    fn end_run(&mut self) {
+        pair_up_words(
+            &self.run,
+            &self.starts,
+            &mut self.reading,
+            &mut self.reading_position,
+        );
+        self.run.clear();
+        self.starts.clear();
+    }
+
+    /// An indexed word: its reading, its term (and its Arabic form if it
+    /// was written as a kanji numeral), then its compound's parts.
+    fn word(&mut self, part_readings: &HashMap<String, String>, n: &Normalized, u: Unit<'_>) {
+        let (start, end) = n.original_range(u.start, u.end);
+        if self.with_readings {
+            self.read_word(part_readings, &u, start, end);
+        }
+        if u.term.bytes().all(|b| b.is_ascii_digit())
+            && !n.text[u.start..u.end].bytes().all(|b| b.is_ascii_digit())
+        {
+            self.numerals.push((u.start, u.end, u.term.clone()));
+        }
+        let width = u.parts.len().max(1);
+        self.morph.push(Term {
+            text: u.term,
+            start,
+            end,
+            position: self.position,
+            compound: !u.parts.is_empty(),
+        });
+        self.parts(part_readings, n, u.parts, u.start..u.end, (start, end));
+        self.position += width;
+    }
+
+    /// An indexed word's reading (original bytes `start..end`): into the
+    /// run, and whole as a reading word.
+    fn read_word(
+        &mut self,
+        part_readings: &HashMap<String, String>,
+        u: &Unit<'_>,
+        start: usize,
+        end: usize,
+    ) {
+        // Only a compound's parts mark starts inside it.
+        let parts: Vec<&str> = if u.parts.is_empty() {
+            Vec::new()
+        } else {
+            u.parts
+                .iter()
+                .filter_map(|p| part_readings.get(p).map(String::as_str))
+                .collect()
+        };
+        read_into(
+            &mut self.run,
+            &mut self.starts,
+            &u.reading,
+            Some(&parts),
+            start,
+            end,
+        );
+        self.reading_words.push(Term {
+            text: fold_reading(&u.reading),
+            start,
+            end,
+            position: self.position,
+            compound: false,
+        });
+    }
+
+    /// A compound's parts (its normalised bytes `at`, original
+    /// `whole`), at successive positions: a phrase of parts (業務 改善
+    /// 運動) matches across the compound. Each part gets its own
+    /// characters when the parts spell the compound (業務 + 改善), so a
+    /// part highlights alone.
+    fn parts(
+        &mut self,
+        part_readings: &HashMap<String, String>,
+        n: &Normalized,
+        parts: Vec<String>,
+        at: std::ops::Range<usize>,
+        whole: (usize, usize),
+    ) {
+        let surface = &n.text[at.clone()];
+        let spelled =
+            parts.iter().map(|p| p.chars().count()).sum::<usize>() == surface.chars().count();
+        let mut offset = at.start;
+        for (k, part) in parts.into_iter().enumerate() {
+            let (s, e) = if spelled {
+                let len: usize = n.text[offset..]
+                    .chars()
+                    .take(part.chars().count())
+                    .map(char::len_utf8)
+                    .sum();
+                let range = n.original_range(offset, offset + len);
+                offset += len;
+                range
+            } else {
+                whole
+            };
+            if let Some(r) = part_readings.get(&part).filter(|_| self.with_readings) {
+                self.reading_words.push(Term {
+                    text: r.clone(),
+                    start: s,
+                    end: e,
+                    position: self.position + k,
+                    compound: false,
+                });
+            }
+            self.morph.push(Term {
+                text: part,
+                start: s,
+                end: e,
+                position: self.position + k,
+                compound: false,
+            });
+        }
     }
 }
 

@@ -406,96 +406,12 @@ impl CaseIndex {
         section: Option<Section>,
         kinds: &[AnalyzerKind],
     ) -> Built {
-        let fields = self.search_fields(section);
-        let mut excluded: Vec<Box<dyn Query>> = Vec::new();
-        let mut positives: Vec<(String, Box<dyn Query>)> = Vec::new();
-        let mut leaves = Vec::new();
-        let mut part_leaves = Vec::new();
-        let mut part_proximity = Vec::new();
-        let mut impossible = false;
+        let mut query = TextQuery::new(self, section, kinds);
         let no_parts = CompoundParts::default();
-        let meta = section.is_none() && kinds.contains(&AnalyzerKind::Morph);
-        let word_query = |atoms: &[AtomTerms]| self.word_query(atoms, &fields, kinds, meta);
         for (i, (w, atoms)) in words.iter().zip(terms).enumerate() {
-            let word_parts = parts.get(i).unwrap_or(&no_parts);
-            match (word_query(atoms), w.negated) {
-                (Some(q), true) => excluded.push(Box::new(ExcludedQuery::new(q))),
-                (Some(q), false) => {
-                    let mut word_leaves = leaf_queries(atoms, &fields, kinds);
-                    if let Some(m) = meta.then(|| self.meta_query(atoms)).flatten() {
-                        word_leaves.push((None, m));
-                    }
-                    let q = match all_parts(&word_parts.terms, word_query) {
-                        // The compound as typed first, then its parts
-                        // anywhere in the case.
-                        Some(relaxed) => {
-                            word_leaves.push((None, relaxed.box_clone()));
-                            for p in &word_parts.terms {
-                                part_leaves.extend(leaf_queries(p, &fields, kinds));
-                            }
-                            // The parts apart rank by how close they are;
-                            // the compound as typed is as close as can be.
-                            // (One exclusion for every field's proximity:
-                            // the compound's query is many leaves.)
-                            if kinds.contains(&AnalyzerKind::Morph) {
-                                let refs: Vec<&Word> = word_parts.words.iter().collect();
-                                if let Some(near) = should(self.proximity(&refs, &fields)) {
-                                    part_proximity.push(unless(near, &*q));
-                                }
-                            }
-                            Box::new(PreferQuery::new(q, boost(relaxed, PARTS_WEIGHT)))
-                                as Box<dyn Query>
-                        }
-                        None => q,
-                    };
-                    positives.push((w.label.clone(), q));
-                    leaves.push(word_leaves);
-                }
-                (None, true) => {}
-                // A required word with no searchable form (only
-                // punctuation): nothing can match it.
-                (None, false) => impossible = true,
-            }
+            query.add(w, atoms, parts.get(i).unwrap_or(&no_parts));
         }
-        // The words a case is matched against: nothing can match an
-        // impossible word; with no positive word (only exclusions, or
-        // nothing typed), every case matches the one word "anything".
-        let matching: Vec<Box<dyn Query>> = match positives.len() {
-            _ if impossible => vec![Box::new(EmptyQuery)],
-            0 => vec![Box::new(AllQuery)],
-            _ => positives.iter().map(|(_, q)| q.box_clone()).collect(),
-        };
-        let mut proximity = part_proximity;
-        if positives.len() > 1 && !impossible && kinds.contains(&AnalyzerKind::Morph) {
-            let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
-            proximity.extend(self.proximity(&positive_words, &fields));
-        }
-        let strict = Box::new(BooleanQuery::new(
-            matching
-                .iter()
-                .map(|q| (Occur::Must, q.box_clone()))
-                .chain(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())))
-                .collect(),
-        ));
-        let relaxed = Relaxed {
-            min: required(matching.len()),
-            words: matching,
-            must: Vec::new(),
-            must_not: excluded,
-        };
-        if impossible {
-            positives.clear();
-            leaves.clear();
-            part_leaves.clear();
-        }
-        Built {
-            relaxed,
-            strict,
-            positives,
-            leaves,
-            proximity,
-            part_leaves,
-        }
+        query.build(words)
     }
 
     /// Filters, each by its facet name, so facet counts can leave their
@@ -557,6 +473,164 @@ impl CaseIndex {
             (Occur::Must, Box::new(started) as Box<dyn Query>),
             (Occur::Must, Box::new(not_ended)),
         ]))
+    }
+}
+
+/// A text query gathered word by word: what every word is searched in,
+/// and the pieces of [`Built`] so far.
+struct TextQuery<'a> {
+    index: &'a CaseIndex,
+    fields: Vec<&'a TextField>,
+    kinds: &'a [AnalyzerKind],
+    /// Whether a word is also looked up in what a case is filed as (not in
+    /// a section-scoped search, nor in one analyzer's evaluation).
+    meta: bool,
+    /// The excluded words.
+    excluded: Vec<Box<dyn Query>>,
+    positives: Vec<(String, Box<dyn Query>)>,
+    leaves: Vec<Vec<LeafQuery>>,
+    part_leaves: Vec<LeafQuery>,
+    /// How close the parts of each compound typed without spaces are.
+    part_proximity: Vec<Box<dyn Query>>,
+    /// Whether a required word has no searchable form (only punctuation):
+    /// nothing can match it.
+    impossible: bool,
+}
+
+impl<'a> TextQuery<'a> {
+    fn new(index: &'a CaseIndex, section: Option<Section>, kinds: &'a [AnalyzerKind]) -> Self {
+        TextQuery {
+            index,
+            fields: index.search_fields(section),
+            kinds,
+            meta: section.is_none() && kinds.contains(&AnalyzerKind::Morph),
+            excluded: Vec::new(),
+            positives: Vec::new(),
+            leaves: Vec::new(),
+            part_leaves: Vec::new(),
+            part_proximity: Vec::new(),
+            impossible: false,
+        }
+    }
+
+    fn word_query(&self, atoms: &[AtomTerms]) -> Option<Box<dyn Query>> {
+        self.index
+            .word_query(atoms, &self.fields, self.kinds, self.meta)
+    }
+
+    /// Adds one word (`atoms`: its analysed atoms; `parts`: its compound's,
+    /// if typed as one).
+    fn add(&mut self, w: &Word, atoms: &[AtomTerms], parts: &CompoundParts) {
+        match (self.word_query(atoms), w.negated) {
+            (Some(q), true) => self.excluded.push(Box::new(ExcludedQuery::new(q))),
+            (Some(q), false) => self.add_positive(w, atoms, q, parts),
+            (None, true) => {}
+            (None, false) => self.impossible = true,
+        }
+    }
+
+    /// A required word: its query, and its leaves, which tell what a hit
+    /// lacks and where it matches.
+    fn add_positive(
+        &mut self,
+        w: &Word,
+        atoms: &[AtomTerms],
+        q: Box<dyn Query>,
+        parts: &CompoundParts,
+    ) {
+        let mut word_leaves = leaf_queries(atoms, &self.fields, self.kinds);
+        if let Some(m) = self.meta.then(|| self.index.meta_query(atoms)).flatten() {
+            word_leaves.push((None, m));
+        }
+        let q = match all_parts(&parts.terms, |p: &[AtomTerms]| self.word_query(p)) {
+            Some(relaxed) => {
+                word_leaves.push((None, relaxed.box_clone()));
+                self.with_parts(q, relaxed, parts)
+            }
+            None => q,
+        };
+        self.positives.push((w.label.clone(), q));
+        self.leaves.push(word_leaves);
+    }
+
+    /// A compound typed without spaces: as typed (`q`) first, then its
+    /// parts anywhere in the case (`relaxed`).
+    fn with_parts(
+        &mut self,
+        q: Box<dyn Query>,
+        relaxed: Box<dyn Query>,
+        parts: &CompoundParts,
+    ) -> Box<dyn Query> {
+        for p in &parts.terms {
+            self.part_leaves
+                .extend(leaf_queries(p, &self.fields, self.kinds));
+        }
+        // The parts apart rank by how close they are; the compound as
+        // typed is as close as can be. (One exclusion for every field's
+        // proximity: the compound's query is many leaves.)
+        if self.kinds.contains(&AnalyzerKind::Morph) {
+            let refs: Vec<&Word> = parts.words.iter().collect();
+            if let Some(near) = should(self.index.proximity(&refs, &self.fields)) {
+                self.part_proximity.push(unless(near, &*q));
+            }
+        }
+        Box::new(PreferQuery::new(q, boost(relaxed, PARTS_WEIGHT)))
+    }
+
+    /// The query of the words added (`words`: all of them, whose positive
+    /// ones rank by how close they are).
+    fn build(self, words: &[Word]) -> Built {
+        let TextQuery {
+            index,
+            fields,
+            kinds,
+            excluded,
+            mut positives,
+            mut leaves,
+            mut part_leaves,
+            part_proximity,
+            impossible,
+            ..
+        } = self;
+        // The words a case is matched against: nothing can match an
+        // impossible word; with no positive word (only exclusions, or
+        // nothing typed), every case matches the one word "anything".
+        let matching: Vec<Box<dyn Query>> = match positives.len() {
+            _ if impossible => vec![Box::new(EmptyQuery)],
+            0 => vec![Box::new(AllQuery)],
+            _ => positives.iter().map(|(_, q)| q.box_clone()).collect(),
+        };
+        let mut proximity = part_proximity;
+        if positives.len() > 1 && !impossible && kinds.contains(&AnalyzerKind::Morph) {
+            let positive_words: Vec<&Word> = words.iter().filter(|w| !w.negated).collect();
+            proximity.extend(index.proximity(&positive_words, &fields));
+        }
+        let strict = Box::new(BooleanQuery::new(
+            matching
+                .iter()
+                .map(|q| (Occur::Must, q.box_clone()))
+                .chain(excluded.iter().map(|q| (Occur::MustNot, q.box_clone())))
+                .collect(),
+        ));
+        let relaxed = Relaxed {
+            min: required(matching.len()),
+            words: matching,
+            must: Vec::new(),
+            must_not: excluded,
+        };
+        if impossible {
+            positives.clear();
+            leaves.clear();
+            part_leaves.clear();
+        }
+        Built {
+            relaxed,
+            strict,
+            positives,
+            leaves,
+            proximity,
+            part_leaves,
+        }
     }
 }
 

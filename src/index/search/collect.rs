@@ -10,10 +10,10 @@ use std::collections::BinaryHeap;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
-use tantivy::{DocAddress, DocSet, Searcher};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentReader};
 
 use super::build::{Built, Filter, combine};
-use super::relaxed::{Matched, Relaxed};
+use super::relaxed::{Matched, Relaxed, RelaxedWeight};
 use super::request::{SearchRequest, Sort};
 use crate::case::Level;
 use crate::index::facets::{Counted, FACETS, FacetCounter, Facets};
@@ -89,6 +89,139 @@ pub(super) struct Collected {
     pub counted: Counted,
 }
 
+/// The facets counted in the same pass as the hits: those not filtered on
+/// (a filtered one is counted apart, without its own filter), and none
+/// when the request asks for no facets.
+fn shared_facets(req: &SearchRequest, filters: &[Filter]) -> Vec<&'static str> {
+    if req.facets {
+        FACETS
+            .into_iter()
+            .filter(|n| !filters.iter().any(|(f, _)| f == n))
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// How many of the best hits the pass keeps: the page and every hit before
+/// it, and at least [`RESCORE_DEPTH`] when proximity re-ranks them.
+fn depth(req: &SearchRequest, limit: usize, rescore: bool) -> usize {
+    if rescore {
+        (req.offset + limit).max(RESCORE_DEPTH)
+    } else {
+        req.offset + limit
+    }
+}
+
+/// The built query's words under the request's filters: the filters are
+/// required of every match, whether it holds all the words or only some.
+fn relaxed_under(built: &Built, filters: &[Filter]) -> Relaxed {
+    Relaxed {
+        words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
+        min: built.relaxed.min,
+        must: filter_queries(filters, None),
+        must_not: built
+            .relaxed
+            .must_not
+            .iter()
+            .map(|q| q.box_clone())
+            .collect(),
+    }
+}
+
+/// What the pass has found so far: the counts, and the best hits in a heap
+/// held to `depth`, so a query matching every case keeps no more than a
+/// page's worth.
+struct Tally {
+    sort: Sort,
+    /// How many words the query has (a hit matches some or all of them).
+    of: usize,
+    depth: usize,
+    best: BinaryHeap<Worst>,
+    total: usize,
+    partial_total: usize,
+}
+
+impl Tally {
+    fn new(sort: Sort, of: usize, depth: usize) -> Tally {
+        Tally {
+            sort,
+            of,
+            depth,
+            best: BinaryHeap::with_capacity(depth + 1),
+            total: 0,
+            partial_total: 0,
+        }
+    }
+
+    /// Goes through one segment's matches: counts each, counts the facets
+    /// of those matching every word, and keeps it if it ranks among the
+    /// best. Returns the segment's facet counts.
+    fn segment(
+        &mut self,
+        weight: &RelaxedWeight,
+        counter: &FacetCounter,
+        ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Counted> {
+        let mut scorer = weight.scorer(reader)?;
+        let mut facets = counter.for_segment(ord, reader)?;
+        // A date sort ranks by its own field; relevance breaks its ties by
+        // the update time.
+        let date_field = match self.sort {
+            Sort::Relevance | Sort::Newest => "updated",
+            Sort::Period => "start_year",
+        };
+        let dates = reader
+            .fast_fields()
+            .i64(date_field)
+            .ok()
+            .map(|c| c.first_or_default_col(0));
+        let alive = reader.alive_bitset();
+        while let Some(doc) = scorer.next_match() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            let matched = Matched {
+                words: scorer.matched(),
+                of: self.of,
+            };
+            if matched.all() {
+                self.total += 1;
+                facets.collect(doc, 0.0);
+            } else {
+                self.partial_total += 1;
+            }
+            let score = match self.sort {
+                Sort::Relevance => scorer.score(),
+                Sort::Newest | Sort::Period => 0.0,
+            };
+            self.keep(Ranked {
+                matched,
+                score,
+                date: dates.as_ref().map_or(0, |c| c.get_val(doc)),
+                addr: DocAddress::new(ord, doc),
+            });
+        }
+        Ok(facets.harvest())
+    }
+
+    /// Keeps `hit` if the heap has room or it ranks above the worst kept,
+    /// which it then replaces.
+    fn keep(&mut self, hit: Ranked) {
+        if self.best.len() < self.depth {
+            self.best.push(Worst(hit));
+        } else if self
+            .best
+            .peek()
+            .is_some_and(|w| hit.rank(&w.0) == Ordering::Less)
+        {
+            self.best.pop();
+            self.best.push(Worst(hit));
+        }
+    }
+}
+
 impl CaseIndex {
     /// Counts, ranks and cuts the page of a search.
     pub(super) fn collect(
@@ -101,89 +234,24 @@ impl CaseIndex {
         let err = self.tantivy_err();
         // Facets not filtered on count under this very query: collected in
         // the same pass as the hits.
-        let shared: Vec<&'static str> = if req.facets {
-            FACETS
-                .into_iter()
-                .filter(|n| !filters.iter().any(|(f, _)| f == n))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let counter = FacetCounter::new(self.facet_tables.clone(), &shared);
+        let counter = FacetCounter::new(self.facet_tables.clone(), &shared_facets(req, filters));
         let limit = req.limit.max(1);
         let rescore = built.rescores(req.sort);
-        let depth = if rescore {
-            (req.offset + limit).max(RESCORE_DEPTH)
-        } else {
-            req.offset + limit
-        };
-        let relaxed = Relaxed {
-            words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
-            min: built.relaxed.min,
-            must: filter_queries(filters, None),
-            must_not: built
-                .relaxed
-                .must_not
-                .iter()
-                .map(|q| q.box_clone())
-                .collect(),
-        };
-        let date_field = match req.sort {
-            Sort::Relevance | Sort::Newest => "updated",
-            Sort::Period => "start_year",
-        };
-        let of = relaxed.words.len();
+        let relaxed = relaxed_under(built, filters);
         let weight = relaxed.weight(searcher).map_err(&err)?;
-        let mut best: BinaryHeap<Worst> = BinaryHeap::with_capacity(depth + 1);
-        let (mut total, mut partial_total) = (0, 0);
+        let mut tally = Tally::new(req.sort, relaxed.words.len(), depth(req, limit, rescore));
         let mut counted = Vec::new();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-            let ord = ord as u32;
-            let mut scorer = weight.scorer(reader).map_err(&err)?;
-            let mut facets = counter.for_segment(ord, reader).map_err(&err)?;
-            let dates = reader
-                .fast_fields()
-                .i64(date_field)
-                .ok()
-                .map(|c| c.first_or_default_col(0));
-            let alive = reader.alive_bitset();
-            while let Some(doc) = scorer.next_match() {
-                if alive.is_some_and(|a| !a.is_alive(doc)) {
-                    continue;
-                }
-                let matched = Matched {
-                    words: scorer.matched(),
-                    of,
-                };
-                if matched.all() {
-                    total += 1;
-                    facets.collect(doc, 0.0);
-                } else {
-                    partial_total += 1;
-                }
-                let score = match req.sort {
-                    Sort::Relevance => scorer.score(),
-                    Sort::Newest | Sort::Period => 0.0,
-                };
-                let hit = Ranked {
-                    matched,
-                    score,
-                    date: dates.as_ref().map_or(0, |c| c.get_val(doc)),
-                    addr: DocAddress::new(ord, doc),
-                };
-                if best.len() < depth {
-                    best.push(Worst(hit));
-                } else if best
-                    .peek()
-                    .is_some_and(|w| hit.rank(&w.0) == Ordering::Less)
-                {
-                    best.pop();
-                    best.push(Worst(hit));
-                }
-            }
-            counted.push(facets.harvest());
+            let segment = tally.segment(&weight, &counter, ord as u32, reader);
+            counted.push(segment.map_err(&err)?);
         }
         let counted = counter.merge_fruits(counted).map_err(&err)?;
+        let Tally {
+            best,
+            total,
+            partial_total,
+            ..
+        } = tally;
         let mut ranked: Vec<Ranked> = best.into_iter().map(|w| w.0).collect();
         ranked.sort_by(Ranked::rank);
         if rescore {
