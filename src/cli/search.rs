@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{Global, SearchArgs, ensure_cases_dir, open_index, print_diagnostics, sync_shown};
 use crate::case::{self, Level};
-use crate::index::{SearchRequest, SearchResults, Sort};
+use crate::index::{Hit, SearchRequest, SearchResults, Sort};
 use crate::printable::printable;
 use crate::web::SearchResponse;
 
@@ -58,15 +58,57 @@ pub(super) fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The results for a person at a terminal: what was searched for, then
+/// each hit; those that lack some words come after a divider, so the count
+/// on the first line stays the number of cases that match every word.
 fn print_results(results: &SearchResults) {
-    let color = std::io::stdout().is_terminal();
-    let (open, close) = if color {
-        ("\x1b[1;31m", "\x1b[0m")
-    } else {
-        ("【", "】")
-    };
+    let marks = Marks::for_stdout();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    print_summary(&mut out, results);
+    let mut divided = false;
+    for h in &results.hits {
+        if !h.matches_every_word() && !divided {
+            divided = true;
+            let _ = writeln!(
+                out,
+                "\n── 一部の語だけを含む事例（{} 件） ──",
+                results.partial_total
+            );
+        }
+        print_hit(&mut out, h, marks);
+    }
+}
+
+/// How a snippet's matched words stand out: bold red at a terminal, 【】
+/// when the output goes to a file or a pipe, where escape codes would be
+/// noise.
+#[derive(Clone, Copy)]
+struct Marks {
+    open: &'static str,
+    close: &'static str,
+}
+
+impl Marks {
+    fn for_stdout() -> Self {
+        if std::io::stdout().is_terminal() {
+            Self {
+                open: "\x1b[1;31m",
+                close: "\x1b[0m",
+            }
+        } else {
+            Self {
+                open: "【",
+                close: "】",
+            }
+        }
+    }
+}
+
+/// The lines above the hits: the count and time, the synonyms and other
+/// readings also searched, and how many cases hold only some of the words
+/// (and which words no case holds), so nothing is widened silently.
+fn print_summary(out: &mut impl Write, results: &SearchResults) {
     let _ = writeln!(
         out,
         "{} 件 ({:.1} ms)",
@@ -98,45 +140,39 @@ fn print_results(results: &SearchResults) {
             printable(&results.dropped_words.join("、"))
         );
     }
+}
+
+/// One hit: title, id and score; where and when, and its levels; the words
+/// it lacks; a snippet per matching section.
+fn print_hit(out: &mut impl Write, h: &Hit, marks: Marks) {
     // Everything a case file says goes through `printable`: a title may
     // hold terminal escape codes.
     let p = |s: &str| printable(s).into_owned();
-    let mut divided = false;
-    for h in &results.hits {
-        if !h.matches_every_word() && !divided {
-            divided = true;
-            let _ = writeln!(
-                out,
-                "\n── 一部の語だけを含む事例（{} 件） ──",
-                results.partial_total
-            );
-        }
-        let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
+    let levels: Vec<_> = h.levels.iter().map(|l| l.name()).collect();
+    let _ = writeln!(
+        out,
+        "\n{}  [{}]  score {:.2}",
+        p(&h.title),
+        p(&h.id),
+        h.score
+    );
+    let _ = writeln!(
+        out,
+        "  {} · {} · {} · {}",
+        p(&h.municipality),
+        p(&h.prefecture),
+        h.period,
+        levels.join("・")
+    );
+    if !h.missing_words.is_empty() {
+        let _ = writeln!(out, "  （含まれない: {}）", p(&h.missing_words.join("、")));
+    }
+    for s in &h.snippets {
         let _ = writeln!(
             out,
-            "\n{}  [{}]  score {:.2}",
-            p(&h.title),
-            p(&h.id),
-            h.score
+            "  {}: {}",
+            p(s.heading),
+            s.snippet.render(|t| p(t), marks.open, marks.close)
         );
-        let _ = writeln!(
-            out,
-            "  {} · {} · {} · {}",
-            p(&h.municipality),
-            p(&h.prefecture),
-            h.period,
-            levels.join("・")
-        );
-        if !h.missing_words.is_empty() {
-            let _ = writeln!(out, "  （含まれない: {}）", p(&h.missing_words.join("、")));
-        }
-        for s in &h.snippets {
-            let _ = writeln!(
-                out,
-                "  {}: {}",
-                p(s.heading),
-                s.snippet.render(|t| p(t), open, close)
-            );
-        }
     }
 }
