@@ -15,12 +15,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, TantivyDocument, Term};
 
 use super::{CaseIndex, IndexError};
 use crate::analysis::{AnalyzerKind, analyze};
-use crate::case::{Level, Period};
+use crate::case::{Case, Level, Period};
 
 /// Distinctive terms taken from a case.
 const TERMS: usize = 16;
@@ -57,7 +57,7 @@ impl Surfaces {
 }
 
 /// A case's narrative as one text, to check that a word occurs in it.
-fn narrative_text(case: &crate::case::Case) -> String {
+fn narrative_text(case: &Case) -> String {
     case.narrative()
         .map(|(_, t)| t)
         .collect::<Vec<_>>()
@@ -118,103 +118,24 @@ impl CaseIndex {
             return Ok(None);
         };
         let searcher = self.reader.searcher();
-        let narrative: Vec<_> = self
-            .fields
-            .texts
-            .iter()
-            .filter(|t| t.section.is_some())
-            .collect();
-        let n_docs = searcher.num_docs().max(1) as f32;
-
-        let mut tf: HashMap<String, u32> = HashMap::new();
-        let mut ours = Surfaces::default();
-        for (_, text) in case.narrative() {
-            for t in analyze(AnalyzerKind::Morph, text) {
-                if meaningful(&t.text) {
-                    ours.add(&t.text, text.get(t.start..t.end));
-                    *tf.entry(t.text).or_default() += 1;
-                }
-            }
-        }
-        let our_text = narrative_text(&case);
-        let mut scored: Vec<(String, f32)> = Vec::with_capacity(tf.len());
-        for (term, n) in tf {
-            // Cases using the word in any narrative section (the largest
-            // per-field count is a close lower bound, and cheap).
-            let mut df = 0u64;
-            for f in &narrative {
-                df = df.max(
-                    searcher
-                        .doc_freq(&Term::from_field_text(f.morph, &term))
-                        .map_err(self.tantivy_err())?,
-                );
-            }
-            // Only in this case: says nothing about the others.
-            if df <= 1 {
-                continue;
-            }
-            let idf = (n_docs / df as f32).ln() + 1.0;
-            scored.push((term, (1.0 + (n as f32).ln()) * idf));
-        }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        scored.truncate(TERMS);
+        let narrative = self.narrative_morph_fields();
+        let (tf, ours) = meaningful_terms(&case);
+        let scored = self.distinctive_terms(&searcher, &narrative, tf)?;
         if scored.is_empty() {
             return Ok(Some(Vec::new()));
         }
-
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (term, weight) in &scored {
-            for f in &narrative {
-                let q = TermQuery::new(
-                    Term::from_field_text(f.morph, term),
-                    IndexRecordOption::WithFreqs,
-                );
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), *weight)),
-                ));
-            }
-        }
-        clauses.push((
-            Occur::MustNot,
-            Box::new(TermQuery::new(
-                Term::from_field_text(self.fields.id, &case.id),
-                IndexRecordOption::Basic,
-            )),
-        ));
-        let query = BooleanQuery::new(clauses);
+        let query = self.like_query(&narrative, &scored, &case.id);
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(self.tantivy_err())?;
+        let our_text = narrative_text(&case);
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
             let Some(other) = self.fields.stored_case(&doc) else {
                 continue;
             };
-            let mut theirs = Surfaces::default();
-            for (_, text) in other.narrative() {
-                for t in analyze(AnalyzerKind::Morph, text) {
-                    theirs.add(&t.text, text.get(t.start..t.end));
-                }
-            }
-            let their_text = narrative_text(&other);
-            let mut shared: Vec<String> = Vec::new();
-            for (term, _) in &scored {
-                if shared.len() == SHOWN {
-                    break;
-                }
-                if !theirs.0.contains_key(term) {
-                    continue;
-                }
-                let Some(word) = common_surface(term, (&ours, &our_text), (&theirs, &their_text))
-                else {
-                    continue;
-                };
-                if !shared.contains(&word) {
-                    shared.push(word);
-                }
-            }
+            let shared = shared_words(&scored, (&ours, &our_text), &other);
             out.push(Similar {
                 id: other.id,
                 title: other.title,
@@ -228,4 +149,125 @@ impl CaseIndex {
         }
         Ok(Some(out))
     }
+
+    /// The morph field of each narrative section: similarity is about what
+    /// a case did and learnt, not its title or place, and the morph terms
+    /// are words (n-grams would match on fragments).
+    fn narrative_morph_fields(&self) -> Vec<Field> {
+        self.fields
+            .texts
+            .iter()
+            .filter(|t| t.section.is_some())
+            .map(|t| t.morph)
+            .collect()
+    }
+
+    /// The case's terms weighted by tf-idf, best first, at most [`TERMS`]:
+    /// the words that set it apart. A term no other case uses is left out,
+    /// as it can find nothing.
+    fn distinctive_terms(
+        &self,
+        searcher: &Searcher,
+        narrative: &[Field],
+        tf: HashMap<String, u32>,
+    ) -> Result<Vec<(String, f32)>, IndexError> {
+        let n_docs = searcher.num_docs().max(1) as f32;
+        let mut scored: Vec<(String, f32)> = Vec::with_capacity(tf.len());
+        for (term, n) in tf {
+            // Cases using the word in any narrative section (the largest
+            // per-field count is a close lower bound, and cheap).
+            let mut df = 0u64;
+            for &f in narrative {
+                df = df.max(
+                    searcher
+                        .doc_freq(&Term::from_field_text(f, &term))
+                        .map_err(self.tantivy_err())?,
+                );
+            }
+            // Only in this case: says nothing about the others.
+            if df <= 1 {
+                continue;
+            }
+            let idf = (n_docs / df as f32).ln() + 1.0;
+            scored.push((term, (1.0 + (n as f32).ln()) * idf));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        scored.truncate(TERMS);
+        Ok(scored)
+    }
+
+    /// Any of the weighted terms in any narrative section, so BM25 ranks
+    /// the cases sharing the most distinctive words first; never the case
+    /// `id` itself.
+    fn like_query(&self, narrative: &[Field], scored: &[(String, f32)], id: &str) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (term, weight) in scored {
+            for &f in narrative {
+                let q =
+                    TermQuery::new(Term::from_field_text(f, term), IndexRecordOption::WithFreqs);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), *weight)),
+                ));
+            }
+        }
+        clauses.push((
+            Occur::MustNot,
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.id, id),
+                IndexRecordOption::Basic,
+            )),
+        ));
+        BooleanQuery::new(clauses)
+    }
+}
+
+/// How often the case uses each [`meaningful`] term of its narrative, and
+/// how it writes each: the counts weigh the terms, the forms are what a
+/// reader is shown.
+fn meaningful_terms(case: &Case) -> (HashMap<String, u32>, Surfaces) {
+    let mut tf: HashMap<String, u32> = HashMap::new();
+    let mut ours = Surfaces::default();
+    for (_, text) in case.narrative() {
+        for t in analyze(AnalyzerKind::Morph, text) {
+            if meaningful(&t.text) {
+                ours.add(&t.text, text.get(t.start..t.end));
+                *tf.entry(t.text).or_default() += 1;
+            }
+        }
+    }
+    (tf, ours)
+}
+
+/// The distinctive terms `other` shares with ours, at most [`SHOWN`], as
+/// both texts write them (see [`common_surface`]); in the order of their
+/// weight, so the most telling come first.
+fn shared_words(
+    scored: &[(String, f32)],
+    (ours, our_text): (&Surfaces, &str),
+    other: &Case,
+) -> Vec<String> {
+    let mut theirs = Surfaces::default();
+    for (_, text) in other.narrative() {
+        for t in analyze(AnalyzerKind::Morph, text) {
+            theirs.add(&t.text, text.get(t.start..t.end));
+        }
+    }
+    let their_text = narrative_text(other);
+    let mut shared: Vec<String> = Vec::new();
+    for (term, _) in scored {
+        if shared.len() == SHOWN {
+            break;
+        }
+        if !theirs.0.contains_key(term) {
+            continue;
+        }
+        let Some(word) = common_surface(term, (ours, our_text), (&theirs, &their_text)) else {
+            continue;
+        };
+        if !shared.contains(&word) {
+            shared.push(word);
+        }
+    }
+    shared
 }

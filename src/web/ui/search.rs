@@ -224,11 +224,7 @@ async fn search_view(
         .unwrap_or_default();
     let synonyms = synonym_views(&results.synonyms);
     let pager = pager(&p, &v, results.total + results.partial_total);
-    let (hits, partial): (Vec<Hit>, Vec<Hit>) =
-        results.hits.into_iter().partition(Hit::matches_every_word);
-    let show_updated = v.request.sort == Sort::Newest;
-    let hits = hit_views(hits, show_updated);
-    let partial = hit_views(partial, show_updated);
+    let (hits, partial) = split_hits(results.hits, v.request.sort);
     let first = v.request.offset + 1;
     let last = v.request.offset + hits.len() + partial.len();
     let did_you_mean = did_you_mean.map(|text| Chip {
@@ -237,25 +233,10 @@ async fn search_view(
     });
     let also_read = also_read_lines(&results.also_read);
     let browsing = q.trim().is_empty();
-    let title = if browsing {
-        "事例を探す".to_owned()
-    } else {
-        format!("「{q}」の検索結果")
-    };
-    let examples = EXAMPLES
-        .iter()
-        .map(|x| Chip {
-            label: (*x).to_owned(),
-            href: href(&SearchParams {
-                q: Some((*x).to_owned()),
-                ..Default::default()
-            }),
-        })
-        .collect();
     Ok(SearchPage {
         base: Base::new(state, "search", viewer),
+        title: page_title(&q, browsing),
         q,
-        title,
         total: results.total,
         partial_total: results.partial_total,
         first,
@@ -264,11 +245,7 @@ async fn search_view(
         partial,
         facets,
         chips: chips(&p, &v),
-        clear_href: href(&SearchParams {
-            q: p.q.clone(),
-            sort: p.sort.clone(),
-            ..Default::default()
-        }),
+        clear_href: clear_href(&p),
         sorts: sort_choices(v.request.sort),
         sections: section_choices(v.request.section),
         hidden: hidden_fields(&p),
@@ -276,19 +253,73 @@ async fn search_view(
         did_you_mean,
         has_filters: p.has_filters(),
         browsing,
-        examples,
-        csv_href: format!(
-            "/api/search.csv?{}",
-            p.edited(|e| {
-                e.page = None;
-                e.per_page = None;
-            })
-            .to_query()
-        ),
+        examples: example_chips(),
+        csv_href: csv_href(&p),
         csv_max: super::super::api::CSV_MAX_ROWS,
         synonyms,
         also_read,
     })
+}
+
+/// The hits that hold every word, then those that hold only some: the
+/// page lists the second apart, under their own count, so the first count
+/// stays honest. Under 更新の新しい順 each hit shows when it was updated, the
+/// order's reason.
+fn split_hits(hits: Vec<Hit>, sort: Sort) -> (Vec<HitView>, Vec<HitView>) {
+    let (hits, partial): (Vec<Hit>, Vec<Hit>) = hits.into_iter().partition(Hit::matches_every_word);
+    let show_updated = sort == Sort::Newest;
+    (
+        hit_views(hits, show_updated),
+        hit_views(partial, show_updated),
+    )
+}
+
+/// The page's heading: what was searched for, or, with no words (only
+/// filters, or nothing yet), that the page is for browsing.
+fn page_title(q: &str, browsing: bool) -> String {
+    if browsing {
+        "事例を探す".to_owned()
+    } else {
+        format!("「{q}」の検索結果")
+    }
+}
+
+/// A search for each of [`EXAMPLES`], shown on the empty page so a first
+/// visitor sees what the box accepts.
+fn example_chips() -> Vec<Chip> {
+    EXAMPLES
+        .iter()
+        .map(|x| Chip {
+            label: (*x).to_owned(),
+            href: href(&SearchParams {
+                q: Some((*x).to_owned()),
+                ..Default::default()
+            }),
+        })
+        .collect()
+}
+
+/// "Clear the filters": the same words and order, every filter and the
+/// page dropped.
+fn clear_href(p: &SearchParams) -> String {
+    href(&SearchParams {
+        q: p.q.clone(),
+        sort: p.sort.clone(),
+        ..Default::default()
+    })
+}
+
+/// The CSV download of this search: every matching case (up to the API's
+/// cap), so no page or page size.
+fn csv_href(p: &SearchParams) -> String {
+    format!(
+        "/api/search.csv?{}",
+        p.edited(|e| {
+            e.page = None;
+            e.per_page = None;
+        })
+        .to_query()
+    )
 }
 
 /// The page's line for each compound also searched as its parts.
