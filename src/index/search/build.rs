@@ -206,17 +206,6 @@ pub(super) fn as_typed(terms: &mut [Vec<AtomTerms>], parts: &[CompoundParts]) {
     }
 }
 
-/// Marks the atoms of a compound's parts: a part of one character (村 of
-/// 小さな村, 赤 of 赤シャツ) matches where the text has it as a word, not
-/// wherever a character pair starts with it — that is nearly every text,
-/// and the costliest query there is (赤シャツ took 2.4× as long over
-/// 10,000 cases).
-pub(super) fn as_parts(parts: &mut [Vec<AtomTerms>]) {
-    for at in parts.iter_mut().flatten() {
-        at.single_char = None;
-    }
-}
-
 /// Every word's atoms, analysed once for the query, the explanation of
 /// hits and the highlighter alike.
 pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {

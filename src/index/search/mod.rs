@@ -87,7 +87,6 @@ impl CaseIndex {
             let mut part_terms = build::analyse(&part_words);
             self.resolve_readings(&searcher, &mut part_terms)
                 .map_err(&err)?;
-            build::as_parts(&mut part_terms);
             parts.push(build::CompoundParts {
                 words: part_words,
                 terms: part_terms,
