@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::tests::search;
 use super::*;
 use crate::eval::Corpus;
 
@@ -28,15 +29,6 @@ fn corpus(cases: &[(&str, &str, &str, &str)]) -> (tempfile::TempDir, Corpus) {
     }
     let corpus = Corpus::build(&[dir.path().to_owned()]).expect("corpus indexes");
     (dir, corpus)
-}
-
-fn search(idx: &CaseIndex, q: &str) -> SearchResults {
-    idx.search(&SearchRequest {
-        query: q.into(),
-        limit: 20,
-        ..SearchRequest::default()
-    })
-    .unwrap()
 }
 
 fn ids(r: &SearchResults) -> Vec<&str> {

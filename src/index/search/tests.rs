@@ -15,7 +15,7 @@ fn corpus() -> Corpus {
         .expect("corpus indexes")
 }
 
-fn search(idx: &CaseIndex, q: &str) -> SearchResults {
+pub(super) fn search(idx: &CaseIndex, q: &str) -> SearchResults {
     idx.search(&SearchRequest {
         query: q.into(),
         limit: 20,
