@@ -695,24 +695,22 @@ mod tests {
                 .replace("カイゼン", "<mark>カイゼン</mark>")
         );
         let filler = "長い話が続く。".repeat(20);
-        let long = format!("業務の改善を進めた。{filler}カイゼンが続いた。{filler}");
-        let shown = m.snippet_counted(&long, 20, &counts(2));
-        assert!(
-            shown
-                .to_html()
-                .contains("。<mark>カイゼン</mark>が続いた。"),
-            "{shown:?}"
-        );
-        assert!(is_window_of_whole(&m, &long, 20, &shown));
-        let kanji = format!("{filler}業務の改善を進めた。{filler}職場の改善も。");
-        let shown = m.snippet_counted(&kanji, 20, &counts(2));
-        assert!(
-            shown
-                .to_html()
-                .starts_with("…業務の<mark>改善</mark>を進めた。"),
-            "{shown:?}"
-        );
-        assert!(is_window_of_whole(&m, &kanji, 20, &shown));
+        // Written as typed, far from the start: shown there. Never written
+        // so: the first match by reading.
+        for (text, shows) in [
+            (
+                format!("業務の改善を進めた。{filler}カイゼンが続いた。{filler}"),
+                "。<mark>カイゼン</mark>が続いた。",
+            ),
+            (
+                format!("{filler}業務の改善を進めた。{filler}職場の改善も。"),
+                "…業務の<mark>改善</mark>を進めた。",
+            ),
+        ] {
+            let shown = m.snippet_counted(&text, 20, &counts(2));
+            assert!(shown.to_html().contains(shows), "{shown:?}");
+            assert!(is_window_of_whole(&m, &text, 20, &shown));
+        }
     }
 
     /// A kana word searched as a word's whole reading is marked by it, so
