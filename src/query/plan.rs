@@ -50,7 +50,14 @@ fn content_words(text: &str) -> Vec<String> {
         return vec![text.to_owned()];
     }
     let mut out: Vec<String> = Vec::new();
+    // Per word of `out`, how a reader would name it when it ends in an
+    // inflected verb: in the dictionary form (なくなっ → なくなる, 一度やめ →
+    // 一度やめる), which also searches every inflection.
+    let mut named: Vec<Option<String>> = Vec::new();
     let mut run: Option<(usize, usize)> = None;
+    // The start and dictionary form of the run's last token, when it is
+    // an inflected verb.
+    let mut inflected: Option<(usize, String)> = None;
     let mut particle = false;
     // The last word pushed ends in a verb, with only auxiliaries since.
     let mut verb_before = false;
@@ -64,6 +71,11 @@ fn content_words(text: &str) -> Vec<String> {
                 particle |= question || t.dropped == Some("助詞");
                 if let Some((s, e)) = run.take() {
                     out.push(text[s..e].to_owned());
+                    named.push(
+                        inflected
+                            .take()
+                            .map(|(last, base)| format!("{}{base}", &text[s..last])),
+                    );
                     verb_before = last_is_verb;
                 }
                 if t.dropped == Some("助詞") || question {
@@ -74,15 +86,28 @@ fn content_words(text: &str) -> Vec<String> {
                     if let Some(w) = out.last_mut() {
                         w.push_str("ない");
                     }
+                    if let Some(n) = named.last_mut() {
+                        *n = None;
+                    }
                     verb_before = false;
                 }
             }
         }
         last_is_verb = t.dropped.is_none() && t.part_of_speech.starts_with("動詞");
+        if t.dropped.is_none() && !question {
+            inflected = (last_is_verb && t.surface != t.base_form)
+                .then(|| (t.byte_start, t.base_form.clone()));
+        }
     }
     if let Some((s, e)) = run {
         out.push(text[s..e].to_owned());
+        named.push(inflected.map(|(last, base)| format!("{}{base}", &text[s..last])));
     }
+    let out: Vec<String> = out
+        .into_iter()
+        .zip(named)
+        .map(|(w, n)| n.unwrap_or(w))
+        .collect();
     let collection = out.len() > 1 && out.iter().any(|w| is_collection_word(w));
     if !particle && !collection {
         return vec![text.to_owned()];
@@ -399,6 +424,16 @@ mod tests {
             ),
             ("マンネリ化の事例を教えてください", vec!["マンネリ化"]),
             ("どうやって提案を増やすか", vec!["提案", "増やす"]),
+            // A verb cut inside its inflection is named (and searched) in
+            // its dictionary form.
+            (
+                "予算がなくなって続けられなくなった事例",
+                vec!["予算", "なくなる"],
+            ),
+            (
+                "発表会を一度やめて再開した自治体",
+                vec!["発表会", "一度やめる", "再開"],
+            ),
         ] {
             assert_eq!(labels(q), want, "{q}");
         }
