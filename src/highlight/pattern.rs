@@ -55,8 +55,8 @@ impl Pattern {
             _ => Hits::Candidates,
         };
         let spellings = needle.as_deref().map(numeral_spellings).unwrap_or_default();
-        let spelled = (kind == AnalyzerKind::Reading && !folded_atom.is_empty())
-            .then(|| folded_atom.to_owned());
+        let reading = matches!(kind, AnalyzerKind::Reading | AnalyzerKind::ReadingWord);
+        let spelled = (reading && !folded_atom.is_empty()).then(|| folded_atom.to_owned());
         Pattern {
             kind,
             terms,
@@ -105,12 +105,15 @@ pub(super) fn patterns<'a>(atoms: impl IntoIterator<Item = &'a AtomForms>) -> Ve
             )),
             Atom::Phrase(_) => {}
         }
-        for (kind, terms) in [
-            (AnalyzerKind::Ngram, &forms.ngram),
-            (AnalyzerKind::Reading, &forms.reading),
-        ] {
+        // The reading as it was searched: a word's whole reading, or a
+        // run of reading bigrams.
+        let reading = match &forms.reading_word {
+            Some(word) if forms.reading_whole => (AnalyzerKind::ReadingWord, vec![word.clone()]),
+            _ => (AnalyzerKind::Reading, forms.reading.clone()),
+        };
+        for (kind, terms) in [(AnalyzerKind::Ngram, forms.ngram.clone()), reading] {
             if !terms.is_empty() {
-                out.push(Pattern::new(kind, terms.clone(), &folded_atom));
+                out.push(Pattern::new(kind, terms, &folded_atom));
             }
         }
     }

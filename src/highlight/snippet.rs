@@ -98,11 +98,26 @@ impl<'a> Chars<'a> {
         start.min(self.len().saturating_sub(width))
     }
 
-    /// The fragment of `width` characters from `start`, with the `marks`
-    /// inside.
-    fn cut(&self, marks: Vec<(usize, usize)>, start: usize, width: usize) -> Snippet {
-        let end = (start + width).min(self.len());
-        let marks = marks
+    /// The best window of about `width` characters for the matches (byte
+    /// `ranges`): the one with the most, started at a sentence boundary
+    /// when one is near. In characters, end excluded.
+    pub fn window(&self, ranges: &[Range], width: usize) -> (usize, usize) {
+        let marks = self.marks(ranges);
+        let start =
+            densest(&marks, self.len(), width).map_or(0, |anchor| self.window_start(anchor, width));
+        (start, start.saturating_add(width).min(self.len()))
+    }
+
+    /// A window of characters as bytes.
+    pub fn bytes(&self, (start, end): (usize, usize)) -> Range {
+        (self.byte(start), self.byte(end))
+    }
+
+    /// The fragment of the text in `window`, with the matches (byte
+    /// `ranges`) inside it marked.
+    pub fn cut(&self, ranges: &[Range], (start, end): (usize, usize)) -> Snippet {
+        let marks = self
+            .marks(ranges)
             .into_iter()
             .filter(|&(s, e)| s >= start && e <= end)
             .map(|(s, e)| (s - start, e - start))
@@ -115,14 +130,10 @@ impl<'a> Chars<'a> {
         }
     }
 
-    /// The best fragment of about `width` characters: the window with the
-    /// most matches (byte `ranges`), started at a sentence boundary when
-    /// one is near.
+    /// The best fragment of about `width` characters, with the matches
+    /// (byte `ranges`) marked: [`Self::cut`] of [`Self::window`].
     pub fn snippet(&self, ranges: &[Range], width: usize) -> Snippet {
-        let marks = self.marks(ranges);
-        let start =
-            densest(&marks, self.len(), width).map_or(0, |anchor| self.window_start(anchor, width));
-        self.cut(marks, start, width)
+        self.cut(ranges, self.window(ranges, width))
     }
 }
 

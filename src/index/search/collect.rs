@@ -12,7 +12,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentReader};
 
-use super::build::{Built, Filter, combine};
+use super::build::{Built, Filter, Proximity, combine};
 use super::relaxed::{Matched, Relaxed, RelaxedWeight};
 use super::request::{SearchRequest, Sort};
 use crate::case::Level;
@@ -318,27 +318,40 @@ fn filter_queries(filters: &[Filter], except: Option<&str>) -> Vec<Box<dyn Query
         .collect()
 }
 
-/// Adds each query's score (where it matches) to the ranked hits, and
+/// Adds each proximity's score (where it counts) to the ranked hits, and
 /// ranks them again (the words matched still first).
 fn rescore_by(
     searcher: &Searcher,
-    queries: &[Box<dyn Query>],
+    proximity: &[Proximity],
     ranked: &mut [Ranked],
 ) -> tantivy::Result<()> {
     let enable = EnableScoring::enabled_from_searcher(searcher);
-    let mut cursors: Vec<Cursor> = queries
+    let cursors = |queries: &[Box<dyn Query>]| -> tantivy::Result<Vec<Cursor>> {
+        queries
+            .iter()
+            .map(|q| Ok(Cursor::new(q.weight(enable)?)))
+            .collect()
+    };
+    let mut groups = proximity
         .iter()
-        .map(|q| Ok(Cursor::new(q.weight(enable)?)))
-        .collect::<tantivy::Result<_>>()?;
+        .map(|p| Ok((cursors(&p.near)?, cursors(&p.unless)?)))
+        .collect::<tantivy::Result<Vec<_>>>()?;
     // Cursors only move forward: documents in index order.
     let mut order: Vec<usize> = (0..ranked.len()).collect();
     order.sort_by_key(|&i| ranked[i].addr);
     for i in order {
         let addr = ranked[i].addr;
         let mut extra = 0.0;
-        for cursor in &mut cursors {
-            if let Some(scorer) = cursor.at(searcher, addr)? {
-                extra += scorer.score();
+        'group: for (near, unless) in &mut groups {
+            for cursor in unless.iter_mut() {
+                if cursor.at(searcher, addr)?.is_some() {
+                    continue 'group;
+                }
+            }
+            for cursor in near.iter_mut() {
+                if let Some(scorer) = cursor.at(searcher, addr)? {
+                    extra += scorer.score();
+                }
             }
         }
         ranked[i].score += extra;
