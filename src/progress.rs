@@ -188,15 +188,16 @@ impl Shown {
             .spawn(move || {
                 let (lock, cv) = &*stop2;
                 let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
-                loop {
+                // The flag is read before each wait: a stop that came before
+                // this thread first took the lock sent its notification to
+                // nobody, and waiting would hold up `finish` (and the
+                // command) for a whole interval.
+                while !*stopped {
                     let (guard, timeout) = cv
                         .wait_timeout(stopped, every)
                         .unwrap_or_else(|e| e.into_inner());
                     stopped = guard;
-                    if *stopped {
-                        break;
-                    }
-                    if timeout.timed_out() {
+                    if !*stopped && timeout.timed_out() {
                         show(Tick::Running(started.elapsed()));
                     }
                 }
@@ -303,7 +304,11 @@ mod tests {
             Duration::from_secs(60),
             Box::new(move |l| sink.lock().unwrap().push(l.to_owned())),
         );
+        // Stopped at once, even before the showing thread first waits: it
+        // does not sit out its minute.
+        let stopping = Instant::now();
         drop(shown);
+        assert!(stopping.elapsed() < Duration::from_secs(30));
         assert!(quiet.lock().unwrap().is_empty());
     }
 }

@@ -627,16 +627,31 @@ pub fn client_address(parts: &Parts, behind_proxy: bool) -> String {
 /// The client's address as an extractor.
 pub struct ClientAddress(pub String);
 
-impl<S> FromRequestParts<S> for ClientAddress
+/// What this module's extractors need of the application state: the
+/// [`Auth`], reached through `FromRef` (this module never names the state's
+/// type). Stated once here for every extractor below.
+pub trait HasAuth: Send + Sync {
+    fn auth(&self) -> Arc<Auth>;
+}
+
+impl<S> HasAuth for S
 where
     S: Send + Sync,
     Arc<Auth>: FromRef<S>,
 {
+    fn auth(&self) -> Arc<Auth> {
+        Arc::from_ref(self)
+    }
+}
+
+impl<S: HasAuth> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Arc::<Auth>::from_ref(state);
-        Ok(ClientAddress(client_address(parts, auth.behind_proxy)))
+        Ok(ClientAddress(client_address(
+            parts,
+            state.auth().behind_proxy,
+        )))
     }
 }
 
@@ -706,15 +721,11 @@ impl Viewer {
     }
 }
 
-impl<S> FromRequestParts<S> for Viewer
-where
-    S: Send + Sync,
-    Arc<Auth>: FromRef<S>,
-{
+impl<S: HasAuth> FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Arc::<Auth>::from_ref(state);
+        let auth = state.auth();
         let roster = auth.roster();
         let jar = CookieJar::from_headers(&parts.headers);
         let member = jar

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::merge::MERGE_FIELDS;
 use crate::case::{FieldProblem, Section, Severity};
 
 /// Problems by form field, for showing next to each input.
@@ -16,23 +17,6 @@ pub struct Messages {
     errors: BTreeMap<&'static str, Vec<String>>,
     warnings: BTreeMap<&'static str, Vec<String>>,
 }
-
-/// Fields the form has an input for (a problem on any other field, such as
-/// `case` or `updated`, is shown above the form).
-pub const FORM_FIELDS: [&str; 12] = [
-    "id",
-    "title",
-    "municipality",
-    "prefecture",
-    "kind",
-    "levels",
-    "start_year",
-    "end_year",
-    "tags",
-    "sources",
-    "contact_department",
-    "contact_url",
-];
 
 /// A form field's label, for the error summary.
 pub fn label(field: &str) -> &'static str {
@@ -101,11 +85,10 @@ impl Messages {
     /// Errors and warnings on fields the form has no input for (`case`,
     /// `updated`, …): shown above the form.
     pub fn general(&self) -> Vec<String> {
-        let is_input = |f: &str| FORM_FIELDS.contains(&f) || Section::parse(f).is_some();
         self.errors
             .iter()
             .chain(&self.warnings)
-            .filter(|(f, _)| !is_input(f))
+            .filter(|(f, _)| page_position(f).is_none())
             .flat_map(|(f, msgs)| msgs.iter().map(move |m| format!("{}: {m}", label(f))))
             .collect()
     }
@@ -139,37 +122,17 @@ impl Messages {
 }
 
 /// Where a field's input is on the form page (top first); `None` for a
-/// field the form has no input for.
+/// field the form has no input for (a problem on such a field, `case` or
+/// `updated`, is shown above the form). The inputs stand in merge order,
+/// with the id (never merged: an edit keeps it) just below the title; the
+/// unknown sections have no input of their own.
 fn page_position(field: &str) -> Option<usize> {
-    const BEFORE_SECTIONS: [&str; 9] = [
-        "title",
-        "id",
-        "prefecture",
-        "municipality",
-        "kind",
-        "levels",
-        "start_year",
-        "end_year",
-        "tags",
-    ];
-    const AFTER_SECTIONS: [&str; 3] = ["sources", "contact_department", "contact_url"];
-    let n = BEFORE_SECTIONS.len();
-    let m = Section::ALL.len();
-    BEFORE_SECTIONS
-        .iter()
-        .position(|f| *f == field)
-        .or_else(|| {
-            Section::ALL
-                .iter()
-                .position(|s| s.key() == field)
-                .map(|i| n + i)
-        })
-        .or_else(|| {
-            AFTER_SECTIONS
-                .iter()
-                .position(|f| *f == field)
-                .map(|i| n + m + i)
-        })
+    let (title, rest) = MERGE_FIELDS.split_first()?;
+    [*title, "id"]
+        .into_iter()
+        .chain(rest.iter().copied())
+        .filter(|f| *f != "extra")
+        .position(|f| f == field)
 }
 
 /// One line of the error summary.
@@ -211,6 +174,21 @@ mod tests {
         assert_eq!(summary_line.label, "");
         for s in &summary {
             assert!(!s.message.contains("##"), "{}", s.message);
+        }
+    }
+
+    #[test]
+    fn fields_stand_in_the_order_of_the_page_and_others_have_no_place() {
+        // As the template lays the inputs out.
+        let page = "title id prefecture municipality kind levels start_year end_year tags \
+                    summary actors motivations background activities successes failures lessons \
+                    sources contact_department contact_url";
+        let page = page.split_whitespace();
+        let positions: Vec<_> = page.map(page_position).collect();
+        let expected: Vec<_> = (0..positions.len()).map(Some).collect();
+        assert_eq!(positions, expected);
+        for other in ["case", "updated", "extra", "contributor", "概要"] {
+            assert_eq!(page_position(other), None, "{other}");
         }
     }
 }

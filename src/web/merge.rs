@@ -12,7 +12,8 @@
 //! `editor` reads the current version and decides whether to save. The
 //! form seen field by field ([`MERGE_FIELDS`], [`CaseForm::field`],
 //! [`CaseForm::set_field`]) is this module's: only merging (and taking
-//! one field from the other version) needs it.
+//! one field from the other version) needs it; the form's messages take
+//! the order of its inputs from [`MERGE_FIELDS`].
 
 use super::forms::CaseForm;
 use crate::case::{Case, Level, Section};

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use kaizen_wa::case::{Case, Kind, Level, Period, Sections};
+use kaizen_wa::case::{Case, Kind, Section};
 use kaizen_wa::index::{CaseIndex, SearchRequest};
 use kaizen_wa::members::Members;
 use serde_json::{Value, json};
@@ -155,33 +155,24 @@ pub fn case_body(id: Option<&str>, title: &str) -> Value {
     v
 }
 
-/// A valid case whose title and summary carry `text`. (The library's own
+/// A valid case whose title and summary carry `text`: the write API's
+/// body ([`case_body`]) read as the case it describes. (The library's own
 /// sample case is for its unit tests only, out of reach here.)
 pub fn sample_case(id: &str, text: &str) -> Case {
-    Case {
-        id: id.into(),
-        title: format!("{text}による改善運動"),
-        municipality: "福岡市".into(),
-        prefecture: "福岡県".into(),
-        kind: Kind::DesignatedCity,
-        levels: vec![Level::Gyomu],
-        period: Period {
-            start: 2001,
-            end: None,
-        },
-        tags: vec![],
-        contributor: None,
-        updated: Some("2026-01-01".into()),
-        sections: Sections {
-            summary: format!("{text}を合言葉に職場ごとの改善を進めた。"),
-            actors: "職員有志".into(),
-            activities: "発表会を開いた。".into(),
-            ..Sections::default()
-        },
-        sources: vec!["https://example.jp/".into()],
-        extra_sections: vec![],
-        contact: Default::default(),
+    let mut v = case_body(Some(id), &format!("{text}による改善運動"));
+    v["kind"] = json!(Kind::DesignatedCity);
+    v["tags"] = json!([]);
+    v["updated"] = json!("2026-01-01");
+    let sections = v["sections"].as_object_mut().unwrap();
+    sections.insert(
+        "summary".into(),
+        json!(format!("{text}を合言葉に職場ごとの改善を進めた。")),
+    );
+    // A case has every section; the body leaves the empty ones out.
+    for s in Section::ALL {
+        sections.entry(s.key()).or_insert(json!(""));
     }
+    serde_json::from_value(v).expect("the sample body reads as a case")
 }
 
 pub fn stderr(o: &Output) -> String {
