@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::AnalyzerKind;
 use crate::case::Section;
+use crate::file_error::FileError;
 use crate::index::{CaseIndex, IndexError, SearchOptions, SearchRequest};
 
 /// Cut-off of every metric.
@@ -29,18 +30,8 @@ pub const K: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("{path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error(transparent)]
@@ -76,10 +67,13 @@ pub fn parse_queries(path: &Path, text: &str) -> Result<Vec<Judged>, EvalError> 
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let err = |message: String| EvalError::Syntax {
-            path: path.to_owned(),
-            line: i + 1,
-            message,
+        let err = |message: String| -> EvalError {
+            FileError::Syntax {
+                path: path.to_owned(),
+                line: i + 1,
+                message,
+            }
+            .into()
         };
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 3 {
@@ -351,7 +345,7 @@ impl Corpus {
             std::env::temp_dir().join(format!("kaizen-wa-eval-{}-{nanos}", std::process::id()));
         let io = |path: &Path| {
             let path = path.to_owned();
-            move |source| EvalError::Io { path, source }
+            move |source| EvalError::from(FileError::Io { path, source })
         };
         let guard = RemoveOnDrop(dir.clone());
         let cases = dir.join("cases");
@@ -375,11 +369,12 @@ impl Corpus {
                 .first()
                 .map(|d| d.to_string())
                 .unwrap_or_default();
-            return Err(EvalError::Syntax {
+            return Err(FileError::Syntax {
                 path: cases,
                 line: 0,
                 message: format!("invalid case files in the corpus: {first}"),
-            });
+            }
+            .into());
         }
         Ok(Corpus { index, _dir: guard })
     }

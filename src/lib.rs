@@ -33,6 +33,7 @@ pub mod atomic;
 pub mod case;
 pub mod cli;
 pub mod eval;
+pub mod file_error;
 pub mod highlight;
 pub mod index;
 pub mod live;

@@ -79,27 +79,37 @@ pub(super) type RunChar = (char, usize, usize);
 /// Appends the overlapping bigrams of one run (or its single character) to
 /// `out`. Offsets in `run` are already original offsets.
 pub(super) fn pair_up(run: &[RunChar], out: &mut Vec<Term>) {
-    if let [(c, start, end)] = run {
-        out.push(Term {
-            text: c.to_string(),
-            start: *start,
-            end: *end,
-            position: out.len(),
-            compound: false,
-        });
+    if let [one] = run {
+        out.push(single(*one, out.len(), false));
         return;
     }
     for w in run.windows(2) {
-        let mut text = String::with_capacity(8);
-        text.push(w[0].0);
-        text.push(w[1].0);
-        out.push(Term {
-            text,
-            start: w[0].1,
-            end: w[1].2,
-            position: out.len(),
-            compound: false,
-        });
+        out.push(bigram(w, out.len()));
+    }
+}
+
+/// One character of a run alone, as a term at `position`.
+fn single((c, start, end): RunChar, position: usize, compound: bool) -> Term {
+    Term {
+        text: c.to_string(),
+        start,
+        end,
+        position,
+        compound,
+    }
+}
+
+/// The bigram of two neighbouring characters of a run, at `position`.
+fn bigram(pair: &[RunChar], position: usize) -> Term {
+    let mut text = String::with_capacity(8);
+    text.push(pair[0].0);
+    text.push(pair[1].0);
+    Term {
+        text,
+        start: pair[0].1,
+        end: pair[1].2,
+        position,
+        compound: false,
     }
 }
 
@@ -179,37 +189,15 @@ pub(super) fn push_folded(run: &mut Vec<RunChar>, c: char, start: usize, end: us
 fn index_run(run: &[RunChar], out: &mut Vec<Term>, position: &mut usize) {
     match run {
         [] => {}
-        [(c, start, end)] => {
-            out.push(Term {
-                text: c.to_string(),
-                start: *start,
-                end: *end,
-                position: *position,
-                compound: false,
-            });
+        [one] => {
+            out.push(single(*one, *position, false));
             *position += 1;
         }
         _ => {
             for (k, w) in run.windows(2).enumerate() {
-                let mut text = String::with_capacity(8);
-                text.push(w[0].0);
-                text.push(w[1].0);
-                out.push(Term {
-                    text,
-                    start: w[0].1,
-                    end: w[1].2,
-                    position: *position + k,
-                    compound: false,
-                });
+                out.push(bigram(w, *position + k));
             }
-            let (c, start, end) = run[run.len() - 1];
-            out.push(Term {
-                text: c.to_string(),
-                start,
-                end,
-                position: *position + run.len() - 2,
-                compound: true,
-            });
+            out.push(single(run[run.len() - 1], *position + run.len() - 2, true));
             *position += run.len() - 1;
         }
     }

@@ -40,21 +40,8 @@ pub const DEFAULT_PATH: &str = "dict/synonyms.txt";
 /// rules (to measure what it adds).
 pub const NO_SUDACHI_ENV: &str = "KAIZEN_WA_NO_SUDACHI";
 
-#[derive(Debug, thiserror::Error)]
-pub enum SynonymError {
-    #[error("synonyms file {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-}
+/// A synonyms file that cannot be read, or a wrong line of it.
+pub use crate::file_error::FileError as SynonymError;
 
 /// Word (folded) → the other words it also finds, as written in the file,
 /// over the Sudachi dictionary unless it is left out.

@@ -497,21 +497,22 @@ mod tests {
             .map(String::from),
         );
         let texts = case_texts();
+        // Each text's counts, analysed once for every query.
+        let counted: Vec<_> = texts.iter().map(|t| (t, indexed_counts(t))).collect();
         let mut located = 0;
         for q in &queries {
+            let m = Matcher::new(&parse(q));
             // With the index's counts, a kana word's reading that the text
             // lacks is never looked for: the same snippet as without.
-            for t in &texts {
-                let counts = indexed_counts(t);
+            for (t, counts) in &counted {
                 for width in [40, 110] {
                     assert_eq!(
-                        Matcher::new(&parse(q)).snippet_counted(t, width, &counts),
-                        Matcher::new(&parse(q)).snippet(t, width),
+                        m.snippet_counted(t, width, counts),
+                        m.snippet(t, width),
                         "help: counted, query {q:?}, width {width}, text {t:?}"
                     );
                 }
             }
-            let m = Matcher::new(&parse(q));
             if !m.locates_by_needles() {
                 continue;
             }
