@@ -26,7 +26,7 @@
 //! here needs a re-index) or decide how a synonym scores.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use super::fold::fold_term;
