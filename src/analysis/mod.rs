@@ -70,6 +70,13 @@ impl AnalyzerKind {
         AnalyzerKind::ReadingWord,
     ];
 
+    /// Whether it indexes readings (of whole words or in pairs): the
+    /// analyzers that need the dictionary's readings, and match what the
+    /// text does not spell.
+    pub fn reads(self) -> bool {
+        matches!(self, AnalyzerKind::Reading | AnalyzerKind::ReadingWord)
+    }
+
     /// Its place in an array of one value per analyzer, in [`Self::ALL`]'s
     /// order.
     pub fn slot(self) -> usize {
@@ -170,9 +177,7 @@ impl Analysis {
     /// The terms of only the analyzers in `kinds` (the others empty): one
     /// segmentation still, but no readings or bigrams nobody asked for.
     pub fn of_kinds(text: &str, kinds: &[AnalyzerKind]) -> Analysis {
-        let readings = kinds
-            .iter()
-            .any(|k| matches!(k, AnalyzerKind::Reading | AnalyzerKind::ReadingWord));
+        let readings = kinds.iter().any(|k| k.reads());
         let s = analyzer().analyze_with(text, readings);
         let ngram = if kinds.contains(&AnalyzerKind::Ngram) {
             ngram::bigrams(&s.normalized, &s.numerals)

@@ -54,9 +54,6 @@ pub struct Matcher {
     needles: Needles,
     /// The analyzers of `patterns`: only these analyse a text.
     kinds: Vec<AnalyzerKind>,
-    /// Those of them that read (the sentences no needle locates are
-    /// analysed for these alone).
-    reading_kinds: Vec<AnalyzerKind>,
 }
 
 impl Matcher {
@@ -77,16 +74,10 @@ impl Matcher {
         let mut kinds: Vec<AnalyzerKind> = patterns.iter().map(|p| p.kind).collect();
         kinds.sort_by_key(|k| k.slot());
         kinds.dedup();
-        let reading_kinds = kinds
-            .iter()
-            .copied()
-            .filter(|k| matches!(k, AnalyzerKind::Reading | AnalyzerKind::ReadingWord))
-            .collect();
         Matcher {
             needles: Needles::new(&patterns),
             patterns,
             kinds,
-            reading_kinds,
         }
     }
 
@@ -177,25 +168,23 @@ impl Matcher {
         let wanted = self.readings_wanted(counts);
         let mut rest = outside(text.text.len(), &checked)
             .into_iter()
-            .flat_map(|r| sentences_within(text.text, r))
-            .peekable();
+            .flat_map(|r| sentences_within(text.text, r));
         // Only readings can match outside the places checked: every other
         // pattern's places were matches or checked already.
+        let reading: Vec<AnalyzerKind> = self.kinds.iter().copied().filter(|k| k.reads()).collect();
         while !found.settled(&wanted) {
             let Some((s, e)) = rest.next() else { break };
-            self.analyse(&text.text[s..e], s, &self.reading_kinds, &mut found);
+            self.analyse(&text.text[s..e], s, &reading, &mut found);
         }
-        let mut ranges = hits.matches;
-        ranges.extend(found.ranges.iter().copied());
-        let window = text.window(&merge(ranges.clone()), width);
+        let all = |found: &Analysed| merge([&found.ranges[..], &hits.matches].concat());
+        let window = text.window(&all(&found), width);
         if !found.meets(&wanted) {
             let (start, end) = text.bytes(window);
             for (s, e) in rest.filter(|&(s, e)| s < end && e > start) {
-                self.analyse(&text.text[s..e], s, &self.reading_kinds, &mut found);
+                self.analyse(&text.text[s..e], s, &reading, &mut found);
             }
-            ranges.extend(found.ranges);
         }
-        text.cut(&merge(ranges), window)
+        text.cut(&all(&found), window)
     }
 
     /// Per pattern located by its kana word as typed, how many times the

@@ -55,8 +55,7 @@ impl Pattern {
             _ => Hits::Candidates,
         };
         let spellings = needle.as_deref().map(numeral_spellings).unwrap_or_default();
-        let reading = matches!(kind, AnalyzerKind::Reading | AnalyzerKind::ReadingWord);
-        let spelled = (reading && !folded_atom.is_empty()).then(|| folded_atom.to_owned());
+        let spelled = (kind.reads() && !folded_atom.is_empty()).then(|| folded_atom.to_owned());
         Pattern {
             kind,
             terms,
