@@ -49,65 +49,7 @@ fn content_words(text: &str) -> Vec<String> {
     if is_kana_word(text) {
         return vec![text.to_owned()];
     }
-    let mut out: Vec<String> = Vec::new();
-    // Per word of `out`, how a reader would name it when it ends in an
-    // inflected verb: in the dictionary form (なくなっ → なくなる, 一度やめ →
-    // 一度やめる), which also searches every inflection.
-    let mut named: Vec<Option<String>> = Vec::new();
-    let mut run: Option<(usize, usize)> = None;
-    // The start and dictionary form of the run's last token, when it is
-    // an inflected verb.
-    let mut inflected: Option<(usize, String)> = None;
-    let mut particle = false;
-    // The last word pushed ends in a verb, with only auxiliaries since.
-    let mut verb_before = false;
-    let mut last_is_verb = false;
-    for t in analyzer().explain(text) {
-        let question = t.dropped.is_none() && is_question_word(&t.surface, &t.base_form);
-        match (t.dropped.is_some() || question, &mut run) {
-            (false, Some((_, end))) => *end = t.byte_end,
-            (false, None) => run = Some((t.byte_start, t.byte_end)),
-            (true, _) => {
-                particle |= question || t.dropped == Some("助詞");
-                if let Some((s, e)) = run.take() {
-                    out.push(text[s..e].to_owned());
-                    named.push(
-                        inflected
-                            .take()
-                            .map(|(last, base)| format!("{}{base}", &text[s..last])),
-                    );
-                    verb_before = last_is_verb;
-                }
-                if t.dropped == Some("助詞") || question {
-                    verb_before = false;
-                } else if verb_before && is_negation(&t.part_of_speech, &t.base_form) {
-                    // 続かなかった → 続かない: a verb said not to happen
-                    // is its own word (「続かない」 finds 途絶える).
-                    if let Some(w) = out.last_mut() {
-                        w.push_str("ない");
-                    }
-                    if let Some(n) = named.last_mut() {
-                        *n = None;
-                    }
-                    verb_before = false;
-                }
-            }
-        }
-        last_is_verb = t.dropped.is_none() && t.part_of_speech.starts_with("動詞");
-        if t.dropped.is_none() && !question {
-            inflected = (last_is_verb && t.surface != t.base_form)
-                .then(|| (t.byte_start, t.base_form.clone()));
-        }
-    }
-    if let Some((s, e)) = run {
-        out.push(text[s..e].to_owned());
-        named.push(inflected.map(|(last, base)| format!("{}{base}", &text[s..last])));
-    }
-    let out: Vec<String> = out
-        .into_iter()
-        .zip(named)
-        .map(|(w, n)| n.unwrap_or(w))
-        .collect();
+    let (out, particle) = cut_words(text);
     let collection = out.len() > 1 && out.iter().any(|w| is_collection_word(w));
     if !particle && !collection {
         return vec![text.to_owned()];
@@ -125,6 +67,60 @@ fn content_words(text: &str) -> Vec<String> {
     } else {
         meaningful
     }
+}
+
+/// A text cut into runs of indexed tokens (see [`content_words`]), each
+/// named as a reader would: a run ending in an inflected verb by its
+/// dictionary form (なくなっ → なくなる, 一度やめ → 一度やめる; which also
+/// searches every inflection), a verb said not to happen with ない
+/// (続かなかった → 続かない: its own word, 「続かない」 finds 途絶える). With
+/// whether a particle or a question word cut it.
+fn cut_words(text: &str) -> (Vec<String>, bool) {
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    // The start and dictionary form of the run's last token, when it is
+    // an inflected verb.
+    let mut inflected: Option<(usize, String)> = None;
+    // The last word pushed as written, when it ends in a verb with only
+    // auxiliaries since (a negation may follow).
+    let mut verb_before: Option<String> = None;
+    let mut particle = false;
+    let mut last_is_verb = false;
+    // The run `s..e` as named.
+    let name = |s: usize, e: usize, inflected: Option<(usize, String)>| match inflected {
+        Some((last, base)) => format!("{}{base}", &text[s..last]),
+        None => text[s..e].to_owned(),
+    };
+    for t in analyzer().explain(text) {
+        let question = t.dropped.is_none() && is_question_word(&t.surface, &t.base_form);
+        match (t.dropped.is_some() || question, &mut run) {
+            (false, Some((_, end))) => *end = t.byte_end,
+            (false, None) => run = Some((t.byte_start, t.byte_end)),
+            (true, _) => {
+                particle |= question || t.dropped == Some("助詞");
+                if let Some((s, e)) = run.take() {
+                    out.push(name(s, e, inflected.take()));
+                    verb_before = last_is_verb.then(|| text[s..e].to_owned());
+                }
+                if t.dropped == Some("助詞") || question {
+                    verb_before = None;
+                } else if is_negation(&t.part_of_speech, &t.base_form)
+                    && let (Some(w), Some(last)) = (verb_before.take(), out.last_mut())
+                {
+                    *last = w + "ない";
+                }
+            }
+        }
+        last_is_verb = t.dropped.is_none() && t.part_of_speech.starts_with("動詞");
+        if t.dropped.is_none() && !question {
+            inflected = (last_is_verb && t.surface != t.base_form)
+                .then(|| (t.byte_start, t.base_form.clone()));
+        }
+    }
+    if let Some((s, e)) = run {
+        out.push(name(s, e, inflected));
+    }
+    (out, particle)
 }
 
 /// A negative auxiliary (ない, ぬ, ず).
