@@ -24,9 +24,12 @@ use crate::case::{
 use crate::index::CaseIndex;
 use crate::wareki;
 
-/// A case as typed: strings, not yet checked.
+/// What a case is filed under, as typed: its id, title, place, kind,
+/// levels and years. The form and the draft both carry these fields as
+/// the member or the program typed them (strings, not yet checked), and
+/// [`CaseForm::draft`] hands them over whole, so they are declared once.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Draft {
+pub struct Filing {
     /// Empty on create: derived from place, title and year ([`derive_id`]).
     pub id: String,
     pub title: String,
@@ -34,9 +37,18 @@ pub struct Draft {
     pub prefecture: String,
     /// A kind's name; empty: inferred from the municipality list.
     pub kind: String,
+    /// Level names or slugs, as ticked or sent.
     pub levels: Vec<String>,
+    /// 西暦 or 和暦 (平成22, Ｈ２２, 2010).
     pub start_year: String,
+    /// Empty while the campaign goes on.
     pub end_year: String,
+}
+
+/// A case as typed: strings, not yet checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Draft {
+    pub filing: Filing,
     pub tags: Vec<String>,
     pub sources: Vec<String>,
     pub sections: Sections,
@@ -63,10 +75,10 @@ impl Draft {
         let levels = self.levels(&mut problems);
         let period = self.period(&mut problems);
         let case = Case {
-            id: self.id.trim().to_owned(),
-            title: self.title.clone(),
-            municipality: self.municipality.trim().to_owned(),
-            prefecture: self.prefecture.trim().to_owned(),
+            id: self.filing.id.trim().to_owned(),
+            title: self.filing.title.clone(),
+            municipality: self.filing.municipality.trim().to_owned(),
+            prefecture: self.filing.prefecture.trim().to_owned(),
             kind,
             levels,
             period,
@@ -84,9 +96,9 @@ impl Draft {
     /// The kind chosen, else the one the municipality list gives (市 as the
     /// placeholder when neither does).
     fn kind(&self, problems: &mut Vec<FieldProblem>) -> Kind {
-        let prefecture = self.prefecture.trim();
-        let municipality = self.municipality.trim();
-        if self.kind.trim().is_empty() {
+        let prefecture = self.filing.prefecture.trim();
+        let municipality = self.filing.municipality.trim();
+        if self.filing.kind.trim().is_empty() {
             municipalities::infer_kind(prefecture, municipality).unwrap_or_else(|| {
                 if !prefecture.is_empty() && !municipality.is_empty() {
                     problems.push(problem(
@@ -97,13 +109,13 @@ impl Draft {
                 Kind::City
             })
         } else {
-            Kind::parse(&self.kind).unwrap_or_else(|| {
+            Kind::parse(&self.filing.kind).unwrap_or_else(|| {
                 let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
                 problems.push(problem(
                     "kind",
                     format!(
                         "「{}」は自治体の種類ではありません（{} のどれか）",
-                        self.kind,
+                        self.filing.kind,
                         names.join("・")
                     ),
                 ));
@@ -114,7 +126,7 @@ impl Draft {
 
     /// The levels ticked, each once.
     fn levels(&self, problems: &mut Vec<FieldProblem>) -> Vec<Level> {
-        let list = Level::parse_list(&self.levels);
+        let list = Level::parse_list(&self.filing.levels);
         for p in &list.problems {
             if let LevelProblem::Unknown { given, nearest } = p {
                 problems.push(problem(
@@ -128,22 +140,22 @@ impl Draft {
 
     /// Start and end year, in 西暦 or 和暦 (start 0 when unreadable).
     fn period(&self, problems: &mut Vec<FieldProblem>) -> Period {
-        let start = if self.start_year.trim().is_empty() {
+        let start = if self.filing.start_year.trim().is_empty() {
             problems.push(problem(
                 "start_year",
                 "開始年を入力してください（例: 2005、平成17）".into(),
             ));
             0
         } else {
-            wareki::parse_year(&self.start_year).unwrap_or_else(|e| {
+            wareki::parse_year(&self.filing.start_year).unwrap_or_else(|e| {
                 problems.push(problem("start_year", format!("開始年: {e}")));
                 0
             })
         };
-        let end = if self.end_year.trim().is_empty() {
+        let end = if self.filing.end_year.trim().is_empty() {
             None
         } else {
-            match wareki::parse_year(&self.end_year) {
+            match wareki::parse_year(&self.filing.end_year) {
                 Ok(y) => Some(y),
                 Err(e) => {
                     problems.push(problem(
@@ -288,14 +300,16 @@ impl CaseInput {
             *sections.get_mut(section) = text;
         }
         Ok(Draft {
-            id: self.id.unwrap_or_default(),
-            title: self.title,
-            municipality: self.municipality,
-            prefecture: self.prefecture,
-            kind: self.kind.unwrap_or_default(),
-            levels: self.levels,
-            start_year: self.period.start.map(|y| y.to_string()).unwrap_or_default(),
-            end_year: self.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            filing: Filing {
+                id: self.id.unwrap_or_default(),
+                title: self.title,
+                municipality: self.municipality,
+                prefecture: self.prefecture,
+                kind: self.kind.unwrap_or_default(),
+                levels: self.levels,
+                start_year: self.period.start.map(|y| y.to_string()).unwrap_or_default(),
+                end_year: self.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            },
             tags: self.tags,
             sources: self.sources,
             sections,
@@ -347,14 +361,7 @@ struct RawForm {
 /// The case form's fields exactly as sent (and shown again).
 #[derive(Debug, Clone, Default)]
 pub struct CaseForm {
-    pub id: String,
-    pub title: String,
-    pub municipality: String,
-    pub prefecture: String,
-    pub kind: String,
-    pub levels: Vec<String>,
-    pub start_year: String,
-    pub end_year: String,
+    pub filing: Filing,
     /// Separated by 、 , ; / or line breaks.
     pub tags: String,
     /// One per line.
@@ -406,14 +413,16 @@ impl CaseForm {
             raw.lessons,
         ];
         Ok(CaseForm {
-            id: lf(raw.id),
-            title: lf(raw.title),
-            municipality: lf(raw.municipality),
-            prefecture: lf(raw.prefecture),
-            kind: lf(raw.kind),
-            levels: raw.levels.into_iter().map(lf).collect(),
-            start_year: lf(raw.start_year),
-            end_year: lf(raw.end_year),
+            filing: Filing {
+                id: lf(raw.id),
+                title: lf(raw.title),
+                municipality: lf(raw.municipality),
+                prefecture: lf(raw.prefecture),
+                kind: lf(raw.kind),
+                levels: raw.levels.into_iter().map(lf).collect(),
+                start_year: lf(raw.start_year),
+                end_year: lf(raw.end_year),
+            },
             tags: lf(raw.tags),
             sources: lf(raw.sources),
             sections: sections.into_iter().map(lf).collect(),
@@ -438,7 +447,7 @@ impl CaseForm {
     /// member sees what will be saved; a text that is no year stays as
     /// typed, for its message.
     pub fn settle_years(&mut self) {
-        for y in [&mut self.start_year, &mut self.end_year] {
+        for y in [&mut self.filing.start_year, &mut self.filing.end_year] {
             if let Ok(year) = wareki::parse_year(y) {
                 let western = year.to_string();
                 if y.trim() != western {
@@ -451,22 +460,24 @@ impl CaseForm {
     /// A year field's value with its era, when it is a year: 「2010年（平成22年）」.
     pub fn year_shown(&self, field: &str) -> Option<String> {
         let v = match field {
-            "start_year" => &self.start_year,
-            _ => &self.end_year,
+            "start_year" => &self.filing.start_year,
+            _ => &self.filing.end_year,
         };
         wareki::parse_year(v).ok().map(wareki::year_ja)
     }
 
     pub fn from_case(case: &Case) -> CaseForm {
         CaseForm {
-            id: case.id.clone(),
-            title: case.title.clone(),
-            municipality: case.municipality.clone(),
-            prefecture: case.prefecture.clone(),
-            kind: case.kind.name().to_owned(),
-            levels: case.levels.iter().map(|l| l.slug().to_owned()).collect(),
-            start_year: case.period.start.to_string(),
-            end_year: case.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            filing: Filing {
+                id: case.id.clone(),
+                title: case.title.clone(),
+                municipality: case.municipality.clone(),
+                prefecture: case.prefecture.clone(),
+                kind: case.kind.name().to_owned(),
+                levels: case.levels.iter().map(|l| l.slug().to_owned()).collect(),
+                start_year: case.period.start.to_string(),
+                end_year: case.period.end.map(|y| y.to_string()).unwrap_or_default(),
+            },
             tags: case.tags.join("、"),
             sources: case.sources.join("\n"),
             sections: Section::ALL
@@ -486,14 +497,7 @@ impl CaseForm {
             *sections.get_mut(*s) = text.clone();
         }
         Draft {
-            id: self.id.clone(),
-            title: self.title.clone(),
-            municipality: self.municipality.clone(),
-            prefecture: self.prefecture.clone(),
-            kind: self.kind.clone(),
-            levels: self.levels.clone(),
-            start_year: self.start_year.clone(),
-            end_year: self.end_year.clone(),
+            filing: self.filing.clone(),
             tags: crate::transfer::split_list(&self.tags),
             sources: self
                 .sources
@@ -520,7 +524,8 @@ impl CaseForm {
     }
 
     pub fn has_level(&self, l: Level) -> bool {
-        self.levels
+        self.filing
+            .levels
             .iter()
             .any(|v| Level::parse(v).is_some_and(|x| x == l))
     }
@@ -624,14 +629,17 @@ mod tests {
             ("unknown", "x"),
         ]))
         .unwrap();
-        assert_eq!(f.levels, vec!["gyomu", "jinzai"]);
+        assert_eq!(f.filing.levels, vec!["gyomu", "jinzai"]);
         assert_eq!(f.extra, vec![("メモ".to_owned(), "一\n二".to_owned())]);
         assert_eq!(f.conflicts, vec!["title", "summary"]);
         // Control characters arrive as typed (the rules judge them).
         let f = CaseForm::parse(b"title=%00%1B&summary=a%0Db").unwrap();
-        assert_eq!(f.title, "\u{0}\u{1b}");
+        assert_eq!(f.filing.title, "\u{0}\u{1b}");
         // Bytes that are no UTF-8 are replaced, never a failure.
-        assert_eq!(CaseForm::parse(b"title=%FF").unwrap().title, "\u{fffd}");
+        assert_eq!(
+            CaseForm::parse(b"title=%FF").unwrap().filing.title,
+            "\u{fffd}"
+        );
         // One value sent twice (a tampered form) is a 400, not a guess.
         assert!(matches!(
             CaseForm::parse(b"title=a&title=b"),
@@ -648,18 +656,18 @@ mod tests {
             ("２００１年", 2001),
         ] {
             let mut f = CaseForm::parse(&body(&valid_pairs())).unwrap();
-            f.start_year = typed.into();
+            f.filing.start_year = typed.into();
             let (case, _) = f.draft().check().unwrap();
             assert_eq!(case.period.start, year, "{typed}");
             f.settle_years();
-            assert_eq!(f.start_year, year.to_string());
+            assert_eq!(f.filing.start_year, year.to_string());
         }
         let mut f = CaseForm::parse(&body(&valid_pairs())).unwrap();
-        f.start_year = "平成35".into();
-        f.end_year = "昔".into();
+        f.filing.start_year = "平成35".into();
+        f.filing.end_year = "昔".into();
         f.settle_years();
         assert_eq!(
-            (f.start_year.as_str(), f.end_year.as_str()),
+            (f.filing.start_year.as_str(), f.filing.end_year.as_str()),
             ("平成35", "昔")
         );
         let problems = f.draft().check().unwrap_err();
@@ -669,7 +677,7 @@ mod tests {
             "{problems:?}"
         );
         assert!(m.error("end_year").unwrap().contains("昔"));
-        f.start_year = "2010".into();
+        f.filing.start_year = "2010".into();
         assert_eq!(f.year_shown("start_year").unwrap(), "2010年（平成22年）");
     }
 

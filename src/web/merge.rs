@@ -49,13 +49,13 @@ impl CaseForm {
     /// no field.
     pub fn field(&self, key: &str) -> Option<String> {
         Some(match key {
-            "title" => self.title.clone(),
-            "prefecture" => self.prefecture.clone(),
-            "municipality" => self.municipality.clone(),
-            "kind" => self.kind.clone(),
-            "levels" => self.levels.join("\n"),
-            "start_year" => self.start_year.clone(),
-            "end_year" => self.end_year.clone(),
+            "title" => self.filing.title.clone(),
+            "prefecture" => self.filing.prefecture.clone(),
+            "municipality" => self.filing.municipality.clone(),
+            "kind" => self.filing.kind.clone(),
+            "levels" => self.filing.levels.join("\n"),
+            "start_year" => self.filing.start_year.clone(),
+            "end_year" => self.filing.end_year.clone(),
             "tags" => self.tags.clone(),
             "sources" => self.sources.clone(),
             "contact_department" => self.contact_department.clone(),
@@ -68,19 +68,19 @@ impl CaseForm {
     /// Sets one field from a value shaped as [`CaseForm::field`] gives it.
     pub fn set_field(&mut self, key: &str, value: String) {
         match key {
-            "title" => self.title = value,
-            "prefecture" => self.prefecture = value,
-            "municipality" => self.municipality = value,
-            "kind" => self.kind = value,
+            "title" => self.filing.title = value,
+            "prefecture" => self.filing.prefecture = value,
+            "municipality" => self.filing.municipality = value,
+            "kind" => self.filing.kind = value,
             "levels" => {
-                self.levels = value
+                self.filing.levels = value
                     .lines()
                     .filter(|l| !l.is_empty())
                     .map(str::to_owned)
                     .collect()
             }
-            "start_year" => self.start_year = value,
-            "end_year" => self.end_year = value,
+            "start_year" => self.filing.start_year = value,
+            "end_year" => self.filing.end_year = value,
             "tags" => self.tags = value,
             "sources" => self.sources = value,
             "contact_department" => self.contact_department = value,
@@ -248,11 +248,11 @@ mod tests {
         theirs.title = "相手の事例名".into();
         theirs.levels.push(Level::Jinzai);
         let mut mine = form_of(&base);
-        mine.title = "わたしの事例名".into();
+        mine.filing.title = "わたしの事例名".into();
         let m = merge(Some(&base), &theirs, &mine);
         assert_eq!(m.conflicts, vec!["title"]);
         assert_eq!(m.taken, vec!["levels"]);
-        assert_eq!(m.form.title, "わたしの事例名");
+        assert_eq!(m.form.filing.title, "わたしの事例名");
         assert_eq!(shown(&theirs, "levels"), "業務改善・人材育成");
     }
 
@@ -262,7 +262,7 @@ mod tests {
         let mut theirs = base.clone();
         theirs.tags = vec!["発表会".into(), "職員提案".into()];
         let mut mine = form_of(&base);
-        mine.start_year = "２００１年".into();
+        mine.filing.start_year = "２００１年".into();
         mine.set_field("summary", "概要です。\r\n".into());
         mine.tags = "発表会, 職員提案".into();
         let m = merge(Some(&base), &theirs, &mine);
@@ -296,10 +296,10 @@ mod tests {
         let mut theirs = base.clone();
         theirs.title = "相手".into();
         let mut mine = form_of(&base);
-        mine.title = "自分".into();
+        mine.filing.title = "自分".into();
         mine.conflicts = vec!["title".into()];
         assert_eq!(still_conflicting(&mine, &theirs), vec!["title"]);
-        mine.title = "相手".into();
+        mine.filing.title = "相手".into();
         assert!(still_conflicting(&mine, &theirs).is_empty());
     }
 }

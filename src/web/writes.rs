@@ -52,12 +52,12 @@ pub async fn create_case(
 ) -> Result<Written, WebError> {
     let state = state.clone();
     blocking(move || {
-        let derived = draft.id.trim().is_empty();
+        let derived = draft.filing.id.trim().is_empty();
         let mut taken = HashSet::new();
         for _ in 0..DERIVE_TRIES {
             if derived {
                 let (case, _) = draft.to_case();
-                draft.id = derive_id(&case, &state.index, &mut taken);
+                draft.filing.id = derive_id(&case, &state.index, &mut taken);
             }
             let (case, _) = draft.check().map_err(WebError::Invalid)?;
             match state.live.create(&case, member.as_str()) {
@@ -83,8 +83,8 @@ pub async fn update_case(
 ) -> Result<Written, WebError> {
     let state = state.clone();
     blocking(move || {
-        if draft.id.trim().is_empty() {
-            draft.id = id.clone();
+        if draft.filing.id.trim().is_empty() {
+            draft.filing.id = id.clone();
         }
         let (case, _) = draft.check().map_err(WebError::Invalid)?;
         // `*` overwrites whatever is there: no read-then-compare that a

@@ -137,17 +137,17 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, request: Requ
 /// Renders the form with a preview of the case it describes (nothing is
 /// written) and every problem next to its field.
 fn preview(state: &AppState, viewer: &Viewer, mut f: CaseForm, args: FormArgs<'_>) -> Response {
-    if !args.editing && f.id.trim().is_empty() {
+    if !args.editing && f.filing.id.trim().is_empty() {
         // Propose the readable id in the field, where the member can change it.
         let (case, problems) = f.draft().to_case();
         if problems.is_empty() && !case.title.trim().is_empty() {
-            f.id = super::forms::derive_id(&case, &state.index, &mut Default::default());
+            f.filing.id = super::forms::derive_id(&case, &state.index, &mut Default::default());
         }
     }
     let mut draft = f.draft();
-    if !args.editing && draft.id.trim().is_empty() {
+    if !args.editing && draft.filing.id.trim().is_empty() {
         // The id is decided when saving; the preview needs one.
-        draft.id = "preview".into();
+        draft.filing.id = "preview".into();
     }
     let (case, problems) = match draft.check() {
         Ok((case, warnings)) => (Some(case), warnings),
@@ -157,7 +157,7 @@ fn preview(state: &AppState, viewer: &Viewer, mut f: CaseForm, args: FormArgs<'_
             (typed.1.is_empty().then_some(typed.0), problems)
         }
     };
-    let problems: Vec<FieldProblem> = if f.id.trim().is_empty() && !args.editing {
+    let problems: Vec<FieldProblem> = if f.filing.id.trim().is_empty() && !args.editing {
         problems.into_iter().filter(|p| p.field != "id").collect()
     } else {
         problems
@@ -265,14 +265,14 @@ pub async fn update(
         Err(e) => return e.into_html(&state, &viewer),
     };
     // The id is the path's; the form shows it read-only.
-    f.id = id.clone();
+    f.filing.id = id.clone();
     f.settle_years();
     let base = merge::base_of(&f, &id);
     // The heading names the case as saved (the base), not as retyped.
     let title = match &base {
         Some(b) => b.title.clone(),
-        None if f.title.trim().is_empty() => id.clone(),
-        None => f.title.clone(),
+        None if f.filing.title.trim().is_empty() => id.clone(),
+        None => f.filing.title.clone(),
     };
     if viewer.member.is_none() && !viewer.writing {
         return WebError::WritingOff.into_html(&state, &viewer);
