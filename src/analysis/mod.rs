@@ -32,7 +32,7 @@ pub use fold::{
 pub use inflection::{other_shape, verb_stem};
 pub use morph::{Morph, Segmented};
 pub use ngram::{kana_bigrams, kana_bigrams_words, kana_reading};
-pub use normalize::{Normalized, is_normalized, nfkc, normalize};
+pub use normalize::{Normalized, is_normalized, may_become_kanji, nfkc, normalize};
 pub use numeral::{is_numeral_char, kanji_digits, number_reading, to_arabic};
 pub use tokenizer::{nouns_of, register};
 

@@ -33,6 +33,25 @@ pub fn is_normalized(text: &str) -> bool {
     })
 }
 
+/// Whether NFKC can turn `c` into a CJK unified ideograph (U+4E00..U+9FFF):
+/// radicals (⼭), enclosed and parenthesised ideographs (㈱, ㊙), squared
+/// words (㍻) and compatibility ideographs (﨑). No other character
+/// becomes one, so a text without these holds a kanji word, after
+/// normalising, exactly where it holds it as written (a test checks every
+/// code point against the normaliser).
+pub fn may_become_kanji(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2E80}'..='\u{2FDF}'
+            | '\u{3038}'..='\u{303A}'
+            | '\u{3190}'..='\u{319F}'
+            | '\u{3200}'..='\u{33FF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{1F200}'..='\u{1F2FF}'
+            | '\u{2F800}'..='\u{2FA1F}'
+    )
+}
+
 /// Text after NFKC + lowercase, with a map back to the original.
 #[derive(Debug, Clone)]
 pub struct Normalized {
@@ -223,6 +242,24 @@ fn is_mark(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_listed_characters_become_kanji() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let becomes = c
+                .to_string()
+                .nfkc()
+                .flat_map(char::to_lowercase)
+                .any(|n| n != c && matches!(n, '\u{4E00}'..='\u{9FFF}'));
+            if becomes {
+                assert!(
+                    may_become_kanji(c),
+                    "help: {c} (U+{:04X}) normalises into a kanji",
+                    c as u32
+                );
+            }
+        }
+    }
 
     #[track_caller]
     fn check(input: &str, expected: &str) {

@@ -6,7 +6,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::folded::{FoldedText, Range, merge};
 use super::pattern::{Hits, Pattern};
-use crate::analysis::{AnalyzerKind, fold_char, is_fold_target, is_kana, is_normalized};
+use crate::analysis::{
+    AnalyzerKind, fold_char, is_fold_target, is_kana, is_normalized, may_become_kanji,
+};
 
 /// How many times the index holds a term for a text, by the analyzer
 /// that made it (`None`: not known).
@@ -32,10 +34,24 @@ pub(super) struct Needles {
     needles: Vec<Needle>,
     /// Every occurrence of every needle, overlapping ones included.
     automaton: AhoCorasick,
+    /// Which texts hold the needles where their folded form does, at the
+    /// same offsets, and are searched as they are.
+    plain: Plain,
+}
+
+/// Which texts are searched as they are, not folded first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    /// Some needle has a character that folding makes from another.
+    No,
     /// Every needle is written in characters that folding makes from no
-    /// other ([`is_plain`]): a normalised text holds them where its folded
-    /// form does, at the same offsets, and is searched as it is.
-    plain: bool,
+    /// other ([`is_plain`]): a normalised text.
+    Normalized,
+    /// Every needle is plain kanji: a text with no character that
+    /// normalising turns into a kanji ([`may_become_kanji`]), normalised
+    /// or not. Most stored texts are not normalised (full-width ！ and
+    /// digits), so a kanji word would fold nearly every text otherwise.
+    Kanji,
 }
 
 /// Needle hits of a text: byte ranges, sorted and merged.
@@ -90,7 +106,13 @@ impl Needles {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&words)
             .expect("needles are short strings, far below the automaton's limits");
-        let plain = words.iter().all(|w| w.chars().all(is_plain));
+        let plain = if words.iter().all(|w| w.chars().all(is_plain_kanji)) {
+            Plain::Kanji
+        } else if words.iter().all(|w| w.chars().all(is_plain)) {
+            Plain::Normalized
+        } else {
+            Plain::No
+        };
         Needles {
             needles,
             automaton,
@@ -105,10 +127,17 @@ impl Needles {
     /// as many times as the text the needle.
     pub fn hits(&self, patterns: &[Pattern], text: &str, counts: &TermCounts) -> NeedleHits {
         // Needles are folded, so they are looked for in the folded text;
-        // plain ones in a normalised text as it is (folding a text costs
-        // more than searching it; figures in the module header of `super`).
-        let normalized = is_normalized(text);
-        let folded = (!(self.plain && normalized)).then(|| FoldedText::new(text, normalized));
+        // plain ones in a text as it is where that holds them alike
+        // (folding a text costs more than searching it; figures in the
+        // module header of `super`).
+        let folded = match self.plain {
+            Plain::Kanji if !text.chars().any(may_become_kanji) => None,
+            plain => {
+                let normalized = is_normalized(text);
+                let as_is = plain != Plain::No && normalized;
+                (!as_is).then(|| FoldedText::new(text, normalized))
+            }
+        };
         let haystack = folded.as_ref().map_or(text, |f| f.text.as_str());
         let mut out = NeedleHits::default();
         // The hits of needles that are not exact, to settle by the counts.
@@ -182,6 +211,13 @@ fn is_plain(c: char) -> bool {
     !is_kana(c) && fold_char(c) == c && !is_fold_target(c)
 }
 
+/// A plain character that is a kanji: only the characters of
+/// [`may_become_kanji`] normalise into it (and a long-vowel mark, dropped
+/// after katakana only, never falls inside a run of kanji).
+fn is_plain_kanji(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}') && is_plain(c)
+}
+
 /// Whether the index holds one of a pattern's terms no time for the text:
 /// then the pattern has no match there. Not asked of a one-character
 /// n-gram pattern, which matches the bigrams starting with it rather than
@@ -208,6 +244,7 @@ mod tests {
             "山嵐と赤シャツ。山嵐は首長交代の後も改善を続けた。",
             "髙齢の方と高齢者の窓口。ｾﾝﾀｰとセンター、dna と ＤＮＡ。",
             "\u{2FB8}長交代（ｶﾅ）の改善。第三次計画、30年。",
+            "山嵐！首長交代の後、３０年（改善）。清。",
             "",
         ];
         let queries = [
@@ -226,7 +263,7 @@ mod tests {
             let needles = m.needles();
             plain.push(needles.plain);
             let folded = Needles {
-                plain: false,
+                plain: Plain::No,
                 ..needles.clone()
             };
             for t in texts {
@@ -239,7 +276,11 @@ mod tests {
             }
         }
         // 高 is what 髙 folds into; katakana what hiragana fold into.
-        assert_eq!(plain, [true, true, true, false, true, true, false, true]);
+        use Plain::*;
+        assert_eq!(
+            plain,
+            [Kanji, Kanji, Kanji, No, Normalized, Normalized, No, Kanji]
+        );
         for (c, want) in [
             ('山', true),
             ('a', true),
