@@ -107,7 +107,7 @@ const KIND_FLOORS: &[KindFloor] = &[
     // (窓口改善 for cases that never say 改善, 名前を親しみやすく).
     measured("unspaced", 0.84, 0.83),
     measured("metadata", 0.90, 0.90),
-    measured("obstacle", 0.84, 0.88),
+    measured("obstacle", 0.88, 0.88),
     measured("question", 0.67, 0.74),
     measured("synonym-general", 0.91, 0.93),
 ];

@@ -59,16 +59,31 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// A word analysed into several terms scores as one word, not as the sum
+/// of its terms (what tantivy gives a phrase or an AND): else a word
+/// weighs by how many terms it is cut into, and a five-character synonym
+/// (余計な仕事, four character pairs) outranked the two-character word
+/// typed (反発) in the one case that says it. Averaged, the suite's
+/// nDCG@10: obstacle 0.846 → 0.884, question 0.674 → 0.679, unspaced
+/// 0.850 → 0.853, synonym 0.984 → 0.982, synonym-general 0.915 → 0.913,
+/// all kinds 0.954 → 0.956.
+fn as_one_word(q: Box<dyn Query>, terms: usize) -> Box<dyn Query> {
+    boost(q, 1.0 / terms as f32)
+}
+
 /// Terms in sequence: a term, or a phrase of several.
 fn sequence(field: Field, terms: &[String]) -> Option<Box<dyn Query>> {
     match terms {
         [] => None,
         [one] => Some(term_query(field, one)),
-        many => Some(Box::new(PhraseQuery::new(
-            many.iter()
-                .map(|t| Term::from_field_text(field, t))
-                .collect(),
-        ))),
+        many => Some(as_one_word(
+            Box::new(PhraseQuery::new(
+                many.iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect(),
+            )),
+            many.len(),
+        )),
     }
 }
 
@@ -139,12 +154,15 @@ impl AtomTerms {
             Atom::Word(_) if self.contiguous => sequence(tf.morph, &f.morph),
             // A word: all its terms, in any order, within the field — never
             // an implicit phrase (tantivy#718).
-            Atom::Word(_) if f.morph.len() > 1 => Some(Box::new(BooleanQuery::new(
-                f.morph
-                    .iter()
-                    .map(|t| (Occur::Must, term_query(tf.morph, t)))
-                    .collect(),
-            )) as Box<dyn Query>),
+            Atom::Word(_) if f.morph.len() > 1 => Some(as_one_word(
+                Box::new(BooleanQuery::new(
+                    f.morph
+                        .iter()
+                        .map(|t| (Occur::Must, term_query(tf.morph, t)))
+                        .collect(),
+                )),
+                f.morph.len(),
+            )),
             _ => sequence(tf.morph, &f.morph),
         };
         if let Some(q) = morph {

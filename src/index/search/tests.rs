@@ -285,7 +285,17 @@ fn a_sentence_is_searched_by_its_content_words() {
     let c = corpus();
     let r = search(&c.index, "市民が審査に参加する改善の取り組み");
     assert_eq!(r.words, vec!["市民", "審査", "参加", "改善"]);
-    assert_eq!(r.hits[0].id, "saitama-ichi-shokuin-ichi-kaizen");
+    // No case has citizens judging; in these two outsiders judge (the
+    // relevance suite grades them alike).
+    let first = r.hits[0].id.as_str();
+    assert!(
+        [
+            "saitama-ichi-shokuin-ichi-kaizen",
+            "zenkoku-kaizen-jissen-jirei-happyokai"
+        ]
+        .contains(&first),
+        "{first}"
+    );
     // A word that merely contains an auxiliary stays one word.
     let r = search(&c.index, "やらされ感");
     assert_eq!(r.words, vec!["やらされ感"]);
