@@ -53,7 +53,9 @@ use crate::case::{Case, Section};
 /// 4: `suggest`, the completion list's words.
 /// 5: `suggest_words`, the content nouns apart from `suggest`.
 /// 6: `meta`, levels, kind and section headings as words.
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: column dictionaries written without zstd (tantivy built without it:
+///    an index written with it could not be read).
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The term of a metadata value in `meta`, and of a query word looked up
 /// there: normalised and folded as the text analyzers fold, so ＤＸ, 髙 and
