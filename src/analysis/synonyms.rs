@@ -29,7 +29,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use super::fold::fold_term;
+use super::analyzer;
+use super::fold::{fold_term, is_hiragana};
 use super::normalize::{is_normalized, normalize};
 
 /// The environment variable naming the synonyms file.
@@ -220,7 +221,7 @@ impl Synonyms {
             let mut seen: HashSet<String> = out.iter().map(|w| key(w)).collect();
             seen.insert(k);
             for w in group.targets() {
-                if seen.insert(key(w)) {
+                if seen.insert(key(w)) && !misread(word, w) {
                     out.push(w.to_owned());
                 }
             }
@@ -310,6 +311,26 @@ impl Group {
             .filter(|(role, w)| *role != Role::From && w.chars().count() > 1)
             .map(|(_, w)| *w)
     }
+}
+
+/// Whether the Sudachi headword `to`, found for the noun `from`, would be
+/// searched as another word: written in hiragana alone, the segmenter
+/// reads it as one word that is no noun. かかり (係, in the group of
+/// 担当者) reads as the verb かかる, and 担当者 found 手間がかかり in three
+/// of its seven cases. The group's other forms still find what it means
+/// (取りやめ for とりやめ); a headword the segmenter only cuts apart
+/// (じょうだん) is kept, its characters find it.
+fn misread(from: &str, to: &str) -> bool {
+    let is_noun = |pos: &str| pos.starts_with("名詞");
+    let other_word = || match analyzer().explain(to).as_slice() {
+        [one] => !is_noun(&one.part_of_speech),
+        _ => false,
+    };
+    let noun = || {
+        let tokens = analyzer().explain(from);
+        !tokens.is_empty() && tokens.iter().all(|t| is_noun(&t.part_of_speech))
+    };
+    to.chars().all(is_hiragana) && other_word() && noun()
 }
 
 /// SudachiDict's synonym groups, read once from the table the build script
@@ -484,6 +505,19 @@ mod tests {
         // A misuse that may not expand is left out altogether.
         assert!(!has(&s.expand_all("終わり"), "潮時"));
         assert!(s.expand_all("潮時").is_empty());
+    }
+
+    #[test]
+    fn hiragana_headwords_read_as_another_word_are_left_out() {
+        let s = parse("");
+        let staff = s.expand_all("担当者");
+        assert!(has(&staff, "スタッフ"), "{staff:?}");
+        assert!(!has(&staff, "かかり"), "{staff:?}");
+        // A verb's group keeps its hiragana forms.
+        assert!(!misread("やめる", "よす") && misread("担当者", "かかり"));
+        // A noun written in hiragana is kept, and so is one the segmenter
+        // cuts apart.
+        assert!(!misread("子供", "こども") && !misread("冗談", "じょうだん"));
     }
 
     #[test]
