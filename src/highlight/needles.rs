@@ -5,7 +5,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::folded::{FoldedText, Range, merge};
-use super::pattern::{Hits, Pattern};
+use super::pattern::{Hits, Pattern, is_plain_kanji};
 use crate::analysis::{
     AnalyzerKind, fold_char, is_fold_target, is_kana, is_normalized, may_become_kanji,
 };
@@ -47,9 +47,10 @@ enum Plain {
     /// Every needle is written in characters that folding makes from no
     /// other ([`is_plain`]): a normalised text.
     Normalized,
-    /// Every needle is plain kanji: a text with no character that
-    /// normalising turns into a kanji ([`may_become_kanji`]), normalised
-    /// or not. Most stored texts are not normalised (full-width ！ and
+    /// Every needle is plain kanji ([`is_plain_kanji`]): a text with no
+    /// character that normalising turns into a kanji
+    /// ([`may_become_kanji`]), normalised or not (a long-vowel mark,
+    /// dropped after katakana only, never falls inside a run of kanji). Most stored texts are not normalised (full-width ！ and
     /// digits), so a kanji word would fold nearly every text otherwise.
     Kanji,
 }
@@ -209,13 +210,6 @@ impl Needles {
 /// which folding drops after katakana, no kanji a variant folds into).
 fn is_plain(c: char) -> bool {
     !is_kana(c) && fold_char(c) == c && !is_fold_target(c)
-}
-
-/// A plain character that is a kanji: only the characters of
-/// [`may_become_kanji`] normalise into it (and a long-vowel mark, dropped
-/// after katakana only, never falls inside a run of kanji).
-fn is_plain_kanji(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}') && is_plain(c)
 }
 
 /// Whether the index holds one of a pattern's terms no time for the text:
