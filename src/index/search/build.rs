@@ -219,17 +219,44 @@ pub(super) fn as_typed(terms: &mut [Vec<AtomTerms>], parts: &[CompoundParts]) {
 }
 
 /// Every word's atoms, analysed once for the query, the explanation of
-/// hits and the highlighter alike.
+/// hits and the highlighter alike; without the synonyms that hold what was
+/// typed ([`holds`]).
 pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {
     words
         .iter()
         .map(|w| {
             let obstacle = is_obstacle(w);
-            w.atoms_typed()
-                .map(|(a, typed)| AtomTerms::new(a, typed, obstacle))
+            let atoms: Vec<(AtomTerms, bool)> = w
+                .atoms_typed()
+                .map(|(a, typed)| (AtomTerms::new(a, typed, obstacle), typed))
+                .collect();
+            let held: Vec<bool> = atoms
+                .iter()
+                .map(|(at, typed)| {
+                    !typed
+                        && atoms
+                            .iter()
+                            .any(|(t, typed)| *typed && holds(&at.forms.ngram, &t.forms.ngram))
+                })
+                .collect();
+            atoms
+                .into_iter()
+                .zip(held)
+                .filter(|(_, held)| !held)
+                .map(|((at, _), _)| at)
                 .collect()
         })
         .collect()
+}
+
+/// Whether the character pairs `outer` hold `inner`'s in a row: a synonym
+/// so (学校長 for 校長) finds no case that the word typed does not find
+/// inside it. Searched too, it only ranked the cases saying the longer
+/// word above those saying the word typed, at the cost of a phrase in
+/// every field (校長: 13.2 → 6.8 M instructions per search over 10,000
+/// cases).
+fn holds(outer: &[String], inner: &[String]) -> bool {
+    !inner.is_empty() && outer.len() > inner.len() && outer.windows(inner.len()).any(|w| w == inner)
 }
 
 /// Any of the atoms in any of the fields. Their scores add up: a case
@@ -713,4 +740,29 @@ pub(super) fn combine(text: Box<dyn Query>, filters: Vec<Box<dyn Query>>) -> Box
         )
     }));
     Box::new(BooleanQuery::new(clauses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds;
+
+    fn pairs(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_longer_run_of_pairs_holds_a_shorter_one_in_a_row_only() {
+        let kocho = pairs(&["校長"]);
+        assert!(holds(&pairs(&["学校", "校長"]), &kocho));
+        assert!(holds(&pairs(&["校長", "長先", "先生"]), &kocho));
+        assert!(!holds(&kocho, &kocho), "a word does not hold itself");
+        assert!(!holds(&pairs(&["学校", "長"]), &kocho));
+        // In a row: 改善 … 提案 apart is not 改善提案.
+        let kaizen_teian = pairs(&["改善", "善提", "提案"]);
+        assert!(!holds(
+            &pairs(&["改善", "善の", "の提", "提案"]),
+            &kaizen_teian
+        ));
+        assert!(!holds(&kocho, &[]));
+    }
 }

@@ -75,14 +75,12 @@ impl RelaxedWeight {
                 .map(|w| w.scorer(reader, 1.0))
                 .collect::<tantivy::Result<Vec<_>>>()
         };
-        Ok(RelaxedScorer {
-            words: scorers(&self.words)?,
-            min: self.min,
-            must: scorers(&self.must)?,
-            must_not: scorers(&self.must_not)?,
-            doc: None,
-            matched: 0,
-        })
+        Ok(RelaxedScorer::new(
+            scorers(&self.words)?,
+            self.min,
+            scorers(&self.must)?,
+            scorers(&self.must_not)?,
+        ))
     }
 }
 
@@ -90,10 +88,14 @@ impl RelaxedWeight {
 /// (deleted documents included: the caller checks).
 pub(super) struct RelaxedScorer {
     words: Vec<Box<dyn Scorer>>,
+    /// Where each word's scorer stands: its document, kept here so that
+    /// finding the next match asks no scorer twice (a call through a
+    /// `dyn Scorer` per word and per step was most of this pass).
+    at: Vec<DocId>,
     min: usize,
     must: Vec<Box<dyn Scorer>>,
     must_not: Vec<Box<dyn Scorer>>,
-    /// The current match; `None` before the first.
+    /// The current match (`TERMINATED` at the end); `None` before the first.
     doc: Option<DocId>,
     matched: usize,
 }
@@ -108,27 +110,44 @@ fn holds(s: &mut Box<dyn Scorer>, doc: DocId) -> bool {
 }
 
 impl RelaxedScorer {
+    fn new(
+        words: Vec<Box<dyn Scorer>>,
+        min: usize,
+        must: Vec<Box<dyn Scorer>>,
+        must_not: Vec<Box<dyn Scorer>>,
+    ) -> RelaxedScorer {
+        RelaxedScorer {
+            at: words.iter().map(|s| s.doc()).collect(),
+            words,
+            min,
+            must,
+            must_not,
+            doc: None,
+            matched: 0,
+        }
+    }
+
+    /// Moves every word standing on `doc` to its next document.
+    fn step_past(&mut self, doc: DocId) {
+        for (s, at) in self.words.iter_mut().zip(&mut self.at) {
+            if *at == doc {
+                *at = s.advance();
+            }
+        }
+    }
+
     /// Moves to the next match: its document, or `None` at the end.
     pub fn next_match(&mut self) -> Option<DocId> {
         if let Some(doc) = self.doc {
-            for s in &mut self.words {
-                if s.doc() == doc {
-                    s.advance();
-                }
-            }
+            self.step_past(doc);
         }
         loop {
-            let doc = self
-                .words
-                .iter()
-                .map(|s| s.doc())
-                .min()
-                .unwrap_or(TERMINATED);
+            let doc = self.at.iter().copied().min().unwrap_or(TERMINATED);
             if doc == TERMINATED {
                 self.doc = Some(TERMINATED);
                 return None;
             }
-            let matched = self.words.iter().filter(|s| s.doc() == doc).count();
+            let matched = self.at.iter().filter(|&&at| at == doc).count();
             if matched >= self.min
                 && self.must.iter_mut().all(|s| holds(s, doc))
                 && !self.must_not.iter_mut().any(|s| holds(s, doc))
@@ -137,11 +156,7 @@ impl RelaxedScorer {
                 self.matched = matched;
                 return Some(doc);
             }
-            for s in &mut self.words {
-                if s.doc() == doc {
-                    s.advance();
-                }
-            }
+            self.step_past(doc);
         }
     }
 
@@ -155,8 +170,9 @@ impl RelaxedScorer {
         let Some(doc) = self.doc else { return 0.0 };
         self.words
             .iter_mut()
-            .filter(|s| s.doc() == doc)
-            .map(|s| s.score())
+            .zip(&self.at)
+            .filter(|(_, at)| **at == doc)
+            .map(|(s, _)| s.score())
             .sum()
     }
 }

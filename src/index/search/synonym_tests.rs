@@ -140,3 +140,34 @@ fn an_obstacle_said_by_a_synonym_in_the_failures_ranks_first_too() {
     let r = search(&c.index, "停滞");
     assert_eq!(ids(&r), ["failures-synonym", "summary-only"]);
 }
+
+#[test]
+fn a_synonym_holding_the_word_typed_finds_its_cases_through_the_word() {
+    let (_d, c) = corpus(&[
+        (
+            "gakkocho",
+            "学校長が改善を呼びかけた。",
+            "行政改革の一環として始まった。",
+            "特になし。",
+        ),
+        (
+            "kocho",
+            "校長が改善を呼びかけた。",
+            "行政改革の一環として始まった。",
+            "特になし。",
+        ),
+        (
+            "other",
+            "窓口を改善した。",
+            "待ち時間が長かった。",
+            "特になし。",
+        ),
+    ]);
+    // 学校長 (Sudachi's synonym of 校長) is not searched apart: 校長 finds
+    // it inside (and marks itself there), and the case saying the word
+    // typed ranks first.
+    let r = search(&c.index, "校長");
+    assert_eq!(ids(&r), ["kocho", "gakkocho"]);
+    let marked = html(&r, "gakkocho");
+    assert!(marked.contains("学<mark>校長</mark>"), "{marked}");
+}
