@@ -142,12 +142,20 @@ impl RelaxedScorer {
             self.step_past(doc);
         }
         loop {
-            let doc = self.at.iter().copied().min().unwrap_or(TERMINATED);
+            // The first document any word stands on, and how many stand
+            // there.
+            let (mut doc, mut matched) = (TERMINATED, 0);
+            for &at in &self.at {
+                if at < doc {
+                    (doc, matched) = (at, 1);
+                } else if at == doc {
+                    matched += 1;
+                }
+            }
             if doc == TERMINATED {
                 self.doc = Some(TERMINATED);
                 return None;
             }
-            let matched = self.at.iter().filter(|&&at| at == doc).count();
             if matched >= self.min
                 && self.must.iter_mut().all(|s| holds(s, doc))
                 && !self.must_not.iter_mut().any(|s| holds(s, doc))
