@@ -206,6 +206,22 @@ fn regex_escape(c: char) -> String {
     }
 }
 
+/// A compound's parts of two characters or more are looked for as words
+/// (by their words and readings), not as characters inside other words:
+/// the シャツ of 赤シャツ is not in ポロシャツ, one word. A part of one
+/// character still is (the 赤 of 赤いシャツ is inside the word 赤い).
+/// Searched by their character pairs too, the parts cost a fifth more
+/// (赤シャツ over 10,000 cases: 57.4 → 48.7 M instructions without them)
+/// and the suite's question kind ranked lower (0.679 → 0.681 without;
+/// every other kind unchanged).
+pub(super) fn as_words(parts: &mut [Vec<AtomTerms>]) {
+    for at in parts.iter_mut().flatten() {
+        if at.single_char.is_none() {
+            at.forms.ngram.clear();
+        }
+    }
+}
+
 /// The compounds typed without spaces (`parts[i]` not empty) match as
 /// typed: their parts anywhere are a query of their own.
 pub(super) fn as_typed(terms: &mut [Vec<AtomTerms>], parts: &[CompoundParts]) {

@@ -81,10 +81,12 @@ impl CaseIndex {
         // section pre-filter and the highlighter alike.
         let mut terms = build::analyse(&words);
         self.resolve_readings(&searcher, &mut terms).map_err(&err)?;
-        // A compound typed without spaces is also searched as its parts.
+        // A compound typed without spaces is also searched as its parts,
+        // each as a word.
         let mut parts = Vec::with_capacity(words.len());
         for part_words in query::compound_parts(&words, synonyms::active()) {
             let mut part_terms = build::analyse(&part_words);
+            build::as_words(&mut part_terms);
             self.resolve_readings(&searcher, &mut part_terms)
                 .map_err(&err)?;
             parts.push(build::CompoundParts {

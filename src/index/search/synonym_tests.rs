@@ -171,3 +171,31 @@ fn a_synonym_holding_the_word_typed_finds_its_cases_through_the_word() {
     let marked = html(&r, "gakkocho");
     assert!(marked.contains("学<mark>校長</mark>"), "{marked}");
 }
+
+#[test]
+fn a_compound_s_parts_are_found_as_words_not_inside_other_words() {
+    let (_d, c) = corpus(&[
+        (
+            "typed",
+            "赤シャツの教頭が改善を進めた。",
+            "行政改革の一環として始まった。",
+            "特になし。",
+        ),
+        (
+            "apart",
+            "赤い羽根の募金と、シャツの配布を改善した。",
+            "行政改革の一環として始まった。",
+            "特になし。",
+        ),
+        (
+            "inside",
+            "赤字のなか、ポロシャツの在庫を改善した。",
+            "行政改革の一環として始まった。",
+            "特になし。",
+        ),
+    ]);
+    // シャツ is a word in "apart", only characters of ポロシャツ in
+    // "inside"; 赤, one character, is inside 赤い and 赤字 alike.
+    let r = search(&c.index, "赤シャツ");
+    assert_eq!(ids(&r), ["typed", "apart"]);
+}
