@@ -774,6 +774,7 @@ mod tests {
             hits,
             spellings: Vec::new(),
             countable: false,
+            as_written: false,
             spelled: None,
         };
         let patterns = [
@@ -788,6 +789,17 @@ mod tests {
         let found = needles.hits(&patterns, "アとアア、ア", &no_counts);
         assert_eq!(found.matches, vec![(6, 12)]);
         assert_eq!(found.candidates, vec![(0, 3), (6, 12), (15, 18)]);
+        // A pattern written as is has nothing to check inside an exact
+        // match: ア's hits in アア are no candidates then.
+        let written = Pattern {
+            kind: AnalyzerKind::Morph,
+            as_written: true,
+            ..pattern("ア", Hits::Candidates)
+        };
+        let patterns = [pattern("アア", Hits::Matches), written];
+        let found = Needles::new(&patterns).hits(&patterns, "アとアア、ア", &no_counts);
+        assert_eq!(found.matches, vec![(6, 12)]);
+        assert_eq!(found.candidates, vec![(0, 3), (15, 18)]);
     }
 
     /// Needles are found in the folded text: a kanji written as a
@@ -802,9 +814,19 @@ mod tests {
             "髙齢の方と高齢者の窓口を改善した。",
             "\u{2FB8}長交代（ｶﾅ）の改善。",
             "職員提案制度。提案は三十件、30件。",
+            "赤シャツとポロシャツの赤。改善を進めた。進め方。",
             "",
         ];
-        for q in ["改善", "首長交代", "職員提案", "高齢", "三十件", "カイゼン"] {
+        for q in [
+            "改善",
+            "首長交代",
+            "職員提案",
+            "高齢",
+            "三十件",
+            "カイゼン",
+            "赤シャツ",
+            "進める",
+        ] {
             let m = Matcher::new(&parse(q));
             if !m.locates_by_needles() {
                 continue;

@@ -156,15 +156,28 @@ impl Needles {
             }
         }
         let settled = self.settle(patterns, &found, counts);
+        let mut unknown = Vec::new();
         for (i, range) in found {
             match settled[i] {
                 Settled::Matches => out.matches.push(range),
                 Settled::None => {}
-                Settled::Unknown => out.candidates.push(range),
+                Settled::Unknown => unknown.push((i, range)),
             }
         }
         out.matches = merge(out.matches);
-        out.candidates = merge(out.candidates);
+        // A pattern written as is matches exactly where its needle is: a
+        // hit inside an exact match adds nothing to it, checked or not, so
+        // its sentence is not analysed for it (赤 and シャツ where 赤シャツ
+        // is written; per search over 10,000 cases, 赤シャツ 49.5 → 47.8 M
+        // instructions, おれ 14.2 → 13.4 M).
+        let inside = |r: Range| out.matches.iter().any(|m| m.0 <= r.0 && r.1 <= m.1);
+        out.candidates = merge(
+            unknown
+                .into_iter()
+                .filter(|&(i, r)| !(patterns[self.needles[i].pattern].as_written && inside(r)))
+                .map(|(_, r)| r)
+                .collect(),
+        );
         out
     }
 

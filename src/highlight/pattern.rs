@@ -25,6 +25,10 @@ pub(super) struct Pattern {
     /// A kanji noun: its needle's hits are its matches when the text holds
     /// the needle as often as the index holds the term.
     pub countable: bool,
+    /// Morphological terms written as they are indexed ([`written_as_is`]):
+    /// a match spans exactly a hit of the needle, never more (an inflected
+    /// word's token runs past it: 進める for 進め).
+    pub as_written: bool,
     /// A reading's kana word as typed, folded: where the text writes it,
     /// a match is likely. Not a needle: the text may write the word in
     /// kanji (改善 for かいぜん). Its places locate every match only when
@@ -56,6 +60,7 @@ impl Pattern {
         };
         let spellings = needle.as_deref().map(numeral_spellings).unwrap_or_default();
         let spelled = (kind.reads() && !folded_atom.is_empty()).then(|| folded_atom.to_owned());
+        let as_written = kind == AnalyzerKind::Morph && terms.iter().all(|t| written_as_is(t));
         Pattern {
             kind,
             terms,
@@ -63,6 +68,7 @@ impl Pattern {
             hits,
             spellings,
             countable: false,
+            as_written,
             spelled,
         }
     }
