@@ -3,11 +3,11 @@
 //! ([`Relaxed`], which counts the words each case matches), the strict
 //! AND, exclusions, proximity, and the filters.
 
-use std::sync::Arc;
+use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, InvertedIndexRangeQuery,
+    Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -109,9 +109,9 @@ fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
 /// and used for every field.
 pub(super) struct AtomTerms {
     pub forms: AtomForms,
-    /// A word of one character: the n-gram terms starting with it (the
-    /// automaton, built once and shared by every field's query).
-    single_char: Option<Arc<tantivy_fst::Regex>>,
+    /// A word of one character: it matches the n-gram terms starting
+    /// with it ([`starting_with`]).
+    single_char: Option<char>,
     /// 1 for what was typed, [`SYNONYM_WEIGHT`] for a synonym.
     weight: f32,
     /// The atom's word asks about an obstacle: its matches in the
@@ -127,11 +127,7 @@ impl AtomTerms {
     fn new(atom: &Atom, typed: bool, obstacle: bool) -> AtomTerms {
         let forms = AtomForms::new(atom, typed);
         let single_char = match forms.ngram.as_slice() {
-            [one] if one.chars().count() == 1 => one.chars().next().and_then(|c| {
-                tantivy_fst::Regex::new(&format!("{}.?", regex_escape(c)))
-                    .ok()
-                    .map(Arc::new)
-            }),
+            [one] if one.chars().count() == 1 => one.chars().next(),
             _ => None,
         };
         AtomTerms {
@@ -171,8 +167,8 @@ impl AtomTerms {
         let ngram: Option<Box<dyn Query>> = match &self.single_char {
             _ if !kinds.contains(&AnalyzerKind::Ngram) => None,
             // One character: every term starting with it (each occurrence
-            // starts one), a prefix of the term dictionary.
-            Some(re) => Some(Box::new(RegexQuery::from_regex(Arc::clone(re), tf.ngram))),
+            // starts one).
+            Some(c) => Some(starting_with(tf.ngram, *c)),
             // A phrase of bigrams.
             None => sequence(tf.ngram, &f.ngram),
         };
@@ -198,12 +194,23 @@ impl AtomTerms {
     }
 }
 
-fn regex_escape(c: char) -> String {
-    if c.is_ascii_punctuation() {
-        format!("\\{c}")
-    } else {
-        c.to_string()
-    }
+/// The terms of `field` that start with `c`: the range of the term
+/// dictionary from `c` up to the next character (terms sort by their UTF-8
+/// bytes, which sort as the characters do). Over n-gram terms, of one or
+/// two characters, the same terms as the expression `c.?`, every match
+/// scoring the same; but that expression's automaton was a fifth of a
+/// one-character search to build (清: 9.3 → 6.9 M instructions per
+/// search over 10,000 cases).
+fn starting_with(field: Field, c: char) -> Box<dyn Query> {
+    let next = (u32::from(c) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+    let upper = match next {
+        Some(n) => Bound::Excluded(Term::from_field_text(field, &n.to_string())),
+        None => Bound::Unbounded,
+    };
+    Box::new(InvertedIndexRangeQuery::new(
+        Bound::Included(Term::from_field_text(field, &c.to_string())),
+        upper,
+    ))
 }
 
 /// A compound's parts of two characters or more are looked for as words
@@ -530,12 +537,12 @@ impl CaseIndex {
         let to = to.map_or(ONGOING, i64::from);
         let from = from.map_or(i64::MIN, i64::from);
         let started = RangeQuery::new(
-            std::ops::Bound::Unbounded,
-            std::ops::Bound::Included(Term::from_field_i64(self.fields.start_year, to)),
+            Bound::Unbounded,
+            Bound::Included(Term::from_field_i64(self.fields.start_year, to)),
         );
         let not_ended = RangeQuery::new(
-            std::ops::Bound::Included(Term::from_field_i64(self.fields.end_year, from)),
-            std::ops::Bound::Unbounded,
+            Bound::Included(Term::from_field_i64(self.fields.end_year, from)),
+            Bound::Unbounded,
         );
         Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(started) as Box<dyn Query>),
@@ -760,7 +767,66 @@ pub(super) fn combine(text: Box<dyn Query>, filters: Vec<Box<dyn Query>>) -> Box
 
 #[cfg(test)]
 mod tests {
-    use super::holds;
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::RegexQuery;
+    use tantivy::schema::{STRING, Schema};
+    use tantivy::{Index, TantivyDocument};
+
+    use super::{holds, starting_with};
+
+    /// The documents of one-term values, and what a query finds among them.
+    #[test]
+    fn starting_with_finds_what_the_prefix_expression_finds() {
+        let mut b = Schema::builder();
+        let f = b.add_text_field("f", STRING);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let values = [
+            "赤",
+            "赤字",
+            "赤い",
+            "青",
+            "赥",
+            "\u{8D63}x",
+            "a",
+            "ab",
+            "b",
+            "\u{D7FF}",
+            "\u{E000}",
+            "\u{10FFFF}",
+            "\u{10FFFF}a",
+            ".",
+            ".x",
+            "x",
+        ];
+        for v in values {
+            let mut d = TantivyDocument::default();
+            d.add_text(f, v);
+            w.add_document(d).unwrap();
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let found = |q: &dyn tantivy::query::Query| {
+            let mut docs: Vec<u32> = searcher
+                .search(q, &DocSetCollector)
+                .unwrap()
+                .into_iter()
+                .map(|a| a.doc_id)
+                .collect();
+            docs.sort();
+            docs
+        };
+        for c in ['赤', 'a', '\u{D7FF}', '\u{10FFFF}', '.'] {
+            let escaped = match c {
+                '.' => "\\.".to_owned(),
+                c => c.to_string(),
+            };
+            let reference = RegexQuery::from_pattern(&format!("{escaped}.?"), f).unwrap();
+            let got = found(&*starting_with(f, c));
+            assert_eq!(got, found(&reference), "{c:?}");
+            assert!(!got.is_empty(), "{c:?}");
+        }
+    }
 
     fn pairs(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()
