@@ -39,7 +39,7 @@ impl Leaf {
 impl CaseIndex {
     /// What each hit of `page` matches: the words it lacks when there are
     /// several, and the sections (among `sections`) when asked. Nothing
-    /// is asked of the index when neither is needed.
+    /// is asked of the index when neither is needed, or there is no hit.
     pub(super) fn explain(
         &self,
         searcher: &Searcher,
@@ -47,7 +47,7 @@ impl CaseIndex {
         page: &[Ranked],
         sections: Option<&[Section]>,
     ) -> Result<Vec<Explained>, IndexError> {
-        if sections.is_none() && built.leaves.len() <= 1 {
+        if page.is_empty() || (sections.is_none() && built.leaves.len() <= 1) {
             return Ok(vec![Explained::default(); page.len()]);
         }
         let err = self.tantivy_err();
