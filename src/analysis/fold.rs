@@ -133,6 +133,18 @@ pub fn is_kana_word(s: &str) -> bool {
 /// long-vowel mark that follows a katakana letter (マネージャー → マネジャ,
 /// as マネジャー).
 pub fn fold_term(term: &str) -> String {
+    fold(term, true)
+}
+
+/// [`fold_term`] keeping the long-vowel mark, which tells some words apart
+/// (ビル and ビール, バッタ and バッター): for looking a word up among a
+/// dictionary's headwords, which list the spellings without it where they
+/// are the same word (サーバ for サーバー).
+pub fn fold_headword(term: &str) -> String {
+    fold(term, false)
+}
+
+fn fold(term: &str, drop_long_vowels: bool) -> String {
     let all_kana = term.chars().all(is_kana);
     let mut out = String::with_capacity(term.len());
     let mut prev: Option<char> = None;
@@ -141,7 +153,7 @@ pub fn fold_term(term: &str) -> String {
             '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' if !all_kana => c,
             _ => fold_char(c),
         };
-        if f == 'ー' && prev.is_some_and(is_katakana) {
+        if drop_long_vowels && f == 'ー' && prev.is_some_and(is_katakana) {
             continue;
         }
         out.push(f);

@@ -30,7 +30,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use super::analyzer;
-use super::fold::{fold_term, is_hiragana};
+use super::fold::{fold_headword, fold_term, is_hiragana};
 use super::normalize::{is_normalized, normalize};
 
 /// The environment variable naming the synonyms file.
@@ -62,13 +62,24 @@ pub struct Synonyms {
 
 /// The comparison key of a word.
 fn key(word: &str) -> String {
+    folded(word, fold_term)
+}
+
+/// A word as Sudachi's headwords are told apart ([`fold_headword`]: the
+/// long-vowel mark kept). Looked up by [`key`] alone, ビル expanded to
+/// 麦酒 (as ビール) and バッタ to 打者 (as バッター).
+fn headword_key(word: &str) -> String {
+    folded(word, fold_headword)
+}
+
+fn folded(word: &str, fold: fn(&str) -> String) -> String {
     let word = word.trim();
     // Most words (every Sudachi headword read at start-up) are already
     // normal: skip building the offset map.
     if is_normalized(word) {
-        fold_term(word)
+        fold(word)
     } else {
-        fold_term(normalize(word).text.trim())
+        fold(normalize(word).text.trim())
     }
 }
 
@@ -217,7 +228,7 @@ impl Synonyms {
     pub fn expand_all(&self, word: &str) -> Vec<String> {
         let k = key(word);
         let mut out: Vec<String> = self.map.get(&k).cloned().unwrap_or_default();
-        if let Some(group) = self.sudachi_group(&k) {
+        if let Some(group) = self.sudachi_group(word, &k) {
             let mut seen: HashSet<String> = out.iter().map(|w| key(w)).collect();
             seen.insert(k);
             for w in group.targets() {
@@ -229,19 +240,20 @@ impl Synonyms {
         out
     }
 
-    /// The one Sudachi group the folded word `k` expands through: none
+    /// The one Sudachi group `word` (folded: `k`) expands through: none
     /// when it is in no group, in several (ambiguous), only expanded to,
     /// or switched off.
-    fn sudachi_group(&self, k: &str) -> Option<&'static Group> {
+    fn sudachi_group(&self, word: &str, k: &str) -> Option<&'static Group> {
         if !self.sudachi || k.chars().count() < 2 || self.off_words.contains(k) {
             return None;
         }
         let sudachi = Sudachi::get();
+        let headword = headword_key(word);
         // A group the word is only expanded to does not make it
         // ambiguous: it never expands through that one.
         let groups: Vec<&Group> = sudachi
             .groups_of(k)
-            .filter(|g| g.expands_from(k))
+            .filter(|g| g.expands_from(&headword))
             .filter(|g| !self.off_groups.contains(g.id))
             .filter(|g| {
                 !g.words
@@ -296,11 +308,12 @@ pub struct Group {
 }
 
 impl Group {
-    /// Whether the folded word `k` may expand through this group.
-    fn expands_from(&self, k: &str) -> bool {
+    /// Whether the word whose [`headword_key`] is `headword` may expand
+    /// through this group.
+    fn expands_from(&self, headword: &str) -> bool {
         self.words
             .iter()
-            .any(|(role, w)| *role != Role::To && key(w) == k)
+            .any(|(role, w)| *role != Role::To && headword_key(w) == headword)
     }
 
     /// The headwords a search expands to (misspellings and one-character
@@ -518,6 +531,20 @@ mod tests {
         // A noun written in hiragana is kept, and so is one the segmenter
         // cuts apart.
         assert!(!misread("子供", "こども") && !misread("冗談", "じょうだん"));
+    }
+
+    #[test]
+    fn a_long_vowel_mark_tells_headwords_apart() {
+        let s = parse("");
+        // ビル (a building) is not ビール (beer), バッタ not バッター.
+        assert!(!has(&s.expand_all("ビル"), "麦酒"));
+        assert!(has(&s.expand_all("ビール"), "麦酒"));
+        assert!(!has(&s.expand_all("バッタ"), "打者"));
+        // Sudachi lists the spellings without it that are the same word.
+        assert!(has(&s.expand_all("コンピュータ"), "電子計算機"));
+        assert!(has(&s.expand_all("コンピューター"), "電子計算機"));
+        assert_eq!(fold_headword("バッター"), "バツター");
+        assert_eq!(fold_term("バッター"), "バツタ");
     }
 
     #[test]
