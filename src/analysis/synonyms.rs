@@ -252,7 +252,7 @@ impl Synonyms {
         // A group the word is only expanded to does not make it
         // ambiguous: it never expands through that one.
         let groups: Vec<&Group> = sudachi
-            .groups_of(k)
+            .groups_of(&headword)
             .filter(|g| g.expands_from(&headword))
             .filter(|g| !self.off_groups.contains(g.id))
             .filter(|g| {
@@ -351,7 +351,7 @@ fn misread(from: &str, to: &str) -> bool {
 #[derive(Debug)]
 pub struct Sudachi {
     groups: Vec<Group>,
-    /// Folded headword → the groups holding it.
+    /// Headword ([`headword_key`]) → the groups holding it.
     by_key: HashMap<String, Vec<u32>>,
 }
 
@@ -378,7 +378,7 @@ impl Sudachi {
                 .collect();
             let n = u32::try_from(groups.len()).expect("fewer than 4 billion groups");
             for (_, w) in &words {
-                let ids = by_key.entry(key(w)).or_default();
+                let ids = by_key.entry(headword_key(w)).or_default();
                 if ids.last() != Some(&n) {
                     ids.push(n);
                 }
@@ -394,7 +394,7 @@ impl Sudachi {
         SUDACHI.get_or_init(|| Sudachi::parse(kaizen_wa_dict::SUDACHI_SYNONYMS))
     }
 
-    /// The groups holding the folded word `k`.
+    /// The groups holding the word whose [`headword_key`] is `k`.
     fn groups_of(&self, k: &str) -> impl Iterator<Item = &Group> {
         self.by_key
             .get(k)

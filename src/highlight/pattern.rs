@@ -130,18 +130,16 @@ pub(super) fn patterns<'a>(atoms: impl IntoIterator<Item = &'a AtomForms>) -> Ve
         .filter_map(|p| p.needle.clone())
         .collect();
     for p in &mut out {
-        let covered = p
-            .morph_term()
-            .is_some_and(|t| written_as_is(t) && exact.contains(&fold_str(t)));
+        let covered = p.as_written && p.morph_term().is_some_and(|t| exact.contains(&fold_str(t)));
         if covered {
             p.hits = Hits::Covered;
         }
         // A kanji noun's matches are among its needle's hits; the index
         // knows how many there are in a text.
         p.countable = p.hits == Hits::Candidates
-            && p.morph_term().is_some_and(|t| {
-                written_as_is(t) && t.chars().all(is_plain_kanji) && p.needle.as_deref() == Some(t)
-            });
+            && p.as_written
+            && p.morph_term()
+                .is_some_and(|t| t.chars().all(is_plain_kanji) && p.needle.as_deref() == Some(t));
     }
     out
 }

@@ -249,25 +249,21 @@ pub(super) fn analyse(words: &[Word]) -> Vec<Vec<AtomTerms>> {
         .iter()
         .map(|w| {
             let obstacle = is_obstacle(w);
-            let atoms: Vec<(AtomTerms, bool)> = w
-                .atoms_typed()
-                .map(|(a, typed)| (AtomTerms::new(a, typed, obstacle), typed))
-                .collect();
-            let held: Vec<bool> = atoms
-                .iter()
-                .map(|(at, typed)| {
-                    !typed
-                        && atoms
-                            .iter()
-                            .any(|(t, typed)| *typed && holds(&at.forms.ngram, &t.forms.ngram))
-                })
-                .collect();
+            let mut atoms: Vec<AtomTerms> = Vec::with_capacity(w.atoms.len());
+            // The typed atoms come first, all kept: each synonym meets
+            // them there.
+            for (a, typed) in w.atoms_typed() {
+                let at = AtomTerms::new(a, typed, obstacle);
+                let held = || {
+                    atoms[..w.typed]
+                        .iter()
+                        .any(|t| holds(&at.forms.ngram, &t.forms.ngram))
+                };
+                if typed || !held() {
+                    atoms.push(at);
+                }
+            }
             atoms
-                .into_iter()
-                .zip(held)
-                .filter(|(_, held)| !held)
-                .map(|((at, _), _)| at)
-                .collect()
         })
         .collect()
 }
