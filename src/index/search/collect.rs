@@ -212,8 +212,9 @@ impl Tally {
     /// Whether a hit matching `matched` words with `score` can rank among
     /// those kept: the heap has room, or it ranks at least as the worst
     /// kept before the date breaks the tie. Asked before the date is read,
-    /// which most hits of a common word never need (reading it and ranking
-    /// every hit was a fifth of a one-word search over 10,000 cases).
+    /// which most hits of a common word never need (per search over 10,000
+    /// cases: 山嵐, 8,753 hits, 8.2 → 7.0 M instructions; 温泉 4.9 →
+    /// 4.6 M).
     fn may_keep(&self, matched: Matched, score: f32) -> bool {
         match self.best.peek() {
             Some(Worst(worst)) if self.best.len() >= self.depth => matched

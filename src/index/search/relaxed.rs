@@ -75,12 +75,14 @@ impl RelaxedWeight {
                 .map(|w| w.scorer(reader, 1.0))
                 .collect::<tantivy::Result<Vec<_>>>()
         };
-        Ok(RelaxedScorer::new(
-            scorers(&self.words)?,
-            self.min,
-            scorers(&self.must)?,
-            scorers(&self.must_not)?,
-        ))
+        Ok(RelaxedScorer {
+            words: scorers(&self.words)?,
+            min: self.min,
+            must: scorers(&self.must)?,
+            must_not: scorers(&self.must_not)?,
+            doc: None,
+            matched: 0,
+        })
     }
 }
 
@@ -88,10 +90,6 @@ impl RelaxedWeight {
 /// (deleted documents included: the caller checks).
 pub(super) struct RelaxedScorer {
     words: Vec<Box<dyn Scorer>>,
-    /// Where each word's scorer stands: its document, kept here so that
-    /// finding the next match asks no scorer twice (a call through a
-    /// `dyn Scorer` per word and per step was most of this pass).
-    at: Vec<DocId>,
     min: usize,
     must: Vec<Box<dyn Scorer>>,
     must_not: Vec<Box<dyn Scorer>>,
@@ -110,28 +108,11 @@ fn holds(s: &mut Box<dyn Scorer>, doc: DocId) -> bool {
 }
 
 impl RelaxedScorer {
-    fn new(
-        words: Vec<Box<dyn Scorer>>,
-        min: usize,
-        must: Vec<Box<dyn Scorer>>,
-        must_not: Vec<Box<dyn Scorer>>,
-    ) -> RelaxedScorer {
-        RelaxedScorer {
-            at: words.iter().map(|s| s.doc()).collect(),
-            words,
-            min,
-            must,
-            must_not,
-            doc: None,
-            matched: 0,
-        }
-    }
-
     /// Moves every word standing on `doc` to its next document.
     fn step_past(&mut self, doc: DocId) {
-        for (s, at) in self.words.iter_mut().zip(&mut self.at) {
-            if *at == doc {
-                *at = s.advance();
+        for s in &mut self.words {
+            if s.doc() == doc {
+                s.advance();
             }
         }
     }
@@ -145,7 +126,7 @@ impl RelaxedScorer {
             // The first document any word stands on, and how many stand
             // there.
             let (mut doc, mut matched) = (TERMINATED, 0);
-            for &at in &self.at {
+            for at in self.words.iter().map(|s| s.doc()) {
                 if at < doc {
                     (doc, matched) = (at, 1);
                 } else if at == doc {
@@ -178,9 +159,8 @@ impl RelaxedScorer {
         let Some(doc) = self.doc else { return 0.0 };
         self.words
             .iter_mut()
-            .zip(&self.at)
-            .filter(|(_, at)| **at == doc)
-            .map(|(s, _)| s.score())
+            .filter(|s| s.doc() == doc)
+            .map(|s| s.score())
             .sum()
     }
 }
