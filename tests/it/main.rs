@@ -17,6 +17,7 @@ mod browser_forms;
 mod cli;
 mod common;
 mod cost;
+mod embedding;
 mod honest;
 mod hostile;
 mod import_export;
