@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::analysis::AnalyzerKind;
 use crate::case::Section;
 use crate::file_error::FileError;
-use crate::index::{CaseIndex, IndexError, SearchOptions, SearchRequest};
+use crate::index::{CaseIndex, IndexError, Nearest, SearchOptions, SearchRequest};
 
 /// Cut-off of every metric.
 pub const K: usize = 10;
@@ -179,7 +179,10 @@ pub fn score(ranked: &[String], judgments: &BTreeMap<String, u8>) -> Metrics {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub judged: Judged,
+    /// The matches, best first (at most K).
     pub ranked: Vec<String>,
+    /// The cases related by meaning shown after them (with `--related`).
+    pub related: Vec<String>,
     pub total: usize,
     pub dropped_words: Vec<String>,
     pub metrics: Metrics,
@@ -266,11 +269,15 @@ impl Report {
     }
 }
 
-/// Runs every judged query against `index`.
+/// Runs every judged query against `index`: its matches, then, with
+/// `nearest`, the cases related by meaning, as the search page lists them.
+/// A query judged to find nothing is scored on its matches alone: related
+/// cases are labelled suggestions, not answers.
 pub fn evaluate(
     index: &CaseIndex,
     queries: &[Judged],
     opts: &SearchOptions,
+    nearest: Option<&dyn Nearest>,
 ) -> Result<Report, EvalError> {
     let mut outcomes = Vec::with_capacity(queries.len());
     let mut latencies = Vec::with_capacity(queries.len());
@@ -279,16 +286,26 @@ pub fn evaluate(
             query: q.query.clone(),
             section: q.section,
             limit: K,
+            related: if nearest.is_some() { K } else { 0 },
             ..SearchRequest::default()
         };
         let started = std::time::Instant::now();
-        let results = index.search_with(&req, opts)?;
+        let results = match nearest {
+            Some(nearest) => index.search_related(&req, opts, nearest)?,
+            None => index.search_with(&req, opts)?,
+        };
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         let ranked: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
+        let related: Vec<String> = results.related.iter().map(|r| r.id.clone()).collect();
+        let listed: Vec<String> = match q.judgments.is_empty() {
+            true => ranked.clone(),
+            false => ranked.iter().chain(&related).cloned().collect(),
+        };
         outcomes.push(Outcome {
-            metrics: score(&ranked, &q.judgments),
+            metrics: score(&listed, &q.judgments),
             judged: q.clone(),
             ranked,
+            related,
             total: results.total,
             dropped_words: results.dropped_words,
         });
@@ -449,6 +466,7 @@ mod tests {
                 judgments,
             },
             ranked,
+            related: Vec::new(),
             total: 0,
             dropped_words: Vec::new(),
         }

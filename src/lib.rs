@@ -37,6 +37,7 @@ pub mod file_error;
 pub mod highlight;
 pub mod index;
 pub mod live;
+pub mod meaning;
 pub mod members;
 pub mod printable;
 pub mod progress;

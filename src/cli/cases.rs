@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::{Global, NewArgs, ensure_cases_dir, open_index, print_diagnostics, sync_shown};
+use super::{
+    Global, NewArgs, ensure_cases_dir, meaning_shown, open_index, print_diagnostics, sync_shown,
+};
 use crate::case::{self, Severity, store};
 
 pub(super) fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
@@ -31,6 +33,7 @@ pub(super) fn index(g: &Global, rebuild: bool) -> Result<ExitCode> {
         (report.added + report.updated) as f64 / secs.max(1e-9),
         report.bytes_indexed as f64 / 1e6 / secs.max(1e-9),
     );
+    meaning_shown(g, &idx)?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {

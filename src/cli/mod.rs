@@ -28,6 +28,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::analysis;
 use crate::case;
 use crate::index::{CaseIndex, IndexError, SyncReport};
+use crate::meaning::Meaning;
 use crate::progress::{self, Progress};
 
 #[derive(Debug, Parser)]
@@ -63,6 +64,13 @@ pub struct Global {
     #[arg(long, global = true, env = analysis::synonyms::NO_SUDACHI_ENV,
           value_parser = clap::builder::FalseyValueParser::new())]
     pub no_sudachi: bool,
+    /// Without cases related by meaning: no vectors computed (`index`,
+    /// `serve`), no related cases after the matches, 似た事例 by shared
+    /// words. For large benchmark corpora: a vector takes ~0.1–0.5 s of CPU
+    /// per case.
+    #[arg(long, global = true, env = crate::meaning::OFF_ENV,
+          value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_meaning: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +208,10 @@ pub struct EvalArgs {
     /// Print every query with its ranking.
     #[arg(long)]
     pub verbose: bool,
+    /// Rank as the search page shows: each query's matches, then the cases
+    /// related by meaning (the vectors are computed first).
+    #[arg(long)]
+    pub related: bool,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +229,10 @@ pub struct SearchArgs {
     pub section: Option<String>,
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+    /// Cases related by meaning to show after the matches (0: none). The
+    /// vectors of new or changed cases are computed first.
+    #[arg(long, default_value_t = 5)]
+    pub related: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -303,6 +319,29 @@ fn with_progress<T>(label: &str, work: impl FnOnce(&Progress) -> T) -> T {
 fn sync_shown(g: &Global, idx: &CaseIndex) -> Result<SyncReport, IndexError> {
     let report = with_progress("索引", |progress| idx.sync_with(&g.cases, progress))?;
     Ok(with_prefix(g, report))
+}
+
+/// The index's vectors, brought up to date with its cases on every core,
+/// the progress on stderr; turned off by `--no-meaning`.
+fn meaning_shown(g: &Global, idx: &CaseIndex) -> Result<Meaning> {
+    let meaning = Meaning::open_unless(idx.dir(), g.no_meaning);
+    if !meaning.is_on() {
+        return Ok(meaning);
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let started = std::time::Instant::now();
+    let shown = progress::Shown::stderr("意味ベクトル", Arc::clone(meaning.progress()));
+    let embedded = meaning.catch_up(idx, cores);
+    shown.finish();
+    let embedded = embedded?;
+    if embedded > 0 {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "vectors: {embedded} cases embedded in {secs:.1}s ({:.2} s per case, {cores} at a time)",
+            secs / embedded as f64
+        );
+    }
+    Ok(meaning)
 }
 
 /// Prefixes diagnostics' paths with the cases folder.

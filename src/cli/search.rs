@@ -8,9 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use super::{Global, SearchArgs, ensure_cases_dir, open_index, print_diagnostics, sync_shown};
+use super::{
+    Global, SearchArgs, ensure_cases_dir, meaning_shown, open_index, print_diagnostics, sync_shown,
+};
 use crate::case::{self, Level};
-use crate::index::{Hit, SearchRequest, SearchResults, Sort};
+use crate::index::{Hit, SearchOptions, SearchRequest, SearchResults, Sort};
 use crate::printable::printable;
 use crate::web::SearchResponse;
 
@@ -45,9 +47,15 @@ pub(super) fn search(g: &Global, args: SearchArgs) -> Result<ExitCode> {
         section,
         sort: Sort::Relevance,
         limit: args.limit,
+        related: args.related,
         ..SearchRequest::default()
     };
-    let results = idx.search(&req)?;
+    let results = if args.related > 0 {
+        let meaning = meaning_shown(g, &idx)?;
+        idx.search_related(&req, &SearchOptions::default(), &meaning)?
+    } else {
+        idx.search(&req)?
+    };
     if args.json {
         // The API's shape, as its first page of `--limit` hits.
         let json = SearchResponse::new(results, 1, args.limit, None);
@@ -77,6 +85,23 @@ fn print_results(results: &SearchResults) {
             );
         }
         print_hit(&mut out, h, marks);
+    }
+    if !results.related.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n── 内容が近い事例（検索したことばは含みません。件数には数えていません） ──"
+        );
+        for r in &results.related {
+            let _ = writeln!(
+                out,
+                "{}  {}（{} {}）[{}]",
+                printable(&r.title),
+                printable(&r.municipality),
+                printable(&r.prefecture),
+                r.period,
+                printable(&r.id)
+            );
+        }
     }
 }
 

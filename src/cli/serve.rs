@@ -23,6 +23,7 @@ pub(super) fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         members: Some(g.members.clone()),
         secure_cookies: args.secure_cookies,
         behind_proxy: args.behind_proxy,
+        meaning: !g.no_meaning,
         limits: crate::web::limits::Limits {
             header_timeout: std::time::Duration::from_secs(args.header_timeout),
             request_timeout: std::time::Duration::from_secs(args.request_timeout),

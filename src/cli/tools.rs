@@ -29,7 +29,12 @@ pub(super) fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
         dirs.extend(args.extra_cases);
     }
     let corpus = Corpus::build(&dirs)?;
-    let report = evaluate(&corpus.index, &queries, &args.mode.options())?;
+    let meaning = match args.related {
+        true => Some(super::meaning_shown(g, &corpus.index)?),
+        false => None,
+    };
+    let nearest = meaning.as_ref().map(|m| m as &dyn crate::index::Nearest);
+    let report = evaluate(&corpus.index, &queries, &args.mode.options(), nearest)?;
     if args.verbose {
         for o in &report.outcomes {
             let want = o.judged.wanted();
@@ -38,8 +43,13 @@ pub(super) fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
             } else {
                 format!(" dropped {:?}", o.dropped_words)
             };
+            let related = if o.related.is_empty() {
+                String::new()
+            } else {
+                format!(" + related {}", o.related.join(" "))
+            };
             println!(
-                "{:.2} {:.2} [{}] {}  → {} (total {}){dropped}\n      want {}",
+                "{:.2} {:.2} [{}] {}  → {} (total {}){related}{dropped}\n      want {}",
                 o.metrics.ndcg,
                 o.metrics.recall,
                 o.judged.kind,
@@ -52,12 +62,16 @@ pub(super) fn eval(g: &Global, args: EvalArgs) -> Result<ExitCode> {
     }
     let sources: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     println!(
-        "{} queries over {} cases ({}), mode {:?}, synonyms: {}",
+        "{} queries over {} cases ({}), mode {:?}, synonyms: {}, {}",
         report.outcomes.len(),
         corpus.index.num_cases(),
         sources.join(" + "),
         args.mode,
-        analysis::synonyms::active().describe()
+        analysis::synonyms::active().describe(),
+        match args.related {
+            true => "matches then related cases",
+            false => "matches only",
+        }
     );
     print!("{}", report.table());
     println!(

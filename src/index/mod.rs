@@ -29,7 +29,8 @@ use crate::suggest::CaseWords;
 pub use facets::{FacetCount, Facets};
 pub use schema::{Fields, ONGOING, SCHEMA_VERSION, TextField};
 pub use search::{
-    AlsoRead, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
+    AlsoRead, Hit, Nearest, Related, SearchOptions, SearchRequest, SearchResults, SectionSnippet,
+    Sort, WordSynonyms,
 };
 pub use sync::SyncReport;
 

@@ -1,10 +1,15 @@
 //! "似た事例": the cases most like a given one, from its narrative.
 //!
-//! The case's own words ranked by tf-idf (how often it uses a word, against
-//! how many cases use it) give its most distinctive terms; an OR query of
-//! those terms over the narrative fields, weighted by their tf-idf and
-//! excluding the case itself, ranks the others by BM25. No vectors or extra
-//! index: the morph fields already hold what is needed.
+//! Ranked by meaning when the case has a vector ([`Nearest`], from
+//! [`crate::meaning`]): two cases telling the same story in other words
+//! are alike. Otherwise (the vectors still being computed, or turned off)
+//! by shared words: the case's own words ranked by tf-idf (how often it
+//! uses a word, against how many cases use it) give its most distinctive
+//! terms; an OR query of those terms over the narrative fields, weighted
+//! by their tf-idf and excluding the case itself, ranks the others by BM25.
+//!
+//! Either way each similar case shows the distinctive words it shares, so
+//! a reader sees why it is there.
 //!
 //! The words shown as shared are surface forms, as both cases write them
 //! (サービス, not the folded index term サビス): a reader checks them
@@ -18,7 +23,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use super::{CaseIndex, IndexError};
+use super::{CaseIndex, IndexError, Nearest};
 use crate::analysis::{AnalyzerKind, analyze};
 use crate::case::{Case, Level, Period};
 
@@ -81,6 +86,16 @@ fn common_surface(
         .map(str::to_owned)
 }
 
+/// What ranked the similar cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RankedBy {
+    /// The cosine of the cases' vectors.
+    Meaning,
+    /// BM25 of the source case's distinctive words.
+    Words,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Similar {
     pub id: String,
@@ -89,7 +104,10 @@ pub struct Similar {
     pub prefecture: String,
     pub levels: Vec<Level>,
     pub period: Period,
+    /// The cosine similarity ([`RankedBy::Meaning`]) or the BM25 score
+    /// ([`RankedBy::Words`]).
     pub score: f32,
+    pub ranked_by: RankedBy,
     /// The distinctive words of the source case this one shares, as
     /// written in both texts (each occurs in both cases' narratives).
     pub shared: Vec<String>,
@@ -111,9 +129,29 @@ fn meaningful(term: &str) -> bool {
 }
 
 impl CaseIndex {
-    /// Up to `limit` cases most like the case `id`; `None` if there is no
-    /// such case.
+    /// Up to `limit` cases most like the case `id`, by shared words;
+    /// `None` if there is no such case.
     pub fn similar(&self, id: &str, limit: usize) -> Result<Option<Vec<Similar>>, IndexError> {
+        self.similar_by(id, limit, None)
+    }
+
+    /// [`similar`](Self::similar), ranked by meaning where `nearest` knows
+    /// the case.
+    pub fn similar_near(
+        &self,
+        id: &str,
+        limit: usize,
+        nearest: &dyn Nearest,
+    ) -> Result<Option<Vec<Similar>>, IndexError> {
+        self.similar_by(id, limit, Some(nearest))
+    }
+
+    fn similar_by(
+        &self,
+        id: &str,
+        limit: usize,
+        nearest: Option<&dyn Nearest>,
+    ) -> Result<Option<Vec<Similar>>, IndexError> {
         let Some(case) = self.get(id)? else {
             return Ok(None);
         };
@@ -121,20 +159,36 @@ impl CaseIndex {
         let narrative = self.narrative_morph_fields();
         let (tf, ours) = meaningful_terms(&case);
         let scored = self.distinctive_terms(&searcher, &narrative, tf)?;
-        if scored.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        let query = self.like_query(&narrative, &scored, &case.id);
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
-            .map_err(self.tantivy_err())?;
+        let by_meaning = nearest.map(|n| n.to_case(id)).unwrap_or_default();
+        let (ranked_by, top): (RankedBy, Vec<(f32, Case)>) = if by_meaning.is_empty() {
+            if scored.is_empty() {
+                return Ok(Some(Vec::new()));
+            }
+            let query = self.like_query(&narrative, &scored, &case.id);
+            let top = searcher
+                .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+                .map_err(self.tantivy_err())?;
+            let mut cases = Vec::with_capacity(top.len());
+            for (score, addr) in top {
+                let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
+                cases.extend(self.fields.stored_case(&doc).map(|c| (score, c)));
+            }
+            (RankedBy::Words, cases)
+        } else {
+            let mut cases = Vec::with_capacity(limit);
+            for (other, similarity) in by_meaning {
+                if cases.len() == limit {
+                    break;
+                }
+                // A vector may outlive its case for a moment (removed,
+                // not yet caught up): only indexed cases are shown.
+                cases.extend(self.get(&other)?.map(|c| (similarity, c)));
+            }
+            (RankedBy::Meaning, cases)
+        };
         let our_text = narrative_text(&case);
         let mut out = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-            let Some(other) = self.fields.stored_case(&doc) else {
-                continue;
-            };
+        for (score, other) in top {
             let shared = shared_words(&scored, (&ours, &our_text), &other);
             out.push(Similar {
                 id: other.id,
@@ -144,6 +198,7 @@ impl CaseIndex {
                 levels: other.levels,
                 period: other.period,
                 score,
+                ranked_by,
                 shared,
             });
         }

@@ -17,7 +17,7 @@ use super::cache::Cached;
 use super::error::{ErrorBody, WebError};
 use super::insights::InsightsReport;
 use super::params::{MAX_QUERY_CHARS, SearchParams, Validated};
-use crate::index::{FacetCount, Facets, Hit, SearchResults, WordSynonyms};
+use crate::index::{FacetCount, Facets, Hit, SearchOptions, SearchResults, WordSynonyms};
 use crate::suggest::Suggestion;
 
 /// Header the UI's search-as-you-type sets: such partial queries are not
@@ -204,6 +204,44 @@ pub struct SearchResponse {
     /// Words typed as a compound that were also searched as their parts
     /// anywhere in a case, below the cases holding the compound.
     pub also_read: Vec<AlsoReadDto>,
+    /// Cases related by meaning that do **not** match the query, nearest
+    /// first: suggestions after the matches, counted in neither `total`,
+    /// `partial` nor `facets`; within the filters. On the first page only
+    /// (`related`: how many; 0 for none); empty while the vectors are not
+    /// computed yet, or when the server runs without them.
+    pub related: Vec<RelatedDto>,
+}
+
+/// A case related by meaning, which does not contain the query's words.
+#[derive(Serialize, ToSchema)]
+pub struct RelatedDto {
+    pub id: String,
+    pub title: String,
+    pub municipality: String,
+    pub prefecture: String,
+    pub levels: Vec<String>,
+    pub period: PeriodDto,
+    /// Cosine similarity of the query's and the case's vectors. The values
+    /// sit in a narrow band (about 0.8–0.9): an order, not a measure of
+    /// relevance.
+    pub similarity: f32,
+    /// The case's summary.
+    pub summary: String,
+}
+
+impl From<crate::index::Related> for RelatedDto {
+    fn from(r: crate::index::Related) -> Self {
+        RelatedDto {
+            id: r.id,
+            title: r.title,
+            municipality: r.municipality,
+            prefecture: r.prefecture,
+            levels: r.levels.iter().map(|l| l.name().to_owned()).collect(),
+            period: r.period.into(),
+            similarity: r.similarity,
+            summary: r.summary,
+        }
+    }
 }
 
 /// A compound typed without spaces, also searched as its parts.
@@ -262,6 +300,7 @@ impl SearchResponse {
                 .map(WordSynonymsDto::from)
                 .collect(),
             also_read,
+            related: results.related.into_iter().map(RelatedDto::from).collect(),
         }
     }
 }
@@ -276,7 +315,7 @@ pub(super) async fn run_search(
 ) -> Result<(Validated, SearchResults, Option<String>), WebError> {
     let v = params.validate()?;
     let started = std::time::Instant::now();
-    let generation = state.index.generation();
+    let generation = cache_generation(state.index.generation(), state.meaning.version());
     let (results, did_you_mean) = match state.search_cache.get(generation, &v.request) {
         Some(cached) => {
             let mut results = cached.results.clone();
@@ -289,14 +328,17 @@ pub(super) async fn run_search(
             state
                 .cpu
                 .run(move || {
-                    let results = s.index.search(&request)?;
+                    let vectors = s.meaning.version();
+                    let results =
+                        s.index
+                            .search_related(&request, &SearchOptions::default(), &*s.meaning)?;
                     let did_you_mean = if results.total == 0 && !request.query.trim().is_empty() {
                         did_you_mean(&s, &request.query)
                     } else {
                         None
                     };
                     s.search_cache.put(
-                        results.generation,
+                        cache_generation(results.generation, vectors),
                         request,
                         Arc::new(Cached {
                             results: results.clone(),
@@ -312,6 +354,14 @@ pub(super) async fn run_search(
         state.insights.record(&v.request.query, results.total);
     }
     Ok((v, results, did_you_mean))
+}
+
+/// What a cached answer is valid for: the index generation and the
+/// vectors' version (an answer's related cases change with them). Both
+/// only grow, so their sum grows whenever either changes, which is what
+/// the cache needs of a generation.
+fn cache_generation(index: u64, vectors: u64) -> u64 {
+    index + vectors
 }
 
 /// A corrected query: the whole query, or one word of it, replaced by a
@@ -487,7 +537,12 @@ pub struct SimilarDto {
     pub prefecture: String,
     pub levels: Vec<String>,
     pub period: PeriodDto,
+    /// The cosine similarity of the two cases' vectors (`ranked_by`
+    /// `meaning`), or the BM25 score of the shared words (`words`: the
+    /// vectors are not computed yet, or the server runs without them).
     pub score: f32,
+    /// `meaning` or `words`.
+    pub ranked_by: crate::index::similar::RankedBy,
     /// Distinctive words of the source case that this one shares.
     pub shared: Vec<String>,
 }
@@ -529,6 +584,7 @@ pub async fn similar(
                 levels: s.levels.iter().map(|l| l.name().to_owned()).collect(),
                 period: s.period.into(),
                 score: s.score,
+                ranked_by: s.ranked_by,
                 shared: s.shared,
             })
             .collect(),
@@ -700,6 +756,9 @@ pub struct Health {
     pub progress: crate::progress::Snapshot,
     /// Cases searchable now.
     pub cases: u64,
+    /// The cases' vectors (related and similar cases by meaning): `off`,
+    /// `embedding` (with its progress) or `ready`.
+    pub meaning: crate::meaning::Status,
 }
 
 fn health(state: &AppState) -> Health {
@@ -709,6 +768,7 @@ fn health(state: &AppState) -> Health {
         state: status.state,
         progress: status.progress,
         cases: state.index.num_cases(),
+        meaning: state.meaning.status(),
     }
 }
 
@@ -760,6 +820,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         search_queue: state.cpu.waiting(),
         ready: state.live.status().state == crate::live::State::Ready,
         sync: state.live.status().progress,
+        meaning: state.meaning.status(),
     });
     (
         [(

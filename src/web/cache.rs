@@ -131,6 +131,7 @@ mod tests {
                 partial_total: 0,
                 hits: Vec::new(),
                 facets: None,
+                related: Vec::new(),
                 words: Vec::new(),
                 also_read: Vec::new(),
                 dropped_words: Vec::new(),

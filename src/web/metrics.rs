@@ -168,6 +168,24 @@ fn render_collection(out: &mut String, c: &Collection) {
             "gauge",
             c.sync.total,
         ),
+        (
+            "kaizen_wa_meaning_cases",
+            "Cases with a vector (related and similar cases by meaning).",
+            "gauge",
+            c.meaning.cases,
+        ),
+        (
+            "kaizen_wa_meaning_embedded",
+            "Cases embedded by the running (or last) catch-up of the vectors.",
+            "gauge",
+            c.meaning.progress.done,
+        ),
+        (
+            "kaizen_wa_meaning_to_embed",
+            "Cases the running (or last) catch-up of the vectors embeds.",
+            "gauge",
+            c.meaning.progress.total,
+        ),
     ];
     for (name, help, kind, value) in figures {
         let _ = writeln!(out, "# HELP {name} {help}");
@@ -188,6 +206,8 @@ pub struct Collection {
     pub ready: bool,
     /// The full sync's progress.
     pub sync: crate::progress::Snapshot,
+    /// The vectors' catch-up.
+    pub meaning: crate::meaning::Status,
 }
 
 /// Escapes a label value (backslash, quote, newline).
@@ -237,6 +257,11 @@ mod tests {
                 done: 40,
                 total: 100,
             },
+            meaning: crate::meaning::Status {
+                state: crate::meaning::State::Embedding,
+                progress: crate::progress::Snapshot { done: 3, total: 7 },
+                cases: 10,
+            },
         });
         assert!(text.contains("kaizen_wa_search_queue_waiting 3\n"));
         assert!(text.contains(
@@ -257,5 +282,8 @@ mod tests {
         assert!(text.contains("kaizen_wa_index_ready 0\n"));
         assert!(text.contains("kaizen_wa_sync_files_done 40\n"));
         assert!(text.contains("kaizen_wa_sync_files_total 100\n"));
+        assert!(text.contains("kaizen_wa_meaning_cases 10\n"));
+        assert!(text.contains("kaizen_wa_meaning_embedded 3\n"));
+        assert!(text.contains("kaizen_wa_meaning_to_embed 7\n"));
     }
 }

@@ -16,6 +16,11 @@ pub const DEFAULT_PER_PAGE: usize = 10;
 /// Deep pages cost a top-k of that size per request and nobody reads them.
 pub const MAX_DEPTH: usize = 10_000;
 
+/// Related cases shown after the matches unless asked otherwise, and the
+/// most that may be asked for.
+pub const DEFAULT_RELATED: usize = 5;
+pub const MAX_RELATED: usize = 20;
+
 /// The search parameters as given (documented in the OpenAPI document).
 #[derive(Debug, Clone, Default, PartialEq, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -52,6 +57,10 @@ pub struct SearchParams {
     /// Hits per page, 1–100 (default 10).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
+    /// Cases related by meaning to show after the matches (first page
+    /// only), 0–20 (default 5; 0: none).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 20)]
+    pub related: Option<String>,
 }
 
 /// The query string as sent: every key may repeat (serde_html_form reads
@@ -70,6 +79,7 @@ struct RawParams {
     sort: Vec<String>,
     page: Vec<String>,
     per_page: Vec<String>,
+    related: Vec<String>,
 }
 
 /// Validated parameters.
@@ -106,6 +116,7 @@ impl SearchParams {
             sort: last(r.sort),
             page: last(r.page),
             per_page: last(r.per_page),
+            related: last(r.related),
         })
     }
 
@@ -128,6 +139,7 @@ impl SearchParams {
         let section = section(self.section.as_deref())?;
         let sort = sort(self.sort.as_deref())?;
         let (page, per_page) = paging(&self.page, &self.per_page)?;
+        let related = related(self.related.as_deref())?;
         Ok(Validated {
             request: SearchRequest {
                 query,
@@ -142,6 +154,7 @@ impl SearchParams {
                 offset: (page - 1) * per_page,
                 limit: per_page,
                 facets: true,
+                related,
             },
             page,
             per_page,
@@ -160,6 +173,7 @@ impl SearchParams {
             ("section", &self.section),
             ("sort", &self.sort),
             ("per_page", &self.per_page),
+            ("related", &self.related),
             ("page", &self.page),
         ] {
             if let Some(v) = v {
@@ -307,6 +321,21 @@ fn sort(given: Option<&str>) -> Result<Sort, WebError> {
     }
 }
 
+/// Related cases asked for: 0 to [`MAX_RELATED`], [`DEFAULT_RELATED`] if
+/// not given.
+fn related(v: Option<&str>) -> Result<usize, WebError> {
+    match v {
+        None => Ok(DEFAULT_RELATED),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n <= MAX_RELATED => Ok(n),
+            _ => Err(WebError::bad(
+                "related",
+                format!("「{s}」は 0 から {MAX_RELATED} までの整数ではありません"),
+            )),
+        },
+    }
+}
+
 /// `page` and `per_page`, within [`MAX_PER_PAGE`] and [`MAX_DEPTH`].
 fn paging(page: &Option<String>, per_page: &Option<String>) -> Result<(usize, usize), WebError> {
     let number =
@@ -372,6 +401,9 @@ mod tests {
             ("year_from=2010&year_to=2000", "year_to"),
             ("year_from=abc", "year_from"),
             ("kind=%E5%B7%9E", "kind"),
+            ("related=21", "related"),
+            ("related=-1", "related"),
+            ("related=%00", "related"),
         ] {
             let err = parse(q).unwrap_err();
             assert_eq!(err.param(), Some(param), "{q}");

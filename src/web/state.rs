@@ -5,7 +5,9 @@
 //! index (where indexing keeps it, see [`crate::suggest`]) on a thread of
 //! its own at start and after every commit of the live index, a burst of
 //! commits costing one read. Stats, similar cases and search read the
-//! index directly and see a commit as soon as it returns.
+//! index directly and see a commit as soon as it returns. The cases'
+//! vectors ([`crate::meaning`]) follow the commits the same way, on a
+//! thread of their own at a low priority: searches never wait for them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, mpsc};
@@ -16,6 +18,7 @@ use super::{Insights, Metrics};
 use crate::index::similar::Similar;
 use crate::index::{CaseIndex, IndexError, SyncReport};
 use crate::live::{LiveError, LiveIndex};
+use crate::meaning::Meaning;
 use crate::members::MembersError;
 use crate::suggest::Suggester;
 
@@ -34,6 +37,11 @@ pub struct Config {
     pub behind_proxy: bool,
     /// Timeouts, connection caps and body limits ([`super::limits`]).
     pub limits: super::limits::Limits,
+    /// Cases related by meaning: vectors computed in the background,
+    /// related cases after the matches, 似た事例 by meaning. Off by
+    /// default here (a test's server has no use for them); `serve` turns
+    /// it on unless `--no-meaning`.
+    pub meaning: bool,
 }
 
 impl Config {
@@ -71,6 +79,8 @@ pub struct AppState {
     pub search_cache: Arc<super::cache::SearchCache>,
     /// Where searches not in the cache wait for a core.
     pub cpu: Arc<super::cpu::CpuQueue>,
+    /// The cases' vectors, for related and similar cases.
+    pub meaning: Arc<Meaning>,
 }
 
 /// How the extractors of [`super::auth`] reach it without knowing this type.
@@ -91,6 +101,10 @@ impl AppState {
         // The list as of now, not whenever its thread gets to it.
         let list = Arc::new(state.index.suggester()?);
         *state.suggester.write().unwrap_or_else(|e| e.into_inner()) = list;
+        // Every case's vector too, as of now.
+        if let Err(e) = state.meaning.catch_up(&state.index, 1) {
+            tracing::error!("computing the cases' vectors: {e}");
+        }
         Ok(state)
     }
 
@@ -105,6 +119,13 @@ impl AppState {
         let live = LiveIndex::spawn(Arc::clone(&index), &config.cases)?;
         let suggester = Arc::new(RwLock::new(Arc::new(Suggester::default())));
         refresh_on_commit(&live, &index, &suggester);
+        let meaning = Arc::new(match config.meaning {
+            true => Meaning::open(index.dir()),
+            false => Meaning::off(),
+        });
+        if meaning.is_on() {
+            embed_on_commit(&live, &index, &meaning);
+        }
         Ok(AppState {
             index,
             live: Arc::new(live),
@@ -117,6 +138,7 @@ impl AppState {
                 super::cache::capacity_from_env(),
             )),
             cpu: Arc::new(super::cpu::CpuQueue::new()),
+            meaning,
         })
     }
 
@@ -140,7 +162,9 @@ impl AppState {
     /// The cases most like `id` (`None`: no such case), in the CPU queue.
     pub async fn similar(&self, id: &str, n: usize) -> Result<Option<Vec<Similar>>, WebError> {
         let id = id.to_owned();
-        self.on_index(move |index| Ok(index.similar(&id, n)?)).await
+        let meaning = Arc::clone(&self.meaning);
+        self.on_index(move |index| Ok(index.similar_near(&id, n, &*meaning)?))
+            .await
     }
 
     /// A full re-sync with the case folder now (the admin page's button);
@@ -177,5 +201,49 @@ fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the completion-list thread: {e}; no completions");
+    }
+}
+
+/// Computes the vectors of new and changed cases at start and after
+/// commits, on a thread of its own at a low priority (searches come
+/// first; a catch-up of the bundled cases takes seconds, of thousands of
+/// cases hours). The thread ends when the live index is dropped.
+fn embed_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, meaning: &Arc<Meaning>) {
+    let (tx, rx) = mpsc::channel::<()>();
+    let _ = tx.send(());
+    live.on_commit(move || {
+        let _ = tx.send(());
+    });
+    let index = Arc::clone(index);
+    let meaning = Arc::downgrade(meaning);
+    let spawned = std::thread::Builder::new()
+        .name("kaizen-wa-meaning".into())
+        .spawn(move || {
+            lower_priority();
+            while rx.recv().is_ok() {
+                while rx.try_recv().is_ok() {}
+                let Some(meaning) = meaning.upgrade() else {
+                    break;
+                };
+                match meaning.catch_up(&index, 1) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("vectors computed for {n} cases"),
+                    Err(e) => tracing::error!("computing the cases' vectors: {e}"),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the vectors thread: {e}; no related cases");
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice 10): on Linux a
+/// thread has its own.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority with `who` 0 changes the calling thread only, and
+    // reads no memory of ours.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }

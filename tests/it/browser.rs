@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::common::App;
+use crate::common::{App, Setup};
 
 /// The reading pages: axe-core on every page, the phone layout, the
 /// keyboard path to the results, printing.
@@ -98,10 +98,15 @@ pub(crate) struct Session {
 /// browser session; `None` (the test is skipped) where Chromium is not
 /// installed, see [`available`].
 pub(crate) async fn session() -> Option<Session> {
+    session_with(App::setup().member("山田")).await
+}
+
+/// [`session`] over a server set up as `setup` says.
+pub(crate) async fn session_with(setup: Setup) -> Option<Session> {
     if !available() {
         return None;
     }
-    let app = App::setup().member("山田").open();
+    let app = setup.open();
     let base = app.listen().await;
 
     let port = free_port();

@@ -25,6 +25,7 @@ mod live_index;
 mod member_forms;
 mod members_cli;
 mod readme;
+mod related;
 mod relevance;
 mod search;
 mod search_words;

@@ -3,17 +3,21 @@
 //! Every kind of query has its floor in [`KIND_FLOORS`]; the kinds the
 //! engine already served before issue 16 must together keep recall@10 ≥
 //! 0.98 and nDCG@10 ≥ 0.90, and no-result queries must find nothing.
+//! The paraphrase kind (words the relevant cases never use) is judged as
+//! the search page lists it: the matches, then the cases related by
+//! meaning; listing those must lower no kind.
 //! A failure lists the queries that fell short, with what came back.
 
 use std::path::{Path, PathBuf};
 
-use kaizen_wa::eval::{Corpus, Mode, Report, evaluate, parse_queries};
+use kaizen_wa::eval::{Corpus, Judged, Mode, Report, evaluate, parse_queries};
+use kaizen_wa::meaning::Meaning;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn run(mode: Mode) -> Report {
+fn queries() -> Vec<Judged> {
     let path = root().join("tests/relevance/queries.tsv");
     let text = std::fs::read_to_string(&path).expect("queries.tsv is readable");
     let queries =
@@ -23,9 +27,16 @@ fn run(mode: Mode) -> Report {
         "the suite needs at least 190 queries, has {}",
         queries.len()
     );
-    let corpus = Corpus::build(&[root().join("cases"), root().join("tests/relevance/cases")])
-        .expect("corpus indexes");
-    evaluate(&corpus.index, &queries, &mode.options()).expect("every query runs")
+    queries
+}
+
+fn corpus() -> Corpus {
+    Corpus::build(&[root().join("cases"), root().join("tests/relevance/cases")])
+        .expect("corpus indexes")
+}
+
+fn run(mode: Mode) -> Report {
+    evaluate(&corpus().index, &queries(), &mode.options(), None).expect("every query runs")
 }
 
 fn shortfalls(report: &Report) -> String {
@@ -60,6 +71,9 @@ struct KindFloor {
     /// Whether the kind counts towards the overall floor
     /// ([`OVERALL_RECALL`], [`OVERALL_NDCG`]).
     in_overall: bool,
+    /// Judged with the related cases listed after the matches (the words
+    /// alone cannot find these).
+    by_meaning: bool,
 }
 
 const fn established(kind: &'static str) -> KindFloor {
@@ -68,6 +82,7 @@ const fn established(kind: &'static str) -> KindFloor {
         ndcg: None,
         recall: 0.90,
         in_overall: true,
+        by_meaning: false,
     }
 }
 
@@ -81,6 +96,19 @@ const fn measured(kind: &'static str, ndcg: f64, recall: f64) -> KindFloor {
         ndcg: Some(ndcg),
         recall,
         in_overall: false,
+        by_meaning: false,
+    }
+}
+
+/// Issue 20's kind: queries whose words the relevant cases never use,
+/// judged on the matches followed by the related cases.
+const fn by_meaning(kind: &'static str, ndcg: f64, recall: f64) -> KindFloor {
+    KindFloor {
+        kind,
+        ndcg: Some(ndcg),
+        recall,
+        in_overall: false,
+        by_meaning: true,
     }
 }
 
@@ -110,6 +138,11 @@ const KIND_FLOORS: &[KindFloor] = &[
     measured("obstacle", 0.88, 0.88),
     measured("question", 0.67, 0.74),
     measured("synonym-general", 0.91, 0.93),
+    // Issue 20's kind, at what the matches followed by the related cases
+    // reach (2026-12-06: 0.467/0.701 over 60 queries; the reference
+    // package's vectors alone rank them at 0.467 too). The issue's goal is
+    // 0.80; the words alone find next to none of these.
+    by_meaning("paraphrase", 0.46, 0.69),
 ];
 
 /// Least recall@10 and nDCG@10 over the queries of the kinds counted in
@@ -143,6 +176,9 @@ fn hybrid_search_holds_the_relevance_floor() {
     for (kind, m) in &report.per_kind {
         let floor =
             floor_of(kind).unwrap_or_else(|| panic!("kind {kind:?} has no entry in KIND_FLOORS"));
+        if floor.by_meaning {
+            continue;
+        }
         assert!(
             m.recall >= floor.recall,
             "kind {kind}: recall@10 {:.3} < {}{help}",
@@ -195,6 +231,66 @@ fn hybrid_beats_each_analyzer_alone() {
         assert!(
             hybrid.ndcg > alone.ndcg && hybrid.recall >= alone.recall,
             "{mode:?} alone {alone:?} vs hybrid {hybrid:?}"
+        );
+    }
+}
+
+/// The search page's list, matches then related cases: the paraphrase
+/// kind reaches its floor, and no kind scores lower than on its matches
+/// alone (related cases only come after them). The no-result queries
+/// still match nothing (related cases are suggestions, not matches).
+#[test]
+fn related_cases_answer_paraphrases_and_lower_no_kind() {
+    let queries = queries();
+    let corpus = corpus();
+    let meaning = Meaning::open(corpus.index.dir());
+    let embedded = meaning
+        .catch_up(&corpus.index, 2)
+        .expect("vectors computed");
+    assert_eq!(embedded as u64, corpus.index.num_cases());
+    let opts = Mode::Hybrid.options();
+    let words = evaluate(&corpus.index, &queries, &opts, None).expect("every query runs");
+    let listed =
+        evaluate(&corpus.index, &queries, &opts, Some(&meaning)).expect("every query runs");
+    let help = format!(
+        "\nmatches only:\n{}\nmatches then related:\n{}\nhelp: queries below target:\n{}",
+        words.table(),
+        listed.table(),
+        shortfalls(&listed)
+    );
+    for floor in KIND_FLOORS.iter().filter(|f| f.by_meaning) {
+        let m = &listed.per_kind[floor.kind];
+        assert!(
+            m.queries >= 20,
+            "kind {}: {} queries < 20",
+            floor.kind,
+            m.queries
+        );
+        let ndcg = floor.ndcg.expect("a meaning kind has an nDCG floor");
+        assert!(
+            m.ndcg >= ndcg && m.recall >= floor.recall,
+            "kind {}: nDCG@10 {:.3} < {ndcg}{help}",
+            floor.kind,
+            m.ndcg
+        );
+    }
+    for (kind, before) in &words.per_kind {
+        let after = &listed.per_kind[kind];
+        assert!(
+            after.ndcg >= before.ndcg - 1e-9 && after.recall >= before.recall - 1e-9,
+            "kind {kind}: {before:?} with matches only, {after:?} with related cases{help}"
+        );
+    }
+    for o in listed
+        .outcomes
+        .iter()
+        .filter(|o| o.judged.kind == "no-result")
+    {
+        assert!(
+            o.ranked.is_empty(),
+            "no-result query {:?} found {:?}",
+            o.judged.query,
+            o.ranked
         );
     }
 }

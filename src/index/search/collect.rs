@@ -330,7 +330,7 @@ impl CaseIndex {
 }
 
 /// The filters' queries, but the one on facet `except`.
-fn filter_queries(filters: &[Filter], except: Option<&str>) -> Vec<Box<dyn Query>> {
+pub(super) fn filter_queries(filters: &[Filter], except: Option<&str>) -> Vec<Box<dyn Query>> {
     filters
         .iter()
         .filter(|(n, _)| Some(*n) != except)

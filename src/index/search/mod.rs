@@ -23,16 +23,22 @@
 //! word that is a level, the kind or a section heading also matches the
 //! cases filed so (`meta`), below those whose text says it.
 //!
+//! After the matches, a search may show cases related by meaning that do
+//! not match ([`related`]): ranked outside the index ([`Nearest`]), never
+//! counted.
+//!
 //! By stage: [`request`] (what is asked and answered), [`build`] (the
 //! tantivy query and filters), [`relaxed`] (the matches of several words,
 //! each with how many it holds), [`collect`] (one
 //! pass that counts and ranks, re-ranking, facets), [`explain`] (what each
-//! hit of the page matches), [`hits`] (the stored cases, highlighted).
+//! hit of the page matches), [`hits`] (the stored cases, highlighted),
+//! [`related`] (the nearest cases the request admits and does not match).
 
 mod build;
 mod collect;
 mod explain;
 mod hits;
+mod related;
 mod relaxed;
 mod request;
 #[cfg(test)]
@@ -48,6 +54,7 @@ use crate::highlight::Matcher;
 use crate::index::{CaseIndex, IndexError};
 use crate::query::{self, Word};
 use hits::{Counts, Highlighting};
+pub use related::{Nearest, Related};
 pub use request::{
     AlsoRead, Hit, SearchOptions, SearchRequest, SearchResults, SectionSnippet, Sort, WordSynonyms,
 };
@@ -63,7 +70,19 @@ impl CaseIndex {
         req: &SearchRequest,
         opts: &SearchOptions,
     ) -> Result<SearchResults, IndexError> {
-        self.run(req, opts, Counts::Index)
+        self.run(req, opts, Counts::Index, None)
+    }
+
+    /// [`search_with`](Self::search_with), and on the first page up to
+    /// `req.related` cases related by meaning from `nearest` that do not
+    /// match.
+    pub fn search_related(
+        &self,
+        req: &SearchRequest,
+        opts: &SearchOptions,
+        nearest: &dyn Nearest,
+    ) -> Result<SearchResults, IndexError> {
+        self.run(req, opts, Counts::Index, Some(nearest))
     }
 
     /// A search, its hits highlighted with term counts from `counts`.
@@ -72,6 +91,7 @@ impl CaseIndex {
         req: &SearchRequest,
         opts: &SearchOptions,
         counts: Counts,
+        nearest: Option<&dyn Nearest>,
     ) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let words = query::plan(&query::parse(&req.query), synonyms::active());
@@ -98,6 +118,13 @@ impl CaseIndex {
         let built = self.text_query(&words, &terms, &parts, req.section, &opts.analyzers);
         let filters = self.filters(req);
         let collected = self.collect(&searcher, req, &built, &filters)?;
+        let related = match nearest {
+            Some(nearest) if req.related > 0 && req.offset == 0 && !words.is_empty() => {
+                let ranked = nearest.to_query(&req.query);
+                self.related(&searcher, &built, &filters, &ranked, req.related)?
+            }
+            _ => Vec::new(),
+        };
         // Highlight what was searched: the words and their synonyms.
         let matcher = Matcher::from_forms(
             words
@@ -139,6 +166,7 @@ impl CaseIndex {
             partial_total: collected.partial_total,
             hits,
             facets,
+            related,
             words: positive_labels(&words),
             also_read: also_read(&words, &parts),
             dropped_words,

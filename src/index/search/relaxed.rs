@@ -149,6 +149,23 @@ impl RelaxedScorer {
         }
     }
 
+    /// Whether `doc` is a match, for a scorer asked about a few documents
+    /// rather than walked through all of them (the related cases of a
+    /// search): ask in increasing document order, and do not mix with
+    /// [`next_match`](Self::next_match). Without words, only the filters
+    /// and exclusions are asked.
+    pub fn is_match(&mut self, doc: DocId) -> bool {
+        let mut matched = 0;
+        for s in &mut self.words {
+            if holds(s, doc) {
+                matched += 1;
+            }
+        }
+        (self.words.is_empty() || matched >= self.min)
+            && self.must.iter_mut().all(|s| holds(s, doc))
+            && !self.must_not.iter_mut().any(|s| holds(s, doc))
+    }
+
     /// How many words the current match matches.
     pub fn matched(&self) -> usize {
         self.matched
@@ -264,6 +281,35 @@ mod tests {
             .map(|&(d, m, _)| (d, m))
             .collect();
         assert_eq!(got, vec![(0, 1), (1, 1), (2, 2)]);
+    }
+
+    #[test]
+    fn asked_about_some_documents_it_agrees_with_the_walk() {
+        let (index, term) = fixture(&[&["a", "x"], &["a"], &["a", "b", "x"], &["b", "y"], &["c"]]);
+        let relaxed = || Relaxed {
+            words: vec![term("a"), term("b")],
+            min: 2,
+            must: vec![term("x")],
+            must_not: vec![term("y")],
+        };
+        let walked: Vec<DocId> = run(&index, &relaxed()).iter().map(|m| m.0).collect();
+        let searcher = index.reader().unwrap().searcher();
+        let weight = relaxed().weight(&searcher).unwrap();
+        let mut scorer = weight.scorer(searcher.segment_reader(0)).unwrap();
+        let asked: Vec<DocId> = (0..5).filter(|&d| scorer.is_match(d)).collect();
+        assert_eq!(asked, walked);
+        assert_eq!(asked, vec![2]);
+        // Without words: the filters and exclusions alone.
+        let filters = Relaxed {
+            words: Vec::new(),
+            min: 0,
+            must: Vec::new(),
+            must_not: vec![term("y"), term("c")],
+        };
+        let weight = filters.weight(&searcher).unwrap();
+        let mut scorer = weight.scorer(searcher.segment_reader(0)).unwrap();
+        let asked: Vec<DocId> = (0..5).filter(|&d| scorer.is_match(d)).collect();
+        assert_eq!(asked, vec![0, 1, 2]);
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Compute facet counts (one extra search per facet).
     pub facets: bool,
+    /// How many cases related by meaning to show after the matches, on the
+    /// first page (0: none).
+    pub related: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +101,9 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Counted over the cases matching every word.
     pub facets: Option<Facets>,
+    /// Cases related by meaning that do not match, nearest first: shown
+    /// after the matches, labelled, counted nowhere (first page only).
+    pub related: Vec<super::Related>,
     /// The words searched for, after cutting a sentence into its content
     /// words (市民が審査に参加する… → 市民, 審査, 参加, …).
     pub words: Vec<String>,

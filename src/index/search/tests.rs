@@ -80,8 +80,8 @@ fn indexed_counts_highlight_what_analysis_highlights() {
     };
     let mut marked = 0;
     for req in &requests {
-        let counted = c.index.run(req, &opts, Counts::Index).unwrap();
-        let whole = c.index.run(req, &opts, Counts::Analysis).unwrap();
+        let counted = c.index.run(req, &opts, Counts::Index, None).unwrap();
+        let whole = c.index.run(req, &opts, Counts::Analysis, None).unwrap();
         assert_eq!(shown(&counted), shown(&whole), "help: {:?}", req.query);
         marked += counted.hits.len();
     }

@@ -39,6 +39,17 @@ pub struct HitView {
     pub missing: Vec<String>,
 }
 
+/// A case related by meaning, shown after the matches (「内容が近い事例」).
+pub struct RelatedView {
+    pub href: String,
+    pub title: String,
+    pub place: String,
+    pub period: String,
+    pub levels: Vec<LevelBadge>,
+    /// The start of its summary.
+    pub summary: String,
+}
+
 pub struct FacetLink {
     pub label: String,
     pub count: u64,
@@ -119,6 +130,9 @@ pub struct SearchPage {
     /// 「同義語も検索: …」 (`search_synonyms.html`): each word that also
     /// searched its synonyms.
     pub synonyms: Vec<SynonymView>,
+    /// Cases related by meaning that do not contain the words, after the
+    /// matches under their own heading, never counted.
+    pub related: Vec<RelatedView>,
 }
 
 /// A query word and the synonyms it also searched, ready to show.
@@ -232,6 +246,7 @@ async fn search_view(
         label: text,
     });
     let also_read = also_read_lines(&results.also_read);
+    let related = related_views(results.related);
     let browsing = q.trim().is_empty();
     Ok(SearchPage {
         base: Base::new(state, "search", viewer),
@@ -258,7 +273,34 @@ async fn search_view(
         csv_max: super::super::api::CSV_MAX_ROWS,
         synonyms,
         also_read,
+        related,
     })
+}
+
+/// Characters of a related case's summary shown.
+const RELATED_SUMMARY_CHARS: usize = 90;
+
+fn related_views(related: Vec<crate::index::Related>) -> Vec<RelatedView> {
+    related
+        .into_iter()
+        .map(|r| RelatedView {
+            href: format!("/cases/{}", r.id),
+            title: r.title,
+            place: place(&r.municipality, &r.prefecture),
+            period: r.period.to_string(),
+            levels: badges(&r.levels),
+            summary: shortened(&r.summary, RELATED_SUMMARY_CHARS),
+        })
+        .collect()
+}
+
+/// The first `n` characters of `text` on one line, with 「…」 if cut.
+fn shortened(text: &str, n: usize) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(n) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
 }
 
 /// The hits that hold every word, then those that hold only some: the

@@ -5,8 +5,10 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use super::{
-    cdp, click, counter, js, no_errors, scrolls_sideways, session, shot, wait_for, wait_js,
+    cdp, click, counter, js, no_errors, scrolls_sideways, session, session_with, shot, wait_for,
+    wait_js,
 };
+use crate::common::App;
 
 /// axe-core, vendored (see `tests/vendor/axe-core/LICENSE`).
 const AXE: &str = include_str!(concat!(
@@ -45,13 +47,19 @@ pub(crate) async fn axe_clean(c: &Client, what: &str) {
 /// error; screenshots of each for a person to look at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reading_page_is_axe_clean_at_1280_and_375() {
-    let Some(s) = session().await else {
+    // With the cases related by meaning, so that a search lists them.
+    let Some(s) = session_with(App::setup().member("山田").meaning()).await else {
         return;
     };
     let c = &s.client;
     let pages = [
         ("home", "/"),
         ("search", "/?q=%E6%94%B9%E5%96%84"),
+        // No match: 「0 件」, then 内容が近い事例.
+        (
+            "related",
+            "/?q=%EF%BE%8A%EF%BE%9F%EF%BE%9D%EF%BE%83%EF%BE%9E%EF%BE%90%EF%BD%AF%EF%BD%B8%E3%81%AE%E3%81%97%E3%81%AE%E3%81%8E%E6%96%B9",
+        ),
         ("case", "/cases/fukuoka-dna-undo"),
         ("stats", "/stats"),
         ("insights", "/insights"),

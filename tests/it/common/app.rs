@@ -90,6 +90,9 @@ pub struct Setup {
     /// Index the cases before serving (and check that all were added),
     /// rather than leave it to the server's start-up sync.
     synced: bool,
+    /// Cases related by meaning on (their vectors computed before the
+    /// first request).
+    meaning: bool,
 }
 
 impl Setup {
@@ -127,6 +130,13 @@ impl Setup {
     pub fn synced(self) -> Setup {
         Setup {
             synced: true,
+            ..self
+        }
+    }
+
+    pub fn meaning(self) -> Setup {
+        Setup {
+            meaning: true,
             ..self
         }
     }
@@ -174,6 +184,7 @@ impl App {
             members_file: true,
             behind_proxy: false,
             synced: false,
+            meaning: false,
         }
     }
 
@@ -187,6 +198,7 @@ impl App {
         let config = Config {
             members: setup.members_file.then(|| dir.path().join("members.toml")),
             behind_proxy: setup.behind_proxy,
+            meaning: setup.meaning,
             ..Config::new(cases)
         };
         let state = AppState::new(Arc::new(index), config).unwrap();

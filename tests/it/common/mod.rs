@@ -21,7 +21,7 @@ use kaizen_wa::index::{CaseIndex, SearchRequest};
 use kaizen_wa::members::Members;
 use serde_json::{Value, json};
 
-pub use app::{App, MEMBER, Reply};
+pub use app::{App, MEMBER, Reply, Setup};
 pub use server::{Server, raw_request, serve};
 
 pub struct Fixture {
@@ -107,6 +107,9 @@ pub fn kaizen_wa() -> Command {
         }
     }
     cmd.env("KAIZEN_WA_LOG", "warn");
+    // Without the cases' vectors: computing them costs seconds per run,
+    // and only the tests of related cases need them (they remove this).
+    cmd.env(kaizen_wa::meaning::OFF_ENV, "1");
     cmd
 }
 
