@@ -296,7 +296,7 @@ pub fn evaluate(
         };
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         let ranked: Vec<String> = results.hits.iter().map(|h| h.id.clone()).collect();
-        let related: Vec<String> = results.related.iter().map(|r| r.id.clone()).collect();
+        let related: Vec<String> = results.related.iter().map(|r| r.case.id.clone()).collect();
         let listed: Vec<String> = match q.judgments.is_empty() {
             true => ranked.clone(),
             false => ranked.iter().chain(&related).cloned().collect(),

@@ -13,7 +13,8 @@ mod validate;
 
 pub use edit::{EditError, FileChange, Stamp};
 pub use model::{
-    Case, Contact, Kind, Level, LevelList, LevelProblem, Period, SOURCES_HEADING, Section, Sections,
+    Case, Contact, Kind, Level, LevelList, LevelProblem, Listing, Period, SOURCES_HEADING, Section,
+    Sections,
 };
 pub use parse::{Diagnostic, Parsed, parse, parse_bytes};
 pub use render::render;

@@ -377,6 +377,31 @@ impl std::fmt::Display for Period {
     }
 }
 
+/// A case as a list of cases shows it (related and similar cases): which
+/// case, where, when, at which levels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    pub id: String,
+    pub title: String,
+    pub municipality: String,
+    pub prefecture: String,
+    pub levels: Vec<Level>,
+    pub period: Period,
+}
+
+impl From<Case> for Listing {
+    fn from(c: Case) -> Listing {
+        Listing {
+            id: c.id,
+            title: c.title,
+            municipality: c.municipality,
+            prefecture: c.prefecture,
+            levels: c.levels,
+            period: c.period,
+        }
+    }
+}
+
 impl Case {
     /// Every narrative section with its text, in file order.
     pub fn narrative(&self) -> impl Iterator<Item = (Section, &str)> {

@@ -91,7 +91,7 @@ fn print_results(results: &SearchResults) {
             out,
             "\n── 内容が近い事例（検索したことばは含みません。件数には数えていません） ──"
         );
-        for r in &results.related {
+        for r in results.related.iter().map(|r| &r.case) {
             let _ = writeln!(
                 out,
                 "{}  {}（{} {}）[{}]",

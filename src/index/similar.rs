@@ -25,7 +25,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 
 use super::{CaseIndex, IndexError, Nearest};
 use crate::analysis::{AnalyzerKind, analyze};
-use crate::case::{Case, Level, Period};
+use crate::case::{Case, Listing};
 
 /// Distinctive terms taken from a case.
 const TERMS: usize = 16;
@@ -98,12 +98,8 @@ pub enum RankedBy {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Similar {
-    pub id: String,
-    pub title: String,
-    pub municipality: String,
-    pub prefecture: String,
-    pub levels: Vec<Level>,
-    pub period: Period,
+    #[serde(flatten)]
+    pub case: Listing,
     /// The cosine similarity ([`RankedBy::Meaning`]) or the BM25 score
     /// ([`RankedBy::Words`]).
     pub score: f32,
@@ -191,12 +187,7 @@ impl CaseIndex {
         for (score, other) in top {
             let shared = shared_words(&scored, (&ours, &our_text), &other);
             out.push(Similar {
-                id: other.id,
-                title: other.title,
-                municipality: other.municipality,
-                prefecture: other.prefecture,
-                levels: other.levels,
-                period: other.period,
+                case: Listing::from(other),
                 score,
                 ranked_by,
                 shared,

@@ -212,15 +212,35 @@ pub struct SearchResponse {
     pub related: Vec<RelatedDto>,
 }
 
-/// A case related by meaning, which does not contain the query's words.
+/// A case in a list of related or similar cases.
 #[derive(Serialize, ToSchema)]
-pub struct RelatedDto {
+pub struct ListingDto {
     pub id: String,
     pub title: String,
     pub municipality: String,
     pub prefecture: String,
     pub levels: Vec<String>,
     pub period: PeriodDto,
+}
+
+impl From<crate::case::Listing> for ListingDto {
+    fn from(c: crate::case::Listing) -> Self {
+        ListingDto {
+            id: c.id,
+            title: c.title,
+            municipality: c.municipality,
+            prefecture: c.prefecture,
+            levels: c.levels.iter().map(|l| l.name().to_owned()).collect(),
+            period: c.period.into(),
+        }
+    }
+}
+
+/// A case related by meaning, which does not contain the query's words.
+#[derive(Serialize, ToSchema)]
+pub struct RelatedDto {
+    #[serde(flatten)]
+    pub case: ListingDto,
     /// Cosine similarity of the query's and the case's vectors. The values
     /// sit in a narrow band (about 0.8–0.9): an order, not a measure of
     /// relevance.
@@ -232,12 +252,7 @@ pub struct RelatedDto {
 impl From<crate::index::Related> for RelatedDto {
     fn from(r: crate::index::Related) -> Self {
         RelatedDto {
-            id: r.id,
-            title: r.title,
-            municipality: r.municipality,
-            prefecture: r.prefecture,
-            levels: r.levels.iter().map(|l| l.name().to_owned()).collect(),
-            period: r.period.into(),
+            case: r.case.into(),
             similarity: r.similarity,
             summary: r.summary,
         }
@@ -531,12 +546,8 @@ fn limit(l: Option<usize>, default: usize, max: usize) -> Result<usize, WebError
 
 #[derive(Serialize, ToSchema)]
 pub struct SimilarDto {
-    pub id: String,
-    pub title: String,
-    pub municipality: String,
-    pub prefecture: String,
-    pub levels: Vec<String>,
-    pub period: PeriodDto,
+    #[serde(flatten)]
+    pub case: ListingDto,
     /// The cosine similarity of the two cases' vectors (`ranked_by`
     /// `meaning`), or the BM25 score of the shared words (`words`: the
     /// vectors are not computed yet, or the server runs without them).
@@ -577,12 +588,7 @@ pub async fn similar(
         similar: similar
             .into_iter()
             .map(|s| SimilarDto {
-                id: s.id,
-                title: s.title,
-                municipality: s.municipality,
-                prefecture: s.prefecture,
-                levels: s.levels.iter().map(|l| l.name().to_owned()).collect(),
-                period: s.period.into(),
+                case: s.case.into(),
                 score: s.score,
                 ranked_by: s.ranked_by,
                 shared: s.shared,

@@ -174,67 +174,68 @@ impl AppState {
     }
 }
 
-/// Reads the completion list from the index now and again after commits,
-/// off the writer thread. The thread ends when the live index (holding the
-/// sender) is dropped.
-fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock<Arc<Suggester>>>) {
+/// Runs `work` on a thread of its own named `name`, once at start and
+/// again after commits of `live`, a burst of commits costing one run (the
+/// commits that came meanwhile are covered by it). The thread ends when
+/// `work` says what it serves is gone (`false`), or when the live index
+/// (holding the sender) is dropped.
+fn after_commits(live: &LiveIndex, name: &str, mut work: impl FnMut() -> bool + Send + 'static) {
     let (tx, rx) = mpsc::channel::<()>();
-    // The list the index holds at start, before any commit.
+    // What the index holds at start, before any commit.
     let _ = tx.send(());
     live.on_commit(move || {
         let _ = tx.send(());
     });
-    let index = Arc::clone(index);
-    let slot = Arc::downgrade(slot);
     let spawned = std::thread::Builder::new()
-        .name("kaizen-wa-suggest".into())
+        .name(name.to_owned())
         .spawn(move || {
             while rx.recv().is_ok() {
-                // Commits that came meanwhile are covered by this read.
                 while rx.try_recv().is_ok() {}
-                let Some(slot) = slot.upgrade() else { break };
-                match index.suggester() {
-                    Ok(fresh) => *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh),
-                    Err(e) => tracing::error!("reading the completion list: {e}"),
+                if !work() {
+                    break;
                 }
             }
         });
     if let Err(e) = spawned {
-        tracing::error!("cannot start the completion-list thread: {e}; no completions");
+        tracing::error!("cannot start the thread {name}: {e}");
     }
 }
 
-/// Computes the vectors of new and changed cases at start and after
-/// commits, on a thread of its own at a low priority (searches come
-/// first; a catch-up of the bundled cases takes seconds, of thousands of
-/// cases hours). The thread ends when the live index is dropped.
-fn embed_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, meaning: &Arc<Meaning>) {
-    let (tx, rx) = mpsc::channel::<()>();
-    let _ = tx.send(());
-    live.on_commit(move || {
-        let _ = tx.send(());
+/// Reads the completion list from the index now and again after commits,
+/// off the writer thread.
+fn refresh_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, slot: &Arc<RwLock<Arc<Suggester>>>) {
+    let index = Arc::clone(index);
+    let slot = Arc::downgrade(slot);
+    after_commits(live, "kaizen-wa-suggest", move || {
+        let Some(slot) = slot.upgrade() else {
+            return false;
+        };
+        match index.suggester() {
+            Ok(fresh) => *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh),
+            Err(e) => tracing::error!("reading the completion list: {e}"),
+        }
+        true
     });
+}
+
+/// Computes the vectors of new and changed cases at start and after
+/// commits, at a low priority (searches come first; a catch-up of the
+/// bundled cases takes seconds, of thousands of cases hours).
+fn embed_on_commit(live: &LiveIndex, index: &Arc<CaseIndex>, meaning: &Arc<Meaning>) {
     let index = Arc::clone(index);
     let meaning = Arc::downgrade(meaning);
-    let spawned = std::thread::Builder::new()
-        .name("kaizen-wa-meaning".into())
-        .spawn(move || {
-            lower_priority();
-            while rx.recv().is_ok() {
-                while rx.try_recv().is_ok() {}
-                let Some(meaning) = meaning.upgrade() else {
-                    break;
-                };
-                match meaning.catch_up(&index, 1) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!("vectors computed for {n} cases"),
-                    Err(e) => tracing::error!("computing the cases' vectors: {e}"),
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the vectors thread: {e}; no related cases");
-    }
+    after_commits(live, "kaizen-wa-meaning", move || {
+        let Some(meaning) = meaning.upgrade() else {
+            return false;
+        };
+        lower_priority();
+        match meaning.catch_up(&index, 1) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("vectors computed for {n} cases"),
+            Err(e) => tracing::error!("computing the cases' vectors: {e}"),
+        }
+        true
+    });
 }
 
 /// Lowers the calling thread's scheduling priority (nice 10): on Linux a

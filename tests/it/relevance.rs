@@ -61,6 +61,23 @@ fn shortfalls(report: &Report) -> String {
         .join("\n")
 }
 
+/// The no-result queries match no case (related cases, if listed, are
+/// suggestions, not matches).
+fn no_result_queries_match_nothing(report: &Report) {
+    for o in report
+        .outcomes
+        .iter()
+        .filter(|o| o.judged.kind == "no-result")
+    {
+        assert!(
+            o.ranked.is_empty(),
+            "no-result query {:?} found {:?}",
+            o.judged.query,
+            o.ranked
+        );
+    }
+}
+
 /// The floor of one kind of query (hybrid search).
 struct KindFloor {
     kind: &'static str,
@@ -207,18 +224,7 @@ fn hybrid_search_holds_the_relevance_floor() {
             floor.kind
         );
     }
-    for o in report
-        .outcomes
-        .iter()
-        .filter(|o| o.judged.kind == "no-result")
-    {
-        assert!(
-            o.ranked.is_empty(),
-            "no-result query {:?} found {:?}",
-            o.judged.query,
-            o.ranked
-        );
-    }
+    no_result_queries_match_nothing(&report);
 }
 
 /// The hybrid must beat each analyzer alone: otherwise a field is dead
@@ -281,16 +287,5 @@ fn related_cases_answer_paraphrases_and_lower_no_kind() {
             "kind {kind}: {before:?} with matches only, {after:?} with related cases{help}"
         );
     }
-    for o in listed
-        .outcomes
-        .iter()
-        .filter(|o| o.judged.kind == "no-result")
-    {
-        assert!(
-            o.ranked.is_empty(),
-            "no-result query {:?} found {:?}",
-            o.judged.query,
-            o.ranked
-        );
-    }
+    no_result_queries_match_nothing(&listed);
 }

@@ -34,20 +34,20 @@ fn shared_words_are_written_in_both_cases() {
     for id in &ids {
         let source = idx.get(id).unwrap().unwrap();
         for s in idx.similar(id, 5).unwrap().unwrap() {
-            let other = idx.get(&s.id).unwrap().unwrap();
-            assert!(!s.shared.is_empty(), "{id} ~ {}: nothing shared", s.id);
+            let other = idx.get(&s.case.id).unwrap().unwrap();
+            assert!(!s.shared.is_empty(), "{id} ~ {}: nothing shared", s.case.id);
             for w in &s.shared {
                 for case in [&source, &other] {
                     assert!(
                         narrative(case).contains(w.as_str()),
                         "{id} ~ {}: {w} is not in {}",
-                        s.id,
+                        s.case.id,
                         case.id
                     );
                     assert!(
                         written_as_a_word(case, w),
                         "{id} ~ {}: {w} is not a word of {}",
-                        s.id,
+                        s.case.id,
                         case.id
                     );
                 }

@@ -119,6 +119,16 @@ fn relaxed_under(built: &Built, filters: &[Filter]) -> Relaxed {
     Relaxed {
         words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
         min: built.relaxed.min,
+        ..admitting(built, filters)
+    }
+}
+
+/// The request's filters and exclusions alone, without its words: whether
+/// a case is one the request could show at all.
+pub(super) fn admitting(built: &Built, filters: &[Filter]) -> Relaxed {
+    Relaxed {
+        words: Vec::new(),
+        min: 0,
         must: filter_queries(filters, None),
         must_not: built
             .relaxed
@@ -330,7 +340,7 @@ impl CaseIndex {
 }
 
 /// The filters' queries, but the one on facet `except`.
-pub(super) fn filter_queries(filters: &[Filter], except: Option<&str>) -> Vec<Box<dyn Query>> {
+fn filter_queries(filters: &[Filter], except: Option<&str>) -> Vec<Box<dyn Query>> {
     filters
         .iter()
         .filter(|(n, _)| Some(*n) != except)

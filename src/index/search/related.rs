@@ -11,9 +11,9 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
 use super::build::{Built, Filter};
-use super::collect::filter_queries;
+use super::collect::admitting;
 use super::relaxed::Relaxed;
-use crate::case::{Level, Period};
+use crate::case::Listing;
 use crate::index::{CaseIndex, IndexError};
 
 /// Cases ranked by meaning, best first, each with its similarity (the
@@ -31,12 +31,8 @@ pub trait Nearest: Send + Sync {
 /// A case related by meaning to a search, which does not match it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Related {
-    pub id: String,
-    pub title: String,
-    pub municipality: String,
-    pub prefecture: String,
-    pub levels: Vec<Level>,
-    pub period: Period,
+    #[serde(flatten)]
+    pub case: Listing,
     /// Cosine similarity of the query's and the case's vectors. Values sit
     /// in a narrow band (about 0.8 to 0.9): an order, not a threshold.
     pub similarity: f32,
@@ -69,18 +65,14 @@ impl CaseIndex {
                     break;
                 }
                 let doc: TantivyDocument = searcher.doc(addr).map_err(self.tantivy_err())?;
-                let Some(case) = self.fields.stored_case(&doc) else {
+                let Some(mut case) = self.fields.stored_case(&doc) else {
                     continue;
                 };
+                let summary = std::mem::take(&mut case.sections.summary);
                 out.push(Related {
-                    id: case.id,
-                    title: case.title,
-                    municipality: case.municipality,
-                    prefecture: case.prefecture,
-                    levels: case.levels,
-                    period: case.period,
+                    case: Listing::from(case),
                     similarity,
-                    summary: case.sections.summary,
+                    summary,
                 });
             }
         }
@@ -97,19 +89,7 @@ impl CaseIndex {
         candidates: &[(String, f32)],
     ) -> Result<Vec<(DocAddress, f32)>, IndexError> {
         let err = self.tantivy_err();
-        // The filters and exclusions alone (no words): whether a case is
-        // one the request could show.
-        let admits = Relaxed {
-            words: Vec::new(),
-            min: 0,
-            must: filter_queries(filters, None),
-            must_not: built
-                .relaxed
-                .must_not
-                .iter()
-                .map(|q| q.box_clone())
-                .collect(),
-        };
+        let admits = admitting(built, filters);
         let matches = Relaxed {
             words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
             min: built.relaxed.min,

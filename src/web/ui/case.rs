@@ -12,7 +12,7 @@ use super::super::auth::Viewer;
 use super::super::error::WebError;
 use super::super::feed::base_url;
 use super::super::params::SearchParams;
-use super::{Base, HtmlError, LevelBadge, badges, href, place, render};
+use super::{Base, HtmlError, LevelBadge, ListingView, badges, href, render};
 use crate::case::{Case, today_iso};
 use crate::printable::unsafe_char;
 use crate::wareki;
@@ -32,11 +32,7 @@ pub struct SourceView {
 }
 
 pub struct SimilarView {
-    pub href: String,
-    pub title: String,
-    pub place: String,
-    pub period: String,
-    pub levels: Vec<LevelBadge>,
+    pub case: ListingView,
     pub shared: String,
 }
 
@@ -190,11 +186,7 @@ async fn case_page_view(
     let similar = similar
         .into_iter()
         .map(|s| SimilarView {
-            href: format!("/cases/{}", s.id),
-            title: s.title,
-            place: place(&s.municipality, &s.prefecture),
-            period: s.period.to_string(),
-            levels: badges(&s.levels),
+            case: s.case.into(),
             shared: s.shared.join("・"),
         })
         .collect();

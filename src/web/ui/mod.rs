@@ -121,6 +121,28 @@ fn badges(levels: &[Level]) -> Vec<LevelBadge> {
         .collect()
 }
 
+/// A case in a list of related or similar cases, ready to show: its link,
+/// place, period and level badges.
+pub struct ListingView {
+    pub href: String,
+    pub title: String,
+    pub place: String,
+    pub period: String,
+    pub levels: Vec<LevelBadge>,
+}
+
+impl From<crate::case::Listing> for ListingView {
+    fn from(c: crate::case::Listing) -> Self {
+        ListingView {
+            href: format!("/cases/{}", c.id),
+            place: place(&c.municipality, &c.prefecture),
+            period: c.period.to_string(),
+            levels: badges(&c.levels),
+            title: c.title,
+        }
+    }
+}
+
 /// The search page's address for these parameters.
 fn href(p: &SearchParams) -> String {
     let q = p.to_query();

@@ -13,7 +13,7 @@ use super::super::auth::Viewer;
 use super::super::error::WebError;
 use super::super::params::SearchParams;
 use super::super::params::Validated;
-use super::{Base, HtmlError, LevelBadge, badges, href, place, render};
+use super::{Base, HtmlError, LevelBadge, ListingView, badges, href, place, render};
 use crate::case::{Level, Section};
 use crate::index::{FacetCount, Hit, SectionSnippet, Sort};
 use crate::wareki;
@@ -41,11 +41,7 @@ pub struct HitView {
 
 /// A case related by meaning, shown after the matches (「内容が近い事例」).
 pub struct RelatedView {
-    pub href: String,
-    pub title: String,
-    pub place: String,
-    pub period: String,
-    pub levels: Vec<LevelBadge>,
+    pub case: ListingView,
     /// The start of its summary.
     pub summary: String,
 }
@@ -284,12 +280,8 @@ fn related_views(related: Vec<crate::index::Related>) -> Vec<RelatedView> {
     related
         .into_iter()
         .map(|r| RelatedView {
-            href: format!("/cases/{}", r.id),
-            title: r.title,
-            place: place(&r.municipality, &r.prefecture),
-            period: r.period.to_string(),
-            levels: badges(&r.levels),
             summary: shortened(&r.summary, RELATED_SUMMARY_CHARS),
+            case: r.case.into(),
         })
         .collect()
 }
