@@ -115,6 +115,28 @@ async fn related_cases_keep_the_filters_and_the_excluded_words() {
     }
 }
 
+/// Related cases do not contain the words: a search of one section lists
+/// none that holds them in another.
+#[tokio::test]
+async fn a_section_search_relates_no_case_holding_the_words_elsewhere() {
+    let all = search(&format!("{}&related=20", enc("首長"))).await;
+    let mut holding = ids(&all["hits"]);
+    holding.extend(ids(&all["partial"]["hits"]));
+    assert!(holding.len() >= 3, "{all}");
+    let scoped = search(&format!(
+        "{}&related=20&section=failures&per_page=100",
+        enc("首長")
+    ))
+    .await;
+    let related = ids(&scoped["related"]);
+    assert!(!related.is_empty(), "{scoped}");
+    let matched_in_failures = ids(&scoped["hits"]);
+    assert!(matched_in_failures.len() < holding.len(), "{scoped}");
+    for id in &related {
+        assert!(!holding.contains(id), "{id} holds 首長 somewhere: {scoped}");
+    }
+}
+
 #[tokio::test]
 async fn a_query_without_matches_says_0_then_lists_the_related_cases() {
     let q = "ﾊﾟﾝﾃﾞﾐｯｸのしのぎ方";

@@ -120,8 +120,14 @@ impl CaseIndex {
         let collected = self.collect(&searcher, req, &built, &filters)?;
         let related = match nearest {
             Some(nearest) if req.related > 0 && req.offset == 0 && !words.is_empty() => {
+                // Related cases do not hold the words anywhere: a search of
+                // one section shows none that holds them in another.
+                let anywhere = req
+                    .section
+                    .map(|_| self.text_query(&words, &terms, &parts, None, &opts.analyzers));
                 let ranked = nearest.to_query(&req.query);
-                self.related(&searcher, &built, &filters, &ranked, req.related)?
+                let unmatched_by = anywhere.as_ref().unwrap_or(&built);
+                self.related(&searcher, unmatched_by, &filters, &ranked, req.related)?
             }
             _ => Vec::new(),
         };
