@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use crate::case::Case;
 use crate::index::{CaseIndex, IndexError, Nearest};
 use crate::progress::{Progress, Snapshot};
+use crate::query::Atom;
 pub use store::{StoreError, Vectors};
 
 /// The vectors file in the index folder.
@@ -102,6 +103,8 @@ pub enum MeaningError {
 pub struct Meaning {
     /// `None`: turned off.
     path: Option<PathBuf>,
+    /// Whether the saved file has been read (by the first catch-up).
+    loaded: AtomicBool,
     vectors: RwLock<Arc<Vectors>>,
     /// Bumped whenever the vectors change: cached search answers (their
     /// related cases) are kept per value.
@@ -114,34 +117,32 @@ pub struct Meaning {
 }
 
 impl Meaning {
-    /// The vectors of the index in `index_dir`, as saved there (none yet
-    /// on a first start).
+    /// The vectors of the index in `index_dir`. The file saved there is
+    /// read by the first [`catch_up`](Self::catch_up), not here: a server
+    /// starts without reading it (at 100,000 cases, 150 MB).
     pub fn open(index_dir: &Path) -> Meaning {
-        let path = index_dir.join(FILE);
-        let vectors = Vectors::load(&path, MODEL_ID, DIM);
-        Meaning::new(Some(path), vectors)
+        Meaning::new(Some(index_dir.join(FILE)))
     }
 
     /// Turned off: no vectors, nothing related.
     pub fn off() -> Meaning {
-        Meaning::new(None, Vectors::new(DIM))
+        Meaning::new(None)
     }
 
-    /// [`open`](Self::open), or [`off`](Self::off) when `off` or
-    /// [`OFF_ENV`] says so.
+    /// [`open`](Self::open), or [`off`](Self::off) when `off`.
     pub fn open_unless(index_dir: &Path, off: bool) -> Meaning {
-        if off || off_by_env() {
-            Meaning::off()
-        } else {
-            Meaning::open(index_dir)
+        match off {
+            true => Meaning::off(),
+            false => Meaning::open(index_dir),
         }
     }
 
-    fn new(path: Option<PathBuf>, vectors: Vectors) -> Meaning {
+    fn new(path: Option<PathBuf>) -> Meaning {
         let on = path.is_some();
         Meaning {
             path,
-            vectors: RwLock::new(Arc::new(vectors)),
+            loaded: AtomicBool::new(false),
+            vectors: RwLock::new(Arc::new(Vectors::new(DIM))),
             version: AtomicU64::new(0),
             progress: Progress::new(),
             // Until the first catch-up has run, the vectors may lag the
@@ -198,7 +199,14 @@ impl Meaning {
         self.embedding.store(true, Ordering::Release);
         let _done = Flag(&self.embedding);
         let versions = index.versions()?;
-        let current = self.snapshot();
+        let current = match self.loaded.swap(true, Ordering::AcqRel) {
+            true => self.snapshot(),
+            false => {
+                let saved = Arc::new(Vectors::load(path, MODEL_ID, DIM));
+                self.show(Arc::clone(&saved));
+                saved
+            }
+        };
         let todo: Vec<&(String, String)> = versions
             .iter()
             .filter(|(id, hash)| !current.is_current(id, hash))
@@ -244,11 +252,16 @@ impl Meaning {
         Ok(todo.len())
     }
 
+    /// Makes `vectors` the ones searched.
+    fn show(&self, vectors: Arc<Vectors>) {
+        *self.vectors.write().unwrap_or_else(|e| e.into_inner()) = vectors;
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Makes `vectors` the ones searched, and saves them.
     fn publish(&self, path: &Path, vectors: Vectors) -> Result<(), MeaningError> {
         let bytes = vectors.encode(MODEL_ID);
-        *self.vectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(vectors);
-        self.version.fetch_add(1, Ordering::AcqRel);
+        self.show(Arc::new(vectors));
         crate::atomic::write(
             path,
             &bytes,
@@ -279,7 +292,7 @@ impl Meaning {
 
 impl Nearest for Meaning {
     fn to_query(&self, query: &str) -> Vec<(String, f32)> {
-        let text = without_excluded_words(query);
+        let text = asked_for(query);
         let vectors = self.snapshot();
         if vectors.is_empty() || text.is_empty() {
             return Vec::new();
@@ -321,11 +334,6 @@ fn embed_case<'a>(
     }))
 }
 
-/// Whether [`OFF_ENV`] turns the feature off.
-fn off_by_env() -> bool {
-    std::env::var(OFF_ENV).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
-}
-
 /// The model, loaded on first use; `None` (logged once) if it cannot be.
 fn loaded_model() -> Option<&'static Model> {
     static LOGGED: OnceLock<()> = OnceLock::new();
@@ -352,12 +360,13 @@ pub fn case_text(case: &Case) -> String {
     }
 }
 
-/// The query as typed without its excluded words (`-予算`): the related
-/// cases are near what is asked for, not what is refused.
-fn without_excluded_words(query: &str) -> String {
-    query
-        .split_whitespace()
-        .filter(|w| !w.starts_with(['-', '－']))
+/// What the query asks for, as the query language reads it: its words
+/// and phrases without the excluded ones (`-予算`), whose cases are not
+/// wanted.
+fn asked_for(query: &str) -> String {
+    crate::query::parse(query)
+        .positive_atoms()
+        .map(Atom::text)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -377,9 +386,9 @@ mod tests {
 
     #[test]
     fn excluded_words_are_not_embedded() {
-        assert_eq!(without_excluded_words("職員 -予算 やる気"), "職員 やる気");
-        assert_eq!(without_excluded_words("  －予算  "), "");
-        assert_eq!(without_excluded_words("首長交代"), "首長交代");
+        assert_eq!(asked_for("職員 -予算 やる気"), "職員 やる気");
+        assert_eq!(asked_for("  －予算  "), "");
+        assert_eq!(asked_for("首長交代"), "首長交代");
     }
 
     #[test]

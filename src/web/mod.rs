@@ -31,6 +31,7 @@ pub mod limits;
 mod map;
 mod merge;
 mod metrics;
+mod ops;
 pub mod params;
 mod session;
 mod state;
@@ -110,9 +111,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::stats))
         .routes(routes!(api::insights))
         .routes(routes!(api::openapi_json))
-        .routes(routes!(api::healthz))
-        .routes(routes!(api::readyz))
-        .routes(routes!(api::metrics))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
         .routes(routes!(feed::feed))
         .routes(routes!(ui::search::search_page))
         .routes(routes!(ui::case::case_page))

@@ -12,7 +12,7 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, 
 
 use super::build::{Built, Filter};
 use super::collect::admitting;
-use super::relaxed::Relaxed;
+use super::relaxed::{Relaxed, RelaxedWeight};
 use crate::case::Listing;
 use crate::index::{CaseIndex, IndexError};
 
@@ -40,6 +40,14 @@ pub struct Related {
     pub summary: String,
 }
 
+/// What a candidate is asked, weighed once per search: whether the
+/// request could show it (filters, exclusions), whether it matches.
+struct Asked {
+    admits: RelaxedWeight,
+    matches: RelaxedWeight,
+    has_words: bool,
+}
+
 /// Candidates looked at per round: the nearest few are usually admitted,
 /// so most searches read one round.
 const ROUND: usize = 32;
@@ -55,12 +63,27 @@ impl CaseIndex {
         ranked: &[(String, f32)],
         n: usize,
     ) -> Result<Vec<Related>, IndexError> {
+        let err = self.tantivy_err();
+        let asked = Asked {
+            admits: admitting(built, filters).weight(searcher).map_err(&err)?,
+            matches: Relaxed {
+                words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
+                min: built.relaxed.min,
+                must: Vec::new(),
+                must_not: Vec::new(),
+            }
+            .weight(searcher)
+            .map_err(&err)?,
+            // A query of filters alone, or of excluded words only, matches
+            // nothing here.
+            has_words: !built.relaxed.words.is_empty(),
+        };
         let mut out = Vec::with_capacity(n);
         for round in ranked.chunks(ROUND) {
             if out.len() >= n {
                 break;
             }
-            for (addr, similarity) in self.admitted(searcher, built, filters, round)? {
+            for (addr, similarity) in self.admitted(searcher, &asked, round)? {
                 if out.len() == n {
                     break;
                 }
@@ -84,23 +107,10 @@ impl CaseIndex {
     fn admitted(
         &self,
         searcher: &Searcher,
-        built: &Built,
-        filters: &[Filter],
+        asked: &Asked,
         candidates: &[(String, f32)],
     ) -> Result<Vec<(DocAddress, f32)>, IndexError> {
         let err = self.tantivy_err();
-        let admits = admitting(built, filters);
-        let matches = Relaxed {
-            words: built.relaxed.words.iter().map(|q| q.box_clone()).collect(),
-            min: built.relaxed.min,
-            must: Vec::new(),
-            must_not: Vec::new(),
-        };
-        let admits = admits.weight(searcher).map_err(&err)?;
-        let matches = matches.weight(searcher).map_err(&err)?;
-        // Whether the query has any word: a query of filters alone or of
-        // excluded words only matches nothing here.
-        let has_words = !built.relaxed.words.is_empty();
         let mut kept: Vec<(usize, DocAddress)> = Vec::new();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             let ids = reader.inverted_index(self.fields.id).map_err(&err)?;
@@ -124,10 +134,10 @@ impl CaseIndex {
             }
             // The scorers move forward only: ask in document order.
             docs.sort_unstable();
-            let mut admits = admits.scorer(reader).map_err(&err)?;
-            let mut matches = matches.scorer(reader).map_err(&err)?;
+            let mut admits = asked.admits.scorer(reader).map_err(&err)?;
+            let mut matches = asked.matches.scorer(reader).map_err(&err)?;
             for (doc, rank) in docs {
-                if admits.is_match(doc) && !(has_words && matches.is_match(doc)) {
+                if admits.is_match(doc) && !(asked.has_words && matches.is_match(doc)) {
                     kept.push((rank, DocAddress::new(ord as u32, doc)));
                 }
             }

@@ -12,7 +12,7 @@ use super::super::auth::Viewer;
 use super::super::error::WebError;
 use super::super::feed::base_url;
 use super::super::params::SearchParams;
-use super::{Base, HtmlError, LevelBadge, ListingView, badges, href, render};
+use super::{Base, HtmlError, LevelBadge, ListingView, badges, href, render, shortened};
 use crate::case::{Case, today_iso};
 use crate::printable::unsafe_char;
 use crate::wareki;
@@ -135,12 +135,7 @@ fn source_label(url: &str) -> String {
     } else {
         decoded
     };
-    if text.chars().count() > SOURCE_LABEL_CHARS {
-        let cut: String = text.chars().take(SOURCE_LABEL_CHARS - 1).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
+    shortened(&text, SOURCE_LABEL_CHARS)
 }
 
 /// One case: every section, metadata, sources, similar cases; edit and

@@ -143,6 +143,16 @@ impl From<crate::case::Listing> for ListingView {
     }
 }
 
+/// `text` in at most `max` characters: cut, its last character is 「…」.
+pub(super) fn shortened(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// The search page's address for these parameters.
 fn href(p: &SearchParams) -> String {
     let q = p.to_query();

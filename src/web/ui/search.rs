@@ -13,7 +13,7 @@ use super::super::auth::Viewer;
 use super::super::error::WebError;
 use super::super::params::SearchParams;
 use super::super::params::Validated;
-use super::{Base, HtmlError, LevelBadge, ListingView, badges, href, place, render};
+use super::{Base, HtmlError, LevelBadge, ListingView, badges, href, place, render, shortened};
 use crate::case::{Level, Section};
 use crate::index::{FacetCount, Hit, SectionSnippet, Sort};
 use crate::wareki;
@@ -280,19 +280,14 @@ fn related_views(related: Vec<crate::index::Related>) -> Vec<RelatedView> {
     related
         .into_iter()
         .map(|r| RelatedView {
-            summary: shortened(&r.summary, RELATED_SUMMARY_CHARS),
+            // On one line: a summary may hold line breaks.
+            summary: shortened(
+                &r.summary.split_whitespace().collect::<Vec<_>>().join(" "),
+                RELATED_SUMMARY_CHARS,
+            ),
             case: r.case.into(),
         })
         .collect()
-}
-
-/// The first `n` characters of `text` on one line, with 「…」 if cut.
-fn shortened(text: &str, n: usize) -> String {
-    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match line.char_indices().nth(n) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
-    }
 }
 
 /// The hits that hold every word, then those that hold only some: the
