@@ -331,10 +331,13 @@ fn meaning_shown(g: &Global, idx: &CaseIndex) -> Result<Meaning> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let started = std::time::Instant::now();
     let shown = progress::Shown::stderr("意味ベクトル", Arc::clone(meaning.progress()));
-    let embedded = meaning.catch_up(idx, cores);
-    shown.finish();
-    let embedded = embedded?;
-    if embedded > 0 {
+    let embedded = meaning.catch_up(idx, cores)?;
+    // Nothing to embed (every case has its vector): no line at all, as a
+    // search prints nothing about an index already in line.
+    if embedded == 0 {
+        drop(shown);
+    } else {
+        shown.finish();
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
             "vectors: {embedded} cases embedded in {secs:.1}s ({:.2} s per case, {cores} at a time)",

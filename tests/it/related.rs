@@ -279,4 +279,17 @@ fn the_command_line_lists_related_cases_too() {
     assert!(!ids(&on["related"]).is_empty(), "{on}");
     assert_eq!(on["total"], off["total"]);
     assert!(dir.path().join("index").join(meaning::FILE).is_file());
+    // Every vector is there now: a search says nothing about them.
+    let again = kaizen_wa()
+        .env_remove(meaning::OFF_ENV)
+        .current_dir(dir.path())
+        .args(["search", "職員"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(
+        !stderr(&again).contains("意味ベクトル"),
+        "{}",
+        stderr(&again)
+    );
 }
