@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use rayon::prelude::*;
+use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::schema::{Facet, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -299,6 +300,21 @@ impl CaseIndex {
             return Ok(None);
         };
         searcher.doc(*addr).map(Some).map_err(self.tantivy_err())
+    }
+
+    /// Whether the writer merges segments as its commits leave them
+    /// (tantivy's policy, for the few cases an edit or a pull changes), or
+    /// leaves them to one [`optimize`](Self::optimize) (a sync writing
+    /// many cases, see `sync`).
+    pub(crate) fn merge_as_written(&self, on: bool) -> Result<(), IndexError> {
+        let guard = self.writer()?;
+        let writer = guard.as_ref().expect("writer was just created");
+        let policy: Box<dyn MergePolicy> = match on {
+            true => Box::new(LogMergePolicy::default()),
+            false => Box::new(NoMergePolicy),
+        };
+        writer.set_merge_policy(policy);
+        Ok(())
     }
 
     /// Merges every segment into one, waits for it, and reloads.

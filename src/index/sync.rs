@@ -57,11 +57,42 @@ struct Indexed {
 }
 
 /// Case files a sync reads and parses at a time (see
-/// [`CaseIndex::sync_with`]).
-const SYNC_CHUNK: usize = 1_000;
+/// [`CaseIndex::sync_with`]); a few in unit tests, so that the bundled
+/// cases make a sync of several commits.
+const SYNC_CHUNK: usize = if cfg!(test) { 4 } else { 1_000 };
 
 /// A sync commits after this many changed cases, and at its end.
-const COMMIT_EVERY: usize = 5_000;
+const COMMIT_EVERY: usize = if cfg!(test) { 5 } else { 5_000 };
+
+/// A sync that writes more than [`COMMIT_EVERY`] cases (a first build, a
+/// rebuild, a large pull): while it lives, the segments its commits leave
+/// are not merged as they come, and [`finish`](Bulk::finish) merges them
+/// once into one. Merged as they came, each case was written again at
+/// every level of tantivy's merges, and the sync still left a dozen
+/// segments for `serve` to merge at start. Dropped, it lets the writer
+/// merge as before (after an error too).
+struct Bulk<'a>(&'a CaseIndex);
+
+impl<'a> Bulk<'a> {
+    fn start(index: &'a CaseIndex) -> Result<Bulk<'a>, IndexError> {
+        index.merge_as_written(false)?;
+        Ok(Bulk(index))
+    }
+
+    /// Merges the segments into one; the writer then merges as before.
+    fn finish(self) -> Result<(), IndexError> {
+        self.0.optimize().map(|_| ())
+    }
+}
+
+/// Ends the bulk: the writer merges as its commits come again.
+impl Drop for Bulk<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.merge_as_written(true) {
+            tracing::warn!("restoring the merge policy: {e}");
+        }
+    }
+}
 
 /// Which file holds each id while a sync runs: the one rule by which
 /// [`CaseIndex::sync`] and [`CaseIndex::sync_files`] tell a duplicate id
@@ -363,18 +394,25 @@ impl CaseIndex {
                 pending += 1;
             }
         }
+        let mut bulk = None;
         for chunk in files.chunks(SYNC_CHUNK) {
             let changes = pass.triage(read_changed(chunk, indexed));
             pending += changes.to_delete.len() + changes.to_index.len();
             pass.report.bytes_indexed += self.write_changes(&changes, indexed)?;
             progress.add(chunk.len() as u64);
             if pending >= COMMIT_EVERY {
+                if bulk.is_none() {
+                    bulk = Some(Bulk::start(self)?);
+                }
                 self.commit()?;
                 pending = 0;
             }
         }
         if pending > 0 {
             self.commit()?;
+        }
+        if let Some(bulk) = bulk {
+            bulk.finish()?;
         }
         let mut report = pass.report;
         report.removed = pass.deleted.len();
@@ -446,6 +484,33 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// A sync of more cases than a commit holds leaves one segment, and
+    /// the writer merging as it did; a sync of a few merges nothing.
+    #[test]
+    fn a_bulk_sync_leaves_one_segment_and_merging_as_before() {
+        let (dir, cases) = crate::case::edit::tests_support::bundled_cases_copy();
+        let index = CaseIndex::open(&dir.path().join("index")).unwrap();
+        let segments = |index: &CaseIndex| index.index.searchable_segment_ids().unwrap().len();
+        let report = index.sync(&cases).unwrap();
+        assert!(report.added > 2 * COMMIT_EVERY, "{report:?}");
+        assert_eq!(segments(&index), 1);
+        let policy = |index: &CaseIndex| {
+            let guard = index.writer().unwrap();
+            format!("{:?}", guard.as_ref().unwrap().get_merge_policy())
+        };
+        assert!(
+            policy(&index).starts_with("LogMergePolicy"),
+            "{}",
+            policy(&index)
+        );
+        // One changed file: one commit, nothing merged.
+        let file = cases.join("fukuoka-dna-undo.md");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replace("## 概要\n", "## 概要\n追記。\n")).unwrap();
+        assert_eq!(index.sync(&cases).unwrap().updated, 1);
+        assert!(segments(&index) > 1);
     }
 
     /// The one rule of both syncs: an id held by another file on disk is a
