@@ -80,6 +80,15 @@ pub fn line(label: &str, s: Snapshot, elapsed: Duration) -> String {
     if s.total == 0 {
         return format!("{label}: {} 件", grouped(s.done));
     }
+    // Every item counted while the work goes on: it is finishing (a sync
+    // commits, and merges what a first build wrote: 15 s at 100,000).
+    if s.done >= s.total {
+        return format!(
+            "{label}: {} / {} 件（100%、{FINISHING}）",
+            grouped(s.done),
+            grouped(s.total)
+        );
+    }
     let percent = s.done.saturating_mul(100) / s.total;
     let mut out = format!(
         "{label}: {} / {} 件（{percent}%",
@@ -96,6 +105,9 @@ pub fn line(label: &str, s: Snapshot, elapsed: Duration) -> String {
     out.push('）');
     out
 }
+
+/// What a line says once every item is counted but the work is not done.
+const FINISHING: &str = "仕上げ中";
 
 /// The last line of a run: count and time taken.
 fn done_line(label: &str, s: Snapshot, elapsed: Duration) -> String {
@@ -171,6 +183,9 @@ impl Shown {
             let s = progress.snapshot();
             bar.set_length(s.total.max(s.done));
             bar.set_position(s.done);
+            if s.total > 0 && s.done >= s.total {
+                bar.set_message(format!("{label}（{FINISHING}）"));
+            }
             if let Tick::Done(elapsed) = state {
                 bar.finish_and_clear();
                 eprintln!("{}", done_line(&label, s, elapsed));
@@ -262,6 +277,15 @@ mod tests {
         assert_eq!(
             line("索引", s, Duration::from_secs(2)),
             "索引: 1,234 / 10,000 件（12%、617 件/秒、残り約 15 秒）"
+        );
+        // Every item counted, the work not done yet: it is finishing.
+        let s = Snapshot {
+            done: 10_000,
+            total: 10_000,
+        };
+        assert_eq!(
+            line("索引", s, Duration::from_secs(12)),
+            "索引: 10,000 / 10,000 件（100%、仕上げ中）"
         );
         // Total not known yet: the count alone.
         let s = Snapshot { done: 5, total: 0 };
