@@ -270,26 +270,27 @@ mod tests {
 
     #[test]
     fn a_line_tells_count_share_rate_and_time_left() {
-        let s = Snapshot {
-            done: 1234,
-            total: 10_000,
-        };
-        assert_eq!(
-            line("索引", s, Duration::from_secs(2)),
-            "索引: 1,234 / 10,000 件（12%、617 件/秒、残り約 15 秒）"
-        );
-        // Every item counted, the work not done yet: it is finishing.
-        let s = Snapshot {
-            done: 10_000,
-            total: 10_000,
-        };
-        assert_eq!(
-            line("索引", s, Duration::from_secs(12)),
-            "索引: 10,000 / 10,000 件（100%、仕上げ中）"
-        );
-        // Total not known yet: the count alone.
-        let s = Snapshot { done: 5, total: 0 };
-        assert_eq!(line("索引", s, Duration::from_secs(1)), "索引: 5 件");
+        let cases = [
+            (
+                1234,
+                10_000,
+                2,
+                "索引: 1,234 / 10,000 件（12%、617 件/秒、残り約 15 秒）",
+            ),
+            // Every item counted, the work not done yet: it is finishing.
+            (
+                10_000,
+                10_000,
+                12,
+                "索引: 10,000 / 10,000 件（100%、仕上げ中）",
+            ),
+            // Total not known yet: the count alone.
+            (5, 0, 1, "索引: 5 件"),
+        ];
+        for (done, total, secs, want) in cases {
+            let s = Snapshot { done, total };
+            assert_eq!(line("索引", s, Duration::from_secs(secs)), want);
+        }
     }
 
     /// Plain lines come while the work runs, and a last one when it is

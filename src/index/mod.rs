@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use rayon::prelude::*;
-use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
+use tantivy::indexer::{DefaultMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::schema::{Facet, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -310,7 +310,7 @@ impl CaseIndex {
         let guard = self.writer()?;
         let writer = guard.as_ref().expect("writer was just created");
         let policy: Box<dyn MergePolicy> = match on {
-            true => Box::new(LogMergePolicy::default()),
+            true => Box::new(DefaultMergePolicy::default()),
             false => Box::new(NoMergePolicy),
         };
         writer.set_merge_policy(policy);
